@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs everything the build and the test suites need, once per machine.
+# Each step checks first and does nothing when the tool is already there, so
+# `npm test` can call this on every run. Heavy installs live outside the clone
+# (~/.cargo/bin, $SSE_SANITIZER_CACHE) so a fresh clone on the same machine reuses them.
+#
+#   scripts/setup.sh            all steps
+#   scripts/setup.sh rust       only the Rust pieces (target + wasm-bindgen CLI)
+#   scripts/setup.sh chromium   only Debian's chromium
+#   scripts/setup.sh litellm    only the LiteLLM venv
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+CACHE="${SSE_SANITIZER_CACHE:-$HOME/.cache/sse-sanitizer}"
+mkdir -p "$CACHE"
+
+# NOTE: keep in sync with the `wasm-bindgen = "=…"` pin in Cargo.toml; the CLI and
+# the library must be the exact same version or the generated glue does not load.
+WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p; s/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' Cargo.toml | head -1)"
+LITELLM_VERSION="1.106.1"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+setup_rust() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "adding rust target wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
+  fi
+  local have=""
+  if command -v wasm-bindgen >/dev/null 2>&1; then
+    have="$(wasm-bindgen --version | awk '{print $2}')"
+  fi
+  if [ "$have" != "$WASM_BINDGEN_VERSION" ]; then
+    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (found: ${have:-none}); this takes ~6 minutes once"
+    # NOTE: --locked can fail on this registry for the newest versions (a pinned
+    # dependency version missing); the unlocked install resolves fine.
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked --force \
+      || cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  fi
+}
+
+setup_chromium() {
+  if [ -x /usr/bin/chromium ]; then return; fi
+  log "installing Debian chromium (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
+}
+
+setup_litellm() {
+  local venv="$CACHE/litellm-$LITELLM_VERSION"
+  if [ -x "$venv/bin/litellm" ] && [ -x "$venv/bin/prisma" ]; then return; fi
+  log "creating LiteLLM $LITELLM_VERSION venv in $venv (pip; a few minutes once)"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "litellm[proxy]==$LITELLM_VERSION" prisma
+}
+
+case "${1:-all}" in
+  rust) setup_rust ;;
+  chromium) setup_chromium ;;
+  litellm) setup_litellm ;;
+  all) setup_rust; setup_chromium; setup_litellm ;;
+  *) echo "usage: scripts/setup.sh [rust|chromium|litellm|all]" >&2; exit 2 ;;
+esac
