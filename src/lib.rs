@@ -1,0 +1,20 @@
+//! Makes Claude (Anthropic Messages API) streams and conversation histories safe
+//! to send to strict consumers.
+//!
+//! - [`sse::Parser`] / [`sse::Writer`]: WHATWG event-stream parsing, incremental, any chunking.
+//! - [`Limits`]: every buffer is bounded; exceeding a limit is a typed error.
+//!
+//! The core is pure Rust; `src/wasm.rs` is the only file that knows wasm-bindgen.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod error;
+mod limits;
+pub mod sse;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use error::SseError;
+pub use limits::Limits;

@@ -1,0 +1,68 @@
+//! Resource limits shared by every entry point.
+//!
+//! Every buffer this crate keeps is bounded by one of these numbers. Exceeding a
+//! limit is a typed error (or, for the stream sanitizer's hold-back buffer, a
+//! report entry and a release of the held bytes unchanged); it is never an abort
+//! and never unbounded growth.
+
+/// Resource limits. `Limits::default()` documents the defaults; adjust with the
+/// `with_*` builders.
+///
+/// ```
+/// let limits = sse_sanitizer::Limits::default().with_max_line_bytes(1 << 20);
+/// assert_eq!(limits.max_line_bytes, 1 << 20);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest SSE line, terminator excluded. Default 8 MiB.
+    pub max_line_bytes: usize,
+    /// Largest SSE event: the sum of its `data` lines. Default 16 MiB.
+    pub max_event_bytes: usize,
+    /// Bytes the stream sanitizer may hold back while it decides whether a text
+    /// block is empty. Default 1 MiB; past it the held bytes are released unchanged.
+    pub max_held_bytes: usize,
+    /// Deepest JSON nesting accepted in a request body or an event's data. Default 128.
+    pub max_json_depth: usize,
+    /// Largest request body `normalize` / `validate` accept. Default 32 MiB.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_line_bytes: 8 << 20,
+            max_event_bytes: 16 << 20,
+            max_held_bytes: 1 << 20,
+            max_json_depth: 128,
+            max_body_bytes: 32 << 20,
+        }
+    }
+}
+
+impl Limits {
+    /// Sets [`Limits::max_line_bytes`].
+    pub fn with_max_line_bytes(mut self, n: usize) -> Self {
+        self.max_line_bytes = n;
+        self
+    }
+    /// Sets [`Limits::max_event_bytes`].
+    pub fn with_max_event_bytes(mut self, n: usize) -> Self {
+        self.max_event_bytes = n;
+        self
+    }
+    /// Sets [`Limits::max_held_bytes`].
+    pub fn with_max_held_bytes(mut self, n: usize) -> Self {
+        self.max_held_bytes = n;
+        self
+    }
+    /// Sets [`Limits::max_json_depth`].
+    pub fn with_max_json_depth(mut self, n: usize) -> Self {
+        self.max_json_depth = n;
+        self
+    }
+    /// Sets [`Limits::max_body_bytes`].
+    pub fn with_max_body_bytes(mut self, n: usize) -> Self {
+        self.max_body_bytes = n;
+        self
+    }
+}

@@ -1,0 +1,32 @@
+//! WHATWG "event stream interpretation": an incremental parser (bytes in, events
+//! out) and a writer (events → bytes).
+//!
+//! ```
+//! use sse_sanitizer::sse::Parser;
+//! let mut parser = Parser::default();
+//! let mut events = Vec::new();
+//! parser.feed(b"event: ping\ndata: {\"type\"", &mut |e| events.push(e)).unwrap();
+//! parser.feed(b":\"ping\"}\n\n", &mut |e| events.push(e)).unwrap();
+//! assert_eq!(events[0].event_type, "ping");
+//! assert_eq!(events[0].data, r#"{"type":"ping"}"#);
+//! ```
+
+mod parser;
+mod writer;
+
+pub use parser::{Parser, Segment};
+pub use writer::Writer;
+
+/// One dispatched event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// The `event` field, `"message"` when the block had none.
+    pub event_type: String,
+    /// The `data` lines joined with LF.
+    pub data: String,
+    /// The last event ID buffer at dispatch time: the latest `id` field seen on
+    /// this stream (it persists across events), empty when none was seen.
+    pub last_event_id: String,
+    /// The `retry` value set in this event's block (all ASCII digits), if any.
+    pub retry: Option<u64>,
+}
