@@ -49,11 +49,18 @@ setup_chromium() {
 
 setup_litellm() {
   local venv="$CACHE/litellm-$LITELLM_VERSION"
-  if [ -x "$venv/bin/litellm" ] && [ -x "$venv/bin/prisma" ]; then return; fi
-  log "creating LiteLLM $LITELLM_VERSION venv in $venv (pip; a few minutes once)"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check "litellm[proxy]==$LITELLM_VERSION" prisma
+  # NOTE: a venv is not relocatable, so it is built in place; the lock keeps two
+  # concurrent setups from racing and .complete marks a finished install.
+  exec 9>"$CACHE/litellm.lock"
+  flock 9
+  if [ ! -f "$venv/.complete" ]; then
+    log "creating LiteLLM $LITELLM_VERSION venv in $venv (pip; a few minutes once)"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "litellm[proxy]==$LITELLM_VERSION" prisma
+    touch "$venv/.complete"
+  fi
+  flock -u 9
 }
 
 case "${1:-all}" in

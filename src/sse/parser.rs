@@ -245,19 +245,15 @@ impl Parser {
                 self.data.push(b'\n');
             }
             b"event" => self.event_type = decode(value.to_vec()),
-            b"id" => {
-                if memchr::memchr(0, value).is_none() {
-                    self.last_event_id = decode(value.to_vec());
-                }
+            b"id" if memchr::memchr(0, value).is_none() => {
+                self.last_event_id = decode(value.to_vec());
             }
-            b"retry" => {
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    let n = value.iter().fold(0u64, |n, d| {
-                        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-                    });
-                    self.retry = Some(n);
-                    self.reconnection_time = Some(n);
-                }
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                let n = value.iter().fold(0u64, |n, d| {
+                    n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+                });
+                self.retry = Some(n);
+                self.reconnection_time = Some(n);
             }
             _ => {}
         }

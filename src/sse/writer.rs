@@ -26,7 +26,11 @@ impl Writer {
         loop {
             let (line, next) = match memchr::memchr2(b'\r', b'\n', rest) {
                 Some(i) => {
-                    let skip = if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+                    let skip = if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') {
+                        2
+                    } else {
+                        1
+                    };
                     (&rest[..i], Some(&rest[i + skip..]))
                 }
                 None => (rest, None),
@@ -44,7 +48,13 @@ impl Writer {
 
     /// Like [`Writer::write`], also writing `id:` when `last_event_id` differs
     /// from the one last written (ids persist across events on the reading side).
-    pub fn write_with_id(&mut self, out: &mut Vec<u8>, event_type: &str, data: &str, last_event_id: &str) {
+    pub fn write_with_id(
+        &mut self,
+        out: &mut Vec<u8>,
+        event_type: &str,
+        data: &str,
+        last_event_id: &str,
+    ) {
         if last_event_id != self.last_event_id && !last_event_id.contains('\0') {
             out.extend_from_slice(b"id: ");
             push_single_line(out, last_event_id);

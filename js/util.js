@@ -1,0 +1,30 @@
+// Internal helpers shared by the JS wrappers; not part of the public API
+// (the package re-exports SanitizerError only).
+
+/** The one error class of the package; `code` is a stable kebab-case string. */
+export class SanitizerError extends Error {
+  constructor(code, message, options) {
+    super(message, options);
+    this.name = 'SanitizerError';
+    this.code = code;
+  }
+}
+
+/** Re-throws an error raised by the wasm module as a SanitizerError. */
+export function wrapError(err) {
+  if (err instanceof SanitizerError) return err;
+  if (err && typeof err.code === 'string') return new SanitizerError(err.code, err.message);
+  return err;
+}
+
+const encoder = new TextEncoder();
+
+/** Uint8Array view of a string (UTF-8), typed array, ArrayBuffer or DataView. */
+export function toBytes(input) {
+  if (input instanceof Uint8Array) return input;
+  if (typeof input === 'string') return encoder.encode(input);
+  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  throw new SanitizerError('invalid-input', `expected a string or bytes, got ${input === null ? 'null' : typeof input}`);
+}
+
