@@ -1,10 +1,13 @@
 // The runtime-independent public API. Every entry (node.js, workerd.js,
 // browser.js) instantiates the wasm module its own way, then re-exports this.
 // No parsing or rule logic lives here: it converts arguments and results.
-import { WasmParser } from '../pkg/sse_sanitizer.js';
+import { WasmParser, wasmMemory } from '../pkg/sse_sanitizer.js';
 import { SanitizerError, toBytes, wrapError } from './util.js';
 
 export { SanitizerError };
+
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+let memory;
 
 /**
  * Incremental WHATWG event-stream parser. `feed(chunk)` returns the events the
@@ -20,19 +23,23 @@ export class SseParser {
 
   feed(chunk) {
     if (!this.#inner) throw new SanitizerError('finished', 'feed() after finish()');
-    let text;
+    let header;
     try {
-      text = this.#inner.feed(toBytes(chunk));
+      header = this.#inner.feed(toBytes(chunk));
     } catch (err) {
       throw wrapError(err);
     }
-    // NOTE: an event's type is never empty ("message" by default), so an empty
-    // string means the chunk completed no event.
-    if (text.length === 0) return [];
-    const lengths = this.#inner.lengths();
-    const events = new Array(lengths.length >> 2);
+    if (header === 0) return [];
+    // NOTE: views are made after the call: the call may have grown (and so
+    // replaced) the memory buffer. The text is valid UTF-8 by construction,
+    // so the non-fatal decoder (much faster than a fatal one) is exact.
+    const buffer = (memory ??= wasmMemory()).buffer;
+    const [textPtr, textLen, lengthsPtr, count] = new Uint32Array(buffer, header, 4);
+    const text = decoder.decode(new Uint8Array(buffer, textPtr, textLen));
+    const lengths = new Uint32Array(buffer, lengthsPtr, count);
+    const events = new Array(count >> 2);
     let pos = 0;
-    for (let i = 0, j = 0; i < lengths.length; i += 4, j++) {
+    for (let i = 0, j = 0; i < count; i += 4, j++) {
       const type = text.slice(pos, (pos += lengths[i]));
       const data = text.slice(pos, (pos += lengths[i + 1]));
       const lastEventId = text.slice(pos, (pos += lengths[i + 2]));

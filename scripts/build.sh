@@ -23,7 +23,7 @@ wasm-bindgen --target web --out-dir pkg.tmp --out-name sse_sanitizer "$wasm"
 opt="${SSE_SANITIZER_OPT:--O3}"
 log "wasm-opt $opt"
 node_modules/.bin/wasm-opt "$opt" --enable-bulk-memory --enable-nontrapping-float-to-int \
-  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd \
   pkg.tmp/sse_sanitizer_bg.wasm -o pkg.tmp/sse_sanitizer_bg.wasm
 rm -rf pkg && mv pkg.tmp pkg
 log "pkg/sse_sanitizer_bg.wasm: $(wc -c < pkg/sse_sanitizer_bg.wasm) bytes"

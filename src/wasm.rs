@@ -54,14 +54,25 @@ fn utf16_len(s: &str) -> u32 {
     }
 }
 
-/// SSE parser. `feed` returns the text of every event the chunk completed as
-/// one string; `lengths()` then gives four numbers per event: the UTF-16
-/// lengths of type, data and last event id in that string, and retry + 1 (0
-/// when unset). One boundary crossing for all events of a chunk.
+/// The WebAssembly memory, so JS can read the buffers whose addresses the
+/// `feed` methods return without a copy through wasm-bindgen.
+#[wasm_bindgen(js_name = wasmMemory)]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
+/// SSE parser. `feed` returns 0 when the chunk completed no event, else the
+/// address of four u32: the address and byte length of the UTF-8 text of all
+/// completed events (type, data, last event id of each, back to back), and
+/// the address and count of four u32 per event: the UTF-16 lengths of type,
+/// data and id within that text, and retry + 1 (0 when unset). One boundary
+/// crossing for all events of a chunk; JS decodes the text once.
 #[wasm_bindgen(js_name = WasmParser)]
 pub struct WasmParser {
     parser: sse::Parser,
+    text: String,
     lengths: Vec<u32>,
+    header: [u32; 4],
 }
 
 #[wasm_bindgen(js_class = WasmParser)]
@@ -70,34 +81,45 @@ impl WasmParser {
     pub fn new(options: JsValue) -> WasmParser {
         WasmParser {
             parser: sse::Parser::new(limits_from_js(&options)),
+            text: String::new(),
             lengths: Vec::new(),
+            header: [0; 4],
         }
     }
 
-    pub fn feed(&mut self, chunk: &[u8]) -> Result<String, JsValue> {
-        let mut text = String::new();
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<u32, JsValue> {
+        let text = &mut self.text;
         let lengths = &mut self.lengths;
+        text.clear();
         lengths.clear();
         self.parser
-            .feed(chunk, &mut |e| {
-                text.push_str(&e.event_type);
-                text.push_str(&e.data);
-                text.push_str(&e.last_event_id);
-                lengths.push(utf16_len(&e.event_type));
-                lengths.push(utf16_len(&e.data));
-                lengths.push(utf16_len(&e.last_event_id));
-                // NOTE: retry is carried as u32 + 1; larger values saturate.
-                lengths.push(
-                    e.retry
-                        .map_or(0, |r| r.min(u64::from(u32::MAX - 1)) as u32 + 1),
-                );
+            .feed_raw(chunk, &mut |segment| {
+                if let sse::RawSegment::Event { event, .. } = segment {
+                    text.push_str(&event.event_type);
+                    text.push_str(&event.data);
+                    text.push_str(event.last_event_id);
+                    lengths.push(utf16_len(&event.event_type));
+                    lengths.push(utf16_len(&event.data));
+                    lengths.push(utf16_len(event.last_event_id));
+                    // NOTE: retry is carried as u32 + 1; larger values saturate.
+                    lengths.push(
+                        event
+                            .retry
+                            .map_or(0, |r| r.min(u64::from(u32::MAX - 1)) as u32 + 1),
+                    );
+                }
             })
             .map_err(|e| js_error(e.code(), &e.to_string()))?;
-        Ok(text)
-    }
-
-    pub fn lengths(&mut self) -> Vec<u32> {
-        std::mem::take(&mut self.lengths)
+        if self.lengths.is_empty() {
+            return Ok(0);
+        }
+        self.header = [
+            addr(self.text.as_ptr()),
+            self.text.len() as u32,
+            addr(self.lengths.as_ptr()),
+            self.lengths.len() as u32,
+        ];
+        Ok(addr(self.header.as_ptr()))
     }
 
     /// Ends the stream; returns whether an unterminated event was discarded.
@@ -106,4 +128,9 @@ impl WasmParser {
             .finish()
             .map_err(|e| js_error(e.code(), &e.to_string()))
     }
+}
+
+/// A linear-memory address as JS sees it (wasm32 pointers are 32-bit).
+fn addr<T>(ptr: *const T) -> u32 {
+    ptr as usize as u32
 }

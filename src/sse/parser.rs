@@ -1,3 +1,5 @@
+use std::borrow::Cow;
+
 use super::Event;
 use crate::{Limits, SseError};
 
@@ -28,6 +30,51 @@ pub enum Segment {
     CrLfTail,
 }
 
+/// A dispatched event borrowed from the parser and the current chunk: no
+/// allocation when the text is valid UTF-8.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRef<'a> {
+    /// The `event` field, `"message"` when the block had none.
+    pub event_type: Cow<'a, str>,
+    /// The `data` lines joined with LF.
+    pub data: Cow<'a, str>,
+    /// The last event ID buffer at dispatch time.
+    pub last_event_id: &'a str,
+    /// The `retry` value set in this event's block, if any.
+    pub retry: Option<u64>,
+}
+
+impl EventRef<'_> {
+    /// An owned copy.
+    pub fn to_event(&self) -> Event {
+        Event {
+            event_type: self.event_type.clone().into_owned(),
+            data: self.data.clone().into_owned(),
+            last_event_id: self.last_event_id.to_owned(),
+            retry: self.retry,
+        }
+    }
+}
+
+/// [`Segment`] with a borrowed event, from [`Parser::feed_raw`].
+#[derive(Debug)]
+pub enum RawSegment<'a> {
+    /// A block ended and dispatched this event.
+    Event {
+        /// Offset just past the block's closing blank line.
+        end: usize,
+        /// The dispatched event.
+        event: EventRef<'a>,
+    },
+    /// A block ended without dispatching.
+    Empty {
+        /// Offset just past the block's closing blank line.
+        end: usize,
+    },
+    /// See [`Segment::CrLfTail`].
+    CrLfTail,
+}
+
 /// Incremental WHATWG event-stream parser.
 ///
 /// Feed it chunks split anywhere (inside a line, a CRLF, a UTF-8 sequence or
@@ -49,8 +96,13 @@ pub struct Parser {
     pending_cr: bool,
     /// ... and that CR closed a block (see [`Segment::CrLfTail`]).
     pending_cr_closed_block: bool,
+    /// The current event's data lines joined with LF (no trailing LF), except
+    /// while `data_in_chunk` holds them.
     data: Vec<u8>,
-    event_type: String,
+    /// The event's single data line so far, as a range of the current chunk.
+    data_in_chunk: Option<(usize, usize)>,
+    data_lines: usize,
+    event_type: Vec<u8>,
     last_event_id: String,
     retry: Option<u64>,
     reconnection_time: Option<u64>,
@@ -73,7 +125,9 @@ impl Parser {
             pending_cr: false,
             pending_cr_closed_block: false,
             data: Vec::new(),
-            event_type: String::new(),
+            data_in_chunk: None,
+            data_lines: 0,
+            event_type: Vec::new(),
             last_event_id: String::new(),
             retry: None,
             reconnection_time: None,
@@ -83,9 +137,9 @@ impl Parser {
 
     /// Feeds one chunk; calls `out` for every event it completes, in order.
     pub fn feed(&mut self, chunk: &[u8], out: &mut impl FnMut(Event)) -> Result<(), SseError> {
-        self.feed_segments(chunk, &mut |segment| {
-            if let Segment::Event { event, .. } = segment {
-                out(event)
+        self.feed_raw(chunk, &mut |segment| {
+            if let RawSegment::Event { event, .. } = segment {
+                out(event.to_event())
             }
         })
     }
@@ -97,6 +151,24 @@ impl Parser {
         chunk: &[u8],
         out: &mut impl FnMut(Segment),
     ) -> Result<(), SseError> {
+        self.feed_raw(chunk, &mut |segment| {
+            out(match segment {
+                RawSegment::Event { end, event } => Segment::Event {
+                    end,
+                    event: event.to_event(),
+                },
+                RawSegment::Empty { end } => Segment::Empty { end },
+                RawSegment::CrLfTail => Segment::CrLfTail,
+            })
+        })
+    }
+
+    /// Like [`Parser::feed_segments`] with borrowed events: the fastest path.
+    pub fn feed_raw(
+        &mut self,
+        chunk: &[u8],
+        out: &mut impl FnMut(RawSegment<'_>),
+    ) -> Result<(), SseError> {
         if let Some(err) = &self.poisoned {
             return Err(err.clone());
         }
@@ -105,6 +177,7 @@ impl Parser {
             self.poisoned = Some(err.clone());
             self.line = Vec::new();
             self.data = Vec::new();
+            self.data_in_chunk = None;
         }
         result
     }
@@ -117,7 +190,7 @@ impl Parser {
         }
         let partial_bom = matches!(self.bom_matched, Some(n) if n > 0);
         Ok(!self.line.is_empty()
-            || !self.data.is_empty()
+            || self.data_lines > 0
             || !self.event_type.is_empty()
             || partial_bom)
     }
@@ -132,7 +205,50 @@ impl Parser {
         &self.last_event_id
     }
 
-    fn feed_inner(&mut self, chunk: &[u8], out: &mut impl FnMut(Segment)) -> Result<(), SseError> {
+    fn data_len(&self) -> usize {
+        match self.data_in_chunk {
+            Some((start, end)) => end - start,
+            None => self.data.len(),
+        }
+    }
+
+    /// Ends a block at `end` (offset in `chunk`), dispatching its event if it
+    /// has data, and resets the per-event buffers.
+    fn dispatch(&mut self, chunk: &[u8], end: usize, out: &mut impl FnMut(RawSegment<'_>)) {
+        let retry = self.retry.take();
+        if self.data_lines == 0 {
+            self.event_type.clear();
+            out(RawSegment::Empty { end });
+            return;
+        }
+        let data = match self.data_in_chunk.take() {
+            Some((start, stop)) => &chunk[start..stop],
+            None => &self.data[..],
+        };
+        let event_type = if self.event_type.is_empty() {
+            Cow::Borrowed("message")
+        } else {
+            String::from_utf8_lossy(&self.event_type)
+        };
+        out(RawSegment::Event {
+            end,
+            event: EventRef {
+                event_type,
+                data: String::from_utf8_lossy(data),
+                last_event_id: &self.last_event_id,
+                retry,
+            },
+        });
+        self.data.clear();
+        self.data_lines = 0;
+        self.event_type.clear();
+    }
+
+    fn feed_inner(
+        &mut self,
+        chunk: &[u8],
+        out: &mut impl FnMut(RawSegment<'_>),
+    ) -> Result<(), SseError> {
         let mut pos = 0;
         if chunk.is_empty() {
             return Ok(());
@@ -142,7 +258,7 @@ impl Parser {
             if chunk[0] == b'\n' {
                 pos = 1;
                 if self.pending_cr_closed_block {
-                    out(Segment::CrLfTail);
+                    out(RawSegment::CrLfTail);
                 }
             }
             self.pending_cr_closed_block = false;
@@ -171,7 +287,7 @@ impl Parser {
             let Some(i) = memchr::memchr2(b'\r', b'\n', rest) else {
                 self.check_line_len(self.line.len() + rest.len())?;
                 self.line.extend_from_slice(rest);
-                return Ok(());
+                break;
             };
             let mut end = pos + i + 1;
             if rest[i] == b'\r' {
@@ -183,25 +299,27 @@ impl Parser {
                     self.pending_cr = true;
                 }
             }
-            let closed = if self.line.is_empty() {
-                self.process_line(&rest[..i])?
+            let blank = if self.line.is_empty() {
+                self.process_line(chunk, &rest[..i], Some(pos))?
             } else {
                 self.check_line_len(self.line.len() + i)?;
                 let mut line = std::mem::take(&mut self.line);
                 line.extend_from_slice(&rest[..i]);
-                let closed = self.process_line(&line)?;
+                let blank = self.process_line(chunk, &line, None)?;
                 line.clear();
                 self.line = line;
-                closed
+                blank
             };
-            if let Some(event) = closed {
+            if blank {
                 self.pending_cr_closed_block = self.pending_cr;
-                out(match event {
-                    Some(event) => Segment::Event { end, event },
-                    None => Segment::Empty { end },
-                });
+                self.dispatch(chunk, end, out);
             }
             pos = end;
+        }
+        // NOTE: a data value still pointing into this chunk must be copied
+        // before the chunk goes away.
+        if let Some((start, end)) = self.data_in_chunk.take() {
+            self.data.extend_from_slice(&chunk[start..end]);
         }
         Ok(())
     }
@@ -216,35 +334,61 @@ impl Parser {
         Ok(())
     }
 
-    /// Interprets one complete line. Returns `Some(_)` when the line was blank
-    /// (a block end), holding the dispatched event if any.
-    fn process_line(&mut self, line: &[u8]) -> Result<Option<Option<Event>>, SseError> {
+    /// Interprets one complete line; `offset` is where it starts in the current
+    /// chunk when it lies wholly inside it. Returns true for a blank line.
+    fn process_line(
+        &mut self,
+        chunk: &[u8],
+        line: &[u8],
+        offset: Option<usize>,
+    ) -> Result<bool, SseError> {
         self.check_line_len(line.len())?;
         if line.is_empty() {
-            return Ok(Some(self.dispatch()));
+            return Ok(true);
         }
         if line[0] == b':' {
-            return Ok(None);
+            return Ok(false);
         }
-        let (field, value) = match memchr::memchr(b':', line) {
+        let (field, value_start) = match memchr::memchr(b':', line) {
             Some(colon) => {
-                let value = &line[colon + 1..];
-                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
+                let start = colon + 1;
+                let start = start + usize::from(line.get(start) == Some(&b' '));
+                (&line[..colon], start)
             }
-            None => (line, &b""[..]),
+            None => (line, line.len()),
         };
+        let value = &line[value_start..];
         match field {
             b"data" => {
-                if self.data.len() + value.len() + 1 > self.limits.max_event_bytes {
+                let len = self.data_len() + usize::from(self.data_lines > 0) + value.len();
+                if len > self.limits.max_event_bytes {
                     return Err(SseError::MaxBufferExceeded {
                         what: "event",
                         limit: self.limits.max_event_bytes,
                     });
                 }
-                self.data.extend_from_slice(value);
-                self.data.push(b'\n');
+                match offset {
+                    // The common case: the first data line of the event, inside
+                    // the chunk. Keep a range instead of copying.
+                    Some(offset) if self.data_lines == 0 => {
+                        self.data_in_chunk = Some((offset + value_start, offset + line.len()));
+                    }
+                    _ => {
+                        if let Some((start, end)) = self.data_in_chunk.take() {
+                            self.data.extend_from_slice(&chunk[start..end]);
+                        }
+                        if self.data_lines > 0 {
+                            self.data.push(b'\n');
+                        }
+                        self.data.extend_from_slice(value);
+                    }
+                }
+                self.data_lines += 1;
             }
-            b"event" => self.event_type = decode(value.to_vec()),
+            b"event" => {
+                self.event_type.clear();
+                self.event_type.extend_from_slice(value);
+            }
             b"id" if memchr::memchr(0, value).is_none() => {
                 self.last_event_id = decode(value.to_vec());
             }
@@ -257,27 +401,7 @@ impl Parser {
             }
             _ => {}
         }
-        Ok(None)
-    }
-
-    fn dispatch(&mut self) -> Option<Event> {
-        let retry = self.retry.take();
-        if self.data.is_empty() {
-            self.event_type.clear();
-            return None;
-        }
-        self.data.pop(); // the trailing LF
-        let event_type = if self.event_type.is_empty() {
-            String::from("message")
-        } else {
-            std::mem::take(&mut self.event_type)
-        };
-        Some(Event {
-            event_type,
-            data: decode(std::mem::take(&mut self.data)),
-            last_event_id: self.last_event_id.clone(),
-            retry,
-        })
+        Ok(false)
     }
 }
 
