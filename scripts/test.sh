@@ -21,6 +21,10 @@ cargo fmt --check
 cargo clippy --quiet --all-targets -- -D warnings
 cargo clippy --quiet --lib --target wasm32-unknown-unknown -- -D warnings
 
+step "cargo check fuzz/ (keeps the fuzz targets compiling; cached target dir)"
+CARGO_TARGET_DIR="${SSE_SANITIZER_CACHE:-$HOME/.cache/sse-sanitizer}/fuzz-target" \
+  cargo check --quiet --manifest-path fuzz/Cargo.toml --bins
+
 step "cargo test"
 cargo test --quiet 2>&1 | grep -v '^$'
 # NOTE: `cargo test | grep` would hide a failure without pipefail; it is set above.
