@@ -93,9 +93,9 @@ pub fn model_drops(events: &[Event], whitespace: bool) -> (Vec<bool>, Vec<(u32, 
             && v["content_block"]["text"]
                 .as_str()
                 .is_some_and(|t| is_blank(t, whitespace))
-            && v["content_block"]
-                .get("citations")
-                .map_or(true, |c| c.is_null() || c.as_array().is_some_and(|a| a.is_empty()));
+            && v["content_block"].get("citations").map_or(true, |c| {
+                c.is_null() || c.as_array().is_some_and(|a| a.is_empty())
+            });
         if !is_start {
             i += 1;
             continue;
@@ -228,5 +228,257 @@ pub fn assert_contiguous(input: &[u8], output: &[u8]) {
         if contiguous(x) {
             assert!(contiguous(y), "indices not contiguous: {y:?} (input {x:?})");
         }
+    }
+}
+
+/// The text of each dispatched event plus its raw bytes, one entry per SSE
+/// block (comment-only blocks have `None`).
+/// Each block's raw bytes, its event's JSON, and where in the raw bytes the
+/// digits of its top-level `"index"` are.
+pub type Blocks = Vec<(Vec<u8>, Option<Value>, Option<std::ops::Range<usize>>)>;
+
+pub fn blocks_with_events(bytes: &[u8]) -> Blocks {
+    let (raw, tail) = raw_blocks(bytes);
+    assert!(tail.is_empty(), "test streams end with a blank line");
+    raw.into_iter()
+        .map(|b| {
+            let ev = events(&b);
+            let v = ev.first().and_then(json);
+            let digits = v
+                .as_ref()
+                .filter(|v| v["index"].is_u64())
+                .map(|_| index_digits(&b));
+            (b, v, digits)
+        })
+        .collect()
+}
+
+/// Where the digits of the top-level `"index"` of one raw SSE block are.
+/// Checked by re-parsing.
+fn index_digits(block: &[u8]) -> std::ops::Range<usize> {
+    let new = 987_654_321u64;
+    let before = json(&events(block)[0]).unwrap();
+    let text = String::from_utf8(block.to_vec()).unwrap();
+    let mut from = 0;
+    while let Some(p) = text[from..].find("\"index\"") {
+        let at = from + p + "\"index\"".len();
+        let rest = &text[at..];
+        let colon = rest.len() - rest.trim_start().len();
+        if rest[colon..].starts_with(':') {
+            let after = &rest[colon + 1..];
+            let ws = after.len() - after.trim_start().len();
+            let digits = after[ws..].bytes().take_while(u8::is_ascii_digit).count();
+            let start = at + colon + 1 + ws;
+            let candidate = format!("{}{}{}", &text[..start], new, &text[start + digits..]);
+            let mut expected = before.clone();
+            expected["index"] = new.into();
+            if digits > 0 && json(&events(candidate.as_bytes())[0]).as_ref() == Some(&expected) {
+                return start..start + digits;
+            }
+        }
+        from = at;
+    }
+    panic!("no top-level index in {text}");
+}
+
+/// How an inserted blank text block looks.
+#[derive(Debug, Clone, Copy)]
+pub enum Blank {
+    /// start `""`, stop.
+    Empty,
+    /// start `""`, delta `""`, stop.
+    EmptyDelta,
+    /// start `""`, ping, delta `" "`, delta `"\n"`, stop.
+    WhitespaceWithPing,
+    /// start `"\n\n"`, stop, the live API's padded JSON.
+    PaddedWhitespace,
+}
+
+pub const BLANKS: [Blank; 4] = [
+    Blank::Empty,
+    Blank::EmptyDelta,
+    Blank::WhitespaceWithPing,
+    Blank::PaddedWhitespace,
+];
+
+pub fn blank_block(shape: Blank, index: u64) -> Vec<u8> {
+    let start = |text: &str| {
+        format!(
+            "event: content_block_start\ndata: {{\"type\":\"content_block_start\",\"index\":{index},\"content_block\":{{\"type\":\"text\",\"text\":\"{text}\"}}}}\n\n"
+        )
+    };
+    let delta = |text: &str| {
+        format!(
+            "event: content_block_delta\ndata: {{\"type\":\"content_block_delta\",\"index\":{index},\"delta\":{{\"type\":\"text_delta\",\"text\":\"{text}\"}}}}\n\n"
+        )
+    };
+    let stop = format!("event: content_block_stop\ndata: {{\"type\":\"content_block_stop\",\"index\":{index}}}\n\n");
+    let ping = "event: ping\ndata: {\"type\": \"ping\"}\n\n";
+    let s = match shape {
+        Blank::Empty => start("") + &stop,
+        Blank::EmptyDelta => start("") + &delta("") + &stop,
+        Blank::WhitespaceWithPing => start("") + ping + &delta(" ") + &delta("\\n") + &stop,
+        Blank::PaddedWhitespace => format!(
+            "event: content_block_start\ndata: {{\"type\":\"content_block_start\",\"index\":{index},\"content_block\":{{\"type\":\"text\",\"text\":\"\\n\\n\"}}      }}\n\nevent: content_block_stop\ndata: {{\"type\":\"content_block_stop\",\"index\":{index}         }}\n\n"
+        ),
+    };
+    s.into_bytes()
+}
+
+/// What the sanitizer must leave of `blank_block(shape, _)`: the ping.
+pub fn residue(shape: Blank) -> &'static [u8] {
+    match shape {
+        Blank::WhitespaceWithPing => b"event: ping\ndata: {\"type\": \"ping\"}\n\n",
+        _ => b"",
+    }
+}
+
+/// `bytes` with `extra` inserted before SSE block number `at`.
+pub fn insert_raw(bytes: &[u8], at: usize, extra: &[u8]) -> Vec<u8> {
+    let (blocks, tail) = raw_blocks(bytes);
+    let mut out = Vec::new();
+    for (k, b) in blocks.iter().enumerate() {
+        if k == at {
+            out.extend_from_slice(extra);
+        }
+        out.extend_from_slice(b);
+    }
+    if at >= blocks.len() {
+        out.extend_from_slice(extra);
+    }
+    out.extend_from_slice(&tail);
+    out
+}
+
+/// `bytes` with a blank text block of `index` inserted before SSE block
+/// number `at`, and every later index ≥ `index` of that message raised by one.
+pub fn insert_blank(bytes: &[u8], at: usize, index: u64, shape: Blank) -> Vec<u8> {
+    insert_blank_into(&blocks_with_events(bytes), at, index, shape)
+}
+
+/// [`insert_blank`] on the output of [`blocks_with_events`].
+pub fn insert_blank_into(blocks: &Blocks, at: usize, index: u64, shape: Blank) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut shifting = false;
+    for (k, (raw, v, digits)) in blocks.iter().enumerate() {
+        if k == at {
+            out.extend(blank_block(shape, index));
+            shifting = true;
+        }
+        let ty = v.as_ref().and_then(|v| v["type"].as_str()).unwrap_or("");
+        if ty == "message_start" {
+            shifting = false;
+        }
+        match (v.as_ref().and_then(|v| v["index"].as_u64()), digits) {
+            (Some(i), Some(d)) if shifting && i >= index => {
+                out.extend_from_slice(&raw[..d.start]);
+                out.extend_from_slice((i + 1).to_string().as_bytes());
+                out.extend_from_slice(&raw[d.end..]);
+            }
+            _ => out.extend_from_slice(raw),
+        }
+    }
+    if at == blocks.len() {
+        out.extend(blank_block(shape, index));
+    }
+    out
+}
+
+/// Where to insert a blank block in a real stream: (name, SSE block number,
+/// index) for the start, middle and end of each message, before its first
+/// tool_use and after its first thinking block.
+pub fn insertion_points(bytes: &[u8]) -> Vec<(&'static str, usize, u64)> {
+    let blocks = blocks_with_events(bytes);
+    let mut points = Vec::new();
+    let mut k = 0;
+    while k < blocks.len() {
+        let Some(v) = &blocks[k].1 else {
+            k += 1;
+            continue;
+        };
+        if v["type"] != "message_start" {
+            k += 1;
+            continue;
+        }
+        let pre = v["message"]["content"].as_array().map_or(0, |a| a.len()) as u64;
+        let end = (k + 1..blocks.len())
+            .find(|&j| {
+                blocks[j]
+                    .1
+                    .as_ref()
+                    .is_some_and(|v| v["type"] == "message_start")
+            })
+            .unwrap_or(blocks.len());
+        let mut starts = Vec::new();
+        let mut last_stop = None;
+        let mut next_index = pre;
+        for (j, (_, w, _)) in blocks.iter().enumerate().take(end).skip(k + 1) {
+            let Some(w) = w else { continue };
+            match w["type"].as_str() {
+                Some("content_block_start") => {
+                    let i = w["index"].as_u64().unwrap();
+                    starts.push((
+                        j,
+                        i,
+                        w["content_block"]["type"]
+                            .as_str()
+                            .unwrap_or("")
+                            .to_string(),
+                    ));
+                    next_index = next_index.max(i + 1);
+                }
+                Some("content_block_stop") => last_stop = Some((j, w["index"].as_u64().unwrap())),
+                _ => {}
+            }
+        }
+        match starts.first() {
+            Some(&(j, i, _)) => points.push(("start", j, i)),
+            None => points.push(("start", k + 1, pre)),
+        }
+        if starts.len() > 2 {
+            let (j, i, _) = starts[starts.len() / 2];
+            points.push(("middle", j, i));
+        }
+        if let Some((j, _)) = last_stop {
+            points.push(("end", j + 1, next_index));
+        }
+        if let Some((j, i, _)) = starts.iter().find(|s| s.2 == "tool_use") {
+            points.push(("before-tool-use", *j, *i));
+        }
+        if let Some((_, i, _)) = starts.iter().find(|s| s.2 == "thinking") {
+            let stop = (k + 1..end).find(|&j| {
+                blocks[j]
+                    .1
+                    .as_ref()
+                    .is_some_and(|w| w["type"] == "content_block_stop" && w["index"] == *i)
+            });
+            if let Some(j) = stop {
+                points.push(("after-thinking", j + 1, i + 1));
+            }
+        }
+        k = end;
+    }
+    points
+}
+
+/// `assert_eq!` for long byte strings: shows where they part, not all of them.
+#[track_caller]
+pub fn assert_bytes_eq(actual: &[u8], expected: &[u8], context: &str) {
+    if actual != expected {
+        let at = actual
+            .iter()
+            .zip(expected)
+            .take_while(|(a, b)| a == b)
+            .count();
+        let show = |s: &[u8]| {
+            String::from_utf8_lossy(&s[at.saturating_sub(80)..(at + 160).min(s.len())]).into_owned()
+        };
+        panic!(
+            "{context}: outputs differ at byte {at} (lengths {} and {})\n  actual:   {:?}\n  expected: {:?}",
+            actual.len(),
+            expected.len(),
+            show(actual),
+            show(expected)
+        );
     }
 }
