@@ -595,3 +595,23 @@ fn random_garbage_never_panics_and_never_loses_bytes() {
         }
     }
 }
+
+#[test]
+fn invalid_utf8_passes_through() {
+    let bad = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"caf\u{e9} \u{1F600}";
+    let mut input =
+        (message_start() + &text_start(0, "") + &stop(0) + &text_start(1, "x")).into_bytes();
+    input.extend_from_slice(bad.as_bytes());
+    input.extend_from_slice(b"\xFF\xFE\"}}\n\n");
+    input.extend_from_slice((stop(1) + &message_end()).as_bytes());
+    let (output, report) = sanitize_all_ways(&input, default());
+    // The block goes and every later index moves, the one next to the
+    // invalid bytes too (only those bytes' digits of `"index"` change).
+    let mut expected = (message_start() + &text_start(0, "x")).into_bytes();
+    expected.extend_from_slice(bad.replace("\"index\":1", "\"index\":0").as_bytes());
+    expected.extend_from_slice(b"\xFF\xFE\"}}\n\n");
+    expected.extend_from_slice((stop(0) + &message_end()).as_bytes());
+    assert_bytes_eq(&output, &expected, "output");
+    assert!(report.notes.is_empty());
+    assert_eq!(report.events_changed, 2 + 3);
+}

@@ -1,6 +1,6 @@
 use super::scan::{self, Blank};
 use super::{DroppedBlock, Note, Report, SanitizerOptions};
-use crate::sse::{EventRef, Parser, RawSegment};
+use crate::sse::{ByteSegment, EventBytes, Parser};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -42,16 +42,16 @@ impl StreamSanitizer {
             return;
         }
         let mut start = 0;
-        let result = self.parser.feed_raw(chunk, &mut |segment| match segment {
-            RawSegment::CrLfTail => {
+        let result = self.parser.feed_bytes(chunk, &mut |segment| match segment {
+            ByteSegment::CrLfTail => {
                 core.crlf_tail(out);
                 start = 1;
             }
-            RawSegment::Event { end, event } => {
+            ByteSegment::Event { end, event } => {
                 core.block(&chunk[start..end], Some(&event), out);
                 start = end;
             }
-            RawSegment::Empty { end } => {
+            ByteSegment::Empty { end } => {
                 core.block(&chunk[start..end], None, out);
                 start = end;
             }
@@ -116,34 +116,34 @@ const KINDS: [(&str, Kind); 8] = [
 /// The event's kind, from its data's top-level `type`; when the data has no
 /// `type`, from the `event:` name (as the Python SDK does). An `event:` name
 /// other than the default `message` must agree with the data's `type`.
-fn classify(event: &EventRef<'_>) -> Kind {
-    let data = event.data.as_bytes();
-    let name = &*event.event_type;
+fn classify(event: &EventBytes<'_>) -> Kind {
+    let data = event.data;
+    let name = event.event_type;
     match scan::find_keys(data, [b"type"]) {
         Ok([Some(r)]) => {
             let ty = &data[r];
             if ty[0] != b'"' {
                 Kind::Foreign("its `type` is not a string")
-            } else if name != "message" && !scan::is_str(ty, name) {
+            } else if name != b"message" && !scan::is_str(ty, name) {
                 Kind::Foreign("its `event:` name and its data `type` disagree")
             } else {
                 KINDS
                     .iter()
-                    .find(|(k, _)| scan::is_str(ty, k))
+                    .find(|(k, _)| scan::is_str(ty, k.as_bytes()))
                     .map_or(Kind::Unknown, |&(_, kind)| kind)
             }
         }
         Ok([None]) => KINDS
             .iter()
-            .find(|(k, _)| *k == name)
+            .find(|(k, _)| k.as_bytes() == name)
             .map_or(Kind::Foreign("its data has no `type`"), |&(_, kind)| kind),
         Err(_) if data.trim_ascii_start().starts_with(b"{") => Kind::Malformed,
         Err(_) => Kind::Foreign("its data is not a JSON object"),
     }
 }
 
-fn valid_json(data: &str) -> bool {
-    serde_json::from_str::<serde::de::IgnoredAny>(data).is_ok()
+fn valid_json(data: &[u8]) -> bool {
+    serde_json::from_slice::<serde::de::IgnoredAny>(data).is_ok()
 }
 
 /// Raw length for the held-bytes bound, not counting the LF of a final CRLF,
@@ -292,7 +292,7 @@ impl Core {
     }
 
     /// One complete SSE block whose last bytes are `tail`.
-    fn block(&mut self, tail: &[u8], event: Option<&EventRef<'_>>, out: &mut Vec<u8>) {
+    fn block(&mut self, tail: &[u8], event: Option<&EventBytes<'_>>, out: &mut Vec<u8>) {
         if self.passthrough {
             out.extend_from_slice(tail);
         } else if self.carry.is_empty() {
@@ -308,7 +308,7 @@ impl Core {
         }
     }
 
-    fn process(&mut self, raw: &[u8], event: Option<&EventRef<'_>>, out: &mut Vec<u8>) {
+    fn process(&mut self, raw: &[u8], event: Option<&EventBytes<'_>>, out: &mut Vec<u8>) {
         if raw.len() > self.raw_limit {
             let detail = format!("an SSE block exceeds {} bytes", self.raw_limit);
             self.overflow(detail, raw, out);
@@ -341,20 +341,26 @@ impl Core {
             Kind::Ping | Kind::Unknown => self.other(raw, n, out),
             Kind::Malformed => {
                 self.note(n, "malformed-json", || {
-                    format!("`{}` event data is not valid JSON", event.event_type)
+                    format!(
+                        "`{}` event data is not valid JSON",
+                        String::from_utf8_lossy(event.event_type)
+                    )
                 });
                 self.other(raw, n, out);
             }
             Kind::Foreign(why) => {
                 self.note(n, "non-claude-event", || {
-                    format!("`{}` event passed through: {why}", event.event_type)
+                    format!(
+                        "`{}` event passed through: {why}",
+                        String::from_utf8_lossy(event.event_type)
+                    )
                 });
                 self.other(raw, n, out);
             }
             Kind::Error => {
                 self.release(out);
                 self.msg.errored = true;
-                self.note(n, "error-event", || error_detail(&event.data));
+                self.note(n, "error-event", || error_detail(event.data));
                 self.emit(raw, out);
             }
             Kind::MessageStart => {
@@ -384,11 +390,11 @@ impl Core {
         &mut self,
         kind: Kind,
         raw: &[u8],
-        event: &EventRef<'_>,
+        event: &EventBytes<'_>,
         n: u64,
         out: &mut Vec<u8>,
     ) {
-        let data = event.data.as_bytes();
+        let data = event.data;
         let scanned = match kind {
             Kind::Start => scan::find_keys(data, [b"index".as_slice(), b"content_block"]),
             Kind::Delta => scan::find_keys(data, [b"index".as_slice(), b"delta"]),
@@ -420,11 +426,11 @@ impl Core {
             self.note(n, "index-skew", || match index {
                 Some(i) => format!(
                     "text block {held} was held when a {} for index {i} arrived; released unchanged",
-                    event.event_type
+                    String::from_utf8_lossy(event.event_type)
                 ),
                 None => format!(
                     "text block {held} was held when a {} without a usable index arrived; released unchanged",
-                    event.event_type
+                    String::from_utf8_lossy(event.event_type)
                 ),
             });
         }
@@ -435,7 +441,7 @@ impl Core {
         };
         if kind == Kind::Start && !self.msg.skewed && self.msg.dropped.binary_search(&i).is_err() {
             if let Some(blank) = self.droppable_start(body) {
-                if valid_json(&event.data) {
+                if valid_json(event.data) {
                     self.begin_hold(raw, i, blank, n, out);
                 } else {
                     self.malformed(raw, event, n, out);
@@ -443,18 +449,18 @@ impl Core {
                 return;
             }
         }
-        self.emit_renumbered(raw, i, &event.data, n, out);
+        self.emit_renumbered(raw, i, event.data, n, out);
     }
 
     /// Whether a `content_block_start`'s block is a text block that may turn
     /// out empty: text absent, `null`, `""` (or whitespace), no citations.
     fn droppable_start(&self, body: Option<&[u8]>) -> Option<Blank> {
         let block = body?;
-        let [ty, text, citations] =
-            scan::find_keys(block, [b"type".as_slice(), b"text", b"citations"]).ok()?;
-        if !scan::is_str(&block[ty?], "text") {
+        let [ty] = scan::find_keys(block, [b"type"]).ok()?;
+        if !scan::is_str(&block[ty?], b"text") {
             return None;
         }
+        let [text, citations] = scan::find_keys(block, [b"text".as_slice(), b"citations"]).ok()?;
         if let Some(c) = citations {
             let c = &block[c];
             let empty_array = c.starts_with(b"[") && c[1..c.len() - 1].trim_ascii().is_empty();
@@ -475,20 +481,20 @@ impl Core {
 
     /// Notes an event that would have been changed but is not valid JSON,
     /// releases what is held and writes the event out unchanged.
-    fn malformed(&mut self, raw: &[u8], event: &EventRef<'_>, n: u64, out: &mut Vec<u8>) {
+    fn malformed(&mut self, raw: &[u8], event: &EventBytes<'_>, n: u64, out: &mut Vec<u8>) {
         self.release(out);
         self.note(n, "malformed-json", || {
             format!(
                 "`{}` event data is not valid JSON; passed through unchanged",
-                event.event_type
+                String::from_utf8_lossy(event.event_type)
             )
         });
         self.emit(raw, out);
     }
 
     /// The `content_block_stop` of the held block: it ended blank.
-    fn held_stop(&mut self, raw: &[u8], event: &EventRef<'_>, n: u64, out: &mut Vec<u8>) {
-        if valid_json(&event.data) {
+    fn held_stop(&mut self, raw: &[u8], event: &EventBytes<'_>, n: u64, out: &mut Vec<u8>) {
+        if valid_json(event.data) {
             self.drop_block(raw, out);
         } else {
             self.malformed(raw, event, n, out);
@@ -499,7 +505,7 @@ impl Core {
     fn held_delta(
         &mut self,
         raw: &[u8],
-        event: &EventRef<'_>,
+        event: &EventBytes<'_>,
         index: u64,
         delta: Option<&[u8]>,
         n: u64,
@@ -509,11 +515,11 @@ impl Core {
             .and_then(|delta| {
                 let [ty, text] = scan::find_keys(delta, [b"type".as_slice(), b"text"]).ok()?;
                 let text = &delta[text?];
-                scan::is_str(&delta[ty?], "text_delta").then(|| scan::blank(Some(text)))
+                scan::is_str(&delta[ty?], b"text_delta").then(|| scan::blank(Some(text)))
             })
             .and_then(|blank| self.droppable(blank));
         match blank {
-            Some(_) if !valid_json(&event.data) => self.malformed(raw, event, n, out),
+            Some(_) if !valid_json(event.data) => self.malformed(raw, event, n, out),
             Some(blank) => {
                 if let Some(hold) = &mut self.hold {
                     hold.whitespace |= blank == Blank::Whitespace;
@@ -525,7 +531,7 @@ impl Core {
             None => {
                 // Visible text (or another kind of delta): the block stays.
                 self.release(out);
-                self.emit_renumbered(raw, index, &event.data, n, out);
+                self.emit_renumbered(raw, index, event.data, n, out);
             }
         }
     }
@@ -668,7 +674,7 @@ impl Core {
         }
     }
 
-    fn emit_renumbered(&mut self, raw: &[u8], index: u64, data: &str, n: u64, out: &mut Vec<u8>) {
+    fn emit_renumbered(&mut self, raw: &[u8], index: u64, data: &[u8], n: u64, out: &mut Vec<u8>) {
         if let Some(new) = self.new_index(index, n) {
             if !valid_json(data) {
                 self.note(n, "malformed-json", || {
@@ -738,8 +744,8 @@ impl Core {
 }
 
 /// `type: message` of an `error` event, else (the start of) its data.
-fn error_detail(data: &str) -> String {
-    let parsed = serde_json::from_str::<serde_json::Value>(data).ok();
+fn error_detail(data: &[u8]) -> String {
+    let parsed = serde_json::from_slice::<serde_json::Value>(data).ok();
     let error = parsed.as_ref().and_then(|v| v.get("error"));
     match error.and_then(|e| e.get("type")).and_then(|t| t.as_str()) {
         Some(ty) => {
@@ -749,12 +755,6 @@ fn error_detail(data: &str) -> String {
                 .unwrap_or("");
             format!("{ty}: {message}")
         }
-        None => {
-            let mut end = data.len().min(200);
-            while !data.is_char_boundary(end) {
-                end -= 1;
-            }
-            data[..end].to_string()
-        }
+        None => String::from_utf8_lossy(&data[..data.len().min(200)]).into_owned(),
     }
 }

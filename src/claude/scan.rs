@@ -123,11 +123,11 @@ fn skip_value(json: &[u8], i: usize) -> Result<usize, Malformed> {
 }
 
 /// Whether the raw value `value` is the JSON string `s` written without escapes.
-pub(crate) fn is_str(value: &[u8], s: &str) -> bool {
+pub(crate) fn is_str(value: &[u8], s: &[u8]) -> bool {
     value.len() == s.len() + 2
         && value[0] == b'"'
         && value[value.len() - 1] == b'"'
-        && &value[1..value.len() - 1] == s.as_bytes()
+        && &value[1..value.len() - 1] == s
 }
 
 /// The raw value as a non-negative integer written in plain digits.
