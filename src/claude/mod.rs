@@ -72,6 +72,16 @@
 //!
 //! The output is the same for any chunking of the input, and sanitizing twice
 //! gives the same bytes as sanitizing once.
+//!
+//! # Memory
+//!
+//! The sanitizer keeps the unfinished SSE block of the last chunk (at most
+//! `max_event_bytes + max_line_bytes`), the held events (at most
+//! `max_held_bytes` plus the event that crossed it), the report (at most
+//! [`Report::MAX_ENTRIES`] entries per list), and 8 bytes per dropped block of
+//! the current message. It never parses JSON into a tree: events are
+//! classified by a scan of their top-level keys, and only an event about to
+//! be dropped or rewritten is checked with a full (non-allocating) parse.
 
 mod accumulator;
 mod partial_json;
@@ -90,6 +100,10 @@ pub struct SanitizerOptions {
     /// Also drop text blocks whose text is only whitespace. Default `true`
     /// (Anthropic answers such blocks with `text content blocks must contain
     /// non-whitespace text` when a history replays them).
+    ///
+    /// NOTE: real web-search streams send `" "` blocks between cited text
+    /// blocks; dropping them joins the neighbouring sentences when a UI
+    /// renders the blocks back to back. Set `false` to keep them.
     pub drop_whitespace_only_text: bool,
     /// Buffer limits; the sanitizer uses `max_line_bytes`, `max_event_bytes`
     /// and `max_held_bytes`.

@@ -365,13 +365,12 @@ impl Core {
             }
             Kind::MessageStart => {
                 self.end_hold("message_start", n, out);
-                self.msg = Message {
-                    count: self.msg.count.saturating_add(1),
-                    dropped: std::mem::take(&mut self.msg.dropped),
-                    open: true,
-                    ..Message::default()
-                };
-                self.msg.dropped.clear();
+                let msg = &mut self.msg;
+                msg.count = msg.count.saturating_add(1);
+                msg.dropped.clear();
+                msg.skewed = false;
+                msg.open = true;
+                msg.errored = false;
                 self.emit(raw, out);
             }
             Kind::MessageDelta => {
