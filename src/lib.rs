@@ -2,6 +2,8 @@
 //! to send to strict consumers.
 //!
 //! - [`sse::Parser`] / [`sse::Writer`]: WHATWG event-stream parsing, incremental, any chunking.
+//! - [`claude::StreamSanitizer`] / [`claude::sanitize`]: drops empty text blocks from a Claude
+//!   stream in flight, everything else byte-identical; [`claude::Accumulator`]: events → `Message`.
 //! - [`Limits`]: every buffer is bounded; exceeding a limit is a typed error.
 //!
 //! The core is pure Rust; `src/wasm.rs` is the only file that knows wasm-bindgen.
@@ -9,6 +11,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod claude;
 pub mod error;
 mod limits;
 pub mod sse;
@@ -16,5 +19,5 @@ pub mod sse;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-pub use error::SseError;
+pub use error::{AccumulateError, SseError};
 pub use limits::Limits;

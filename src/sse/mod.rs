@@ -14,7 +14,7 @@
 mod parser;
 mod writer;
 
-pub use parser::{EventRef, Parser, RawSegment, Segment};
+pub use parser::{ByteSegment, EventBytes, EventRef, Parser, RawSegment, Segment};
 pub use writer::Writer;
 
 /// One dispatched event.

@@ -75,6 +75,39 @@ pub enum RawSegment<'a> {
     CrLfTail,
 }
 
+/// A dispatched event as the raw bytes of its fields, not decoded: for
+/// callers that only look at ASCII structure (the stream sanitizer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventBytes<'a> {
+    /// The `event` field, `b"message"` when the block had none.
+    pub event_type: &'a [u8],
+    /// The `data` lines joined with LF, as received (not UTF-8 checked).
+    pub data: &'a [u8],
+    /// The last event ID buffer at dispatch time.
+    pub last_event_id: &'a str,
+    /// The `retry` value set in this event's block, if any.
+    pub retry: Option<u64>,
+}
+
+/// [`Segment`] with undecoded event bytes, from [`Parser::feed_bytes`].
+#[derive(Debug)]
+pub enum ByteSegment<'a> {
+    /// A block ended and dispatched this event.
+    Event {
+        /// Offset just past the block's closing blank line.
+        end: usize,
+        /// The dispatched event.
+        event: EventBytes<'a>,
+    },
+    /// A block ended without dispatching.
+    Empty {
+        /// Offset just past the block's closing blank line.
+        end: usize,
+    },
+    /// See [`Segment::CrLfTail`].
+    CrLfTail,
+}
+
 /// Incremental WHATWG event-stream parser.
 ///
 /// Feed it chunks split anywhere (inside a line, a CRLF, a UTF-8 sequence or
@@ -169,6 +202,29 @@ impl Parser {
         chunk: &[u8],
         out: &mut impl FnMut(RawSegment<'_>),
     ) -> Result<(), SseError> {
+        self.feed_bytes(chunk, &mut |segment| {
+            out(match segment {
+                ByteSegment::Event { end, event } => RawSegment::Event {
+                    end,
+                    event: EventRef {
+                        event_type: String::from_utf8_lossy(event.event_type),
+                        data: String::from_utf8_lossy(event.data),
+                        last_event_id: event.last_event_id,
+                        retry: event.retry,
+                    },
+                },
+                ByteSegment::Empty { end } => RawSegment::Empty { end },
+                ByteSegment::CrLfTail => RawSegment::CrLfTail,
+            })
+        })
+    }
+
+    /// Like [`Parser::feed_raw`] without UTF-8 decoding of the event's fields.
+    pub fn feed_bytes(
+        &mut self,
+        chunk: &[u8],
+        out: &mut impl FnMut(ByteSegment<'_>),
+    ) -> Result<(), SseError> {
         if let Some(err) = &self.poisoned {
             return Err(err.clone());
         }
@@ -214,11 +270,11 @@ impl Parser {
 
     /// Ends a block at `end` (offset in `chunk`), dispatching its event if it
     /// has data, and resets the per-event buffers.
-    fn dispatch(&mut self, chunk: &[u8], end: usize, out: &mut impl FnMut(RawSegment<'_>)) {
+    fn dispatch(&mut self, chunk: &[u8], end: usize, out: &mut impl FnMut(ByteSegment<'_>)) {
         let retry = self.retry.take();
         if self.data_lines == 0 {
             self.event_type.clear();
-            out(RawSegment::Empty { end });
+            out(ByteSegment::Empty { end });
             return;
         }
         let data = match self.data_in_chunk.take() {
@@ -226,15 +282,15 @@ impl Parser {
             None => &self.data[..],
         };
         let event_type = if self.event_type.is_empty() {
-            Cow::Borrowed("message")
+            b"message"
         } else {
-            String::from_utf8_lossy(&self.event_type)
+            &self.event_type[..]
         };
-        out(RawSegment::Event {
+        out(ByteSegment::Event {
             end,
-            event: EventRef {
+            event: EventBytes {
                 event_type,
-                data: String::from_utf8_lossy(data),
+                data,
                 last_event_id: &self.last_event_id,
                 retry,
             },
@@ -247,7 +303,7 @@ impl Parser {
     fn feed_inner(
         &mut self,
         chunk: &[u8],
-        out: &mut impl FnMut(RawSegment<'_>),
+        out: &mut impl FnMut(ByteSegment<'_>),
     ) -> Result<(), SseError> {
         let mut pos = 0;
         if chunk.is_empty() {
@@ -258,7 +314,7 @@ impl Parser {
             if chunk[0] == b'\n' {
                 pos = 1;
                 if self.pending_cr_closed_block {
-                    out(RawSegment::CrLfTail);
+                    out(ByteSegment::CrLfTail);
                 }
             }
             self.pending_cr_closed_block = false;

@@ -1,0 +1,329 @@
+use super::partial_json::partial_parse;
+use crate::error::AccumulateError;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Builds the final assistant `Message` from a stream's events, with the
+/// semantics of the official SDK's `finalMessage()`:
+///
+/// - `message_start` gives the message; `content_block_start` appends its block;
+///   deltas go to `content[index]`;
+/// - `text_delta` appends to `text`, `citations_delta` appends to `citations`,
+///   `thinking_delta` appends to `thinking`, `signature_delta` replaces
+///   `signature`; `input_json_delta` (on `tool_use`, `server_tool_use`,
+///   `mcp_tool_use` blocks) is buffered and parsed into `input` at the block's
+///   `content_block_stop` (no deltas: `input` stays as started, `{}` if absent);
+///   a tool block still open at [`Accumulator::finish`] gets the SDK's partial
+///   parse of what arrived;
+/// - `message_delta` merges its `delta` (`stop_reason`, `stop_sequence`, ...)
+///   into the message and overwrites the `usage` fields it carries (not summed);
+/// - an `error` event is an [`AccumulateError::Upstream`]; `ping` and unknown
+///   events are ignored.
+///
+/// An event counts by its `event:` name; events with the default name
+/// `message` count by their data's `type` (a gateway that omits `event:`
+/// lines). A second `message_start` is an error, as in the SDK.
+///
+/// ```
+/// let mut acc = sse_sanitizer::claude::Accumulator::new();
+/// acc.push("message_start", r#"{"type":"message_start","message":{"role":"assistant","content":[],"usage":{"output_tokens":1}}}"#)?;
+/// acc.push("content_block_start", r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#)?;
+/// acc.push("content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}"#)?;
+/// acc.push("message_delta", r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":5}}"#)?;
+/// let message = acc.finish()?;
+/// assert_eq!(message["content"][0]["text"], "Hi");
+/// assert_eq!(message["usage"]["output_tokens"], 5);
+/// # Ok::<(), sse_sanitizer::AccumulateError>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct Accumulator {
+    message: Option<Value>,
+    /// `input_json_delta` text of tool blocks not stopped yet, by index.
+    tool_json: BTreeMap<u64, String>,
+}
+
+const EVENT_NAMES: [&str; 7] = [
+    "message",
+    "message_start",
+    "message_delta",
+    "message_stop",
+    "content_block_start",
+    "content_block_delta",
+    "content_block_stop",
+];
+
+fn tracks_tool_input(block: &Map<String, Value>) -> bool {
+    matches!(
+        block.get("type").and_then(Value::as_str),
+        Some("tool_use" | "server_tool_use" | "mcp_tool_use")
+    )
+}
+
+impl Accumulator {
+    /// An empty accumulator.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes one event: its `event:` name and its data.
+    pub fn push(&mut self, event_type: &str, data: &str) -> Result<(), AccumulateError> {
+        if event_type == "error" {
+            return Err(upstream_error(data));
+        }
+        if !EVENT_NAMES.contains(&event_type) {
+            return Ok(());
+        }
+        let event = match serde_json::from_str::<Value>(data) {
+            Ok(Value::Object(event)) => event,
+            // NOTE: data of an unnamed event that is not a JSON object is not
+            // a Claude event at all (an OpenAI `[DONE]`, say): ignored.
+            _ if event_type == "message" => return Ok(()),
+            Ok(_) => return Err(invalid(event_type, "the data is not a JSON object")),
+            Err(err) => return Err(invalid(event_type, &err.to_string())),
+        };
+        let kind = match event.get("type") {
+            Some(Value::String(ty)) => ty.as_str(),
+            _ => event_type,
+        };
+        match kind {
+            "error" => Err(upstream_error(data)),
+            "message_start" => self.message_start(event),
+            "message_delta"
+            | "message_stop"
+            | "content_block_start"
+            | "content_block_delta"
+            | "content_block_stop" => {
+                let kind = kind.to_string();
+                let Some(Value::Object(message)) = self.message.as_mut() else {
+                    return Err(AccumulateError::EventBeforeMessageStart { event_type: kind });
+                };
+                match kind.as_str() {
+                    "message_delta" => message_delta(message, event),
+                    "content_block_start" => content_block_start(message, event),
+                    "content_block_delta" => {
+                        content_block_delta(message, &mut self.tool_json, event);
+                        Ok(())
+                    }
+                    "content_block_stop" => {
+                        content_block_stop(message, &mut self.tool_json, &event)
+                    }
+                    _ => Ok(()),
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The message so far (`None` before `message_start`). Tool inputs are
+    /// filled in at their block's `content_block_stop`.
+    pub fn message(&self) -> Option<&Value> {
+        self.message.as_ref()
+    }
+
+    /// The final message. A tool block that never stopped gets the SDK's
+    /// partial parse of its input; [`AccumulateError::NoMessage`] when the
+    /// stream had no `message_start`.
+    pub fn finish(self) -> Result<Value, AccumulateError> {
+        let Accumulator { message, tool_json } = self;
+        let Some(mut message) = message else {
+            return Err(AccumulateError::NoMessage);
+        };
+        for (index, json) in tool_json {
+            let block = usize::try_from(index)
+                .ok()
+                .and_then(|i| message.get_mut("content")?.get_mut(i)?.as_object_mut());
+            if let (Some(block), Some(input)) = (block, partial_parse(&json)) {
+                block.insert("input".to_string(), input);
+            }
+        }
+        Ok(message)
+    }
+
+    fn message_start(&mut self, mut event: Map<String, Value>) -> Result<(), AccumulateError> {
+        if self.message.is_some() {
+            return Err(AccumulateError::UnexpectedMessageStart);
+        }
+        let Some(Value::Object(mut message)) = event.remove("message") else {
+            return Err(invalid("message_start", "no `message` object"));
+        };
+        let content = message
+            .entry("content")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if !content.is_array() {
+            return Err(invalid(
+                "message_start",
+                "`message.content` is not an array",
+            ));
+        }
+        self.message = Some(Value::Object(message));
+        Ok(())
+    }
+}
+
+fn invalid(event_type: &str, detail: &str) -> AccumulateError {
+    AccumulateError::InvalidJson {
+        event_type: event_type.to_string(),
+        detail: detail.to_string(),
+    }
+}
+
+fn upstream_error(data: &str) -> AccumulateError {
+    let parsed = serde_json::from_str::<Value>(data).ok();
+    let error = parsed.as_ref().and_then(|v| v.get("error"));
+    let field = |name: &str| error.and_then(|e| e.get(name)).and_then(Value::as_str);
+    AccumulateError::Upstream {
+        error_type: field("type").unwrap_or("unknown_error").to_string(),
+        message: field("message").map_or_else(|| data.to_string(), str::to_string),
+    }
+}
+
+/// The message's content array (`message_start` made sure there is one).
+fn content(message: &mut Map<String, Value>) -> Option<&mut Vec<Value>> {
+    message.get_mut("content").and_then(Value::as_array_mut)
+}
+
+fn index_of(event: &Map<String, Value>) -> Option<u64> {
+    event.get("index").and_then(Value::as_u64)
+}
+
+fn message_delta(
+    message: &mut Map<String, Value>,
+    mut event: Map<String, Value>,
+) -> Result<(), AccumulateError> {
+    if let Some(Value::Object(delta)) = event.remove("delta") {
+        message.extend(delta);
+    }
+    if let Some(Value::Object(usage)) = event.remove("usage") {
+        let target = message
+            .entry("usage")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !target.is_object() {
+            *target = Value::Object(Map::new());
+        }
+        if let Value::Object(target) = target {
+            target.extend(usage.into_iter().filter(|(_, v)| !v.is_null()));
+        }
+    }
+    if let Some(context) = event.remove("context_management") {
+        message.insert("context_management".to_string(), context);
+    }
+    Ok(())
+}
+
+fn content_block_start(
+    message: &mut Map<String, Value>,
+    mut event: Map<String, Value>,
+) -> Result<(), AccumulateError> {
+    match (event.remove("content_block"), content(message)) {
+        (Some(block @ Value::Object(_)), Some(content)) => {
+            content.push(block);
+            Ok(())
+        }
+        (_, None) => Err(invalid(
+            "content_block_start",
+            "`message.content` is not an array",
+        )),
+        _ => Err(invalid("content_block_start", "no `content_block` object")),
+    }
+}
+
+fn content_block_delta(
+    message: &mut Map<String, Value>,
+    tool_json: &mut BTreeMap<u64, String>,
+    mut event: Map<String, Value>,
+) {
+    let Some(index) = index_of(&event) else {
+        return;
+    };
+    let Some(Value::Object(mut delta)) = event.remove("delta") else {
+        return;
+    };
+    let Some(block) = usize::try_from(index)
+        .ok()
+        .and_then(|i| content(message)?.get_mut(i))
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let block_type = block.get("type").and_then(Value::as_str).unwrap_or("");
+    let delta_type = delta.get("type").and_then(Value::as_str).unwrap_or("");
+    match (delta_type, block_type) {
+        ("text_delta", "text") => append(block, "text", delta.get("text")),
+        ("thinking_delta", "thinking") => append(block, "thinking", delta.get("thinking")),
+        ("compaction_delta", "compaction") => append(block, "content", delta.get("content")),
+        ("signature_delta", "thinking") => {
+            if let Some(signature) = delta.remove("signature") {
+                block.insert("signature".to_string(), signature);
+            }
+        }
+        ("citations_delta", "text") => {
+            let citation = delta.remove("citation").unwrap_or(Value::Null);
+            match block.get_mut("citations") {
+                Some(Value::Array(citations)) => citations.push(citation),
+                _ => {
+                    block.insert("citations".to_string(), Value::Array(vec![citation]));
+                }
+            }
+        }
+        ("input_json_delta", _) if tracks_tool_input(block) => {
+            if let Some(Value::String(part)) = delta.get("partial_json") {
+                tool_json.entry(index).or_default().push_str(part);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Appends the string `add` to the string field `key` (absent counts as "").
+fn append(block: &mut Map<String, Value>, key: &str, add: Option<&Value>) {
+    let add = add.and_then(Value::as_str).unwrap_or("");
+    match block.get_mut(key) {
+        Some(Value::String(text)) => text.push_str(add),
+        _ => {
+            block.insert(key.to_string(), Value::String(add.to_string()));
+        }
+    }
+}
+
+fn content_block_stop(
+    message: &mut Map<String, Value>,
+    tool_json: &mut BTreeMap<u64, String>,
+    event: &Map<String, Value>,
+) -> Result<(), AccumulateError> {
+    let Some(index) = index_of(event) else {
+        return Ok(());
+    };
+    let json = tool_json.remove(&index);
+    let Some(block) = usize::try_from(index)
+        .ok()
+        .and_then(|i| content(message)?.get_mut(i))
+        .and_then(Value::as_object_mut)
+    else {
+        return Ok(());
+    };
+    if !tracks_tool_input(block) {
+        return Ok(());
+    }
+    let input = match json.as_deref() {
+        None | Some("") => match block.get("input") {
+            Some(_) => return Ok(()),
+            None => Value::Object(Map::new()),
+        },
+        // NOTE: whole JSON parses as JSON; only text that is not (a tool input
+        // cut short) falls back to the SDK's partial parser.
+        Some(json) => match serde_json::from_str(json)
+            .ok()
+            .or_else(|| partial_parse(json))
+        {
+            Some(input) => input,
+            None => {
+                return Err(AccumulateError::InvalidToolInput {
+                    index,
+                    detail: format!("tool input is not JSON: {json}"),
+                })
+            }
+        },
+    };
+    block.insert("input".to_string(), input);
+    Ok(())
+}
