@@ -2,6 +2,9 @@
 //! to send to strict consumers.
 //!
 //! - [`sse::Parser`] / [`sse::Writer`]: WHATWG event-stream parsing, incremental, any chunking.
+//! - [`history::normalize`] / [`history::validate`]: make a request history safe for
+//!   a strict upstream, or say exactly what it would reject (rules: [`history::RULES`]).
+//! - [`auth::resolve`]: which key and which auth headers to send.
 //! - [`Limits`]: every buffer is bounded; exceeding a limit is a typed error.
 //!
 //! The core is pure Rust; `src/wasm.rs` is the only file that knows wasm-bindgen.
@@ -9,12 +12,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod error;
+pub mod history;
 mod limits;
 pub mod sse;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-pub use error::SseError;
+pub use error::{AuthError, HistoryError, SseError};
 pub use limits::Limits;
