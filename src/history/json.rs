@@ -533,10 +533,7 @@ impl<'b> J<'b> {
 
     pub(crate) fn keys(self) -> Vec<Cow<'b, str>> {
         match self {
-            J::D(d, id) => d
-                .entries(id)
-                .filter_map(|(k, _)| d.str(k))
-                .collect(),
+            J::D(d, id) => d.entries(id).filter_map(|(k, _)| d.str(k)).collect(),
             J::V(v) => v
                 .as_object()
                 .map(|m| m.keys().map(|k| Cow::Borrowed(k.as_str())).collect())
@@ -559,6 +556,16 @@ impl<'b> J<'b> {
         match self {
             J::D(d, id) => Cow::Borrowed(d.raw(id)),
             J::V(v) => Cow::Owned(v.to_string()),
+        }
+    }
+
+    /// Compact JSON text, for reports (source formatting dropped).
+    pub(crate) fn compact(self) -> String {
+        match self {
+            J::D(d, id) => serde_json::from_str::<Value>(d.raw(id))
+                .map(|v| v.to_string())
+                .unwrap_or_else(|_| d.raw(id).to_string()),
+            J::V(v) => v.to_string(),
         }
     }
 

@@ -439,7 +439,10 @@ impl<'b> Run<'b> {
             self.report(
                 &UNKNOWN_FIELD,
                 path.clone(),
-                render(MSG_MESSAGE_EXTRA, &[("m", &origin.to_string()), ("field", &field)]),
+                render(
+                    MSG_MESSAGE_EXTRA,
+                    &[("m", &origin.to_string()), ("field", &field)],
+                ),
             );
             if self.fixing(&UNKNOWN_FIELD) {
                 let detail = format!("\"{field}\": {} is not a field of a message", doc.raw(v));
@@ -457,10 +460,9 @@ impl<'b> Run<'b> {
         let origin = self.msgs[mi].origin;
         let message = match self.profile {
             Profile::Anthropic => WHITESPACE_TEXT.message.to_string(),
-            Profile::Bedrock => render(
-                MSG_BEDROCK_BLANK,
-                &[("m", &origin.to_string()), ("b", "0")],
-            ),
+            Profile::Bedrock => {
+                render(MSG_BEDROCK_BLANK, &[("m", &origin.to_string()), ("b", "0")])
+            }
         };
         let path = format!("{}/content", self.msg_ptr(origin));
         self.report(&WHITESPACE_TEXT, path.clone(), message);
@@ -492,7 +494,11 @@ impl<'b> Run<'b> {
             }
             // Fields of another type, or of no known schema.
             for (field, foreign) in extra_fields(j, &ty) {
-                let rule = if foreign { &FOREIGN_FIELD } else { &UNKNOWN_FIELD };
+                let rule = if foreign {
+                    &FOREIGN_FIELD
+                } else {
+                    &UNKNOWN_FIELD
+                };
                 let path = format!("{ptr}/{}", pointer_token(&field));
                 self.report(
                     rule,
@@ -503,7 +509,7 @@ impl<'b> Run<'b> {
                     ),
                 );
                 if self.fixing(rule) {
-                    let value = j.get(&field).map(|v| v.json().into_owned()).unwrap_or_default();
+                    let value = j.get(&field).map(|v| v.compact()).unwrap_or_default();
                     let detail = if foreign {
                         format!(
                             "\"{field}\": {value} belongs to {}, not {ty}",
@@ -640,7 +646,11 @@ impl<'b> Run<'b> {
             }
             let ty = block_type(*item);
             for (field, foreign) in extra_fields(*item, &ty) {
-                let rule = if foreign { &FOREIGN_FIELD } else { &UNKNOWN_FIELD };
+                let rule = if foreign {
+                    &FOREIGN_FIELD
+                } else {
+                    &UNKNOWN_FIELD
+                };
                 let path = format!("{ptr}/content/{k}/{}", pointer_token(&field));
                 let nested_b = format!("{b}.tool_result.content.{k}");
                 self.report(
@@ -652,7 +662,7 @@ impl<'b> Run<'b> {
                     ),
                 );
                 if self.fixing(rule) {
-                    let value = item.get(&field).map(|v| v.json().into_owned()).unwrap_or_default();
+                    let value = item.get(&field).map(|v| v.compact()).unwrap_or_default();
                     self.change(
                         rule,
                         path,
@@ -665,8 +675,14 @@ impl<'b> Run<'b> {
         }
         let plan = plan_blanks(&items, self.profile, false);
         let content_ptr = format!("{ptr}/content");
-        let (removed, cache_moves) =
-            self.apply_blank_plan_reports(&plan, &items, &content_ptr, m, &format!("{b}.tool_result.content."), None);
+        let (removed, cache_moves) = self.apply_blank_plan_reports(
+            &plan,
+            &items,
+            &content_ptr,
+            m,
+            &format!("{b}.tool_result.content."),
+            None,
+        );
         if field_edits.is_empty() && removed.is_empty() {
             return None;
         }
@@ -680,7 +696,9 @@ impl<'b> Run<'b> {
                 }
             }
             for (from, to) in cache_moves {
-                let cc = arr.get_mut(from).and_then(|f| take_field(f, "cache_control"));
+                let cc = arr
+                    .get_mut(from)
+                    .and_then(|f| take_field(f, "cache_control"));
                 if let (Some(cc), Some(to)) = (cc, to) {
                     if let Some(t) = arr.get_mut(to).and_then(Value::as_object_mut) {
                         t.insert("cache_control".into(), cc);
@@ -719,16 +737,20 @@ impl<'b> Run<'b> {
                 None => format!("{list_ptr}/{i}"),
             };
             let (rule, message) = match kind {
-                BlankText::Missing => (&EMPTY_TEXT, render(MSG_TEXT_MISSING, &[("m", &bm), ("b", &bb)])),
-                BlankText::Null => (&EMPTY_TEXT, render(MSG_TEXT_NOT_STRING, &[("m", &bm), ("b", &bb)])),
+                BlankText::Missing => (
+                    &EMPTY_TEXT,
+                    render(MSG_TEXT_MISSING, &[("m", &bm), ("b", &bb)]),
+                ),
+                BlankText::Null => (
+                    &EMPTY_TEXT,
+                    render(MSG_TEXT_NOT_STRING, &[("m", &bm), ("b", &bb)]),
+                ),
                 BlankText::Empty => (&EMPTY_TEXT, EMPTY_TEXT.message.to_string()),
                 BlankText::Whitespace => (
                     &WHITESPACE_TEXT,
                     match self.profile {
                         Profile::Anthropic => WHITESPACE_TEXT.message.to_string(),
-                        Profile::Bedrock => {
-                            render(MSG_BEDROCK_BLANK, &[("m", &bm), ("b", &bb)])
-                        }
+                        Profile::Bedrock => render(MSG_BEDROCK_BLANK, &[("m", &bm), ("b", &bb)]),
                     },
                 ),
             };
@@ -754,7 +776,10 @@ impl<'b> Run<'b> {
                     BlankText::Empty => "empty text block".to_string(),
                     BlankText::Whitespace => format!(
                         "whitespace-only text block {}",
-                        items[i].get("text").map(|t| t.json().into_owned()).unwrap_or_default()
+                        items[i]
+                            .get("text")
+                            .map(|t| t.compact())
+                            .unwrap_or_default()
                     ),
                 };
                 self.change(rule, path, "removed", detail);
@@ -773,7 +798,7 @@ impl<'b> Run<'b> {
             let path = format!("{}/cache_control", path_of(self, from));
             let value = items[from]
                 .get("cache_control")
-                .map(|c| c.json().into_owned())
+                .map(|c| c.compact())
                 .unwrap_or_default();
             if self.fixing(&CACHE_CONTROL_ON_EMPTY) {
                 match to {
@@ -918,7 +943,9 @@ impl<'b> Run<'b> {
     fn tool_use_ids(&self, range: (usize, usize)) -> Vec<(String, Origin)> {
         let mut ids: Vec<(String, Origin)> = Vec::new();
         for msg in &self.msgs[range.0..range.1] {
-            let Content::Blocks(blocks) = &msg.content else { continue };
+            let Content::Blocks(blocks) = &msg.content else {
+                continue;
+            };
             for blk in blocks {
                 let j = view(self.doc, &blk.src);
                 if j.get("type").is_some_and(|t| t.str_eq("tool_use")) {
@@ -937,7 +964,9 @@ impl<'b> Run<'b> {
         let turns = self.turns();
         // NOTE: back to front: fixing a turn may drop messages of that turn, which
         // shifts the positions of later turns only.
+        let mut groups: Vec<(Vec<Change>, Vec<Violation>)> = Vec::new();
         for t in (0..turns.len()).rev() {
+            let (c0, v0) = (self.changes.len(), self.violations.len());
             let (start, end) = turns[t];
             if self.msgs[start].role != Role::User {
                 continue;
@@ -948,6 +977,14 @@ impl<'b> Run<'b> {
             };
             let assistant_at = t.checked_sub(1).map(|p| turns[p].0);
             self.pair_turn(start, end, &expected, assistant_at);
+            let changes = self.changes.split_off(c0);
+            let violations = self.violations.split_off(v0);
+            groups.push((changes, violations));
+        }
+        // Reports in document order.
+        for (changes, violations) in groups.into_iter().rev() {
+            self.changes.extend(changes);
+            self.violations.extend(violations);
         }
     }
 
@@ -960,10 +997,14 @@ impl<'b> Run<'b> {
                 Content::Blocks(blocks) => {
                     for (bi, blk) in blocks.iter().enumerate() {
                         let j = view(self.doc, &blk.src);
-                        let tr = j
-                            .get("type")
-                            .is_some_and(|t| t.str_eq("tool_result"))
-                            .then(|| j.get("tool_use_id").and_then(|i| i.str()).map(Cow::into_owned));
+                        let tr =
+                            j.get("type")
+                                .is_some_and(|t| t.str_eq("tool_result"))
+                                .then(|| {
+                                    j.get("tool_use_id")
+                                        .and_then(|i| i.str())
+                                        .map(Cow::into_owned)
+                                });
                         out.push((mi, bi, tr));
                     }
                 }
@@ -1009,17 +1050,26 @@ impl<'b> Run<'b> {
                 self.report(
                     &ORPHAN_TOOL_RESULT,
                     self.at_ptr(at),
-                    render(ORPHAN_TOOL_RESULT.message, &[("m", &um), ("b", &ub), ("id", id)]),
+                    render(
+                        ORPHAN_TOOL_RESULT.message,
+                        &[("m", &um), ("b", &ub), ("id", id)],
+                    ),
                 );
             }
-            let late: Vec<_> = matched_at.iter().filter(|(pos, _, _)| *pos >= lead).collect();
+            let late: Vec<_> = matched_at
+                .iter()
+                .filter(|(pos, _, _)| *pos >= lead)
+                .collect();
             if let Some((_, mi, bi)) = late.first() {
                 let at = self.block_at(*mi, *bi);
                 let (um, _) = self.up(start, 0);
                 self.report(
                     &TOOL_RESULT_FIRST,
                     self.at_ptr(at),
-                    render(TOOL_RESULT_FIRST.message, &[("m", &um), ("n", &late.len().to_string())]),
+                    render(
+                        TOOL_RESULT_FIRST.message,
+                        &[("m", &um), ("n", &late.len().to_string())],
+                    ),
                 );
             }
             if let (Some(first), Some(a)) = (missing.first(), assistant_at) {
@@ -1028,7 +1078,10 @@ impl<'b> Run<'b> {
                 self.report(
                     &MISSING_TOOL_RESULT,
                     self.at_ptr(first.1),
-                    render(MISSING_TOOL_RESULT.message, &[("m", &um), ("ids", &ids.join(", "))]),
+                    render(
+                        MISSING_TOOL_RESULT.message,
+                        &[("m", &um), ("ids", &ids.join(", "))],
+                    ),
                 );
             }
             return;
@@ -1038,8 +1091,11 @@ impl<'b> Run<'b> {
         let doc = self.doc;
         if self.fixing(&ORPHAN_TOOL_RESULT) {
             // Back to front so earlier positions stay valid while blocks expand.
+            let mut reports = Vec::new();
             for (mi, bi, id) in orphans.iter().rev() {
-                let Content::Blocks(list) = &mut self.msgs[*mi].content else { continue };
+                let Content::Blocks(list) = &mut self.msgs[*mi].content else {
+                    continue;
+                };
                 let at = list[*bi].at;
                 let new = orphan_to_text(view(doc, &list[*bi].src), id);
                 let n = new.len();
@@ -1052,14 +1108,15 @@ impl<'b> Run<'b> {
                 );
                 self.msgs[*mi].touched = true;
                 let path = self.at_ptr(at);
-                self.change(
-                    &ORPHAN_TOOL_RESULT,
+                reports.push((
                     path,
-                    "converted",
                     format!(
                         "tool_result for {id} has no tool_use in the previous assistant message; its content kept as {n} text/content block(s)"
                     ),
-                );
+                ));
+            }
+            for (path, detail) in reports.into_iter().rev() {
+                self.change(&ORPHAN_TOOL_RESULT, path, "converted", detail);
             }
         }
         let fix_first = self.fixing(&TOOL_RESULT_FIRST);
@@ -1076,7 +1133,10 @@ impl<'b> Run<'b> {
             .iter()
             .enumerate()
             .filter(|(pos, (_, _, tr))| {
-                *pos >= lead && tr.as_ref().is_some_and(|id| id.as_ref().is_some_and(|i| ids.contains(i)))
+                *pos >= lead
+                    && tr
+                        .as_ref()
+                        .is_some_and(|id| id.as_ref().is_some_and(|i| ids.contains(i)))
             })
             .map(|(_, (mi, bi, _))| (*mi, *bi))
             .collect();
@@ -1085,10 +1145,20 @@ impl<'b> Run<'b> {
             Some((mi, bi)) => (mi, bi + 1),
             None => (start, 0),
         };
+        if (fix_first && !late.is_empty()) || fix_missing {
+            let rule = if fix_first && !late.is_empty() {
+                &TOOL_RESULT_FIRST
+            } else {
+                &MISSING_TOOL_RESULT
+            };
+            self.ensure_blocks(ins_mi, rule);
+        }
         let mut moved: Vec<Blk> = Vec::new();
         if fix_first && !late.is_empty() {
             for (mi, bi) in late.iter().rev() {
-                let Content::Blocks(list) = &mut self.msgs[*mi].content else { continue };
+                let Content::Blocks(list) = &mut self.msgs[*mi].content else {
+                    continue;
+                };
                 let blk = list.remove(*bi);
                 self.msgs[*mi].touched = true;
                 moved.push(blk);
@@ -1131,8 +1201,6 @@ impl<'b> Run<'b> {
         if moved.is_empty() && inserted.is_empty() {
             return;
         }
-        let rule = if moved.is_empty() { &MISSING_TOOL_RESULT } else { &TOOL_RESULT_FIRST };
-        self.ensure_blocks(ins_mi, rule);
         if let Content::Blocks(list) = &mut self.msgs[ins_mi].content {
             let at = ins_bi.min(list.len());
             list.splice(at..at, moved.into_iter().chain(inserted));
@@ -1147,15 +1215,23 @@ impl<'b> Run<'b> {
 
     fn block_at(&self, mi: usize, bi: usize) -> Origin {
         match &self.msgs[mi].content {
-            Content::Blocks(list) => list.get(bi).map(|b| b.at).unwrap_or(Origin::Content(self.msgs[mi].origin)),
+            Content::Blocks(list) => list
+                .get(bi)
+                .map(|b| b.at)
+                .unwrap_or(Origin::Content(self.msgs[mi].origin)),
             _ => Origin::Content(self.msgs[mi].origin),
         }
     }
 
     /// Turns string content into a one-text-block array (recorded as a change).
     fn ensure_blocks(&mut self, mi: usize, rule: &Rule) {
-        let Content::Str(..) = self.msgs[mi].content else { return };
-        let text = self.str_text(&self.msgs[mi].content).unwrap_or_default().into_owned();
+        let Content::Str(..) = self.msgs[mi].content else {
+            return;
+        };
+        let text = self
+            .str_text(&self.msgs[mi].content)
+            .unwrap_or_default()
+            .into_owned();
         let origin = self.msgs[mi].origin;
         let mut list = Vec::new();
         if !text.is_empty() {
@@ -1167,7 +1243,12 @@ impl<'b> Run<'b> {
         self.msgs[mi].content = Content::Blocks(list);
         self.msgs[mi].touched = true;
         let path = format!("{}/content", self.msg_ptr(origin));
-        self.change(rule, path, "converted", "string content turned into a text block".into());
+        self.change(
+            rule,
+            path,
+            "converted",
+            "string content turned into a text block".into(),
+        );
     }
 
     // ---- phase 4: bedrock role alternation ---------------------------------
@@ -1181,8 +1262,8 @@ impl<'b> Run<'b> {
                 i += 1;
                 continue;
             }
-            let mergeable = !matches!(prev.content, Content::Opaque)
-                && !matches!(cur.content, Content::Opaque);
+            let mergeable =
+                !matches!(prev.content, Content::Opaque) && !matches!(cur.content, Content::Opaque);
             let path = self.msg_ptr(cur.origin);
             self.report(&MERGE_ROLES, path.clone(), MERGE_ROLES.message.to_string());
             if !self.fixing(&MERGE_ROLES) || !mergeable {
@@ -1217,19 +1298,28 @@ impl<'b> Run<'b> {
     // ---- phase 5: trailing whitespace of a final assistant message ----------
 
     fn phase_final_whitespace(&mut self) {
-        let Some(mi) = self.msgs.len().checked_sub(1) else { return };
+        let Some(mi) = self.msgs.len().checked_sub(1) else {
+            return;
+        };
         if self.msgs[mi].role != Role::Assistant {
             return;
         }
         let origin = self.msgs[mi].origin;
         if let Content::Str(..) = self.msgs[mi].content {
-            let text = self.str_text(&self.msgs[mi].content).unwrap_or_default().into_owned();
+            let text = self
+                .str_text(&self.msgs[mi].content)
+                .unwrap_or_default()
+                .into_owned();
             let trimmed = text.trim_end();
             if trimmed.len() == text.len() {
                 return;
             }
             let path = format!("{}/content", self.msg_ptr(origin));
-            self.report(&FINAL_TRAILING_WHITESPACE, path.clone(), FINAL_TRAILING_WHITESPACE.message.into());
+            self.report(
+                &FINAL_TRAILING_WHITESPACE,
+                path.clone(),
+                FINAL_TRAILING_WHITESPACE.message.into(),
+            );
             if self.fixing(&FINAL_TRAILING_WHITESPACE) {
                 let detail = format!("trailing {} trimmed", escape(&text[trimmed.len()..]));
                 let id = match self.msgs[mi].content {
@@ -1246,13 +1336,17 @@ impl<'b> Run<'b> {
         loop {
             // Read what is needed, then let go of the borrow before reporting.
             let (at, text, cc, value) = {
-                let Content::Blocks(list) = &self.msgs[mi].content else { return };
+                let Content::Blocks(list) = &self.msgs[mi].content else {
+                    return;
+                };
                 let Some(last) = list.last() else { return };
                 let j = view(doc, &last.src);
                 if !j.get("type").is_some_and(|t| t.str_eq("text")) {
                     return;
                 }
-                let Some(text) = j.get("text").and_then(|t| t.str()) else { return };
+                let Some(text) = j.get("text").and_then(|t| t.str()) else {
+                    return;
+                };
                 if text.trim_end().len() == text.len() {
                     return;
                 }
@@ -1288,7 +1382,10 @@ impl<'b> Run<'b> {
                 continue;
             }
             if let Some(o) = value.as_object_mut() {
-                o.insert("text".into(), Value::String(text[..trimmed_len].to_string()));
+                o.insert(
+                    "text".into(),
+                    Value::String(text[..trimmed_len].to_string()),
+                );
             }
             if let Content::Blocks(list) = &mut self.msgs[mi].content {
                 if let Some(last) = list.last_mut() {
@@ -1332,7 +1429,12 @@ impl<'b> Run<'b> {
             }
         }
         let to = self.at_ptr(to);
-        self.change(&CACHE_CONTROL_ON_EMPTY, path, "moved", format!("{cc} moved to {to}"));
+        self.change(
+            &CACHE_CONTROL_ON_EMPTY,
+            path,
+            "moved",
+            format!("{cc} moved to {to}"),
+        );
     }
 
     // ---- phase 6: system ----------------------------------------------------
@@ -1342,18 +1444,29 @@ impl<'b> Run<'b> {
             return;
         }
         let doc = self.doc;
-        let Some(sys) = doc.get(doc.root(), "system") else { return };
+        let Some(sys) = doc.get(doc.root(), "system") else {
+            return;
+        };
         match doc.kind(sys) {
             Kind::Str => {
                 let blank = doc.blank(sys);
                 if blank == Some(Blank::Text) {
                     return;
                 }
-                let message = if blank == Some(Blank::Empty) { MSG_SYSTEM_EMPTY } else { EMPTY_SYSTEM.message };
+                let message = if blank == Some(Blank::Empty) {
+                    MSG_SYSTEM_EMPTY
+                } else {
+                    EMPTY_SYSTEM.message
+                };
                 self.report(&EMPTY_SYSTEM, "/system".into(), message.into());
                 if self.fixing(&EMPTY_SYSTEM) {
                     self.system = System::Remove;
-                    self.change(&EMPTY_SYSTEM, "/system".into(), "removed", format!("blank system prompt {}", doc.raw(sys)));
+                    self.change(
+                        &EMPTY_SYSTEM,
+                        "/system".into(),
+                        "removed",
+                        format!("blank system prompt {}", doc.raw(sys)),
+                    );
                 }
             }
             Kind::Arr => {
@@ -1367,10 +1480,19 @@ impl<'b> Run<'b> {
                 let mut removed = Vec::new();
                 for &(i, kind) in &plan.remove {
                     let path = format!("/system/{i}");
-                    let message = if kind == BlankText::Whitespace { EMPTY_SYSTEM.message } else { MSG_SYSTEM_EMPTY };
+                    let message = if kind == BlankText::Whitespace {
+                        EMPTY_SYSTEM.message
+                    } else {
+                        MSG_SYSTEM_EMPTY
+                    };
                     self.report(&EMPTY_SYSTEM, path.clone(), message.into());
                     if self.fixing(&EMPTY_SYSTEM) {
-                        self.change(&EMPTY_SYSTEM, path, "removed", format!("blank system text block {}", items[i].json()));
+                        self.change(
+                            &EMPTY_SYSTEM,
+                            path,
+                            "removed",
+                            format!("blank system text block {}", items[i].compact()),
+                        );
                         removed.push(i);
                     }
                 }
@@ -1379,19 +1501,35 @@ impl<'b> Run<'b> {
                 }
                 let mut out: Vec<Src> = doc.items(sys).map(Src::Raw).collect();
                 for &(from, to) in &plan.cache {
-                    let value = items[from].get("cache_control").map(|c| c.json().into_owned()).unwrap_or_default();
+                    let value = items[from]
+                        .get("cache_control")
+                        .map(|c| c.compact())
+                        .unwrap_or_default();
                     let path = format!("/system/{from}/cache_control");
                     match (to, self.fixing(&CACHE_CONTROL_ON_EMPTY)) {
                         (Some(t), true) => {
-                            if let (Some(cc), Some(mut v)) = (items[from].get("cache_control").and_then(|c| c.to_value()), items[t].to_value()) {
+                            if let (Some(cc), Some(mut v)) = (
+                                items[from].get("cache_control").and_then(|c| c.to_value()),
+                                items[t].to_value(),
+                            ) {
                                 if let Some(o) = v.as_object_mut() {
                                     o.insert("cache_control".into(), cc);
                                 }
                                 out[t] = Src::Owned(v);
-                                self.change(&CACHE_CONTROL_ON_EMPTY, path, "moved", format!("{value} moved to /system/{t}"));
+                                self.change(
+                                    &CACHE_CONTROL_ON_EMPTY,
+                                    path,
+                                    "moved",
+                                    format!("{value} moved to /system/{t}"),
+                                );
                             }
                         }
-                        _ => self.change(&CACHE_CONTROL_ON_EMPTY, path, "removed", format!("{value} removed with its block")),
+                        _ => self.change(
+                            &CACHE_CONTROL_ON_EMPTY,
+                            path,
+                            "removed",
+                            format!("{value} removed with its block"),
+                        ),
                     }
                 }
                 let mut k = 0;
@@ -1475,7 +1613,9 @@ impl<'b> Run<'b> {
                 continue;
             }
             out.push(b'{');
-            let fields = doc.entries(msg.node).filter(|(k, _)| !msg.dropped.contains(k));
+            let fields = doc
+                .entries(msg.node)
+                .filter(|(k, _)| !msg.dropped.contains(k));
             for (n, (k, v)) in fields.enumerate() {
                 if n > 0 {
                     out.push(b',');
@@ -1502,7 +1642,9 @@ impl<'b> Run<'b> {
 /// Fields of a known block type that its schema lacks: `(field, foreign)`, where
 /// `foreign` means another block type has it. Thinking blocks are never judged.
 fn extra_fields(j: J<'_>, ty: &str) -> Vec<(String, bool)> {
-    let Some(schema) = rules::block_fields(ty) else { return Vec::new() };
+    let Some(schema) = rules::block_fields(ty) else {
+        return Vec::new();
+    };
     if is_thinking(ty) {
         return Vec::new();
     }

@@ -48,8 +48,7 @@ pub(crate) const MSG_SIGNATURE_INVALID: &str =
     "messages.{m}.content.{b}: Invalid `signature` in `thinking` block";
 pub(crate) const MSG_REDACTED_DATA_MISSING: &str =
     "messages.{m}.content.{b}.redacted_thinking.data: Field required";
-pub(crate) const MSG_MESSAGE_EXTRA: &str =
-    "messages.{m}.{field}: Extra inputs are not permitted";
+pub(crate) const MSG_MESSAGE_EXTRA: &str = "messages.{m}.{field}: Extra inputs are not permitted";
 
 macro_rules! catalog {
     ($($name:ident = { $($field:ident: $value:expr),* $(,)? })*) => {
@@ -260,7 +259,14 @@ pub(crate) const BLOCK_FIELDS: &[(&str, &[&str])] = &[
     ("image", &["type", "source", "cache_control"]),
     (
         "document",
-        &["type", "source", "cache_control", "citations", "context", "title"],
+        &[
+            "type",
+            "source",
+            "cache_control",
+            "citations",
+            "context",
+            "title",
+        ],
     ),
     (
         "tool_use",
@@ -268,11 +274,24 @@ pub(crate) const BLOCK_FIELDS: &[(&str, &[&str])] = &[
     ),
     (
         "tool_result",
-        &["type", "tool_use_id", "content", "is_error", "cache_control"],
+        &[
+            "type",
+            "tool_use_id",
+            "content",
+            "is_error",
+            "cache_control",
+        ],
     ),
     (
         "search_result",
-        &["type", "source", "title", "content", "cache_control", "citations"],
+        &[
+            "type",
+            "source",
+            "title",
+            "content",
+            "cache_control",
+            "citations",
+        ],
     ),
     ("thinking", &["type", "thinking", "signature"]),
     ("redacted_thinking", &["type", "data"]),
@@ -306,11 +325,24 @@ pub(crate) const BLOCK_FIELDS: &[(&str, &[&str])] = &[
     ),
     (
         "mcp_tool_use",
-        &["type", "id", "name", "server_name", "input", "cache_control"],
+        &[
+            "type",
+            "id",
+            "name",
+            "server_name",
+            "input",
+            "cache_control",
+        ],
     ),
     (
         "mcp_tool_result",
-        &["type", "tool_use_id", "is_error", "content", "cache_control"],
+        &[
+            "type",
+            "tool_use_id",
+            "is_error",
+            "content",
+            "cache_control",
+        ],
     ),
     ("container_upload", &["type", "file_id", "cache_control"]),
 ];
@@ -343,10 +375,7 @@ mod tests {
     #[test]
     fn ids_are_unique_kebab_case() {
         for (i, r) in RULES.iter().enumerate() {
-            assert!(r
-                .id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b == b'-'));
+            assert!(r.id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'));
             assert!(RULES[i + 1..].iter().all(|o| o.id != r.id), "{}", r.id);
             assert!(!r.profiles.is_empty());
         }
