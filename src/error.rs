@@ -165,6 +165,8 @@ pub enum AuthError {
         /// The key, redacted.
         redacted: String,
     },
+    /// An auth mode other than `api-key` / `bearer`.
+    InvalidAuthMode,
     /// A header value (version, beta) that cannot go into an HTTP header.
     InvalidHeaderValue {
         /// The header's name.
@@ -179,6 +181,7 @@ impl AuthError {
             AuthError::MissingKey => "missing-key",
             AuthError::InvalidBaseUrl { .. } => "invalid-base-url",
             AuthError::InvalidKey { .. } => "invalid-key",
+            AuthError::InvalidAuthMode => "invalid-auth-mode",
             AuthError::InvalidHeaderValue { .. } => "invalid-header-value",
         }
     }
@@ -194,6 +197,7 @@ impl fmt::Display for AuthError {
             AuthError::InvalidKey { redacted } => {
                 write!(f, "the key {redacted} cannot be sent in an HTTP header")
             }
+            AuthError::InvalidAuthMode => f.write_str("invalid auth mode: expected \"api-key\" or \"bearer\""),
             AuthError::InvalidHeaderValue { name } => {
                 write!(f, "the `{name}` value cannot be sent in an HTTP header")
             }
