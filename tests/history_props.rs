@@ -133,7 +133,9 @@ fn mutate(body: &mut Value, which: usize, rng: &mut Rng) -> bool {
         }
         // An interrupted tool call: a tool_result goes missing.
         6 => {
-            let tr = positions(body, |b| is_type(b, "tool_result") && b["tool_use_id"] != ORPHAN);
+            let tr = positions(body, |b| {
+                is_type(b, "tool_result") && b["tool_use_id"] != ORPHAN
+            });
             let Some(&(i, j)) = tr.get(rng.below(tr.len())) else {
                 return false;
             };

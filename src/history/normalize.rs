@@ -86,6 +86,9 @@ pub(crate) struct Run<'b> {
     upstream: Vec<(usize, usize)>,
 }
 
+/// A deferred edit of one block, applied once to its owned copy.
+type Edit = Box<dyn FnOnce(&mut Value)>;
+
 pub(crate) fn view<'s>(doc: &'s Doc<'s>, src: &'s Src) -> J<'s> {
     match src {
         Src::Raw(id) => J::D(doc, *id),
@@ -481,7 +484,7 @@ impl<'b> Run<'b> {
         let at = blk.at;
         let ptr = self.at_ptr(at);
         let (m, b) = Self::input_coords(at);
-        let mut edits: Vec<Box<dyn FnOnce(&mut Value)>> = Vec::new();
+        let mut edits: Vec<Edit> = Vec::new();
         {
             let j = view(doc, &blk.src);
             if j.kind() != Kind::Obj {
@@ -584,14 +587,7 @@ impl<'b> Run<'b> {
         }
     }
 
-    fn tool_input(
-        &mut self,
-        j: J<'_>,
-        ptr: &str,
-        m: &str,
-        b: &str,
-        ty: &str,
-    ) -> Option<Box<dyn FnOnce(&mut Value)>> {
+    fn tool_input(&mut self, j: J<'_>, ptr: &str, m: &str, b: &str, ty: &str) -> Option<Edit> {
         let input = j.get("input")?;
         if input.kind() == Kind::Obj {
             return None;
@@ -630,13 +626,7 @@ impl<'b> Run<'b> {
     }
 
     /// Blank text blocks and extra fields inside a tool_result's content array.
-    fn tool_result_content(
-        &mut self,
-        j: J<'_>,
-        ptr: &str,
-        m: &str,
-        b: &str,
-    ) -> Option<Box<dyn FnOnce(&mut Value)>> {
+    fn tool_result_content(&mut self, j: J<'_>, ptr: &str, m: &str, b: &str) -> Option<Edit> {
         let content = j.get("content").filter(|c| c.kind() == Kind::Arr)?;
         let items = content.items();
         let mut field_edits: Vec<(usize, String)> = Vec::new();
@@ -1648,7 +1638,9 @@ fn scrub_keys(detail: &str) -> String {
     let mut rest = detail;
     while let Some(at) = rest.find("sk-") {
         let starts_word = !rest[..at].chars().next_back().is_some_and(is_key_char);
-        let len = rest[at..].find(|c: char| !is_key_char(c)).unwrap_or(rest.len() - at);
+        let len = rest[at..]
+            .find(|c: char| !is_key_char(c))
+            .unwrap_or(rest.len() - at);
         out.push_str(&rest[..at]);
         let token = &rest[at..at + len];
         if starts_word && len >= 16 {
