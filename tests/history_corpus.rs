@@ -81,6 +81,24 @@ fn rejected_requests_get_the_upstream_text() {
         ["messages.0.content.1: unexpected `tool_use_id` found in `tool_result` blocks: toolu_01GHndag5wQmbzNihYmV2UBj. Each `tool_result` block must have a corresponding `tool_use` block in the previous message."]
     );
 
+    // Bedrock refused an image given by URL.
+    let rejected: Vec<_> = recorded_requests()
+        .into_iter()
+        .filter(|r| r.api == Api::Bedrock && r.status == 400)
+        .collect();
+    assert_eq!(rejected.len(), 1);
+    let v = validate_bytes(
+        rejected[0].raw.as_bytes(),
+        Profile::Bedrock,
+        &Limits::default(),
+    )
+    .unwrap();
+    let messages: Vec<&str> = v.iter().map(|v| v.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        ["messages.0.content.1.image.source.base64.data: URL sources are not supported"]
+    );
+
     let path = common::corpus_dir()
         .join("responses/vercel-ai__anthropic-issue-17366-orphan-tool-result.1.json");
     let pair: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();

@@ -188,6 +188,15 @@ catalog! {
         message: "The toolConfig field must be defined when using toolUse and toolResult content blocks.",
         other_messages: &[],
     }
+    // NOTE: a real Bedrock 400 in the corpus
+    // (chatlas__test_provider_bedrock_test_anthropic_images.yaml, interaction 1).
+    URL_SOURCE = {
+        id: "url-source",
+        profiles: BEDROCK,
+        fix: None,
+        message: "messages.{m}.content.{b}.{type}.source.base64.data: URL sources are not supported",
+        other_messages: &[],
+    }
     UNKNOWN_ROLE = {
         id: "unknown-role",
         profiles: BOTH,

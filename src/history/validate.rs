@@ -43,10 +43,18 @@ pub(crate) fn validator_only(run: &mut Run<'_>) {
             continue;
         };
         let mut found = Vec::new();
+        let mut urls = Vec::new();
         for (bi, blk) in blocks.iter().enumerate() {
             let j = view(doc, &blk.src);
             let ty = j.get("type").and_then(|t| t.str()).unwrap_or_default();
             any_tool_block |= ty == "tool_use" || ty == "tool_result";
+            let url_source = j
+                .get("source")
+                .and_then(|s| s.get("type"))
+                .is_some_and(|t| t.str_eq("url"));
+            if (ty == "image" || ty == "document") && url_source {
+                urls.push((blk.at, ty.to_string()));
+            }
             if ty != "tool_use" && ty != "server_tool_use" {
                 continue;
             }
@@ -54,6 +62,21 @@ pub(crate) fn validator_only(run: &mut Run<'_>) {
                 continue;
             };
             found.push((bi, blk.at, ty.into_owned(), id.into_owned()));
+        }
+        for (at, ty) in urls {
+            let ptr = run.at_ptr(at);
+            let (m, b) = match at {
+                super::normalize::Origin::Block(m, b) => (m, b),
+                _ => continue,
+            };
+            run.report(
+                &URL_SOURCE,
+                format!("{ptr}/source"),
+                render(
+                    URL_SOURCE.message,
+                    &[("m", &m.to_string()), ("b", &b.to_string()), ("type", &ty)],
+                ),
+            );
         }
         for (bi, at, ty, id) in found {
             let ptr = run.at_ptr(at);
