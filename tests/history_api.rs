@@ -204,3 +204,22 @@ fn no_panics_on_damaged_input() {
         }
     }
 }
+
+#[test]
+fn pointers_escape_and_duplicate_keys_read_like_json_parse() {
+    let body = br#"{"messages":[{"role":"user","content":[{"type":"text","text":"x","a/b~c":1}]}],"messages":[{"role":"user","content":[{"type":"text","text":"y","a/b~c":1}]}]}"#;
+    let o = NormalizeOptions {
+        strict_fields: true,
+        ..Default::default()
+    };
+    let (out, changes) = normalize_bytes(body, &o).unwrap();
+    assert_eq!(changes[0].path, "/messages/0/content/0/a~1b~0c");
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        v["messages"][0]["content"][0],
+        json!({"type": "text", "text": "y"})
+    );
+    assert!(validate_bytes(&out, Profile::Anthropic, &Limits::default())
+        .unwrap()
+        .is_empty());
+}

@@ -356,9 +356,12 @@ impl<'a> Doc<'a> {
         }
     }
 
+    /// The value of `key`; with duplicate keys the last one, as `JSON.parse` and
+    /// serde_json read it.
     pub(crate) fn get(&self, id: NodeId, key: &str) -> Option<NodeId> {
         self.entries(id)
-            .find(|&(k, _)| self.str_eq(k, key))
+            .filter(|&(k, _)| self.str_eq(k, key))
+            .last()
             .map(|(_, v)| v)
     }
 }
