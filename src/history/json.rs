@@ -403,7 +403,8 @@ impl Iterator for Items<'_, '_> {
     }
 }
 
-/// Decodes the inside of a JSON string literal that the indexer accepted. Lone
+/// Decodes the inside of a JSON string literal (never panics, whatever the text;
+/// meaningful for literals the indexer accepted). Lone
 /// surrogates become U+FFFD (the indexer, like browsers' `JSON.parse`, accepts them).
 pub(crate) fn unescape(inner: &str) -> String {
     let mut out = String::with_capacity(inner.len());
@@ -418,9 +419,10 @@ pub(crate) fn unescape(inner: &str) -> String {
             Some(b'b') => ('\u{8}', 2),
             Some(b'f') => ('\u{c}', 2),
             Some(b'u') => {
-                let hi = hex4(&rest[pos + 2..]);
-                if (0xD800..0xDC00).contains(&hi) && rest[pos + 6..].starts_with("\\u") {
-                    let lo = hex4(&rest[pos + 8..]);
+                let at = |i: usize| rest.get(pos + i..).unwrap_or_default();
+                let hi = hex4(at(2));
+                if (0xD800..0xDC00).contains(&hi) && at(6).starts_with("\\u") {
+                    let lo = hex4(at(8));
                     if (0xDC00..0xE000).contains(&lo) {
                         let c = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
                         (char::from_u32(c).unwrap_or('\u{fffd}'), 12)
@@ -432,11 +434,15 @@ pub(crate) fn unescape(inner: &str) -> String {
                 }
             }
             // `"`, `\` and `/` stand for themselves.
-            Some(&c) => (c as char, 2),
-            None => ('\u{fffd}', 1),
+            Some(&c) if c.is_ascii() => (c as char, 2),
+            _ => ('\u{fffd}', 1),
         };
         out.push(ch);
-        rest = &rest[(pos + used).min(rest.len())..];
+        let mut next = (pos + used).min(rest.len());
+        while !rest.is_char_boundary(next) {
+            next += 1;
+        }
+        rest = &rest[next..];
     }
     out.push_str(rest);
     out
@@ -649,6 +655,19 @@ mod tests {
     fn unescape_and_blank() {
         assert_eq!(unescape(r"a\ud83d\ude00\u00e9\/"), "a😀é/");
         assert_eq!(unescape(r"\ud800x"), "\u{fffd}x");
+        // Malformed tails do not panic.
+        for s in [
+            r"\",
+            r"\u",
+            r"\u12",
+            r"\ud800\u",
+            r"\ud800\udc",
+            "\\é",
+            "\\uéé",
+            "\\ud800\\uéé",
+        ] {
+            let _ = unescape(s);
+        }
         assert_eq!(blank_escaped(r"\n\n"), Blank::Whitespace);
         assert_eq!(blank_escaped(r"\u0020"), Blank::Whitespace);
         assert_eq!(blank_escaped(r"\nx"), Blank::Text);
