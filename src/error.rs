@@ -111,3 +111,173 @@ impl fmt::Display for AccumulateError {
 }
 
 impl std::error::Error for AccumulateError {}
+
+/// Errors of the history normalizer and validator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistoryError {
+    /// The body is not JSON. Positions come from serde_json; the input is never
+    /// quoted.
+    InvalidJson {
+        /// Byte offset of the error (0-based).
+        offset: usize,
+        /// Line of the error (1-based; 0 when unknown).
+        line: usize,
+        /// Column of the error (1-based; 0 when unknown).
+        column: usize,
+        /// What is wrong, e.g. "EOF while parsing a string".
+        reason: String,
+    },
+    /// JSON, but neither an object with a `messages` array nor a bare array.
+    InvalidShape {
+        /// What was expected.
+        reason: &'static str,
+    },
+    /// Nesting deeper than [`crate::Limits::max_json_depth`].
+    MaxDepthExceeded {
+        /// The limit.
+        limit: usize,
+    },
+    /// A body larger than [`crate::Limits::max_body_bytes`].
+    BodyTooLarge {
+        /// The body's size in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// An option with a value outside its domain.
+    InvalidOption {
+        /// The option's name.
+        name: &'static str,
+        /// The values it accepts.
+        expected: &'static str,
+    },
+}
+
+impl HistoryError {
+    /// Stable kebab-case code, shared with JS.
+    pub fn code(&self) -> &'static str {
+        match self {
+            HistoryError::InvalidJson { .. } => "invalid-json",
+            HistoryError::InvalidShape { .. } => "invalid-shape",
+            HistoryError::MaxDepthExceeded { .. } => "max-depth-exceeded",
+            HistoryError::BodyTooLarge { .. } => "body-too-large",
+            HistoryError::InvalidOption { .. } => "invalid-option",
+        }
+    }
+
+    pub(crate) fn invalid_json(e: &serde_json::Error, body: &[u8]) -> Self {
+        let full = e.to_string();
+        // NOTE: serde_json appends " at line L column C"; keep only the reason.
+        let reason = match full.rfind(" at line ") {
+            Some(i) => full[..i].to_string(),
+            None => full,
+        };
+        let (line, column) = (e.line(), e.column());
+        let mut offset = 0;
+        if line > 0 {
+            let mut seen = 1;
+            for (i, &b) in body.iter().enumerate() {
+                if seen == line {
+                    offset = i;
+                    break;
+                }
+                if b == b'\n' {
+                    seen += 1;
+                    offset = i + 1;
+                }
+            }
+            offset = (offset + column.saturating_sub(1)).min(body.len());
+        }
+        HistoryError::InvalidJson {
+            offset,
+            line,
+            column,
+            reason,
+        }
+    }
+}
+
+impl fmt::Display for HistoryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HistoryError::InvalidJson {
+                offset,
+                line,
+                column,
+                reason,
+            } => write!(
+                f,
+                "invalid JSON: {reason} at line {line} column {column} (byte {offset})"
+            ),
+            HistoryError::InvalidShape { reason } => write!(f, "invalid request shape: {reason}"),
+            HistoryError::MaxDepthExceeded { limit } => {
+                write!(f, "JSON nesting exceeds the limit of {limit}")
+            }
+            HistoryError::BodyTooLarge { size, limit } => {
+                write!(f, "body of {size} bytes exceeds the limit of {limit} bytes")
+            }
+            HistoryError::InvalidOption { name, expected } => {
+                write!(f, "invalid option `{name}`: expected {expected}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for HistoryError {}
+
+/// Errors of auth header resolution. None of them ever holds a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthError {
+    /// No key from any source.
+    MissingKey,
+    /// The base URL is not an absolute http(s) URL.
+    InvalidBaseUrl {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A key that cannot go into an HTTP header (control characters, spaces).
+    InvalidKey {
+        /// The key, redacted.
+        redacted: String,
+    },
+    /// An auth mode other than `api-key` / `bearer`.
+    InvalidAuthMode,
+    /// A header value (version, beta) that cannot go into an HTTP header.
+    InvalidHeaderValue {
+        /// The header's name.
+        name: &'static str,
+    },
+}
+
+impl AuthError {
+    /// Stable kebab-case code, shared with JS.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::MissingKey => "missing-key",
+            AuthError::InvalidBaseUrl { .. } => "invalid-base-url",
+            AuthError::InvalidKey { .. } => "invalid-key",
+            AuthError::InvalidAuthMode => "invalid-auth-mode",
+            AuthError::InvalidHeaderValue { .. } => "invalid-header-value",
+        }
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthError::MissingKey => f.write_str(
+                "no API key: pass one, configure one, or set ANTHROPIC_API_KEY / ANTHROPIC_AUTH_TOKEN",
+            ),
+            AuthError::InvalidBaseUrl { reason } => write!(f, "invalid base URL: {reason}"),
+            AuthError::InvalidKey { redacted } => {
+                write!(f, "the key {redacted} cannot be sent in an HTTP header")
+            }
+            AuthError::InvalidAuthMode => f.write_str("invalid auth mode: expected \"api-key\" or \"bearer\""),
+            AuthError::InvalidHeaderValue { name } => {
+                write!(f, "the `{name}` value cannot be sent in an HTTP header")
+            }
+        }
+    }
+}
+
+impl std::error::Error for AuthError {}

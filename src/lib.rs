@@ -4,6 +4,9 @@
 //! - [`sse::Parser`] / [`sse::Writer`]: WHATWG event-stream parsing, incremental, any chunking.
 //! - [`claude::StreamSanitizer`] / [`claude::sanitize`]: drops empty text blocks from a Claude
 //!   stream in flight, everything else byte-identical; [`claude::Accumulator`]: events → `Message`.
+//! - [`history::normalize`] / [`history::validate`]: make a request history safe for
+//!   a strict upstream, or say exactly what it would reject (rules: [`history::RULES`]).
+//! - [`auth::resolve`]: which key and which auth headers to send.
 //! - [`Limits`]: every buffer is bounded; exceeding a limit is a typed error.
 //!
 //! The core is pure Rust; `src/wasm.rs` is the only file that knows wasm-bindgen.
@@ -11,13 +14,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod claude;
 pub mod error;
+pub mod history;
 mod limits;
 pub mod sse;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-pub use error::{AccumulateError, SseError};
+pub use error::{AccumulateError, AuthError, HistoryError, SseError};
 pub use limits::Limits;

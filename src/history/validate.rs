@@ -1,0 +1,226 @@
+//! Validator-only rules: defects with no safe automatic fix. They run on the body
+//! as sent, after the fixable rules have reported.
+
+use super::json::{Kind, J};
+use super::normalize::{view, Content, Role, Run};
+use super::rules::*;
+use super::Profile;
+
+fn id_ok(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn name_ok(s: &str) -> bool {
+    (1..=64).contains(&s.len()) && id_ok(s)
+}
+
+pub(crate) fn validator_only(run: &mut Run<'_>) {
+    let doc = run.doc;
+    let root = doc.root();
+    let top = J::D(doc, root);
+    let is_obj = doc.kind(root) == Kind::Obj;
+
+    // Roles.
+    for mi in 0..run.msgs.len() {
+        if run.msgs[mi].role == Role::Other {
+            let origin = run.msgs[mi].origin;
+            let path = format!("{}/role", run.msg_ptr(origin));
+            run.report(
+                &UNKNOWN_ROLE,
+                path,
+                render(UNKNOWN_ROLE.message, &[("m", &origin.to_string())]),
+            );
+        }
+    }
+
+    // tool_use ids: pattern and uniqueness.
+    let mut seen: Vec<String> = Vec::new();
+    let mut any_tool_block = false;
+    for mi in 0..run.msgs.len() {
+        let Content::Blocks(blocks) = &run.msgs[mi].content else {
+            continue;
+        };
+        let mut found = Vec::new();
+        let mut urls = Vec::new();
+        for (bi, blk) in blocks.iter().enumerate() {
+            let j = view(doc, &blk.src);
+            let ty = j.get("type").and_then(|t| t.str()).unwrap_or_default();
+            any_tool_block |= ty == "tool_use" || ty == "tool_result";
+            let url_source = j
+                .get("source")
+                .and_then(|s| s.get("type"))
+                .is_some_and(|t| t.str_eq("url"));
+            if (ty == "image" || ty == "document") && url_source {
+                urls.push((blk.at, ty.to_string()));
+            }
+            if ty != "tool_use" && ty != "server_tool_use" {
+                continue;
+            }
+            let Some(id) = j.get("id").and_then(|i| i.str()) else {
+                continue;
+            };
+            found.push((bi, blk.at, ty.into_owned(), id.into_owned()));
+        }
+        for (at, ty) in urls {
+            let ptr = run.at_ptr(at);
+            let (m, b) = match at {
+                super::normalize::Origin::Block(m, b) => (m, b),
+                _ => continue,
+            };
+            run.report(
+                &URL_SOURCE,
+                format!("{ptr}/source"),
+                render(
+                    URL_SOURCE.message,
+                    &[("m", &m.to_string()), ("b", &b.to_string()), ("type", &ty)],
+                ),
+            );
+        }
+        for (bi, at, ty, id) in found {
+            let ptr = run.at_ptr(at);
+            if !id_ok(&id) {
+                let m = run.msgs[mi].origin.to_string();
+                run.report(
+                    &TOOL_USE_ID_PATTERN,
+                    format!("{ptr}/id"),
+                    render(
+                        TOOL_USE_ID_PATTERN.message,
+                        &[("m", &m), ("b", &bi.to_string()), ("type", &ty)],
+                    ),
+                );
+            }
+            if ty == "tool_use" {
+                if seen.contains(&id) {
+                    let (um, ub) = run.up(mi, bi);
+                    run.report(
+                        &DUPLICATE_TOOL_USE_ID,
+                        format!("{ptr}/id"),
+                        render(DUPLICATE_TOOL_USE_ID.message, &[("m", &um), ("b", &ub)]),
+                    );
+                } else {
+                    seen.push(id);
+                }
+            }
+        }
+    }
+
+    // Tool definitions.
+    let tools = if is_obj { top.get("tools") } else { None };
+    if let Some(tools) = tools {
+        for (t, tool) in tools.items().into_iter().enumerate() {
+            let custom = tool
+                .get("type")
+                .map_or(true, |ty| ty.str_eq("custom") || ty.kind() == Kind::Null);
+            let Some(name) = tool.get("name").and_then(|n| n.str()) else {
+                continue;
+            };
+            if custom && !name_ok(&name) {
+                run.report(
+                    &TOOL_NAME_PATTERN,
+                    format!("/tools/{t}/name"),
+                    render(TOOL_NAME_PATTERN.message, &[("t", &t.to_string())]),
+                );
+            }
+        }
+    }
+    let no_tools = tools.map_or(true, |t| t.items().is_empty());
+    if run.profile == Profile::Bedrock && any_tool_block && no_tools {
+        let path = if is_obj { "/tools" } else { "" };
+        run.report(&TOOLS_REQUIRED, path.into(), TOOLS_REQUIRED.message.into());
+    }
+
+    thinking(run, top, is_obj);
+}
+
+fn first_type(run: &Run<'_>, mi: usize) -> Option<String> {
+    match &run.msgs[mi].content {
+        Content::Blocks(b) => b.first().map(|blk| {
+            view(run.doc, &blk.src)
+                .get("type")
+                .and_then(|t| t.str())
+                .unwrap_or_default()
+                .into_owned()
+        }),
+        Content::Str(..) => Some("text".into()),
+        Content::Opaque => None,
+    }
+}
+
+fn block_types(run: &Run<'_>, mi: usize) -> Vec<String> {
+    match &run.msgs[mi].content {
+        Content::Blocks(b) => b
+            .iter()
+            .map(|blk| {
+                view(run.doc, &blk.src)
+                    .get("type")
+                    .and_then(|t| t.str())
+                    .unwrap_or_default()
+                    .into_owned()
+            })
+            .collect(),
+        Content::Str(..) => vec!["text".into()],
+        Content::Opaque => Vec::new(),
+    }
+}
+
+fn thinking(run: &mut Run<'_>, top: J<'_>, is_obj: bool) {
+    let enabled = is_obj
+        && top
+            .get("thinking")
+            .and_then(|t| t.get("type"))
+            .is_some_and(|t| t.str_eq("enabled") || t.str_eq("adaptive"));
+    let Some(last) = run.msgs.len().checked_sub(1) else {
+        return;
+    };
+    let is_thinking = |t: &str| t == "thinking" || t == "redacted_thinking";
+    if run.msgs[last].role == Role::Assistant {
+        let types = block_types(run, last);
+        let origin = run.msgs[last].origin;
+        if types.last().is_some_and(|t| is_thinking(t)) {
+            let (um, _) = run.up(last, 0);
+            run.report(
+                &THINKING_FINAL_BLOCK,
+                run.msg_ptr(origin),
+                render(THINKING_FINAL_BLOCK.message, &[("m", &um)]),
+            );
+        }
+        if !enabled {
+            if let Some(b) = types.iter().position(|t| is_thinking(t)) {
+                let (um, ub) = run.up(last, b);
+                run.report(
+                    &THINKING_DISABLED,
+                    format!("{}/content/{b}", run.msg_ptr(origin)),
+                    render(THINKING_DISABLED.message, &[("m", &um), ("b", &ub)]),
+                );
+            }
+        }
+    }
+    if !enabled {
+        return;
+    }
+    // NOTE: with thinking on, the assistant turn answered by the final tool_result
+    // turn (the tool loop in progress) must open with a thinking block.
+    let turns = run.turns();
+    let Some(&(us, _)) = turns.last() else { return };
+    if run.msgs[us].role != Role::User || first_type(run, us).as_deref() != Some("tool_result") {
+        return;
+    }
+    let Some(&(a, _)) = turns.len().checked_sub(2).map(|p| &turns[p]) else {
+        return;
+    };
+    if run.msgs[a].role != Role::Assistant {
+        return;
+    }
+    let found = first_type(run, a).unwrap_or_default();
+    if !is_thinking(&found) {
+        let (um, _) = run.up(a, 0);
+        let origin = run.msgs[a].origin;
+        run.report(
+            &THINKING_FIRST,
+            format!("{}/content/0", run.msg_ptr(origin)),
+            render(THINKING_FIRST.message, &[("m", &um), ("type", &found)]),
+        );
+    }
+}
