@@ -1,13 +1,42 @@
 // The runtime-independent public API. Every entry (node.js, workerd.js,
 // browser.js) instantiates the wasm module its own way, then re-exports this.
 // No parsing or rule logic lives here: it converts arguments and results.
-import { WasmParser, wasmMemory } from '../pkg/sse_sanitizer.js';
+import {
+  WasmAccumulator,
+  WasmParser,
+  WasmSanitizer,
+  authHeaders as wasmAuthHeaders,
+  normalizeBytes,
+  redactKey as wasmRedactKey,
+  ruleCatalog,
+  validateBytes,
+  wasmMemory,
+} from '../pkg/sse_sanitizer.js';
 import { SanitizerError, toBytes, wrapError } from './util.js';
 
 export { SanitizerError };
 
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+const encoder = new TextEncoder();
 let memory;
+
+/** Calls into wasm, re-throwing its errors as SanitizerError. */
+function call(fn, ...args) {
+  try {
+    return fn(...args);
+  } catch (err) {
+    throw wrapError(err);
+  }
+}
+
+/** A copy of the `[address, length]` bytes a wasm call left at `header`. */
+function readOutput(header) {
+  // NOTE: views are made after the call: the call may have grown (and so
+  // replaced) the memory buffer.
+  const buffer = (memory ??= wasmMemory()).buffer;
+  const [ptr, len] = new Uint32Array(buffer, header, 2);
+  return new Uint8Array(buffer, ptr, len).slice();
+}
 
 /**
  * Incremental WHATWG event-stream parser. `feed(chunk)` returns the events the
@@ -79,4 +108,167 @@ export function createEventStream(options = {}) {
       parser.finish();
     },
   });
+}
+
+/**
+ * Incremental Claude stream sanitizer: bytes in, bytes out. Drops empty (and by
+ * default whitespace-only) text blocks and renumbers later indices; every other
+ * byte passes through unchanged.
+ */
+export class StreamSanitizer {
+  #inner;
+
+  constructor(options = {}) {
+    this.#inner = new WasmSanitizer(options);
+  }
+
+  /**
+   * Feeds a chunk; returns the bytes it makes final (possibly empty while a
+   * text block is held back). When nothing in the chunk changed, the returned
+   * array is the chunk itself.
+   */
+  push(chunk) {
+    const bytes = toBytes(chunk);
+    const header = call(() => this.#live().push(bytes));
+    return header === 0 ? bytes : readOutput(header);
+  }
+
+  /** Ends the stream: `{ output, report }`, output being whatever was still held. */
+  finish() {
+    const inner = this.#live();
+    const output = readOutput(call(() => inner.finish()));
+    const report = JSON.parse(inner.report());
+    inner.free();
+    this.#inner = undefined;
+    return { output, report };
+  }
+
+  /** The report so far. */
+  get report() {
+    return JSON.parse(this.#live().report());
+  }
+
+  #live() {
+    if (!this.#inner) throw new SanitizerError('finished', 'the stream was already finished');
+    return this.#inner;
+  }
+}
+
+/**
+ * `TransformStream<Uint8Array | string, Uint8Array>` that sanitizes a Claude
+ * stream in flight: `response.body.pipeThrough(createSanitizerStream())`. Each
+ * chunk costs one wasm call and yields at most one output chunk.
+ */
+export function createSanitizerStream(options = {}) {
+  let sanitizer;
+  return new TransformStream({
+    start() {
+      sanitizer = new StreamSanitizer(options);
+    },
+    transform(chunk, controller) {
+      const out = sanitizer.push(chunk);
+      if (out.length > 0) controller.enqueue(out);
+    },
+    flush(controller) {
+      const { output, report } = sanitizer.finish();
+      if (output.length > 0) controller.enqueue(output);
+      options.onReport?.(report);
+    },
+  });
+}
+
+/** One-shot sanitize: `{ output, report }`, output a string when given a string. */
+export function sanitize(input, options = {}) {
+  const sanitizer = new StreamSanitizer(options);
+  const body = sanitizer.push(input);
+  const { output: tail, report } = sanitizer.finish();
+  let output = body;
+  if (tail.length > 0) {
+    output = new Uint8Array(body.length + tail.length);
+    output.set(body);
+    output.set(tail, body.length);
+  }
+  return { output: typeof input === 'string' ? decoder.decode(output) : output, report };
+}
+
+function isEvent(value) {
+  return value !== null && typeof value === 'object' && typeof value.data === 'string' && !ArrayBuffer.isView(value);
+}
+
+/**
+ * The final assistant Message of a Claude stream, as the official SDK's
+ * `finalMessage()` builds it. Takes the raw stream (string or bytes), a
+ * ReadableStream or async iterable of chunks, or an iterable of SseEvent.
+ * Rejects with SanitizerError `upstream-error` (with `upstreamType`) when the
+ * stream carried an `error` event.
+ */
+export async function accumulate(input, options = {}) {
+  const inner = new WasmAccumulator(options);
+  const take = (chunk) => {
+    if (isEvent(chunk)) call(() => inner.push(chunk.type ?? 'message', chunk.data));
+    else {
+      const bytes = toBytes(chunk);
+      call(() => inner.feed(bytes));
+    }
+  };
+  try {
+    if (typeof input === 'string' || input instanceof ArrayBuffer || ArrayBuffer.isView(input)) take(input);
+    else if (input && typeof input[Symbol.asyncIterator] === 'function') for await (const c of input) take(c);
+    else if (input && typeof input.getReader === 'function') {
+      const reader = input.getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) take(r.value);
+    } else if (input && typeof input[Symbol.iterator] === 'function') for (const c of input) take(c);
+    else throw new SanitizerError('invalid-input', 'accumulate() takes a string, bytes, a ReadableStream or events');
+  } catch (err) {
+    inner.free();
+    throw err;
+  }
+  return JSON.parse(call(() => inner.finish()));
+}
+
+/** Body → [bytes, form]; form is 'string', 'bytes' or 'object'. */
+function bodyBytes(body) {
+  if (typeof body === 'string') return [encoder.encode(body), 'string'];
+  if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return [toBytes(body), 'bytes'];
+  if (body !== null && typeof body === 'object') return [encoder.encode(JSON.stringify(body)), 'object'];
+  throw new SanitizerError('invalid-input', `expected a request body (object, JSON string or bytes), got ${body === null ? 'null' : typeof body}`);
+}
+
+/**
+ * Normalizes a Messages API request body (or a bare messages array) so a strict
+ * upstream accepts it. Returns `{ body, changes }` with `body` in the form it
+ * was given (object, JSON string or bytes); the same value when unchanged.
+ */
+export function normalize(body, options = {}) {
+  const [bytes, form] = bodyBytes(body);
+  const [out, changes] = call(normalizeBytes, bytes, options);
+  const result = { body, changes: JSON.parse(changes) };
+  if (out !== null) {
+    result.body = form === 'bytes' ? out : form === 'string' ? decoder.decode(out) : JSON.parse(decoder.decode(out));
+  }
+  return result;
+}
+
+/** What a strict upstream would reject in `body`: `[{ rule, path, message }]`. */
+export function validate(body, options = {}) {
+  return JSON.parse(call(validateBytes, bodyBytes(body)[0], options));
+}
+
+let catalog;
+/** The rules catalog: `[{ id, profiles, fix, message, otherMessages }]`. */
+export function rules() {
+  return (catalog ??= Object.freeze(JSON.parse(ruleCatalog()).map(Object.freeze)));
+}
+
+/** The request headers for an Anthropic call (lowercase names), never both auth headers. */
+export function authHeaders(config = {}) {
+  const flat = call(wasmAuthHeaders, config);
+  const headers = {};
+  for (let i = 0; i < flat.length; i += 2) headers[flat[i]] = flat[i + 1];
+  return headers;
+}
+
+/** A key as it may be shown: `sk-ant-…1234`. */
+export function redactKey(key) {
+  return wasmRedactKey(String(key));
 }

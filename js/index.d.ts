@@ -17,6 +17,21 @@ export type SanitizerErrorCode =
   | 'max-buffer-exceeded'
   | 'invalid-input'
   | 'finished'
+  | 'invalid-json'
+  | 'invalid-shape'
+  | 'max-depth-exceeded'
+  | 'body-too-large'
+  | 'invalid-option'
+  | 'upstream-error'
+  | 'event-before-message-start'
+  | 'unexpected-message-start'
+  | 'invalid-tool-input'
+  | 'no-message'
+  | 'missing-key'
+  | 'invalid-base-url'
+  | 'invalid-key'
+  | 'invalid-auth-mode'
+  | 'invalid-header-value'
   | (string & {});
 
 /** The one error class of the package. */
@@ -24,6 +39,8 @@ export declare class SanitizerError extends Error {
   constructor(code: SanitizerErrorCode, message: string, options?: ErrorOptions);
   readonly name: 'SanitizerError';
   readonly code: SanitizerErrorCode;
+  /** For `upstream-error`: the upstream's `error.type`, e.g. `overloaded_error`. */
+  readonly upstreamType?: string;
 }
 
 /** One dispatched server-sent event. */
@@ -51,3 +68,240 @@ export declare class SseParser {
 
 /** `response.body.pipeThrough(createEventStream())` → a stream of SseEvent. */
 export declare function createEventStream(options?: Limits): TransformStream<BytesLike, SseEvent>;
+
+// ---------------------------------------------------------------------------
+// Claude streams
+
+/** Options of the stream sanitizer. */
+export interface SanitizerOptions extends Limits {
+  /** Also drop text blocks whose text is only whitespace. Default `true`. */
+  dropWhitespaceOnlyText?: boolean;
+}
+
+/** Options of {@link createSanitizerStream}. */
+export interface SanitizerStreamOptions extends SanitizerOptions {
+  /** Called once, when the stream ends, with the final report. */
+  onReport?: (report: SanitizeReport) => void;
+}
+
+/** A text block the sanitizer removed. */
+export interface DroppedBlock {
+  /** Which message of the stream (0-based count of `message_start` events before it, minus one). */
+  message: number;
+  /** Its original `index`. */
+  index: number;
+  reason: 'empty-text' | 'whitespace-text';
+  /** Bytes removed (start, deltas and stop, framing included). */
+  bytes: number;
+}
+
+/** Something the sanitizer passed through unchanged or could not do. */
+export interface ReportNote {
+  code:
+    | 'malformed-json'
+    | 'non-claude-event'
+    | 'error-event'
+    | 'index-skew'
+    | 'unterminated-block'
+    | 'truncated'
+    | 'held-limit-exceeded'
+    | 'max-buffer-exceeded'
+    | 'report-truncated'
+    | (string & {});
+  /** 0-based number of the event concerned. */
+  event: number;
+  detail: string;
+}
+
+/** What the sanitizer saw and did. `blocksDropped` and `notes` hold at most 1000 entries each. */
+export interface SanitizeReport {
+  eventsSeen: number;
+  eventsChanged: number;
+  blocksDropped: DroppedBlock[];
+  notes: ReportNote[];
+  /** The stream ended early (inside a held block or an event, or without `message_stop`). */
+  truncated: boolean;
+}
+
+/** Incremental sanitizer: bytes in, bytes out. */
+export declare class StreamSanitizer {
+  constructor(options?: SanitizerOptions);
+  /** The bytes this chunk makes final; the chunk itself when nothing in it changed. */
+  push(chunk: BytesLike): Uint8Array;
+  /** Ends the stream: what was still held, and the final report. */
+  finish(): { output: Uint8Array; report: SanitizeReport };
+  /** The report so far. */
+  readonly report: SanitizeReport;
+}
+
+/** `response.body.pipeThrough(createSanitizerStream())`: one wasm call and at most one output chunk per input chunk. */
+export declare function createSanitizerStream(options?: SanitizerStreamOptions): TransformStream<BytesLike, Uint8Array>;
+
+/** One-shot sanitize; `output` is a string when `input` is one. */
+export declare function sanitize(input: string, options?: SanitizerOptions): { output: string; report: SanitizeReport };
+export declare function sanitize(
+  input: Uint8Array | ArrayBuffer | ArrayBufferView,
+  options?: SanitizerOptions,
+): { output: Uint8Array; report: SanitizeReport };
+
+/** A content block of a Message (the known types typed loosely; unknown types pass through). */
+export type ContentBlock =
+  | { type: 'text'; text: string; citations?: unknown[] | null; [key: string]: unknown }
+  | { type: 'thinking'; thinking: string; signature: string; [key: string]: unknown }
+  | { type: 'redacted_thinking'; data: string; [key: string]: unknown }
+  | { type: 'tool_use' | 'server_tool_use'; id: string; name: string; input: unknown; [key: string]: unknown }
+  | { type: string; [key: string]: unknown };
+
+/** The final assistant message, as `finalMessage()` of the official SDK returns it. */
+export interface Message {
+  id: string;
+  type: 'message';
+  role: 'assistant';
+  model: string;
+  content: ContentBlock[];
+  stop_reason: string | null;
+  stop_sequence: string | null;
+  usage: { input_tokens: number; output_tokens: number; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+/**
+ * Folds a Claude stream into its final Message. Input: the raw stream (string or bytes),
+ * a ReadableStream or async iterable of chunks, or an iterable of {@link SseEvent}.
+ * Rejects with SanitizerError `upstream-error` (its `upstreamType` set, e.g.
+ * `overloaded_error`) when the stream carried an `error` event; other codes:
+ * `invalid-json`, `event-before-message-start`, `unexpected-message-start`,
+ * `invalid-tool-input`, `no-message`, `max-buffer-exceeded`.
+ */
+export declare function accumulate(
+  input:
+    | BytesLike
+    | ReadableStream<BytesLike | SseEvent>
+    | AsyncIterable<BytesLike | SseEvent>
+    | Iterable<Pick<SseEvent, 'type' | 'data'>>,
+  options?: Limits,
+): Promise<Message>;
+
+// ---------------------------------------------------------------------------
+// Request histories
+
+export type Profile = 'anthropic' | 'bedrock';
+
+/** Every rule id of the catalog (see {@link rules}). */
+export type RuleId =
+  | 'empty-text'
+  | 'whitespace-text'
+  | 'cache-control-on-empty'
+  | 'foreign-field'
+  | 'unknown-field'
+  | 'tool-input-string'
+  | 'empty-message'
+  | 'merge-roles'
+  | 'tool-result-first'
+  | 'missing-tool-result'
+  | 'orphan-tool-result'
+  | 'final-trailing-whitespace'
+  | 'empty-system'
+  | 'thinking-untouched'
+  | 'duplicate-tool-use-id'
+  | 'tool-use-id-pattern'
+  | 'tool-name-pattern'
+  | 'tools-required'
+  | 'url-source'
+  | 'unknown-role'
+  | 'thinking-first'
+  | 'thinking-final-block'
+  | 'thinking-disabled'
+  | (string & {});
+
+export interface NormalizeOptions extends Limits {
+  /** Which upstream's rules apply. Default `"anthropic"`. */
+  profile?: Profile;
+  /** Also remove fields that no schema of the block type has (rule `unknown-field`). Default `false`. */
+  strictFields?: boolean;
+  /** Switch repairing rules off: `{ "merge-roles": false }`. Default: all on. */
+  rules?: Partial<Record<RuleId, boolean>>;
+}
+
+export interface ValidateOptions extends Limits {
+  /** Default `"anthropic"`. */
+  profile?: Profile;
+}
+
+/** One thing the normalizer did. */
+export interface Change {
+  rule: RuleId;
+  /** JSON Pointer (RFC 6901) into the INPUT body. */
+  path: string;
+  action: 'removed' | 'moved' | 'parsed' | 'inserted' | 'converted' | 'trimmed' | 'merged' | (string & {});
+  /** Human-readable, holding any removed value. */
+  detail: string;
+}
+
+/** One thing the strict upstream would reject. */
+export interface Violation {
+  rule: RuleId;
+  /** JSON Pointer (RFC 6901) into the body. */
+  path: string;
+  /** The exact text the upstream answers. */
+  message: string;
+}
+
+/** A row of the rules catalog. */
+export interface Rule {
+  id: RuleId;
+  profiles: Profile[];
+  /** What the normalizer does; `null` for validator-only rules. */
+  fix: string | null;
+  /** The upstream answer it prevents (a template: `{m}`, `{b}`… are indices). */
+  message: string;
+  otherMessages: string[];
+}
+
+/** A request body: an object, a JSON string or its bytes. */
+export type RequestBody = Record<string, unknown> | unknown[] | string | Uint8Array | ArrayBuffer | ArrayBufferView;
+
+/**
+ * Makes a request body (or a bare messages array) safe for a strict upstream.
+ * `body` comes back in the form it was given, the same value when unchanged.
+ * Throws SanitizerError `invalid-json`, `invalid-shape`, `max-depth-exceeded`,
+ * `body-too-large`, `invalid-option`, `invalid-input`.
+ */
+export declare function normalize<T extends RequestBody>(body: T, options?: NormalizeOptions): { body: T; changes: Change[] };
+
+/** Everything a strict upstream would reject, with its exact answer. */
+export declare function validate(body: RequestBody, options?: ValidateOptions): Violation[];
+
+/** The rules catalog (frozen). */
+export declare function rules(): readonly Rule[];
+
+// ---------------------------------------------------------------------------
+// Auth
+
+export interface AuthConfig {
+  /** The key passed to the call; wins over every other source. */
+  apiKey?: string;
+  /** The key configured once (client options, a Worker secret). */
+  configuredKey?: string;
+  /** Where `ANTHROPIC_API_KEY` / `ANTHROPIC_AUTH_TOKEN` are read from, e.g. `process.env`. */
+  env?: { ANTHROPIC_API_KEY?: string; ANTHROPIC_AUTH_TOKEN?: string; [name: string]: string | undefined };
+  /** Where requests go; anything but api.anthropic.com sends `Authorization: Bearer`. */
+  baseURL?: string;
+  /** Forces the header. */
+  authMode?: 'api-key' | 'bearer';
+  /** Default `"2023-06-01"`. */
+  anthropicVersion?: string;
+  /** Betas already wanted (comma-separated); the OAuth beta is merged in. */
+  anthropicBeta?: string;
+}
+
+/**
+ * The headers (lowercase names) for an Anthropic call: exactly one of `x-api-key`
+ * or `authorization`, `anthropic-version`, and `anthropic-beta` when needed.
+ * Throws SanitizerError `missing-key`, `invalid-base-url`, `invalid-key`,
+ * `invalid-auth-mode`, `invalid-header-value`; never with the key in the message.
+ */
+export declare function authHeaders(config?: AuthConfig): Record<string, string>;
+
+/** A key as it may be shown: `sk-ant-…1234`. */
+export declare function redactKey(key: string): string;

@@ -13,7 +13,11 @@ export class SanitizerError extends Error {
 /** Re-throws an error raised by the wasm module as a SanitizerError. */
 export function wrapError(err) {
   if (err instanceof SanitizerError) return err;
-  if (err && typeof err.code === 'string') return new SanitizerError(err.code, err.message);
+  if (err && typeof err.code === 'string') {
+    const wrapped = new SanitizerError(err.code, err.message);
+    if (typeof err.upstreamType === 'string') wrapped.upstreamType = err.upstreamType;
+    return wrapped;
+  }
   return err;
 }
 

@@ -4,8 +4,8 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::sse;
-use crate::Limits;
+use crate::{auth, claude, history, sse};
+use crate::{AccumulateError, HistoryError, Limits};
 
 /// A JS `Error` with a kebab-case `code`; `js/core.js` turns it into a `SanitizerError`.
 fn js_error(code: &str, message: &str) -> JsValue {
@@ -133,4 +133,262 @@ impl WasmParser {
 /// A linear-memory address as JS sees it (wasm32 pointers are 32-bit).
 fn addr<T>(ptr: *const T) -> u32 {
     ptr as usize as u32
+}
+
+/// A `[address, length]` pair JS reads from memory; kept in the owning struct so
+/// its address stays valid until the next call.
+type Header = [u32; 2];
+
+fn header_of(header: &mut Header, bytes: &[u8]) -> u32 {
+    *header = [addr(bytes.as_ptr()), bytes.len() as u32];
+    addr(header.as_ptr())
+}
+
+fn sanitizer_options(options: &JsValue) -> claude::SanitizerOptions {
+    let mut out = claude::SanitizerOptions {
+        limits: limits_from_js(options),
+        ..Default::default()
+    };
+    if let Some(b) = get(options, "dropWhitespaceOnlyText").and_then(|v| v.as_bool()) {
+        out.drop_whitespace_only_text = b;
+    }
+    out
+}
+
+fn get(options: &JsValue, key: &str) -> Option<JsValue> {
+    if !options.is_object() {
+        return None;
+    }
+    js_sys::Reflect::get(options, &key.into())
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+fn get_string(options: &JsValue, key: &str) -> Option<String> {
+    get(options, key).and_then(|v| v.as_string())
+}
+
+/// Stream sanitizer. `push` returns 0 when the output of the chunk is the
+/// chunk itself (JS then forwards the input buffer, no copy), else the address
+/// of `[address, length]` of the output bytes.
+#[wasm_bindgen(js_name = WasmSanitizer)]
+pub struct WasmSanitizer {
+    inner: Option<claude::StreamSanitizer>,
+    out: Vec<u8>,
+    header: Header,
+    report: Option<claude::Report>,
+}
+
+#[wasm_bindgen(js_class = WasmSanitizer)]
+impl WasmSanitizer {
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> WasmSanitizer {
+        WasmSanitizer {
+            inner: Some(claude::StreamSanitizer::new(sanitizer_options(&options))),
+            out: Vec::new(),
+            header: [0; 2],
+            report: None,
+        }
+    }
+
+    pub fn push(&mut self, chunk: &[u8]) -> Result<u32, JsValue> {
+        let inner = self.inner.as_mut().ok_or_else(finished)?;
+        self.out.clear();
+        inner.push(chunk, &mut self.out);
+        if self.out == chunk {
+            return Ok(0);
+        }
+        Ok(header_of(&mut self.header, &self.out))
+    }
+
+    /// Ends the stream; returns the address of `[address, length]` of the last
+    /// output bytes. The report is then available from `report()`.
+    pub fn finish(&mut self) -> Result<u32, JsValue> {
+        let inner = self.inner.take().ok_or_else(finished)?;
+        self.out.clear();
+        self.report = Some(inner.finish(&mut self.out));
+        Ok(header_of(&mut self.header, &self.out))
+    }
+
+    /// The report (so far, or final after `finish`) as JSON.
+    pub fn report(&self) -> String {
+        let report = match (&self.inner, &self.report) {
+            (Some(inner), _) => inner.report(),
+            (None, Some(report)) => report,
+            (None, None) => return "null".into(),
+        };
+        json_string(report)
+    }
+}
+
+fn finished() -> JsValue {
+    js_error("finished", "the stream was already finished")
+}
+
+fn json_string<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    // NOTE: serializing our own report types to a String cannot fail.
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+/// Accumulator fed with raw SSE bytes (`feed`) or with events (`push`).
+#[wasm_bindgen(js_name = WasmAccumulator)]
+pub struct WasmAccumulator {
+    parser: sse::Parser,
+    inner: claude::Accumulator,
+}
+
+#[wasm_bindgen(js_class = WasmAccumulator)]
+impl WasmAccumulator {
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> WasmAccumulator {
+        WasmAccumulator {
+            parser: sse::Parser::new(limits_from_js(&options)),
+            inner: claude::Accumulator::new(),
+        }
+    }
+
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<(), JsValue> {
+        let inner = &mut self.inner;
+        let mut result = Ok(());
+        self.parser
+            .feed_raw(chunk, &mut |segment| {
+                if let (sse::RawSegment::Event { event, .. }, Ok(())) = (segment, &result) {
+                    result = inner.push(&event.event_type, &event.data);
+                }
+            })
+            .map_err(|e| js_error(e.code(), &e.to_string()))?;
+        result.map_err(|e| accumulate_error(&e))
+    }
+
+    pub fn push(&mut self, event_type: &str, data: &str) -> Result<(), JsValue> {
+        self.inner
+            .push(event_type, data)
+            .map_err(|e| accumulate_error(&e))
+    }
+
+    /// The final message as JSON.
+    pub fn finish(self) -> Result<String, JsValue> {
+        let WasmAccumulator { parser, inner } = self;
+        parser
+            .finish()
+            .map_err(|e| js_error(e.code(), &e.to_string()))?;
+        let message = inner.finish().map_err(|e| accumulate_error(&e))?;
+        Ok(json_string(&message))
+    }
+}
+
+fn accumulate_error(e: &AccumulateError) -> JsValue {
+    let err = js_error(e.code(), &e.to_string());
+    if let AccumulateError::Upstream { error_type, .. } = e {
+        let _ = js_sys::Reflect::set(&err, &"upstreamType".into(), &error_type.into());
+    }
+    err
+}
+
+fn normalize_options(options: &JsValue) -> Result<history::NormalizeOptions, JsValue> {
+    let mut out = history::NormalizeOptions {
+        limits: limits_from_js(options),
+        ..Default::default()
+    };
+    if let Some(p) = get_string(options, "profile") {
+        out.profile = p.parse().map_err(|e| history_error(&e))?;
+    }
+    if let Some(b) = get(options, "strictFields").and_then(|v| v.as_bool()) {
+        out.strict_fields = b;
+    }
+    // `rules: { "empty-text": false }` switches a rule off.
+    if let Some(rules) = get(options, "rules") {
+        for entry in js_sys::Object::entries(&rules.into()).iter() {
+            let entry: js_sys::Array = entry.into();
+            let (id, on) = (entry.get(0).as_string(), entry.get(1).as_bool());
+            match (id, on) {
+                (Some(id), Some(false)) if history::rule(&id).is_some() => {
+                    out.disabled_rules.push(id)
+                }
+                (Some(id), Some(_)) if history::rule(&id).is_some() => {}
+                (Some(id), _) => {
+                    return Err(js_error(
+                        "invalid-option",
+                        &format!("invalid option `rules`: unknown rule `{id}` or a value that is not a boolean"),
+                    ))
+                }
+                (None, _) => {}
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn history_error(e: &HistoryError) -> JsValue {
+    js_error(e.code(), &e.to_string())
+}
+
+/// Normalizes a JSON body: `[bytes | null, changesJson]`, `null` when unchanged.
+#[wasm_bindgen(js_name = normalizeBytes)]
+pub fn normalize_bytes(body: &[u8], options: JsValue) -> Result<js_sys::Array, JsValue> {
+    let options = normalize_options(&options)?;
+    let (out, changes) = history::normalize_bytes(body, &options).map_err(|e| history_error(&e))?;
+    let out = match out {
+        std::borrow::Cow::Borrowed(_) => JsValue::NULL,
+        std::borrow::Cow::Owned(out) => js_sys::Uint8Array::from(&out[..]).into(),
+    };
+    Ok(js_sys::Array::of2(&out, &json_string(&changes).into()))
+}
+
+/// Validates a JSON body; the violations as JSON.
+#[wasm_bindgen(js_name = validateBytes)]
+pub fn validate_bytes(body: &[u8], options: JsValue) -> Result<String, JsValue> {
+    let options = normalize_options(&options)?;
+    let violations = history::validate_bytes(body, options.profile, &options.limits)
+        .map_err(|e| history_error(&e))?;
+    Ok(json_string(&violations))
+}
+
+/// The rules catalog as JSON.
+#[wasm_bindgen(js_name = ruleCatalog)]
+pub fn rule_catalog() -> String {
+    let rules: Vec<_> = history::RULES
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "id": r.id,
+                "profiles": r.profiles,
+                "fix": r.fix,
+                "message": r.message,
+                "otherMessages": r.other_messages,
+            })
+        })
+        .collect();
+    json_string(&rules)
+}
+
+/// Auth headers as `[name, value, name, value, …]`.
+#[wasm_bindgen(js_name = authHeaders)]
+pub fn auth_headers(config: JsValue) -> Result<Vec<String>, JsValue> {
+    let env = get(&config, "env").unwrap_or(JsValue::UNDEFINED);
+    let auth_mode = match get_string(&config, "authMode") {
+        Some(m) => Some(
+            m.parse::<auth::AuthMode>()
+                .map_err(|e| js_error(e.code(), &e.to_string()))?,
+        ),
+        None => None,
+    };
+    let config = auth::AuthConfig {
+        key: get_string(&config, "apiKey"),
+        configured_key: get_string(&config, "configuredKey"),
+        env_api_key: get_string(&env, "ANTHROPIC_API_KEY"),
+        env_auth_token: get_string(&env, "ANTHROPIC_AUTH_TOKEN"),
+        base_url: get_string(&config, "baseURL"),
+        auth_mode,
+        anthropic_version: get_string(&config, "anthropicVersion"),
+        anthropic_beta: get_string(&config, "anthropicBeta"),
+    };
+    let headers = auth::resolve(&config).map_err(|e| js_error(e.code(), &e.to_string()))?;
+    Ok(headers.into_iter().flat_map(|(k, v)| [k, v]).collect())
+}
+
+/// A key as it may be shown (`sk-ant-…1234`).
+#[wasm_bindgen(js_name = redactKey)]
+pub fn redact_key(key: &str) -> String {
+    auth::redact(key)
 }
