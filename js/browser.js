@@ -5,3 +5,4 @@ import init from '../pkg/sse_sanitizer.js';
 await init({ module_or_path: new URL('../pkg/sse_sanitizer_bg.wasm', import.meta.url) });
 
 export * from './core.js';
+export { sanitizingFetch } from './fetch.js';

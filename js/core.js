@@ -9,6 +9,7 @@ import {
   normalizeBytes,
   redactKey as wasmRedactKey,
   ruleCatalog,
+  sanitizeMessageBytes,
   validateBytes,
   wasmMemory,
 } from '../pkg/sse_sanitizer.js';
@@ -191,6 +192,19 @@ export function sanitize(input, options = {}) {
   return { output: typeof input === 'string' ? decoder.decode(output) : output, report };
 }
 
+/**
+ * Non-streaming replies: removes the empty (and by default whitespace-only)
+ * text blocks from a Message body's `content`. Returns `{ body, report }`,
+ * `body` in the form it was given (the same value when unchanged).
+ */
+export function sanitizeMessage(body, options = {}) {
+  const [bytes, form] = bodyBytes(body);
+  const [out, report] = call(sanitizeMessageBytes, bytes, options);
+  const result = { body, report: JSON.parse(report) };
+  if (out !== null) result.body = fromBytes(out, form);
+  return result;
+}
+
 function isEvent(value) {
   return value !== null && typeof value === 'object' && typeof value.data === 'string' && !ArrayBuffer.isView(value);
 }
@@ -234,6 +248,12 @@ function bodyBytes(body) {
   throw new SanitizerError('invalid-input', `expected a request body (object, JSON string or bytes), got ${body === null ? 'null' : typeof body}`);
 }
 
+function fromBytes(bytes, form) {
+  if (form === 'bytes') return bytes;
+  const text = decoder.decode(bytes);
+  return form === 'string' ? text : JSON.parse(text);
+}
+
 /**
  * Normalizes a Messages API request body (or a bare messages array) so a strict
  * upstream accepts it. Returns `{ body, changes }` with `body` in the form it
@@ -243,9 +263,7 @@ export function normalize(body, options = {}) {
   const [bytes, form] = bodyBytes(body);
   const [out, changes] = call(normalizeBytes, bytes, options);
   const result = { body, changes: JSON.parse(changes) };
-  if (out !== null) {
-    result.body = form === 'bytes' ? out : form === 'string' ? decoder.decode(out) : JSON.parse(decoder.decode(out));
-  }
+  if (out !== null) result.body = fromBytes(out, form);
   return result;
 }
 

@@ -27,6 +27,7 @@ export type SanitizerErrorCode =
   | 'unexpected-message-start'
   | 'invalid-tool-input'
   | 'no-message'
+  | 'incomplete-stream'
   | 'missing-key'
   | 'invalid-base-url'
   | 'invalid-key'
@@ -144,6 +145,14 @@ export declare function sanitize(
   options?: SanitizerOptions,
 ): { output: Uint8Array; report: SanitizeReport };
 
+/**
+ * Non-streaming replies: removes the empty (and, by default, whitespace-only) text
+ * blocks from a Message body's `content`. `body` comes back in the form it was
+ * given, the same value when unchanged (also when it is not a Message: an error
+ * reply passes through, with a note in the report).
+ */
+export declare function sanitizeMessage<T extends RequestBody>(body: T, options?: SanitizerOptions): { body: T; report: SanitizeReport };
+
 /** A content block of a Message (the known types typed loosely; unknown types pass through). */
 export type ContentBlock =
   | { type: 'text'; text: string; citations?: unknown[] | null; [key: string]: unknown }
@@ -171,7 +180,8 @@ export interface Message {
  * Rejects with SanitizerError `upstream-error` (its `upstreamType` set, e.g.
  * `overloaded_error`) when the stream carried an `error` event; other codes:
  * `invalid-json`, `event-before-message-start`, `unexpected-message-start`,
- * `invalid-tool-input`, `no-message`, `max-buffer-exceeded`.
+ * `invalid-tool-input`, `no-message`, `incomplete-stream` (no `message_stop`, as the
+ * SDK's `finalMessage()` rejects it too), `max-buffer-exceeded`.
  */
 export declare function accumulate(
   input:
@@ -305,3 +315,36 @@ export declare function authHeaders(config?: AuthConfig): Record<string, string>
 
 /** A key as it may be shown: `sk-ant-…1234`. */
 export declare function redactKey(key: string): string;
+
+// ---------------------------------------------------------------------------
+// fetch
+
+/** What {@link sanitizingFetch} did for one Messages API call. */
+export interface FetchReport {
+  url: string;
+  /** Changes made to the request body. */
+  changes: Change[];
+  /** What the sanitizer did to the reply; `null` for error replies and `count_tokens`. */
+  response: SanitizeReport | null;
+}
+
+export interface SanitizingFetchOptions extends NormalizeOptions, SanitizerOptions {
+  /**
+   * Auth rules: merged under the caller's own key (the SDK's `x-api-key` or
+   * `authorization`) with the request's origin as `baseURL`. `false` leaves the
+   * auth headers as the caller set them. Default `{}`.
+   */
+  auth?: AuthConfig | false;
+  /** Called once per Messages API call, when its reply has been read to the end. */
+  onReport?: (report: FetchReport) => void;
+}
+
+type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/**
+ * A fetch for the SDKs: `new Anthropic({ fetch: sanitizingFetch(fetch) })`,
+ * `createAnthropic({ fetch: sanitizingFetch(fetch) })`. Messages API calls get a
+ * normalized body, auth headers per the auth rules and a sanitized reply; every
+ * other request passes through untouched.
+ */
+export declare function sanitizingFetch(fetch?: FetchLike, options?: SanitizingFetchOptions): FetchLike;

@@ -5,3 +5,4 @@ import { initSync } from '../pkg/sse_sanitizer.js';
 initSync({ module: readFileSync(new URL('../pkg/sse_sanitizer_bg.wasm', import.meta.url)) });
 
 export * from './core.js';
+export { sanitizingFetch } from './fetch.js';

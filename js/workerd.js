@@ -6,3 +6,4 @@ import { initSync } from '../pkg/sse_sanitizer.js';
 initSync({ module: wasmModule });
 
 export * from './core.js';
+export { sanitizingFetch } from './fetch.js';

@@ -70,6 +70,8 @@ pub enum AccumulateError {
     },
     /// The stream ended without a `message_start`.
     NoMessage,
+    /// The stream ended after `message_start` but before `message_stop`.
+    Incomplete,
 }
 
 impl AccumulateError {
@@ -82,6 +84,7 @@ impl AccumulateError {
             AccumulateError::UnexpectedMessageStart => "unexpected-message-start",
             AccumulateError::InvalidToolInput { .. } => "invalid-tool-input",
             AccumulateError::NoMessage => "no-message",
+            AccumulateError::Incomplete => "incomplete-stream",
         }
     }
 }
@@ -106,6 +109,9 @@ impl fmt::Display for AccumulateError {
                 write!(f, "content block {index}: {detail}")
             }
             AccumulateError::NoMessage => write!(f, "the stream had no `message_start`"),
+            AccumulateError::Incomplete => {
+                write!(f, "the stream ended before `message_stop`")
+            }
         }
     }
 }

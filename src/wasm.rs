@@ -392,3 +392,15 @@ pub fn auth_headers(config: JsValue) -> Result<Vec<String>, JsValue> {
 pub fn redact_key(key: &str) -> String {
     auth::redact(key)
 }
+
+/// Sanitizes a non-streaming `Message` JSON body: `[bytes | null, reportJson]`,
+/// `null` when unchanged.
+#[wasm_bindgen(js_name = sanitizeMessageBytes)]
+pub fn sanitize_message_bytes(body: &[u8], options: JsValue) -> js_sys::Array {
+    let (out, report) = claude::sanitize_message(body, &sanitizer_options(&options));
+    let out = match out {
+        std::borrow::Cow::Borrowed(_) => JsValue::NULL,
+        std::borrow::Cow::Owned(out) => js_sys::Uint8Array::from(&out[..]).into(),
+    };
+    js_sys::Array::of2(&out, &json_string(&report).into())
+}

@@ -18,7 +18,8 @@ use std::collections::BTreeMap;
 /// - `message_delta` merges its `delta` (`stop_reason`, `stop_sequence`, ...)
 ///   into the message and overwrites the `usage` fields it carries (not summed);
 /// - an `error` event is an [`AccumulateError::Upstream`]; `ping` and unknown
-///   events are ignored.
+///   events are ignored;
+/// - no final message without `message_stop` ([`AccumulateError::Incomplete`]).
 ///
 /// An event counts by its `event:` name; events with the default name
 /// `message` count by their data's `type` (a gateway that omits `event:`
@@ -30,6 +31,7 @@ use std::collections::BTreeMap;
 /// acc.push("content_block_start", r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#)?;
 /// acc.push("content_block_delta", r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}"#)?;
 /// acc.push("message_delta", r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":5}}"#)?;
+/// acc.push("message_stop", r#"{"type":"message_stop"}"#)?;
 /// let message = acc.finish()?;
 /// assert_eq!(message["content"][0]["text"], "Hi");
 /// assert_eq!(message["usage"]["output_tokens"], 5);
@@ -40,6 +42,8 @@ pub struct Accumulator {
     message: Option<Value>,
     /// `input_json_delta` text of tool blocks not stopped yet, by index.
     tool_json: BTreeMap<u64, String>,
+    /// Whether `message_stop` arrived (the SDK has no final message without it).
+    stopped: bool,
 }
 
 const EVENT_NAMES: [&str; 7] = [
@@ -107,6 +111,10 @@ impl Accumulator {
                     "content_block_stop" => {
                         content_block_stop(message, &mut self.tool_json, &event)
                     }
+                    "message_stop" => {
+                        self.stopped = true;
+                        Ok(())
+                    }
                     _ => Ok(()),
                 }
             }
@@ -121,13 +129,22 @@ impl Accumulator {
     }
 
     /// The final message. A tool block that never stopped gets the SDK's
-    /// partial parse of its input; [`AccumulateError::NoMessage`] when the
-    /// stream had no `message_start`.
+    /// partial parse of its input. Like the SDK's `finalMessage()`, fails with
+    /// [`AccumulateError::NoMessage`] when the stream had no `message_start`
+    /// and [`AccumulateError::Incomplete`] when it ended before `message_stop`
+    /// (the partial message stays readable through [`Accumulator::message`]).
     pub fn finish(self) -> Result<Value, AccumulateError> {
-        let Accumulator { message, tool_json } = self;
+        let Accumulator {
+            message,
+            tool_json,
+            stopped,
+        } = self;
         let Some(mut message) = message else {
             return Err(AccumulateError::NoMessage);
         };
+        if !stopped {
+            return Err(AccumulateError::Incomplete);
+        }
         for (index, json) in tool_json {
             let block = usize::try_from(index)
                 .ok()
@@ -190,22 +207,56 @@ fn message_delta(
     message: &mut Map<String, Value>,
     mut event: Map<String, Value>,
 ) -> Result<(), AccumulateError> {
-    if let Some(Value::Object(delta)) = event.remove("delta") {
-        message.extend(delta);
+    // NOTE: mirrors the SDK's BetaMessageStream (the superset of its two
+    // stream helpers) field by field: the stop fields are always taken (absent
+    // = unset), the others only when present and not null; other fields of
+    // the event are not message state.
+    let mut delta = match event.remove("delta") {
+        Some(Value::Object(delta)) => delta,
+        _ => Map::new(),
+    };
+    for key in ["stop_reason", "stop_sequence", "stop_details"] {
+        match delta.remove(key) {
+            Some(value) => message.insert(key.to_string(), value),
+            None => message.remove(key),
+        };
     }
-    if let Some(Value::Object(usage)) = event.remove("usage") {
-        let target = message
-            .entry("usage")
-            .or_insert_with(|| Value::Object(Map::new()));
-        if !target.is_object() {
-            *target = Value::Object(Map::new());
-        }
-        if let Value::Object(target) = target {
-            target.extend(usage.into_iter().filter(|(_, v)| !v.is_null()));
+    if let Some(container) = delta.remove("container").filter(|v| !v.is_null()) {
+        message.insert("container".to_string(), container);
+    }
+    for key in ["context_management", "input_transformations"] {
+        if let Some(value) = event.remove(key).filter(|v| !v.is_null()) {
+            message.insert(key.to_string(), value);
         }
     }
-    if let Some(context) = event.remove("context_management") {
-        message.insert("context_management".to_string(), context);
+    let mut usage = match event.remove("usage") {
+        Some(Value::Object(usage)) => usage,
+        _ => Map::new(),
+    };
+    let target = message
+        .entry("usage")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(target) = target {
+        match usage.remove("output_tokens") {
+            Some(value) => target.insert("output_tokens".to_string(), value),
+            None => target.remove("output_tokens"),
+        };
+        for key in [
+            "input_tokens",
+            "cache_creation_input_tokens",
+            "cache_read_input_tokens",
+            "server_tool_use",
+            "iterations",
+            "fallback_credit",
+            "output_tokens_details",
+        ] {
+            if let Some(value) = usage.remove(key).filter(|v| !v.is_null()) {
+                target.insert(key.to_string(), value);
+            }
+        }
     }
     Ok(())
 }
@@ -216,7 +267,15 @@ fn content_block_start(
 ) -> Result<(), AccumulateError> {
     match (event.remove("content_block"), content(message)) {
         (Some(block @ Value::Object(_)), Some(content)) => {
+            // The final hop's `fallback` block names the model that answered.
+            let model = match block.get("type").and_then(Value::as_str) {
+                Some("fallback") => block.get("to").and_then(|to| to.get("model")).cloned(),
+                _ => None,
+            };
             content.push(block);
+            if let Some(model) = model {
+                message.insert("model".to_string(), model);
+            }
             Ok(())
         }
         (_, None) => Err(invalid(
@@ -250,7 +309,14 @@ fn content_block_delta(
     match (delta_type, block_type) {
         ("text_delta", "text") => append(block, "text", delta.get("text")),
         ("thinking_delta", "thinking") => append(block, "thinking", delta.get("thinking")),
-        ("compaction_delta", "compaction") => append(block, "content", delta.get("content")),
+        // A compaction delta carries the block's final value: assigned, not appended.
+        ("compaction_delta", "compaction") => {
+            let content = delta.remove("content").unwrap_or(Value::Null);
+            block.insert("content".to_string(), content);
+            if let Some(encrypted) = delta.remove("encrypted_content") {
+                block.insert("encrypted_content".to_string(), encrypted);
+            }
+        }
         ("signature_delta", "thinking") => {
             if let Some(signature) = delta.remove("signature") {
                 block.insert("signature".to_string(), signature);

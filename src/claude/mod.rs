@@ -84,11 +84,13 @@
 //! be dropped or rewritten is checked with a full (non-allocating) parse.
 
 mod accumulator;
+mod message;
 mod partial_json;
 mod sanitizer;
 mod scan;
 
 pub use accumulator::Accumulator;
+pub use message::sanitize_message;
 pub use sanitizer::StreamSanitizer;
 
 use crate::Limits;
