@@ -2,16 +2,9 @@
 // The `sse-sanitizer` command: pipes for SSE captures and request bodies.
 // Streaming commands read stdin (or a file) chunk by chunk with backpressure,
 // so memory stays flat whatever the input size.
-import { createReadStream, readFileSync } from 'node:fs';
-import { Readable, Writable } from 'node:stream';
-import {
-  SanitizerError,
-  accumulate,
-  createEventStream,
-  createSanitizerStream,
-  normalize,
-  validate,
-} from './node.js';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { SanitizerError, SseParser, StreamSanitizer, accumulate, normalize, validate } from './node.js';
 
 const HELP = `Usage: sse-sanitizer <command> [file] [options]
 
@@ -89,7 +82,32 @@ function readAll(file) {
   return file === undefined || file === '-' ? readFileSync(0) : readFileSync(file);
 }
 
-const stdout = () => Writable.toWeb(process.stdout);
+/** Writes to stdout, waiting for it to drain: memory stays flat. */
+async function write(data) {
+  if (data.length > 0 && !process.stdout.write(data)) await once(process.stdout, 'drain');
+}
+
+/**
+ * The chunks of the input, with a progress line on a terminal's stderr for a
+ * file larger than 64 MiB.
+ */
+async function* chunks(file) {
+  // NOTE: stat first: a missing file must fail before a ReadStream exists
+  // (its own ENOENT would be emitted later, unhandled).
+  const total = file === undefined || file === '-' ? 0 : statSync(file).size;
+  const stream = input(file);
+  const progress = process.stderr.isTTY && total > 64 << 20;
+  let done = 0;
+  let shown = -1;
+  for await (const chunk of stream) {
+    yield chunk;
+    if (!progress) continue;
+    done += chunk.length;
+    const percent = Math.floor((done / total) * 100);
+    if (percent !== shown) process.stderr.write(`\r${(shown = percent)}% of ${(total / 2 ** 20).toFixed(0)} MiB`);
+  }
+  if (progress) process.stderr.write('\n');
+}
 
 function report(opts, value) {
   if (opts.report) process.stderr.write(JSON.stringify(value, null, 2) + '\n');
@@ -97,33 +115,27 @@ function report(opts, value) {
 
 const commands = {
   async clean(opts) {
-    let last;
-    const sanitizer = createSanitizerStream({
-      dropWhitespaceOnlyText: !opts.keepWhitespace,
-      onReport: (r) => (last = r),
-    });
-    await Readable.toWeb(input(opts.file)).pipeThrough(sanitizer).pipeTo(stdout());
+    const sanitizer = new StreamSanitizer({ dropWhitespaceOnlyText: !opts.keepWhitespace });
+    for await (const chunk of chunks(opts.file)) await write(sanitizer.push(chunk));
+    const { output, report: last } = sanitizer.finish();
+    await write(output);
     report(opts, last);
     return 0;
   },
 
   async events(opts) {
-    const toLines = new TransformStream({
-      transform(event, controller) {
-        controller.enqueue(JSON.stringify(event) + '\n');
-      },
-    });
-    await Readable.toWeb(input(opts.file))
-      .pipeThrough(createEventStream())
-      .pipeThrough(toLines)
-      .pipeThrough(new TextEncoderStream())
-      .pipeTo(stdout());
+    const parser = new SseParser();
+    for await (const chunk of chunks(opts.file)) {
+      const lines = parser.feed(chunk).map((event) => JSON.stringify(event) + '\n');
+      await write(lines.join(''));
+    }
+    if (parser.finish()) process.stderr.write('sse-sanitizer: the input ended inside an event (discarded)\n');
     return 0;
   },
 
   async accumulate(opts) {
-    const message = await accumulate(Readable.toWeb(input(opts.file)));
-    process.stdout.write(JSON.stringify(message, null, 2) + '\n');
+    const message = await accumulate(chunks(opts.file));
+    await write(JSON.stringify(message, null, 2) + '\n');
     return 0;
   },
 
@@ -132,8 +144,9 @@ const commands = {
       profile: opts.profile,
       strictFields: opts.strictFields,
     });
-    process.stdout.write(body);
+    await write(body);
     report(opts, changes);
+    if (process.stderr.isTTY) process.stderr.write(`${changes.length} change(s)\n`);
     return 0;
   },
 

@@ -1,0 +1,134 @@
+// The `sse-sanitizer` command, run as a user runs it: a child process with
+// files, stdin and stdout.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sanitize, accumulate, normalize, SseParser } from '../js/node.js';
+import { corpusStreams } from './corpus.js';
+
+const cli = new URL('../js/cli.js', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'sse-sanitizer-cli-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs the CLI; `stdin` is bytes or an async iterable of chunks. */
+function run(args, stdin, { onPid } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    onPid?.(child.pid);
+    const out = [];
+    let outBytes = 0;
+    const err = [];
+    child.stdout.on('data', (c) => {
+      outBytes += c.length;
+      if (out.length < 64) out.push(c);
+    });
+    child.stderr.on('data', (c) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), outBytes, stderr: Buffer.concat(err).toString() }));
+    child.stdin.on('error', () => {});
+    (async () => {
+      if (stdin === undefined) return child.stdin.end();
+      if (stdin instanceof Uint8Array || typeof stdin === 'string') return child.stdin.end(stdin);
+      for await (const c of stdin) if (!child.stdin.write(c)) await new Promise((r) => child.stdin.once('drain', r));
+      child.stdin.end();
+    })().catch(reject);
+  });
+}
+
+const streams = corpusStreams();
+const dirty = streams.find((s) => sanitize(s.bytes).report.blocksDropped.length > 0 && /message_stop[^]*\n\n$/.test(Buffer.from(s.bytes).toString()));
+
+test('clean: file and stdin give the sanitized stream; --report on stderr', async () => {
+  const file = join(dir, 'dirty.sse');
+  writeFileSync(file, dirty.bytes);
+  const expected = sanitize(dirty.bytes);
+  const a = await run(['clean', file, '--report']);
+  assert.equal(a.code, 0, a.stderr);
+  assert.deepEqual(new Uint8Array(a.stdout), expected.output);
+  assert.deepEqual(JSON.parse(a.stderr), expected.report);
+  const b = await run(['clean'], dirty.bytes);
+  assert.deepEqual(new Uint8Array(b.stdout), expected.output);
+  const keep = await run(['clean', '--keep-whitespace', file]);
+  assert.deepEqual(new Uint8Array(keep.stdout), sanitize(dirty.bytes, { dropWhitespaceOnlyText: false }).output);
+});
+
+test('events and accumulate', async () => {
+  const ev = await run(['events'], dirty.bytes);
+  assert.equal(ev.code, 0);
+  const parser = new SseParser();
+  const expected = parser.feed(dirty.bytes);
+  assert.deepEqual(ev.stdout.toString().trim().split('\n').map((l) => JSON.parse(l)), expected);
+  const acc = await run(['accumulate', '-'], dirty.bytes);
+  assert.equal(acc.code, 0, acc.stderr);
+  assert.deepEqual(JSON.parse(acc.stdout), await accumulate(dirty.bytes));
+});
+
+test('normalize and validate: JSON out, violations, exit codes', async () => {
+  const body = { model: 'm', max_tokens: 1, messages: [{ role: 'user', content: [{ type: 'text', text: '' }, { type: 'text', text: 'hi' }] }] };
+  const file = join(dir, 'request.json');
+  writeFileSync(file, JSON.stringify(body));
+  const n = await run(['normalize', file, '--report']);
+  assert.equal(n.code, 0);
+  assert.deepEqual(JSON.parse(n.stdout), normalize(body).body);
+  assert.equal(JSON.parse(n.stderr)[0].rule, 'empty-text');
+  const v = await run(['validate', file]);
+  assert.equal(v.code, 1);
+  assert.deepEqual(JSON.parse(v.stdout.toString().trim().split('\n')[0]).message, 'messages: text content blocks must be non-empty');
+  const clean = await run(['validate', '--profile', 'bedrock'], n.stdout);
+  assert.equal(clean.code, 0, clean.stdout.toString());
+  assert.match(clean.stderr, /clean under bedrock/);
+});
+
+test('bad input and usage: exit 2 with a clear message', async () => {
+  const cases = [
+    [['normalize'], '{"messages": [', /invalid-json: invalid JSON/],
+    [['validate'], '{"model": 1}', /invalid-shape/],
+    [['clean', join(dir, 'missing.sse')], undefined, /missing\.sse: no such file/],
+    [['frobnicate'], undefined, /unknown command frobnicate/],
+    [['validate', '--profile', 'openai'], '{}', /--profile must be anthropic or bedrock/],
+    [['clean', '--colour'], undefined, /unknown option --colour/],
+    [['accumulate'], 'not sse at all', /no-message/],
+  ];
+  for (const [args, stdin, message] of cases) {
+    const r = await run(args, stdin);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+  const help = await run(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout.toString(), /Usage: sse-sanitizer <command>/);
+});
+
+test('clean streams 1 GiB of real events with flat memory', async (t) => {
+  // Real events (every clean corpus stream, concatenated), repeated to 1 GiB.
+  const unit = Buffer.concat(streams.filter((s) => sanitize(s.bytes).report.blocksDropped.length === 0).map((s) => s.bytes));
+  const block = Buffer.concat(Array.from({ length: Math.ceil((4 << 20) / unit.length) }, () => unit));
+  const total = 1 << 30;
+  async function* source() {
+    for (let sent = 0; sent < total; sent += block.length) yield block;
+  }
+  let pid;
+  let peakKb = 0;
+  const samples = [];
+  const timer = setInterval(() => {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)[1]);
+      samples.push(Number(/VmRSS:\s+(\d+)/.exec(status)[1]));
+    } catch {}
+  }, 50);
+  const started = Date.now();
+  const r = await run(['clean'], source(), { onPid: (p) => (pid = p) });
+  clearInterval(timer);
+  assert.equal(r.code, 0, r.stderr);
+  const sent = Math.ceil(total / block.length) * block.length;
+  assert.equal(r.outBytes, sent, 'every byte through, none added or lost');
+  const early = samples[Math.floor(samples.length / 4)];
+  const late = samples.at(-2) ?? early;
+  t.diagnostic(`1 GiB in ${((Date.now() - started) / 1000).toFixed(1)} s; peak RSS ${(peakKb / 1024).toFixed(0)} MiB; RSS at 1/4: ${(early / 1024).toFixed(0)} MiB, at the end: ${(late / 1024).toFixed(0)} MiB`);
+  assert.ok(peakKb < 200 * 1024, `peak RSS ${peakKb} KiB`);
+  assert.ok(Math.abs(late - early) < 32 * 1024, `RSS flat: ${early} → ${late} KiB`);
+});
