@@ -1,8 +1,10 @@
 // `npm run bench [-- section…]`: every comparison in one Node process, printed
-// as MB/s and ratios. Sections: size, parse (more are added as features land).
+// as MB/s and ratios. Sections: size, parse, sanitize, normalize.
 const sections = {
   size: () => import('./size.js'),
   parse: () => import('./parse.js'),
+  sanitize: () => import('./sanitize.js'),
+  normalize: () => import('./normalize.js'),
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of wanted.length ? wanted : Object.keys(sections)) {

@@ -20,6 +20,22 @@ export { SanitizerError };
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const encoder = new TextEncoder();
 let memory;
+let views = { buffer: undefined, u8: undefined, u32: undefined };
+const EMPTY = new Uint8Array(0);
+const POOL_BYTES = 64 * 1024;
+const POOLED = 4 * 1024;
+let pool = new Uint8Array(POOL_BYTES);
+let poolUsed = 0;
+
+/**
+ * Whole-memory views, made again only when the memory grew (growing replaces
+ * the ArrayBuffer). NOTE: call after the wasm call whose results are read.
+ */
+function memoryViews() {
+  const buffer = (memory ??= wasmMemory()).buffer;
+  if (views.buffer !== buffer) views = { buffer, u8: new Uint8Array(buffer), u32: new Uint32Array(buffer) };
+  return views;
+}
 
 /** Calls into wasm, re-throwing its errors as SanitizerError. */
 function call(fn, ...args) {
@@ -32,11 +48,22 @@ function call(fn, ...args) {
 
 /** A copy of the `[address, length]` bytes a wasm call left at `header`. */
 function readOutput(header) {
-  // NOTE: views are made after the call: the call may have grown (and so
-  // replaced) the memory buffer.
-  const buffer = (memory ??= wasmMemory()).buffer;
-  const [ptr, len] = new Uint32Array(buffer, header, 2);
-  return new Uint8Array(buffer, ptr, len).slice();
+  const { u8, u32 } = memoryViews();
+  const ptr = u32[header >>> 2];
+  const len = u32[(header >>> 2) + 1];
+  if (len === 0) return EMPTY;
+  if (len > POOLED) return u8.slice(ptr, ptr + len);
+  // Small outputs are carved from a shared slab, as Node does for small
+  // Buffers: one backing-store allocation per 64 KiB instead of per chunk.
+  // NOTE: a slab detached by a transfer (postMessage) is replaced.
+  if (pool.byteLength - poolUsed < len || pool.buffer.byteLength === 0) {
+    pool = new Uint8Array(POOL_BYTES);
+    poolUsed = 0;
+  }
+  const out = pool.subarray(poolUsed, poolUsed + len);
+  out.set(u8.subarray(ptr, ptr + len));
+  poolUsed += len;
+  return out;
 }
 
 /**
@@ -60,13 +87,13 @@ export class SseParser {
       throw wrapError(err);
     }
     if (header === 0) return [];
-    // NOTE: views are made after the call: the call may have grown (and so
-    // replaced) the memory buffer. The text is valid UTF-8 by construction,
-    // so the non-fatal decoder (much faster than a fatal one) is exact.
-    const buffer = (memory ??= wasmMemory()).buffer;
-    const [textPtr, textLen, lengthsPtr, count] = new Uint32Array(buffer, header, 4);
-    const text = decoder.decode(new Uint8Array(buffer, textPtr, textLen));
-    const lengths = new Uint32Array(buffer, lengthsPtr, count);
+    // NOTE: the text is valid UTF-8 by construction, so the non-fatal
+    // decoder (much faster than a fatal one) is exact.
+    const { u8, u32 } = memoryViews();
+    const h = header >>> 2;
+    const [textPtr, textLen, lengthsPtr, count] = [u32[h], u32[h + 1], u32[h + 2], u32[h + 3]];
+    const text = decoder.decode(u8.subarray(textPtr, textPtr + textLen));
+    const lengths = u32.subarray(lengthsPtr >>> 2, (lengthsPtr >>> 2) + count);
     const events = new Array(count >> 2);
     let pos = 0;
     for (let i = 0, j = 0; i < count; i += 4, j++) {
