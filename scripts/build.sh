@@ -18,8 +18,11 @@ log "wasm-bindgen --target web"
 rm -rf pkg.tmp && mkdir pkg.tmp
 wasm-bindgen --target web --out-dir pkg.tmp --out-name sse_sanitizer "$wasm"
 
-# NOTE: -O3, not -Oz: measured on this machine, -O3 parses ~10% faster for a
-# few KB more (see README "Build"). SSE_SANITIZER_OPT overrides.
+# NOTE: opt-level 3 + wasm-opt -O3. Measured here (noisy, 2 shared cores):
+# opt-level "s" makes the module 17% smaller (304 vs 367 KB; 126 vs 151 KB
+# gzipped) and sanitizes 1 KB chunks ~20% slower; -Oz vs -O3 changes the size
+# by <1%. Throughput is the stated target, so speed wins. SSE_SANITIZER_OPT
+# overrides the wasm-opt level.
 opt="${SSE_SANITIZER_OPT:--O3}"
 log "wasm-opt $opt"
 node_modules/.bin/wasm-opt "$opt" --enable-bulk-memory --enable-nontrapping-float-to-int \
