@@ -207,8 +207,8 @@ impl Parser {
                 ByteSegment::Event { end, event } => RawSegment::Event {
                     end,
                     event: EventRef {
-                        event_type: String::from_utf8_lossy(event.event_type),
-                        data: String::from_utf8_lossy(event.data),
+                        event_type: decode_borrowed(event.event_type),
+                        data: decode_borrowed(event.data),
                         last_event_id: event.last_event_id,
                         retry: event.retry,
                     },
@@ -468,5 +468,14 @@ fn decode(bytes: Vec<u8>) -> String {
     match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
+/// [`decode`] for borrowed bytes. NOTE: `from_utf8` validates word-at-a-time;
+/// `from_utf8_lossy` walks byte by byte even on valid input, so try it first.
+fn decode_borrowed(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
