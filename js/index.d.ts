@@ -6,7 +6,7 @@ export interface Limits {
   maxEventBytes?: number;
   /** Bytes the stream sanitizer may hold back while deciding on a text block. Default 1 MiB. */
   maxHeldBytes?: number;
-  /** Deepest JSON nesting accepted. Default 128. */
+  /** Deepest JSON nesting accepted. Default 128; values above 1024 count as 1024. */
   maxJsonDepth?: number;
   /** Largest request body normalize/validate accept, in bytes. Default 32 MiB. */
   maxBodyBytes?: number;

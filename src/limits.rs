@@ -21,7 +21,9 @@ pub struct Limits {
     /// Bytes the stream sanitizer may hold back while it decides whether a text
     /// block is empty. Default 1 MiB; past it the held bytes are released unchanged.
     pub max_held_bytes: usize,
-    /// Deepest JSON nesting accepted in a request body or an event's data. Default 128.
+    /// Deepest JSON nesting accepted in a request body or an event's data.
+    /// Default 128; values above [`Limits::MAX_JSON_DEPTH_CEILING`] count as
+    /// the ceiling (the JSON readers recurse, and a WebAssembly stack is small).
     pub max_json_depth: usize,
     /// Largest request body `normalize` / `validate` accept. Default 32 MiB.
     pub max_body_bytes: usize,
@@ -55,6 +57,14 @@ impl Limits {
         self.max_held_bytes = n;
         self
     }
+    /// The highest effective [`Limits::max_json_depth`].
+    pub const MAX_JSON_DEPTH_CEILING: usize = 1024;
+
+    /// [`Limits::max_json_depth`] as the parsers apply it.
+    pub(crate) fn json_depth(&self) -> usize {
+        self.max_json_depth.min(Self::MAX_JSON_DEPTH_CEILING)
+    }
+
     /// Sets [`Limits::max_json_depth`].
     pub fn with_max_json_depth(mut self, n: usize) -> Self {
         self.max_json_depth = n;

@@ -178,9 +178,9 @@ fn parse_doc<'a>(body: &'a [u8], limits: &Limits) -> Result<json::Doc<'a>, Histo
         });
     }
     let src = std::str::from_utf8(body).map_err(|e| json_error(body, e.valid_up_to()))?;
-    json::Doc::parse(src, limits.max_json_depth).map_err(|e| match e {
+    json::Doc::parse(src, limits.json_depth()).map_err(|e| match e {
         json::ParseError::Depth => HistoryError::MaxDepthExceeded {
-            limit: limits.max_json_depth,
+            limit: limits.json_depth(),
         },
         json::ParseError::Syntax(at) => json_error(body, at),
     })
@@ -206,7 +206,7 @@ fn parse_value(bytes: &[u8], limits: &Limits) -> Result<serde_json::Value, Histo
     serde_json::from_slice(bytes).map_err(|e| {
         if e.to_string().starts_with("recursion limit exceeded") {
             HistoryError::MaxDepthExceeded {
-                limit: limits.max_json_depth.min(128),
+                limit: limits.json_depth().min(128),
             }
         } else {
             HistoryError::invalid_json(&e, bytes)
