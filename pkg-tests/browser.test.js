@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { SseParser } from 'sse-sanitizer';
+import { SseParser, normalize, sanitize, validate } from 'sse-sanitizer';
 import { startBrowser } from './helpers/browser.js';
 import { corpusStreams } from './corpus.js';
 
@@ -37,6 +37,32 @@ test('Chromium parses corpus streams with the browser build like Node', async ()
     const expected = new SseParser().feed(readFileSync(new URL(`../tests/corpus/${name}`, import.meta.url)));
     assert.deepEqual(events, expected, name);
   }
+  assert.deepEqual(browser.foreignRequests, []);
+  assert.deepEqual(browser.consoleErrors, []);
+});
+
+test('Chromium: sanitize, createSanitizerStream, normalize and validate match Node', async () => {
+  const { page } = browser;
+  const entry = pkg.exports['.'].browser.replace(/^\./, '');
+  const dirty = corpusStreams().filter((s) => sanitize(s.bytes).report.blocksDropped.length > 0).slice(0, 4);
+  const body = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: [{ type: 'text', text: ' ' }] }, { role: 'user', content: 'again' }] });
+  const result = await page.evaluate(
+    async ({ entry, names, body }) => {
+      const m = await import(entry);
+      const out = {};
+      for (const name of names) {
+        const res = await fetch(`/tests/corpus/${name}`);
+        const piped = res.body.pipeThrough(m.createSanitizerStream());
+        const bytes = new Uint8Array(await new Response(piped).arrayBuffer());
+        out[name] = Array.from(bytes);
+      }
+      return { streams: out, normalized: m.normalize(body), violations: m.validate(body, { profile: 'bedrock' }) };
+    },
+    { entry, names: dirty.map((s) => s.name), body },
+  );
+  for (const { name, bytes } of dirty) assert.deepEqual(new Uint8Array(result.streams[name]), sanitize(bytes).output, name);
+  assert.deepEqual(result.normalized, normalize(body));
+  assert.deepEqual(result.violations, validate(body, { profile: 'bedrock' }));
   assert.deepEqual(browser.foreignRequests, []);
   assert.deepEqual(browser.consoleErrors, []);
 });

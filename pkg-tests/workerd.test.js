@@ -2,7 +2,7 @@
 // export condition: it parses corpus streams exactly as Node does.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { SseParser } from 'sse-sanitizer';
+import { SseParser, normalize, sanitize } from 'sse-sanitizer';
 import { startWorker } from './helpers/workerd.js';
 import { corpusStreams } from './corpus.js';
 
@@ -35,4 +35,18 @@ test('workerd: createEventStream over the request body stream', async () => {
   const { name, bytes } = corpusStreams().find((s) => s.name.includes('tool_use_response'));
   const res = await fetch(new URL('/stream', worker.url), { method: 'POST', body: bytes });
   assert.deepEqual(await res.json(), nodeParse(bytes), name);
+});
+
+test('workerd: createSanitizerStream and normalize give what Node gives', async () => {
+  const streams = corpusStreams().filter((s) => sanitize(s.bytes).report.blocksDropped.length > 0);
+  assert.ok(streams.length > 0);
+  for (const { name, bytes } of streams) {
+    const res = await fetch(new URL('/sanitize', worker.url), { method: 'POST', body: bytes });
+    assert.deepEqual(new Uint8Array(await res.arrayBuffer()), sanitize(bytes).output, name);
+  }
+  const body = JSON.stringify({ messages: [{ role: 'user', content: [{ type: 'text', text: '' }, { type: 'text', text: 'hi' }] }] });
+  const res = await fetch(new URL('/normalize', worker.url), { method: 'POST', body });
+  const expected = normalize(body);
+  assert.equal(await res.text(), expected.body);
+  assert.deepEqual(JSON.parse(res.headers.get('x-changes')), expected.changes);
 });
