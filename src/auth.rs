@@ -236,6 +236,31 @@ pub fn resolve(config: &AuthConfig) -> Result<Vec<(String, String)>, AuthError> 
     Ok(headers)
 }
 
+/// Redacts anything shaped like an API key (`sk-…`, 16+ characters) in a report
+/// detail or an error message: details quote removed values and upstream error
+/// texts, and either may hold a key.
+pub(crate) fn scrub_keys(detail: &str) -> String {
+    let is_key_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut out = String::with_capacity(detail.len());
+    let mut rest = detail;
+    while let Some(at) = rest.find("sk-") {
+        let starts_word = !rest[..at].chars().next_back().is_some_and(is_key_char);
+        let len = rest[at..]
+            .find(|c: char| !is_key_char(c))
+            .unwrap_or(rest.len() - at);
+        out.push_str(&rest[..at]);
+        let token = &rest[at..at + len];
+        if starts_word && len >= 16 {
+            out.push_str(&redact(token));
+        } else {
+            out.push_str(token);
+        }
+        rest = &rest[at + len..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,4 +1,5 @@
 use super::partial_json::partial_parse;
+use crate::auth::scrub_keys;
 use crate::error::AccumulateError;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -189,8 +190,15 @@ fn upstream_error(data: &str) -> AccumulateError {
     let error = parsed.as_ref().and_then(|v| v.get("error"));
     let field = |name: &str| error.and_then(|e| e.get(name)).and_then(Value::as_str);
     AccumulateError::Upstream {
-        error_type: field("type").unwrap_or("unknown_error").to_string(),
-        message: field("message").map_or_else(|| data.to_string(), str::to_string),
+        error_type: scrub_keys(field("type").unwrap_or("unknown_error")),
+        // NOTE: upstream texts can quote the credential they refused.
+        message: scrub_keys(field("message").unwrap_or_else(|| {
+            let mut end = data.len().min(200);
+            while !data.is_char_boundary(end) {
+                end -= 1;
+            }
+            &data[..end]
+        })),
     }
 }
 
@@ -385,7 +393,7 @@ fn content_block_stop(
             None => {
                 return Err(AccumulateError::InvalidToolInput {
                     index,
-                    detail: format!("tool input is not JSON: {json}"),
+                    detail: scrub_keys(&format!("tool input is not JSON: {json}")),
                 })
             }
         },

@@ -249,7 +249,7 @@ impl Core {
             notes.push(Note {
                 code,
                 event,
-                detail: detail(),
+                detail: crate::auth::scrub_keys(&detail()),
             });
         } else if notes.len() == Report::MAX_ENTRIES {
             notes.push(Note {

@@ -336,7 +336,7 @@ impl<'b> Run<'b> {
             rule: rule.id,
             path,
             action,
-            detail: scrub_keys(&detail),
+            detail: crate::auth::scrub_keys(&detail),
         });
     }
 
@@ -1627,31 +1627,6 @@ impl<'b> Run<'b> {
         }
         out.push(b']');
     }
-}
-
-/// Redacts anything shaped like an API key (`sk-…`, 16+ characters) in a report
-/// detail: details quote removed values, and a client may have stored a key in a
-/// field that gets removed.
-fn scrub_keys(detail: &str) -> String {
-    let is_key_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-    let mut out = String::with_capacity(detail.len());
-    let mut rest = detail;
-    while let Some(at) = rest.find("sk-") {
-        let starts_word = !rest[..at].chars().next_back().is_some_and(is_key_char);
-        let len = rest[at..]
-            .find(|c: char| !is_key_char(c))
-            .unwrap_or(rest.len() - at);
-        out.push_str(&rest[..at]);
-        let token = &rest[at..at + len];
-        if starts_word && len >= 16 {
-            out.push_str(&crate::auth::redact(token));
-        } else {
-            out.push_str(token);
-        }
-        rest = &rest[at + len..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Fields of a known block type that its schema lacks: `(field, foreign)`, where
