@@ -141,7 +141,7 @@ function upstreamAuth(request, config) {
   const h = request.headers;
   const apiKey = h.get('x-api-key');
   const bearer = h.get('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1];
-  if (apiKey && h.has('authorization')) {
+  if (apiKey !== null && h.has('authorization')) {
     throw new HttpError(400, 'invalid_request_error', 'send either x-api-key or authorization, not both');
   }
   const clientKey = apiKey ?? bearer;
