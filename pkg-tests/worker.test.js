@@ -221,6 +221,7 @@ test('non-stream replies: empty text blocks removed; a clean reply byte-identica
     content: [{ type: 'text', text: '' }, { type: 'tool_use', id: 'toolu_01', name: 'get_date', input: {} }],
     stop_reason: 'tool_use', stop_sequence: null, usage: { input_tokens: 3, output_tokens: 4 },
   };
+  const recorded = upstream.options.message;
   upstream.options.message = message;
   try {
     const res = await post(bearerURL, '/v1/messages', simple());
@@ -229,7 +230,7 @@ test('non-stream replies: empty text blocks removed; a clean reply byte-identica
     upstream.options.message = clean;
     assert.equal(await (await post(bearerURL, '/v1/messages', simple())).text(), clean);
   } finally {
-    upstream.options.message = undefined;
+    upstream.options.message = recorded;
   }
 });
 

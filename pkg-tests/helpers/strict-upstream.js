@@ -6,6 +6,10 @@
 // credential, records every request, and streams a recorded corpus stream back
 // in small delayed chunks so time-to-first-byte can be observed.
 import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+
+// A recorded non-stream reply (the bytes as the API sent them), the default `message`.
+const RECORDED_MESSAGE = readFileSync(new URL('../../tests/corpus/responses/fantasy__TestAnthropicCommon_claude-sonnet-4_simple.json', import.meta.url));
 
 const BLOCK_FIELDS = {
   text: ['type', 'text', 'cache_control', 'citations'],
@@ -175,14 +179,14 @@ function checkAuth(headers, auth) {
  * mutable later through the returned `options`):
  *   auth      { mode: 'x-api-key' | 'bearer' | 'either', key }
  *   stream    bytes of the SSE body for `stream: true` requests
- *   message   the JSON Message for non-stream requests
+ *   message   the Message for non-stream requests (object, string or bytes; default: a recorded one)
  *   chunkBytes, delayMs   how the stream is cut and paced
  *   reply     (record, res) => boolean: answers instead, when it returns true
  * Returns { url, requests, options, close() }; each request record holds
  * { method, path, headers, body (Buffer), json, started, finished } (ms, performance.now()).
  */
 export async function startStrictUpstream(options = {}) {
-  const opts = Object.assign({ chunkBytes: 256, delayMs: 2, auth: { mode: 'either', key: 'sk-upstream-test' } }, options);
+  const opts = Object.assign({ chunkBytes: 256, delayMs: 2, auth: { mode: 'either', key: 'sk-upstream-test' }, message: RECORDED_MESSAGE }, options);
   const requests = [];
   const server = createServer(async (req, res) => {
     const parts = [];
