@@ -1,8 +1,9 @@
 // `npm run bench [-- section…]`: every comparison in one Node process, printed
-// as MB/s and ratios. Sections: size, parse (more are added as features land).
+// as MB/s and ratios. Sections: size, parse, worker (more are added as features land).
 const sections = {
   size: () => import('./size.js'),
   parse: () => import('./parse.js'),
+  worker: () => import('./worker.js'),
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of wanted.length ? wanted : Object.keys(sections)) {
