@@ -63,6 +63,8 @@ function readConfig(env) {
   if (auth === 'secret' && (!env.UPSTREAM_KEY || clientKeys.length === 0)) {
     throw misconfigured('UPSTREAM_AUTH=secret needs the UPSTREAM_KEY secret and CLIENT_KEYS');
   }
+  const profile = env.PROFILE || 'anthropic';
+  if (profile !== 'anthropic' && profile !== 'bedrock') throw misconfigured('PROFILE must be anthropic or bedrock');
   const maxBodyBytes = env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : DEFAULT_MAX_BODY_BYTES;
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) throw misconfigured('MAX_BODY_BYTES must be a positive integer');
   return {
@@ -70,7 +72,7 @@ function readConfig(env) {
     auth,
     upstreamKey: env.UPSTREAM_KEY,
     clientKeys,
-    profile: env.PROFILE || 'anthropic',
+    profile,
     maxBodyBytes,
     origins: list(env.ALLOWED_ORIGINS),
   };

@@ -313,6 +313,10 @@ test('misconfiguration: 500 api_error without details of the secrets', async () 
   const url = await worker({ UPSTREAM_AUTH: 'secret', UPSTREAM_KEY });
   const message = await assertError(await post(url, '/v1/messages', simple()), 500, 'api_error');
   assert.ok(!message.includes(UPSTREAM_KEY));
+  for (const vars of [{ UPSTREAM_URL: 'not a url' }, { UPSTREAM_AUTH: 'none' }, { PROFILE: 'openai' }, { MAX_BODY_BYTES: '-1' }]) {
+    const bad = await worker(vars);
+    await assertError(await post(bad, '/v1/messages', simple()), 500, 'api_error');
+  }
 });
 
 test('CORS: preflight for allowed origins, headers exposed, Origin not forwarded', async () => {
@@ -421,4 +425,20 @@ test('hop-by-hop headers are dropped both ways; end-to-end headers kept', async 
   } finally {
     upstream.options.reply = undefined;
   }
+});
+
+test('PROFILE=bedrock: the Bedrock rules apply (consecutive user turns merged)', async () => {
+  const url = await worker({ PROFILE: 'bedrock' });
+  const body = simple({ messages: [{ role: 'user', content: 'hi' }, { role: 'user', content: 'there' }] });
+  const [call] = await upstreamCalls(async () => {
+    const res = await post(url, '/v1/messages', body);
+    const { changes } = normalize(JSON.stringify(body), { profile: 'bedrock' });
+    assert.ok(changes.some((c) => c.rule === 'merge-roles'));
+    assert.equal(res.headers.get('x-sse-sanitizer-changes'), String(changes.length));
+    await res.arrayBuffer();
+  });
+  assert.equal(call.json.messages.length, 1);
+  // The anthropic profile leaves them (the API itself accepts and combines them).
+  const [plain] = await upstreamCalls(async () => (await post(bearerURL, '/v1/messages', body)).arrayBuffer());
+  assert.equal(plain.json.messages.length, 2);
 });
