@@ -138,5 +138,5 @@ export async function startLitellm({ upstreamURL, upstreamKey, timeoutMs = 60_00
     }
     await sleep(250);
   }
-  return { url, masterKey, logs: () => output, stop, pid: child.pid };
+  return { url, masterKey, logs: () => output, stop };
 }
