@@ -103,7 +103,19 @@ export async function startLitellm({ upstreamURL, upstreamKey, timeoutMs = 60_00
   child.stderr.on('data', keep);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   let done = false;
-  exited.then(() => (done = true));
+  // Last resort when the test process ends without stop() (an uncaught error):
+  // 'exit' handlers must be synchronous, so the group gets SIGKILL.
+  const killOnExit = () => {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {}
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', killOnExit);
+  exited.then(() => {
+    done = true;
+    process.off('exit', killOnExit);
+  });
 
   const stop = async () => {
     if (!done) {
