@@ -442,3 +442,10 @@ test('PROFILE=bedrock: the Bedrock rules apply (consecutive user turns merged)',
   const [plain] = await upstreamCalls(async () => (await post(bearerURL, '/v1/messages', body)).arrayBuffer());
   assert.equal(plain.json.messages.length, 2);
 });
+
+test('an unreachable upstream: 502 api_error', async () => {
+  const closed = await startStrictUpstream();
+  await closed.close();
+  const url = await worker({ UPSTREAM_URL: closed.url });
+  await assertError(await post(url, '/v1/messages', simple()), 502, 'api_error');
+});
