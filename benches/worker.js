@@ -1,0 +1,138 @@
+// The Worker filter (js/worker.js in real workerd, through miniflare) against
+// the strict upstream on 127.0.0.1, compared with the same requests sent
+// straight to the upstream: requests/s, time per streamed reply and
+// time-to-first-byte, and where the first text delta leaves the Worker
+// relative to the upstream's end of stream.
+import { readFileSync } from 'node:fs';
+import { startWorker } from '../pkg-tests/helpers/workerd.js';
+import { startStrictUpstream } from '../pkg-tests/helpers/strict-upstream.js';
+import { table, fmt } from './util.js';
+
+const KEY = 'sk-bench-0001';
+// A real 68 KB stream with two whitespace-only text blocks to drop.
+const STREAM = new Uint8Array(readFileSync(new URL('../tests/corpus/streams/vercel-ai__anthropic-web-search-tool.1.sse', import.meta.url)));
+const BODY = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1024, stream: true, messages: [{ role: 'user', content: 'Search the web.' }] });
+const TEXT_DELTA = new TextEncoder().encode('"text_delta"');
+
+function indexOf(haystack, needle) {
+  outer: for (let i = 0; i <= haystack.length - needle.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+/** One streamed reply: { total, ttfb, firstDelta } in ms from the request start. */
+async function once(base) {
+  const start = performance.now();
+  const res = await fetch(`${base}/v1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': KEY, 'anthropic-version': '2023-06-01' },
+    body: BODY,
+  });
+  if (res.status !== 200) throw new Error(`status ${res.status}: ${await res.text()}`);
+  let ttfb;
+  let firstDelta;
+  let tail = new Uint8Array(0);
+  for await (const chunk of res.body) {
+    ttfb ??= performance.now() - start;
+    if (firstDelta === undefined) {
+      // NOTE: keep the previous chunk's tail so a marker split across chunks is found.
+      const joined = new Uint8Array(tail.length + chunk.length);
+      joined.set(tail);
+      joined.set(chunk, tail.length);
+      if (indexOf(joined, TEXT_DELTA) !== -1) firstDelta = performance.now();
+      tail = joined.subarray(Math.max(0, joined.length - TEXT_DELTA.length));
+    }
+  }
+  return { start, total: performance.now() - start, ttfb, firstDelta };
+}
+
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+
+/** Requests/s with `concurrency` clients looping for `ms`. */
+async function rate(base, concurrency, ms) {
+  let n = 0;
+  const end = performance.now() + ms;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        await once(base);
+        n++;
+      }
+    }),
+  );
+  return n / (ms / 1000);
+}
+
+export async function run() {
+  const upstream = await startStrictUpstream({ stream: STREAM, auth: { mode: 'either', key: KEY }, chunkBytes: 1024, delayMs: 0 });
+  const bindings = { UPSTREAM_URL: upstream.url, UPSTREAM_AUTH: 'bearer' };
+  const proxy = await startWorker(new URL('./fixtures/proxy-worker.js', import.meta.url), { bindings });
+  const worker = await startWorker(new URL('../js/worker.js', import.meta.url), { bindings });
+  const targets = { direct: upstream.url, 'workerd proxy': proxy.url.origin, worker: worker.url.origin };
+  try {
+    // Unpaced: the cost of the Worker itself (1 KB chunks, no delays).
+    for (const base of Object.values(targets)) for (let i = 0; i < 20; i++) await once(base);
+    const rows = [];
+    const totals = {};
+    for (const [name, base] of Object.entries(targets)) {
+      const runs = [];
+      for (let i = 0; i < 100; i++) runs.push(await once(base));
+      totals[name] = runs.map((r) => r.total);
+      rows.push([name, fmt(await rate(base, 1, 1500), 0), fmt(await rate(base, 8, 1500), 0), fmt(quantile(totals[name], 0.5), 2), fmt(quantile(totals[name], 0.9), 2)]);
+    }
+    for (const base of ['direct', 'workerd proxy']) {
+      rows.push([
+        `worker added vs ${base}`,
+        '',
+        '',
+        fmt(quantile(totals.worker, 0.5) - quantile(totals[base], 0.5), 2),
+        fmt(quantile(totals.worker, 0.9) - quantile(totals[base], 0.9), 2),
+      ]);
+    }
+    table(
+      `worker: ${(STREAM.length / 1e3).toFixed(0)} KB streamed reply in 1 KB chunks; straight to the local upstream, through a bare workerd proxy, through js/worker.js`,
+      ['target', 'req/s (1 client)', 'req/s (8 clients)', 'ms/reply p50', 'ms/reply p90'],
+      rows,
+    );
+
+    // Paced like a model (256 B every 2 ms): time to first byte, and whether the
+    // first text delta leaves the Worker before the upstream has finished.
+    Object.assign(upstream.options, { chunkBytes: 256, delayMs: 2 });
+    const ttfb = {};
+    let early = 0;
+    let count = 0;
+    for (const [name, base] of Object.entries(targets)) {
+      ttfb[name] = [];
+      for (let i = 0; i < 15; i++) {
+        const r = await once(base);
+        ttfb[name].push(r.ttfb);
+        if (name === 'worker') {
+          count++;
+          if (r.firstDelta < upstream.requests.at(-1).finished) early++;
+        }
+      }
+    }
+    const row = (name) => [name, fmt(quantile(ttfb[name], 0.5), 2), fmt(quantile(ttfb[name], 0.9), 2)];
+    const added = (base) => [
+      `worker added vs ${base}`,
+      fmt(quantile(ttfb.worker, 0.5) - quantile(ttfb[base], 0.5), 2),
+      fmt(quantile(ttfb.worker, 0.9) - quantile(ttfb[base], 0.9), 2),
+    ];
+    table(
+      'worker: time to first byte, upstream paced at 256 B / 2 ms, ms',
+      ['target', 'p50', 'p90'],
+      [...Object.keys(targets).map(row), added('direct'), added('workerd proxy')],
+    );
+    console.log(`first text delta out of the Worker before the upstream finished: ${early}/${count} replies`);
+    if (early !== count) throw new Error('the Worker held a reply back until the upstream finished');
+  } finally {
+    await proxy.mf.dispose();
+    await worker.mf.dispose();
+    await upstream.close();
+  }
+}
