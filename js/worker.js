@@ -9,6 +9,7 @@
 //   UPSTREAM_KEY    secret mode: the key sent upstream (a Worker secret)
 //   CLIENT_KEYS     secret mode: comma-separated keys clients must present
 //   PROFILE         anthropic | bedrock (default anthropic): which rules normalize()
+//   STRICT_FIELDS   "true": also remove every field the block type's schema lacks
 //   MAX_BODY_BYTES  largest request body accepted (default 32 MiB)
 //   ALLOWED_ORIGINS comma-separated origins (or *) for browser clients (CORS)
 //
@@ -64,6 +65,7 @@ function readConfig(env) {
   }
   const profile = env.PROFILE || 'anthropic';
   if (profile !== 'anthropic' && profile !== 'bedrock') throw misconfigured('PROFILE must be anthropic or bedrock');
+  const strictFields = String(env.STRICT_FIELDS ?? '') === 'true';
   const maxBodyBytes = env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : DEFAULT_MAX_BODY_BYTES;
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) throw misconfigured('MAX_BODY_BYTES must be a positive integer');
   return {
@@ -72,6 +74,7 @@ function readConfig(env) {
     upstreamKey: env.UPSTREAM_KEY,
     clientKeys,
     profile,
+    strictFields,
     maxBodyBytes,
     origins: list(env.ALLOWED_ORIGINS),
   };
@@ -199,7 +202,7 @@ async function forward(request, config, cors) {
   try {
     // Bytes in, bytes out: an unchanged body comes back as the same array and
     // is forwarded byte-identical.
-    ({ body, changes } = normalize(original, { profile: config.profile, maxBodyBytes: config.maxBodyBytes }));
+    ({ body, changes } = normalize(original, { profile: config.profile, strictFields: config.strictFields, maxBodyBytes: config.maxBodyBytes }));
   } catch (err) {
     if (err instanceof SanitizerError) throw new HttpError(400, 'invalid_request_error', `invalid request body: ${err.message}`);
     throw err;

@@ -7,7 +7,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { Log, LogLevel } from 'miniflare';
 import { authHeaders, normalize, sanitize, sanitizeMessage, sanitizingFetch, validate } from '../js/node.js';
+import { startWorker } from './helpers/workerd.js';
+import { startStrictUpstream } from './helpers/strict-upstream.js';
 
 export const KEYS = [
   'sk-ant-api03-LEAKCHECKaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-1111',
@@ -123,4 +127,61 @@ test('CLI: stdout reports, stderr and exit messages never quote a key, whatever 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/** Miniflare's own log and workerd's stdout/stderr, kept for the grep. */
+class CapturingLog extends Log {
+  lines = [];
+  constructor() {
+    super(LogLevel.DEBUG);
+  }
+  log(message) {
+    this.lines.push(message);
+  }
+}
+
+test('Worker: responses, errors and logs never hold the client keys or the upstream secret', async (t) => {
+  const stream = new Uint8Array(readFileSync(new URL('../tests/corpus/streams/vercel-ai__anthropic-web-search-tool.1.sse', import.meta.url)));
+  const [client, other, secret] = KEYS;
+  const upstream = await startStrictUpstream({ stream, auth: { mode: 'either', key: secret } });
+  t.after(() => upstream.close());
+  const log = new CapturingLog();
+  const output = [];
+  const capture = (s) => s.on('data', (c) => output.push(String(c)));
+  const workers = [];
+  t.after(async () => {
+    for (const w of workers) await w.mf.dispose();
+  });
+  const start = async (bindings) => {
+    const w = await startWorker(new URL('../js/worker.js', import.meta.url), {
+      bindings: { UPSTREAM_URL: upstream.url, ...bindings },
+      log,
+      handleRuntimeStdio: (stdout, stderr) => {
+        capture(stdout);
+        capture(stderr);
+      },
+    });
+    workers.push(w);
+    return w.url;
+  };
+  const secretURL = await start({ UPSTREAM_AUTH: 'secret', STRICT_FIELDS: 'true', UPSTREAM_KEY: secret, CLIENT_KEYS: `${client},sk-ant-api03-second-client-key-0000` });
+  const bearerURL = await start({ UPSTREAM_AUTH: 'bearer' });
+  const post = (base, key, body, headers = {}) =>
+    fetch(new URL('/v1/messages', base), { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key, ...headers }, body });
+  const seen = [];
+  const keep = async (res) => {
+    seen.push(JSON.stringify([...res.headers]), await res.text());
+    return res.status;
+  };
+  const leaky = JSON.stringify({ ...leakyBody(), stream: true });
+  assert.equal(await keep(await post(secretURL, client, leaky)), 200);
+  assert.equal(upstream.requests.at(-1).headers['x-api-key'] ?? upstream.requests.at(-1).headers.authorization?.slice(7), secret);
+  assert.equal(await keep(await post(secretURL, other, leaky)), 401);
+  assert.equal(await keep(await post(secretURL, client, `{"messages": "${client}`)), 400);
+  assert.equal(await keep(await post(bearerURL, client, leaky)), 401, 'the upstream refuses the client key');
+  assert.equal(await keep(await post(bearerURL, other, leaky, { authorization: `Bearer ${secret}` })), 400, 'both headers');
+  assert.equal(await keep(await post(secretURL, client, leaky, { origin: 'https://evil.example' })), 200);
+  for (const text of seen) assertNoKey(text, 'Worker response');
+  assertNoKey(log.lines.join('\n'), 'miniflare log');
+  assertNoKey(output.join(''), 'workerd stdout/stderr');
 });
