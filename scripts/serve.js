@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Static server for the demo and the browser tests: 127.0.0.1 only, serves the
-// project's www/, js/, pkg/ and tests/corpus/ (the demo's samples), nothing else.
+// project's www/, js/, pkg/ and tests/corpus/, plus /samples.json (the demo's
+// sample list, built from the corpus at first request), nothing else.
 //
 //   node scripts/serve.js [--port N]      (default 8787; 0 picks a free port)
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSamples } from './samples.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const allowed = ['www', 'js', 'pkg', 'tests/corpus'];
@@ -27,9 +29,16 @@ const types = {
 
 /** Starts the server; resolves to { url, close }. */
 export function startServer({ port = 8787, host = '127.0.0.1' } = {}) {
+  let samples;
   const server = createServer(async (req, res) => {
     try {
       let path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+      if (path === '/samples.json') {
+        samples ??= JSON.stringify(buildSamples());
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(samples);
+        return;
+      }
       if (path === '/') path = '/www/index.html';
       const rel = normalize(path).replace(/^[/\\]+/, '');
       if (rel.includes('..') || !allowed.some((dir) => rel === dir || rel.startsWith(dir + '/'))) {
