@@ -13,6 +13,7 @@ const KEY = 'sk-bench-0001';
 const STREAM = new Uint8Array(readFileSync(new URL('../tests/corpus/streams/vercel-ai__anthropic-web-search-tool.1.sse', import.meta.url)));
 const BODY = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1024, stream: true, messages: [{ role: 'user', content: 'Search the web.' }] });
 const TEXT_DELTA = new TextEncoder().encode('"text_delta"');
+const EVENT_END = new TextEncoder().encode('\n\n');
 
 function indexOf(haystack, needle) {
   outer: for (let i = 0; i <= haystack.length - needle.length; i++) {
@@ -22,7 +23,12 @@ function indexOf(haystack, needle) {
   return -1;
 }
 
-/** One streamed reply: { total, ttfb, firstDelta } in ms from the request start. */
+/**
+ * One streamed reply: { total, ttfb, firstEvent, firstDelta } in ms from the
+ * request start. `firstEvent` is when the first whole event had arrived: what
+ * an SSE consumer can act on (the sanitizer emits whole events, so its first
+ * byte comes when the upstream's first event is complete).
+ */
 async function once(base) {
   const start = performance.now();
   const res = await fetch(`${base}/v1/messages`, {
@@ -32,6 +38,7 @@ async function once(base) {
   });
   if (res.status !== 200) throw new Error(`status ${res.status}: ${await res.text()}`);
   let ttfb;
+  let firstEvent;
   let firstDelta;
   let tail = new Uint8Array(0);
   for await (const chunk of res.body) {
@@ -41,11 +48,12 @@ async function once(base) {
       const joined = new Uint8Array(tail.length + chunk.length);
       joined.set(tail);
       joined.set(chunk, tail.length);
+      if (firstEvent === undefined && indexOf(joined, EVENT_END) !== -1) firstEvent = performance.now() - start;
       if (indexOf(joined, TEXT_DELTA) !== -1) firstDelta = performance.now();
       tail = joined.subarray(Math.max(0, joined.length - TEXT_DELTA.length));
     }
   }
-  return { start, total: performance.now() - start, ttfb, firstDelta };
+  return { start, total: performance.now() - start, ttfb, firstEvent, firstDelta };
 }
 
 const quantile = (xs, q) => {
@@ -104,28 +112,35 @@ export async function run() {
     // first text delta leaves the Worker before the upstream has finished.
     Object.assign(upstream.options, { chunkBytes: 256, delayMs: 2 });
     const ttfb = {};
+    const tfe = {};
     let early = 0;
     let count = 0;
     for (const [name, base] of Object.entries(targets)) {
       ttfb[name] = [];
-      for (let i = 0; i < 15; i++) {
+      tfe[name] = [];
+      for (let i = 0; i < 30; i++) {
         const r = await once(base);
         ttfb[name].push(r.ttfb);
+        tfe[name].push(r.firstEvent);
         if (name === 'worker') {
           count++;
           if (r.firstDelta < upstream.requests.at(-1).finished) early++;
         }
       }
     }
-    const row = (name) => [name, fmt(quantile(ttfb[name], 0.5), 2), fmt(quantile(ttfb[name], 0.9), 2)];
+    const q = (xs, p) => fmt(quantile(xs, p), 2);
+    const row = (name) => [name, q(ttfb[name], 0.5), q(ttfb[name], 0.9), q(tfe[name], 0.5), q(tfe[name], 0.9)];
+    const diff = (a, b, p) => fmt(quantile(a, p) - quantile(b, p), 2);
     const added = (base) => [
       `worker added vs ${base}`,
-      fmt(quantile(ttfb.worker, 0.5) - quantile(ttfb[base], 0.5), 2),
-      fmt(quantile(ttfb.worker, 0.9) - quantile(ttfb[base], 0.9), 2),
+      diff(ttfb.worker, ttfb[base], 0.5),
+      diff(ttfb.worker, ttfb[base], 0.9),
+      diff(tfe.worker, tfe[base], 0.5),
+      diff(tfe.worker, tfe[base], 0.9),
     ];
     table(
-      'worker: time to first byte, upstream paced at 256 B / 2 ms, ms',
-      ['target', 'p50', 'p90'],
+      'worker: time to first byte and to the first whole event, upstream paced at 256 B / 2 ms, ms',
+      ['target', 'first byte p50', 'p90', 'first event p50', 'p90'],
       [...Object.keys(targets).map(row), added('direct'), added('workerd proxy')],
     );
     console.log(`first text delta out of the Worker before the upstream finished: ${early}/${count} replies`);
