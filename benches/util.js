@@ -1,5 +1,5 @@
 // Shared benchmark helpers: the corpus as one buffer, chunking, timing.
-import { corpusStreams } from '../pkg-tests/corpus.js';
+import { concat, corpusStreams } from '../pkg-tests/corpus.js';
 
 /** Every corpus stream concatenated, repeated until it is at least `minBytes`. */
 export function corpusBytes(minBytes = 0) {
@@ -7,16 +7,6 @@ export function corpusBytes(minBytes = 0) {
   const one = concat(parts);
   const reps = Math.max(1, Math.ceil(minBytes / one.length));
   return concat(Array(reps).fill(one));
-}
-
-export function concat(parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
 }
 
 /** Pre-sliced chunks (views, no copies) so slicing is not measured. */

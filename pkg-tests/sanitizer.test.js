@@ -13,20 +13,11 @@ import {
   sanitize,
   sanitizeMessage,
 } from '../js/node.js';
-import { chunk, corpusStreams, rng } from './corpus.js';
+import { chunk, concat, corpusStreams, rng } from './corpus.js';
 
 const streams = corpusStreams();
 const encoder = new TextEncoder();
 
-function concat(parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 function pushAll(chunks, options) {
   const sanitizer = new StreamSanitizer(options);
