@@ -1,8 +1,9 @@
-//! Regression tests for bugs found by the fuzz targets (`fuzz/`) and the
-//! property suite (`tests/properties.rs`). Each test names the property it
-//! broke.
+//! Regression tests for bugs found by the fuzz targets (`fuzz/`), the
+//! property suite (`tests/properties.rs`) and the hostile-input suite
+//! (`tests/hostile.rs`). Each test names what it broke.
 
 use serde_json::{json, Value};
+use sse_sanitizer::claude::{sanitize, SanitizerOptions};
 use sse_sanitizer::history::{normalize_bytes, validate_bytes, NormalizeOptions, Profile};
 use sse_sanitizer::Limits;
 
@@ -53,5 +54,33 @@ fn no_tool_result_moved_into_a_message_without_content() {
     assert!(
         left.iter().any(|v| v.rule == "tool-result-first"),
         "{left:#?}"
+    );
+}
+
+/// Sanitizer, "indices stay contiguous": an index of 20 digits (10^19 ..=
+/// u64::MAX) was read as no index at all, so after a dropped block it was
+/// not renumbered (the accumulator reads it as the u64 it is).
+#[test]
+fn twenty_digit_index_is_renumbered() {
+    let ev = |name: &str, data: &str| format!("event: {name}\ndata: {data}\n\n");
+    let input = ev(
+        "message_start",
+        r#"{"type":"message_start","message":{"content":[]}}"#,
+    ) + &ev(
+        "content_block_start",
+        r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+    ) + &ev(
+        "content_block_stop",
+        r#"{"type":"content_block_stop","index":0}"#,
+    ) + &ev(
+        "content_block_stop",
+        r#"{"type":"content_block_stop","index":18446744073709551615}"#,
+    );
+    let (out, report) = sanitize(input.as_bytes(), SanitizerOptions::default());
+    assert_eq!(report.blocks_dropped.len(), 1);
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        out.ends_with("\"index\":18446744073709551614}\n\n"),
+        "{out}"
     );
 }
