@@ -23,7 +23,8 @@ pub struct Limits {
     pub max_held_bytes: usize,
     /// Deepest JSON nesting accepted in a request body or an event's data. Default 128.
     pub max_json_depth: usize,
-    /// Largest request body `normalize` / `validate` accept. Default 32 MiB.
+    /// Largest request body `normalize` / `validate` accept. Default 32 MiB;
+    /// capped at 4 GiB − 1 whatever is set.
     pub max_body_bytes: usize,
 }
 
