@@ -105,8 +105,8 @@ fn hit_limit(report: &Report) -> bool {
 }
 
 /// The stream sanitizer never panics, and:
-/// - gives the same bytes and the same report whole, at the chosen chunk size
-///   and at 1-byte chunks;
+/// - gives the same bytes and the same report whole, at the chosen chunk size,
+///   at 1-byte chunks and in two pieces;
 /// - passes a stream it has nothing to change through byte-identical (no block
 ///   dropped, no event rewritten ⇒ output == input), and never grows a stream;
 /// - is idempotent: sanitizing its output changes nothing (unless a buffer
@@ -129,6 +129,14 @@ pub fn sanitizer_properties(data: &[u8]) {
     assert_eq!(whole, split, "chunk size {size}");
     let ones = sanitize_chunks(options, input, 1);
     assert_eq!(whole, ones, "1-byte chunks");
+    // Two pieces, cut at a point the control byte picks.
+    let at = input.len() * usize::from(data.first().copied().unwrap_or(0)) / 255;
+    let mut sanitizer = StreamSanitizer::new(options);
+    let mut halves = Vec::new();
+    sanitizer.push(&input[..at], &mut halves);
+    sanitizer.push(&input[at..], &mut halves);
+    let report = sanitizer.finish(&mut halves);
+    assert_eq!(whole, (halves, report), "cut at {at}");
 
     let (out, report) = &whole;
     if report.blocks_dropped.is_empty() && report.events_changed == 0 {
