@@ -25,7 +25,8 @@ pub struct Limits {
     /// Default 128; values above [`Limits::MAX_JSON_DEPTH_CEILING`] count as
     /// the ceiling (the JSON readers recurse, and a WebAssembly stack is small).
     pub max_json_depth: usize,
-    /// Largest request body `normalize` / `validate` accept. Default 32 MiB.
+    /// Largest request body `normalize` / `validate` accept. Default 32 MiB;
+    /// capped at 4 GiB − 1 whatever is set.
     pub max_body_bytes: usize,
 }
 

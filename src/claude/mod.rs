@@ -73,6 +73,23 @@
 //! The output is the same for any chunking of the input, and sanitizing twice
 //! gives the same bytes as sanitizing once.
 //!
+//! # After an error
+//!
+//! Neither type is ever poisoned into refusing input:
+//!
+//! - [`StreamSanitizer::push`] never fails. After `max-buffer-exceeded` the
+//!   instance is in pass-through for the rest of its stream, for good: every
+//!   later byte is written out as it comes, nothing more is dropped and no
+//!   later index is renumbered (so a message that had a block dropped before
+//!   the limit keeps a gap in its indices from there on; the report says so).
+//!   After `held-limit-exceeded` only that block is given up on (kept as it
+//!   came); the instance goes on sanitizing, later blocks included.
+//! - [`Accumulator::push`] returning an error leaves the accumulator as it
+//!   was before that event (for `invalid-tool-input`, the block keeps the
+//!   `input` it started with and its buffered JSON is discarded). It accepts
+//!   further events; whether to go on after an `upstream-error` is the
+//!   caller's choice (the SDK stops).
+//!
 //! # Memory
 //!
 //! The sanitizer keeps the unfinished SSE block of the last chunk (at most

@@ -130,13 +130,15 @@ pub(crate) fn is_str(value: &[u8], s: &[u8]) -> bool {
         && &value[1..value.len() - 1] == s
 }
 
-/// The raw value as a non-negative integer written in plain digits.
+/// The raw value as a non-negative integer written in plain digits (at most
+/// `u64::MAX`).
 pub(crate) fn as_u64(value: &[u8]) -> Option<u64> {
-    if value.is_empty() || value.len() > 19 || (value.len() > 1 && value[0] == b'0') {
+    if value.is_empty() || (value.len() > 1 && value[0] == b'0') {
         return None;
     }
     value.iter().try_fold(0u64, |n, &d| {
-        d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0'))
+        let d = d.is_ascii_digit().then(|| u64::from(d - b'0'))?;
+        n.checked_mul(10)?.checked_add(d)
     })
 }
 

@@ -171,10 +171,13 @@ pub fn validate_bytes(
 }
 
 fn parse_doc<'a>(body: &'a [u8], limits: &Limits) -> Result<json::Doc<'a>, HistoryError> {
-    if body.len() > limits.max_body_bytes {
+    // NOTE: the indexer stores offsets as u32: no limit admits 4 GiB or more
+    // (past it the offsets would wrap and slicing would panic).
+    let limit = limits.max_body_bytes.min(u32::MAX as usize);
+    if body.len() > limit {
         return Err(HistoryError::BodyTooLarge {
             size: body.len(),
-            limit: limits.max_body_bytes,
+            limit,
         });
     }
     let src = std::str::from_utf8(body).map_err(|e| json_error(body, e.valid_up_to()))?;

@@ -1135,6 +1135,14 @@ impl<'b> Run<'b> {
             Some((mi, bi)) => (mi, bi + 1),
             None => (start, 0),
         };
+        // NOTE: a message whose `content` is absent or neither a string nor an
+        // array cannot take blocks (and the upstream refuses it with a schema
+        // error no rule fixes): leave the turn's pairing as it is, rather than
+        // report an insertion that cannot be written or move blocks into it
+        // (they would vanish from the output).
+        if matches!(self.msgs[ins_mi].content, Content::Opaque) {
+            return;
+        }
         if (fix_first && !late.is_empty()) || fix_missing {
             let rule = if fix_first && !late.is_empty() {
                 &TOOL_RESULT_FIRST

@@ -10,6 +10,12 @@
 //! assert_eq!(events[0].event_type, "ping");
 //! assert_eq!(events[0].data, r#"{"type":"ping"}"#);
 //! ```
+//!
+//! After [`SseError::MaxBufferExceeded`](crate::SseError::MaxBufferExceeded)
+//! (a line or an event past its limit) a [`Parser`] is poisoned: every later
+//! `feed*` call and `finish` return the same error, and it buffers nothing
+//! more. Start a new parser for a new stream. Invalid UTF-8 and NUL bytes are
+//! never errors (U+FFFD replacement; an `id` holding NUL is ignored).
 
 mod parser;
 mod writer;
