@@ -23,7 +23,6 @@ export type SanitizerErrorCode =
   | 'body-too-large'
   | 'invalid-option'
   | 'upstream-error'
-  | 'event-before-message-start'
   | 'unexpected-message-start'
   | 'invalid-tool-input'
   | 'no-message'
@@ -179,7 +178,7 @@ export interface Message {
  * a ReadableStream or async iterable of chunks, or an iterable of {@link SseEvent}.
  * Rejects with SanitizerError `upstream-error` (its `upstreamType` set, e.g.
  * `overloaded_error`) when the stream carried an `error` event; other codes:
- * `invalid-json`, `event-before-message-start`, `unexpected-message-start`,
+ * `invalid-json`, `unexpected-message-start`,
  * `invalid-tool-input`, `no-message`, `incomplete-stream` (no `message_stop`, as the
  * SDK's `finalMessage()` rejects it too), `max-buffer-exceeded`.
  */

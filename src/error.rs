@@ -54,11 +54,6 @@ pub enum AccumulateError {
         /// What is wrong.
         detail: String,
     },
-    /// A message event arrived before any `message_start`.
-    EventBeforeMessageStart {
-        /// The event's type.
-        event_type: String,
-    },
     /// A second `message_start` in one stream (the official SDK rejects it too).
     UnexpectedMessageStart,
     /// A tool block's `input_json_delta` text is not JSON even when completed.
@@ -80,7 +75,6 @@ impl AccumulateError {
         match self {
             AccumulateError::Upstream { .. } => "upstream-error",
             AccumulateError::InvalidJson { .. } => "invalid-json",
-            AccumulateError::EventBeforeMessageStart { .. } => "event-before-message-start",
             AccumulateError::UnexpectedMessageStart => "unexpected-message-start",
             AccumulateError::InvalidToolInput { .. } => "invalid-tool-input",
             AccumulateError::NoMessage => "no-message",
@@ -98,9 +92,6 @@ impl fmt::Display for AccumulateError {
             } => write!(f, "the stream reported an error: {error_type}: {message}"),
             AccumulateError::InvalidJson { event_type, detail } => {
                 write!(f, "invalid `{event_type}` event: {detail}")
-            }
-            AccumulateError::EventBeforeMessageStart { event_type } => {
-                write!(f, "`{event_type}` event before `message_start`")
             }
             AccumulateError::UnexpectedMessageStart => {
                 write!(f, "a second `message_start` in one stream")

@@ -464,7 +464,8 @@ fn millions_of_tiny_events() {
         for _ in 0..200_000 {
             acc.push("content_block_delta", delta).unwrap();
         }
-        acc.push("message_stop", r#"{"type":"message_stop"}"#).unwrap();
+        acc.push("message_stop", r#"{"type":"message_stop"}"#)
+            .unwrap();
         let message = acc.finish().unwrap();
         assert_eq!(
             message["content"][0]["text"].as_str().unwrap().len(),

@@ -207,3 +207,27 @@ fn write_fuzz_seeds() {
     let requests: Vec<Vec<u8>> = request_cases().into_iter().step_by(4).collect();
     write("normalizer", &requests);
 }
+
+/// Inputs the fuzzers found (tests/fuzz-regressions/<target>-<hash>), each
+/// replayed through its target's property.
+#[test]
+fn fuzz_regressions() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fuzz-regressions");
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    for name in names {
+        let data = std::fs::read(format!("{dir}/{name}")).unwrap();
+        let property: fn(&[u8]) = match name.split('-').next().unwrap() {
+            "parser" => properties::parser_split_invariance,
+            "sanitizer" => properties::sanitizer_properties,
+            "accumulator" => properties::accumulator_properties,
+            "normalizer" => properties::normalizer_properties,
+            other => panic!("{name}: unknown target {other}"),
+        };
+        eprintln!("{name}");
+        property(&data);
+    }
+}

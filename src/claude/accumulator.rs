@@ -22,9 +22,8 @@ use std::collections::BTreeMap;
 ///   events are ignored;
 /// - no final message without `message_stop` ([`AccumulateError::Incomplete`]).
 ///
-/// An event counts by its `event:` name; events with the default name
-/// `message` count by their data's `type` (a gateway that omits `event:`
-/// lines). A second `message_start` is an error, as in the SDK.
+/// Events count by their data's `type`, as in the SDK (see
+/// [`Accumulator::push`]). A second `message_start` is an error, as in the SDK.
 ///
 /// ```
 /// let mut acc = sse_sanitizer::claude::Accumulator::new();
@@ -47,16 +46,6 @@ pub struct Accumulator {
     stopped: bool,
 }
 
-const EVENT_NAMES: [&str; 7] = [
-    "message",
-    "message_start",
-    "message_delta",
-    "message_stop",
-    "content_block_start",
-    "content_block_delta",
-    "content_block_stop",
-];
-
 fn tracks_tool_input(block: &Map<String, Value>) -> bool {
     matches!(
         block.get("type").and_then(Value::as_str),
@@ -70,54 +59,50 @@ impl Accumulator {
         Self::default()
     }
 
-    /// Takes one event: its `event:` name and its data.
+    /// Takes one event: its `event:` name and its data. As in the SDK, a
+    /// named event counts by its data's `type` (its name only gates: `ping` is
+    /// skipped, `error` is an error), its data must be JSON, and events before
+    /// `message_start` are ignored. Unlike the SDK, an unnamed event (`event:`
+    /// omitted, as some gateways do) counts too when its data is a JSON object.
     pub fn push(&mut self, event_type: &str, data: &str) -> Result<(), AccumulateError> {
-        if event_type == "error" {
-            return Err(upstream_error(data));
-        }
-        if !EVENT_NAMES.contains(&event_type) {
-            return Ok(());
+        match event_type {
+            "error" => return Err(upstream_error(data)),
+            "ping" => return Ok(()),
+            _ if data.is_empty() => return Ok(()),
+            _ => {}
         }
         let event = match serde_json::from_str::<Value>(data) {
             Ok(Value::Object(event)) => event,
             // NOTE: data of an unnamed event that is not a JSON object is not
             // a Claude event at all (an OpenAI `[DONE]`, say): ignored.
             _ if event_type == "message" => return Ok(()),
-            Ok(_) => return Err(invalid(event_type, "the data is not a JSON object")),
+            Ok(_) => return Ok(()),
             Err(err) => return Err(invalid(event_type, &err.to_string())),
         };
-        let kind = match event.get("type") {
-            Some(Value::String(ty)) => ty.as_str(),
-            _ => event_type,
+        let Some(Value::String(kind)) = event.get("type") else {
+            return Ok(());
         };
-        match kind {
-            "error" => Err(upstream_error(data)),
-            "message_start" => self.message_start(event),
-            "message_delta"
-            | "message_stop"
-            | "content_block_start"
-            | "content_block_delta"
-            | "content_block_stop" => {
-                let kind = kind.to_string();
-                let Some(Value::Object(message)) = self.message.as_mut() else {
-                    return Err(AccumulateError::EventBeforeMessageStart { event_type: kind });
-                };
-                match kind.as_str() {
-                    "message_delta" => message_delta(message, event),
-                    "content_block_start" => content_block_start(message, event),
-                    "content_block_delta" => {
-                        content_block_delta(message, &mut self.tool_json, event);
-                        Ok(())
-                    }
-                    "content_block_stop" => {
-                        content_block_stop(message, &mut self.tool_json, &event)
-                    }
-                    "message_stop" => {
-                        self.stopped = true;
-                        Ok(())
-                    }
-                    _ => Ok(()),
-                }
+        let kind = kind.clone();
+        if kind == "error" {
+            return Err(upstream_error(data));
+        }
+        if kind == "message_start" {
+            return self.message_start(event);
+        }
+        let Some(Value::Object(message)) = self.message.as_mut() else {
+            return Ok(());
+        };
+        match kind.as_str() {
+            "message_delta" => message_delta(message, event),
+            "content_block_start" => content_block_start(message, event),
+            "content_block_delta" => {
+                content_block_delta(message, &mut self.tool_json, event);
+                Ok(())
+            }
+            "content_block_stop" => content_block_stop(message, &mut self.tool_json, &event),
+            "message_stop" => {
+                self.stopped = true;
+                Ok(())
             }
             _ => Ok(()),
         }
