@@ -325,8 +325,19 @@ pub fn normalizer_properties(data: &[u8]) {
             .is_some_and(|c| c.is_string() || c.is_array())
     });
     let left = validate_bytes(&out, profile, &options.limits).expect("normalized body parses");
+    let out_value = serde_json::from_slice::<Value>(&out).ok();
+    // An `input` string that is not a JSON object stays as it is (rule
+    // `tool-input-string`: unparseable input is left for the validator).
+    let unparseable_input = |path: &str| {
+        let value = out_value.as_ref().and_then(|v| v.pointer(path));
+        value.and_then(Value::as_str).is_some_and(|s| {
+            !s.trim().is_empty()
+                && !matches!(serde_json::from_str::<Value>(s), Ok(Value::Object(_)))
+        })
+    };
     let fixable: Vec<_> = left
         .iter()
+        .filter(|v| !(v.rule == "tool-input-string" && unparseable_input(&v.path)))
         .filter(|v| {
             let r = rule(v.rule).expect("violation of a catalogued rule");
             let turn_rule = matches!(

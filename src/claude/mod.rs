@@ -48,10 +48,13 @@
 //!   its deltas and stop at N+1): a held block is dropped only when its start,
 //!   deltas and stop all carry the same index with no other block's event in
 //!   between. Any `content_block_*` event with another index while a block is
-//!   held releases the held events unchanged and notes `index-skew`; the rest
-//!   of that message is then never dropped from (renumbering of blocks dropped
-//!   earlier continues). Rationale: the sanitizer cannot know which block such
-//!   an event means, and keeping a block never makes a stream worse than it was.
+//!   held releases the held events unchanged and notes `index-skew`, as does an
+//!   event that names the index of a block already dropped; the rest of that
+//!   message then passes through unchanged (no drops, no renumbering).
+//!   Rationale: the sanitizer cannot know which block such an event means,
+//!   keeping a block never makes a stream worse than it was, and renumbering
+//!   past a skew could pair events with the wrong block, so that a second pass
+//!   would change the output (found by fuzzing).
 //! - A `message_delta`, `message_stop`, `message_start` or `error` while a block
 //!   is held releases it unchanged (note `unterminated-block`, or `error-event`).
 //! - **Truncation**: at [`StreamSanitizer::finish`] held events are released, a

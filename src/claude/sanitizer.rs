@@ -661,11 +661,15 @@ impl Core {
     /// The index an event of block `index` gets after the drops so far in
     /// this message, when it changes.
     fn new_index(&mut self, index: u64, n: u64) -> Option<u64> {
-        if self.msg.dropped.is_empty() {
+        // NOTE: after a skew nothing more of the message is rewritten: a
+        // renumbered event could then pair up with a block it never belonged
+        // to, and a second pass would change the output (not idempotent).
+        if self.msg.dropped.is_empty() || self.msg.skewed {
             return None;
         }
         match self.msg.dropped.binary_search(&index) {
             Ok(_) => {
+                self.msg.skewed = true;
                 self.note(n, "index-skew", || {
                     format!(
                         "an event uses index {index} of a dropped block; passed through unchanged"
