@@ -205,10 +205,26 @@ fn orphan_to_text(j: J<'_>, id: &str) -> Vec<Value> {
         Some(c) if c.kind() == Kind::Arr => {
             let mut v = vec![text_block(header)];
             for item in c.items() {
-                v.push(
-                    item.to_value()
-                        .unwrap_or_else(|| text_block(item.json().into_owned())),
-                );
+                // NOTE: only blocks a user message may hold move out as they
+                // are; anything else (a nested tool_result, say) becomes text,
+                // and blank text goes, so that no other rule fires on the
+                // result (fuzz regression normalizer-1ac49a35).
+                let ty = item.get("type").and_then(|t| t.str());
+                match ty.as_deref() {
+                    Some("text") => {
+                        let text = item.get("text").and_then(|t| t.str());
+                        if text.is_some_and(|t| blank_of(&t) == Blank::Text) {
+                            v.extend(item.to_value());
+                        }
+                    }
+                    Some("image" | "document" | "search_result") => {
+                        v.push(
+                            item.to_value()
+                                .unwrap_or_else(|| text_block(item.json().into_owned())),
+                        );
+                    }
+                    _ => v.push(text_block(item.json().into_owned())),
+                }
             }
             v
         }
