@@ -59,7 +59,7 @@ impl StreamSanitizer {
         let rest = &chunk[start..];
         match result {
             Ok(()) => core.keep(rest, out),
-            Err(err) => core.overflow(err.to_string(), rest, out),
+            Err(_) => core.overflow(rest, out),
         }
     }
 
@@ -271,21 +271,25 @@ impl Core {
         }
         self.carry.extend_from_slice(rest);
         if self.carry.len() > self.raw_limit {
-            let detail = format!("an SSE block exceeds {} bytes", self.raw_limit);
-            self.overflow(detail, &[], out);
+            self.overflow(&[], out);
         }
     }
 
     /// A buffer limit was hit: release everything and pass the rest through.
-    fn overflow(&mut self, detail: String, rest: &[u8], out: &mut Vec<u8>) {
+    /// A line or event past the limits: everything from here passes through.
+    fn overflow(&mut self, rest: &[u8], out: &mut Vec<u8>) {
         if !self.passthrough {
             self.passthrough = true;
             self.release(out);
             out.extend_from_slice(&self.carry);
             self.carry = Vec::new();
             let n = self.report.events_seen;
+            // NOTE: one text whichever limit tripped: the parser's line/event
+            // limit or the raw block limit can trip first depending on where
+            // the chunks end, and the report must not depend on chunking
+            // (fuzz regression sanitizer-ccfa702b).
             self.note(n, "max-buffer-exceeded", || {
-                format!("{detail}; passing the rest of the stream through unchanged")
+                "an SSE line or event exceeds the buffer limits (max_line_bytes, max_event_bytes); passing the rest of the stream through unchanged".to_string()
             });
         }
         out.extend_from_slice(rest);
@@ -310,8 +314,7 @@ impl Core {
 
     fn process(&mut self, raw: &[u8], event: Option<&EventBytes<'_>>, out: &mut Vec<u8>) {
         if raw.len() > self.raw_limit {
-            let detail = format!("an SSE block exceeds {} bytes", self.raw_limit);
-            self.overflow(detail, raw, out);
+            self.overflow(raw, out);
             return;
         }
         let raw = if std::mem::take(&mut self.at_start) && raw.starts_with(BOM) {
