@@ -185,6 +185,40 @@ fn take_field(v: &mut Value, key: &str) -> Option<Value> {
     v.as_object_mut().and_then(|m| m.shift_remove(key))
 }
 
+/// A JSON value as readable text that keeps every string verbatim: one
+/// `key: value` line per scalar, nested values indented under their key.
+fn plain_text(value: &Value) -> String {
+    fn walk(value: &Value, key: Option<&str>, depth: usize, out: &mut String) {
+        let pad = "  ".repeat(depth);
+        let label = key.map(|k| format!("{k}: ")).unwrap_or_default();
+        match value {
+            Value::String(s) => out.push_str(&format!("{pad}{label}{s}\n")),
+            Value::Object(map) => {
+                if key.is_some() {
+                    out.push_str(&format!("{pad}{label}\n"));
+                }
+                let inner = depth + usize::from(key.is_some());
+                for (k, v) in map {
+                    walk(v, Some(k), inner, out);
+                }
+            }
+            Value::Array(items) => {
+                if key.is_some() {
+                    out.push_str(&format!("{pad}{label}\n"));
+                }
+                let inner = depth + usize::from(key.is_some());
+                for v in items {
+                    walk(v, None, inner, out);
+                }
+            }
+            other => out.push_str(&format!("{pad}{label}{other}\n")),
+        }
+    }
+    let mut out = String::new();
+    walk(value, None, 0, &mut out);
+    out.trim_end().to_string()
+}
+
 /// What an orphan tool_result becomes: text that keeps its whole content.
 fn orphan_to_text(j: J<'_>, id: &str) -> Vec<Value> {
     let is_error = j.get("is_error").is_some_and(|e| e.json() == "true");
@@ -223,7 +257,15 @@ fn orphan_to_text(j: J<'_>, id: &str) -> Vec<Value> {
                                 .unwrap_or_else(|| text_block(item.json().into_owned())),
                         );
                     }
-                    _ => v.push(text_block(item.json().into_owned())),
+                    _ => {
+                        let text = match item.to_value() {
+                            Some(value) => plain_text(&value),
+                            None => item.json().into_owned(),
+                        };
+                        if blank_of(&text) == Blank::Text {
+                            v.push(text_block(text));
+                        }
+                    }
                 }
             }
             v
