@@ -145,7 +145,15 @@ pub fn sanitizer_properties(data: &[u8]) {
     assert!(out.len() <= input.len());
     assert!(report.events_changed <= report.events_seen);
 
-    if !hit_limit(report) {
+    // NOTE: idempotence is not promised past an index skew that follows a
+    // drop (the corpus stream with a real skew has no drop before it). The
+    // rest of the message then passes through unchanged, but the blocks before
+    // were already dropped and renumbered, so the skewed event's index can
+    // name another block in the output than in the input: a second pass sees
+    // no skew and drops a blank block the first pass kept (fuzz/known/README.md).
+    let skew_after_drop =
+        !report.blocks_dropped.is_empty() && report.notes.iter().any(|n| n.code == "index-skew");
+    if !hit_limit(report) && !skew_after_drop {
         let (again, second) = sanitize(out, options);
         assert_eq!(&again, out, "not idempotent: {second:?}");
         assert!(second.blocks_dropped.is_empty() && second.events_changed == 0);
@@ -166,7 +174,8 @@ fn accumulate(events: &[Event]) -> Accumulated {
 
 /// Whether every `content_block_start` has the index of its position: the
 /// SDK (and the accumulator) appends started blocks in order whatever their
-/// `index` says, so only then is `content[index]` the block of that index.
+/// `index` says, after whatever `content` the `message_start` carried, so
+/// only then is `content[index]` the block of that index.
 fn starts_in_order(events: &[Event]) -> bool {
     let mut next = 0;
     for e in events {
@@ -174,6 +183,10 @@ fn starts_in_order(events: &[Event]) -> bool {
             continue;
         };
         if v.get("type").and_then(Value::as_str) == Some("message_start") {
+            let content = v.pointer("/message/content").and_then(Value::as_array);
+            if content.is_some_and(|c| !c.is_empty()) {
+                return false;
+            }
             next = 0;
         } else if v.get("type").and_then(Value::as_str) == Some("content_block_start") {
             if v.get("index").and_then(Value::as_u64) != Some(next) {
@@ -326,13 +339,18 @@ pub fn normalizer_properties(data: &[u8]) {
     });
     let left = validate_bytes(&out, profile, &options.limits).expect("normalized body parses");
     let out_value = serde_json::from_slice::<Value>(&out).ok();
-    // An `input` string that is not a JSON object stays as it is (rule
-    // `tool-input-string`: unparseable input is left for the validator).
+    // Rule `tool-input-string` fixes only an `input` string holding a JSON
+    // object (or blank): any other input (an array, a number, an unparseable
+    // string) stays as it is, left for the validator.
     let unparseable_input = |path: &str| {
         let value = out_value.as_ref().and_then(|v| v.pointer(path));
-        value.and_then(Value::as_str).is_some_and(|s| {
-            !s.trim().is_empty()
-                && !matches!(serde_json::from_str::<Value>(s), Ok(Value::Object(_)))
+        value.is_some_and(|v| match v {
+            Value::String(s) => {
+                !s.trim().is_empty()
+                    && !matches!(serde_json::from_str::<Value>(s), Ok(Value::Object(_)))
+            }
+            Value::Object(_) => false,
+            _ => true,
         })
     };
     let fixable: Vec<_> = left

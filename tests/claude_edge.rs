@@ -584,8 +584,16 @@ fn random_garbage_never_panics_and_never_loses_bytes() {
             ..default()
         };
         let (output, report) = sanitize_all_ways(&input, options);
+        // Idempotence is not promised past a skew that follows a drop (see the
+        // crate docs on idempotence).
+        let skew_after_drop = !report.blocks_dropped.is_empty()
+            && report.notes.iter().any(|n| n.code == "index-skew");
         let (twice, _) = sanitize(&output, options);
-        assert!(twice == output, "not idempotent (SSE_SEED={})", seed());
+        assert!(
+            skew_after_drop || twice == output,
+            "not idempotent (SSE_SEED={})",
+            seed()
+        );
         if clean.blocks_dropped.is_empty() && report.blocks_dropped.is_empty() {
             assert!(
                 output == input,

@@ -74,7 +74,12 @@
 //!   need no change are not parsed at all, for speed.
 //!
 //! The output is the same for any chunking of the input, and sanitizing twice
-//! gives the same bytes as sanitizing once.
+//! gives the same bytes as sanitizing once, unless the first pass noted an
+//! `index-skew` after dropping a block: past a skew the rest of the message
+//! passes unchanged, but the blocks before it were already dropped and
+//! renumbered, so in the output the skewed event can seem to belong to a block
+//! it did not belong to, and a second pass may drop a blank block the first
+//! one kept. (The one corpus stream with a real skew has no drop before it.)
 //!
 //! # After an error
 //!
