@@ -13,15 +13,24 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export async function startBrowser() {
   const server = await startServer({ port: 0 });
   const userDataDir = mkdtempSync(join(tmpdir(), 'sse-sanitizer-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 800 },
-  });
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ],
+      viewport: { width: 1280, height: 800 },
+    });
+  } catch (err) {
+    // NOTE: without this the open server keeps the test process alive and the
+    // run hangs instead of failing with the launch error.
+    await server.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+    throw new Error(`cannot launch Chromium at ${CHROMIUM} (set CHROMIUM_PATH): ${err.message}`, { cause: err });
+  }
   const foreignRequests = [];
   const consoleErrors = [];
   const origin = new URL(server.url).origin;
