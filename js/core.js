@@ -46,6 +46,35 @@ function call(fn, ...args) {
   }
 }
 
+// NOTE: an instance keeps its input buffer between calls (no allocation per
+// chunk) up to this size; a larger chunk gets a buffer of its own, freed
+// right after the call, so one huge chunk does not stay allocated.
+const KEEP_INPUT = 1 << 20;
+
+/**
+ * Copies `bytes` into the input buffer of `inner` (a WasmParser or
+ * WasmSanitizer), whose address and size `input` caches; then `use(length)`
+ * makes the wasm call that reads them.
+ */
+function withInput(inner, input, bytes, use) {
+  const len = bytes.length;
+  if (len > input.size) {
+    input.size = len > KEEP_INPUT ? len : Math.min(KEEP_INPUT, Math.max(len, 2 * input.size, 4096));
+    input.ptr = inner.reserve(input.size);
+  }
+  memoryViews().u8.set(bytes, input.ptr);
+  try {
+    return use(len);
+  } catch (err) {
+    throw wrapError(err);
+  } finally {
+    if (input.size > KEEP_INPUT) {
+      inner.reserve(0);
+      input.size = 0;
+    }
+  }
+}
+
 /** A copy of the `[address, length]` bytes a wasm call left at `header`. */
 function readOutput(header) {
   const { u8, u32 } = memoryViews();
@@ -73,6 +102,7 @@ function readOutput(header) {
  */
 export class SseParser {
   #inner;
+  #input = { ptr: 0, size: 0 };
 
   constructor(options = {}) {
     this.#inner = new WasmParser(options);
@@ -80,12 +110,8 @@ export class SseParser {
 
   feed(chunk) {
     if (!this.#inner) throw new SanitizerError('finished', 'feed() after finish()');
-    let header;
-    try {
-      header = this.#inner.feed(toBytes(chunk));
-    } catch (err) {
-      throw wrapError(err);
-    }
+    const inner = this.#inner;
+    const header = withInput(inner, this.#input, toBytes(chunk), (len) => inner.feed(len));
     if (header === 0) return [];
     // NOTE: the text is valid UTF-8 by construction, so the non-fatal
     // decoder (much faster than a fatal one) is exact.
@@ -145,6 +171,7 @@ export function createEventStream(options = {}) {
  */
 export class StreamSanitizer {
   #inner;
+  #input = { ptr: 0, size: 0 };
 
   constructor(options = {}) {
     this.#inner = new WasmSanitizer(options);
@@ -157,7 +184,8 @@ export class StreamSanitizer {
    */
   push(chunk) {
     const bytes = toBytes(chunk);
-    const header = call(() => this.#live().push(bytes));
+    const inner = this.#live();
+    const header = withInput(inner, this.#input, bytes, (len) => inner.push(len));
     return header === 0 ? bytes : readOutput(header);
   }
 

@@ -86,6 +86,23 @@ test('corpus: byte-identical unless a blank text block is dropped; chunking-inva
   assert.ok(dropped >= 5, `the corpus has streams with blank text blocks (${dropped})`);
 });
 
+test('chunks of every size share the input buffer: growing, over 1 MiB (freed after the call), small again', () => {
+  const all = concat(streams.map((s) => s.bytes));
+  const sizes = [10, 5000, 3 << 20, 10, 70000, 1];
+  const pieces = [];
+  for (let i = 0, k = 0; i < all.length; k++) {
+    const n = sizes[k % sizes.length];
+    pieces.push(all.subarray(i, i + n));
+    i += n;
+  }
+  assert.ok(pieces.length > sizes.length);
+  const whole = sanitize(all);
+  assert.ok(whole.report.blocksDropped.length > 0);
+  const split = pushAll(pieces);
+  assert.deepEqual(split.output, whole.output);
+  assert.deepEqual(split.report, whole.report);
+});
+
 test('sanitize() on a string returns a string; push() returns the chunk itself when unchanged', () => {
   const text = new TextDecoder().decode(streams.find((s) => s.name.includes('empty_response') || s.name.includes('empty-response'))?.bytes ?? streams[0].bytes);
   const { output, report } = sanitize(text);

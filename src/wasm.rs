@@ -71,6 +71,7 @@ pub fn wasm_memory() -> JsValue {
 #[wasm_bindgen(js_name = WasmParser)]
 pub struct WasmParser {
     parser: sse::Parser,
+    input: InputBuffer,
     text: String,
     lengths: Vec<u32>,
     header: [u32; 4],
@@ -82,13 +83,21 @@ impl WasmParser {
     pub fn new(options: JsValue) -> WasmParser {
         WasmParser {
             parser: sse::Parser::new(limits_from_js(&options)),
+            input: InputBuffer::default(),
             text: String::new(),
             lengths: Vec::new(),
             header: [0; 4],
         }
     }
 
-    pub fn feed(&mut self, chunk: &[u8]) -> Result<u32, JsValue> {
+    /// See [`InputBuffer::reserve`].
+    pub fn reserve(&mut self, len: usize) -> u32 {
+        self.input.reserve(len)
+    }
+
+    /// Parses the `len` bytes JS wrote at the address `reserve` returned.
+    pub fn feed(&mut self, len: usize) -> Result<u32, JsValue> {
+        let chunk = self.input.get(len)?;
         let text = &mut self.text;
         let lengths = &mut self.lengths;
         text.clear();
@@ -128,6 +137,33 @@ impl WasmParser {
         self.parser
             .finish()
             .map_err(|e| js_error(e.code(), &e.to_string()))
+    }
+}
+
+/// Where JS writes a chunk before a `push`/`feed`: one buffer kept across
+/// calls, so a chunk costs one copy and no allocation (wasm-bindgen's `&[u8]`
+/// argument allocates and frees a buffer per call).
+#[derive(Default)]
+struct InputBuffer(Vec<u8>);
+
+impl InputBuffer {
+    /// Resizes the buffer to `len` bytes (0 frees it); returns its address.
+    /// NOTE: the address stays valid (memory growth does not move it) until
+    /// the next `reserve`; JS decides when to grow or free it.
+    fn reserve(&mut self, len: usize) -> u32 {
+        if self.0.len() != len {
+            self.0 = vec![0; len];
+        }
+        addr(self.0.as_ptr())
+    }
+
+    fn get(&self, len: usize) -> Result<&[u8], JsValue> {
+        self.0.get(..len).ok_or_else(|| {
+            js_error(
+                "invalid-input",
+                "internal: push/feed length exceeds the reserved input buffer",
+            )
+        })
     }
 }
 
@@ -175,6 +211,7 @@ fn get_string(options: &JsValue, key: &str) -> Option<String> {
 #[wasm_bindgen(js_name = WasmSanitizer)]
 pub struct WasmSanitizer {
     inner: Option<claude::StreamSanitizer>,
+    input: InputBuffer,
     out: Vec<u8>,
     header: Header,
     report: Option<claude::Report>,
@@ -186,14 +223,24 @@ impl WasmSanitizer {
     pub fn new(options: JsValue) -> WasmSanitizer {
         WasmSanitizer {
             inner: Some(claude::StreamSanitizer::new(sanitizer_options(&options))),
+            input: InputBuffer::default(),
             out: Vec::new(),
             header: [0; 2],
             report: None,
         }
     }
 
-    pub fn push(&mut self, chunk: &[u8]) -> Result<u32, JsValue> {
+    /// See [`InputBuffer::reserve`].
+    pub fn reserve(&mut self, len: usize) -> u32 {
+        self.input.reserve(len)
+    }
+
+    /// Sanitizes the `len` bytes JS wrote at the address `reserve` returned;
+    /// returns 0 when the output is exactly those bytes, else the address of
+    /// `[address, length]` of the output.
+    pub fn push(&mut self, len: usize) -> Result<u32, JsValue> {
         let inner = self.inner.as_mut().ok_or_else(finished)?;
+        let chunk = self.input.get(len)?;
         self.out.clear();
         inner.push(chunk, &mut self.out);
         if self.out == chunk {
