@@ -19,8 +19,7 @@ export { SanitizerError };
 
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const encoder = new TextEncoder();
-let memory;
-let views = { buffer: undefined, u8: undefined, u32: undefined };
+let views = { u8: new Uint8Array(0), u32: new Uint32Array(0) };
 const EMPTY = new Uint8Array(0);
 const POOL_BYTES = 64 * 1024;
 const POOLED = 4 * 1024;
@@ -28,12 +27,16 @@ let pool = new Uint8Array(POOL_BYTES);
 let poolUsed = 0;
 
 /**
- * Whole-memory views, made again only when the memory grew (growing replaces
- * the ArrayBuffer). NOTE: call after the wasm call whose results are read.
+ * Whole-memory views, made again only when the memory grew. NOTE: growing
+ * detaches the old ArrayBuffer, so a zero length is the cue (as in
+ * wasm-bindgen's glue); reading `memory.buffer` on every call costs more than
+ * a small push. Call after the wasm call whose results are read.
  */
 function memoryViews() {
-  const buffer = (memory ??= wasmMemory()).buffer;
-  if (views.buffer !== buffer) views = { buffer, u8: new Uint8Array(buffer), u32: new Uint32Array(buffer) };
+  if (views.u8.byteLength === 0) {
+    const { buffer } = wasmMemory();
+    views = { u8: new Uint8Array(buffer), u32: new Uint32Array(buffer) };
+  }
   return views;
 }
 
@@ -53,25 +56,23 @@ const KEEP_INPUT = 1 << 20;
 
 /**
  * Copies `bytes` into the input buffer of `inner` (a WasmParser or
- * WasmSanitizer), whose address and size `input` caches; then `use(length)`
- * makes the wasm call that reads them.
+ * WasmSanitizer), whose address and size `input` caches; returns the length
+ * to pass to the wasm call that reads them. Call `releaseInput` after it.
  */
-function withInput(inner, input, bytes, use) {
+function writeInput(inner, input, bytes) {
   const len = bytes.length;
   if (len > input.size) {
     input.size = len > KEEP_INPUT ? len : Math.min(KEEP_INPUT, Math.max(len, 2 * input.size, 4096));
     input.ptr = inner.reserve(input.size);
   }
   memoryViews().u8.set(bytes, input.ptr);
-  try {
-    return use(len);
-  } catch (err) {
-    throw wrapError(err);
-  } finally {
-    if (input.size > KEEP_INPUT) {
-      inner.reserve(0);
-      input.size = 0;
-    }
+  return len;
+}
+
+function releaseInput(inner, input) {
+  if (input.size > KEEP_INPUT) {
+    inner.reserve(0);
+    input.size = 0;
   }
 }
 
@@ -111,7 +112,14 @@ export class SseParser {
   feed(chunk) {
     if (!this.#inner) throw new SanitizerError('finished', 'feed() after finish()');
     const inner = this.#inner;
-    const header = withInput(inner, this.#input, toBytes(chunk), (len) => inner.feed(len));
+    let header;
+    try {
+      header = inner.feed(writeInput(inner, this.#input, toBytes(chunk)));
+    } catch (err) {
+      throw wrapError(err);
+    } finally {
+      releaseInput(inner, this.#input);
+    }
     if (header === 0) return [];
     // NOTE: the text is valid UTF-8 by construction, so the non-fatal
     // decoder (much faster than a fatal one) is exact.
@@ -185,7 +193,14 @@ export class StreamSanitizer {
   push(chunk) {
     const bytes = toBytes(chunk);
     const inner = this.#live();
-    const header = withInput(inner, this.#input, bytes, (len) => inner.push(len));
+    let header;
+    try {
+      header = inner.push(writeInput(inner, this.#input, bytes));
+    } catch (err) {
+      throw wrapError(err);
+    } finally {
+      releaseInput(inner, this.#input);
+    }
     return header === 0 ? bytes : readOutput(header);
   }
 
