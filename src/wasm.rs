@@ -108,9 +108,9 @@ impl WasmParser {
                     text.push_str(&event.event_type);
                     text.push_str(&event.data);
                     text.push_str(event.last_event_id);
-                    lengths.push(utf16_len(&event.event_type));
-                    lengths.push(utf16_len(&event.data));
-                    lengths.push(utf16_len(event.last_event_id));
+                    lengths.push(event.event_type.len() as u32);
+                    lengths.push(event.data.len() as u32);
+                    lengths.push(event.last_event_id.len() as u32);
                     // NOTE: retry is carried as u32 + 1; larger values saturate.
                     lengths.push(
                         event
@@ -122,6 +122,20 @@ impl WasmParser {
             .map_err(|e| js_error(e.code(), &e.to_string()))?;
         if self.lengths.is_empty() {
             return Ok(0);
+        }
+        // NOTE: the lengths are byte lengths so far; JS slices UTF-16 units,
+        // which differ only when the text is not all ASCII (rare, and one
+        // vectorized check). Every running sum of the lengths ends a whole
+        // field, so the slices below are on char boundaries.
+        if !self.text.is_ascii() {
+            let mut pos = 0;
+            for (i, len) in self.lengths.iter_mut().enumerate() {
+                if i % 4 != 3 {
+                    let end = pos + *len as usize;
+                    *len = utf16_len(&self.text[pos..end]);
+                    pos = end;
+                }
+            }
         }
         self.header = [
             addr(self.text.as_ptr()),
