@@ -71,7 +71,10 @@
 //! - Malformed JSON is noted (`malformed-json`) when it is seen: in events that
 //!   the sanitizer inspects (block starts, events of held blocks, renumbered
 //!   events, and any event whose top-level `type` cannot be read). Deltas that
-//!   need no change are not parsed at all, for speed.
+//!   need no change are not parsed at all, for speed. A `message_start`,
+//!   `message_delta` or `message_stop` that is not valid JSON is noted and
+//!   passed through without starting, updating or ending a message (the SDK
+//!   throws on it or skips it).
 //!
 //! The output is the same for any chunking of the input, and sanitizing twice
 //! gives the same bytes as sanitizing once, unless the first pass noted an
