@@ -32,6 +32,20 @@ export function chunk(bytes, size) {
   return out;
 }
 
+/**
+ * `bytes` cut into pieces whose sizes cycle through `sizes` (for the wasm
+ * input buffer: growing, past 1 MiB, small again).
+ */
+export function cycleChunks(bytes, sizes) {
+  const out = [];
+  for (let i = 0, k = 0; i < bytes.length; k++) {
+    const n = sizes[k % sizes.length];
+    out.push(bytes.subarray(i, i + n));
+    i += n;
+  }
+  return out;
+}
+
 /** One buffer holding `parts` back to back. */
 export function concat(parts) {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createParser } from 'eventsource-parser';
 import { SseParser, createEventStream, SanitizerError } from 'sse-sanitizer';
-import { chunk, concat, corpusStreams, rng } from './corpus.js';
+import { chunk, concat, corpusStreams, cycleChunks, rng } from './corpus.js';
 
 const streams = corpusStreams();
 
@@ -37,16 +37,9 @@ test('every corpus stream parses the same whole, at 1 byte and at random chunks'
 });
 
 test('chunks of every size share the input buffer: growing, over 1 MiB (freed after the call), small again', () => {
-  // The concatenated corpus, cut into pieces of 10 B, 5 KB, 3 MB, 10 B, 70 KB, …
   const all = concat(streams.map((s) => s.bytes));
-  const sizes = [10, 5000, 3 << 20, 10, 70000, 1];
-  const pieces = [];
-  for (let i = 0, k = 0; i < all.length; k++) {
-    const n = sizes[k % sizes.length];
-    pieces.push(all.subarray(i, i + n));
-    i += n;
-  }
-  assert.ok(pieces.length > sizes.length);
+  const pieces = cycleChunks(all, [10, 5000, 3 << 20, 10, 70000, 1]);
+  assert.ok(pieces.length > 6);
   assert.deepEqual(parseAll(pieces), parseAll([all]));
 });
 

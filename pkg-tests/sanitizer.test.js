@@ -13,7 +13,7 @@ import {
   sanitize,
   sanitizeMessage,
 } from '../js/node.js';
-import { chunk, concat, corpusStreams, rng } from './corpus.js';
+import { chunk, concat, corpusStreams, cycleChunks, rng } from './corpus.js';
 
 const streams = corpusStreams();
 const encoder = new TextEncoder();
@@ -88,14 +88,8 @@ test('corpus: byte-identical unless a blank text block is dropped; chunking-inva
 
 test('chunks of every size share the input buffer: growing, over 1 MiB (freed after the call), small again', () => {
   const all = concat(streams.map((s) => s.bytes));
-  const sizes = [10, 5000, 3 << 20, 10, 70000, 1];
-  const pieces = [];
-  for (let i = 0, k = 0; i < all.length; k++) {
-    const n = sizes[k % sizes.length];
-    pieces.push(all.subarray(i, i + n));
-    i += n;
-  }
-  assert.ok(pieces.length > sizes.length);
+  const pieces = cycleChunks(all, [10, 5000, 3 << 20, 10, 70000, 1]);
+  assert.ok(pieces.length > 6);
   const whole = sanitize(all);
   assert.ok(whole.report.blocksDropped.length > 0);
   const split = pushAll(pieces);
