@@ -177,9 +177,8 @@ function upstreamAuth(request, config) {
 }
 
 /**
- * A non-streamed Message with its empty (or whitespace-only) text blocks removed,
- * as the stream sanitizer does for streams; null when nothing changes. Only
- * `content` of a `type: "message"` object is touched (no indices to renumber).
+ * The client's response headers: the upstream's minus hop-by-hop ones (and its
+ * length and encoding when the body is rewritten), plus `extra`.
  */
 function responseHeaders(upstream, extra, { bodyChanged }) {
   const headers = new Headers();
