@@ -1,6 +1,7 @@
 // The Worker filter (js/worker.js in real workerd, through miniflare) against
 // the strict upstream on 127.0.0.1, compared with the same requests sent
-// straight to the upstream: requests/s, time per streamed reply and
+// straight to the upstream, through a bare workerd proxy and through one that
+// only copies the reply through a JS TransformStream: requests/s, time per streamed reply and
 // time-to-first-byte, and where the first text delta leaves the Worker
 // relative to the upstream's end of stream.
 import { readFileSync } from 'node:fs';
@@ -79,9 +80,17 @@ async function rate(base, concurrency, ms) {
 export async function run() {
   const upstream = await startStrictUpstream({ stream: STREAM, auth: { mode: 'either', key: KEY }, chunkBytes: 1024, delayMs: 0 });
   const bindings = { UPSTREAM_URL: upstream.url, UPSTREAM_AUTH: 'bearer' };
-  const proxy = await startWorker(new URL('./fixtures/proxy-worker.js', import.meta.url), { bindings });
+  const fixture = new URL('./fixtures/proxy-worker.js', import.meta.url);
+  const proxy = await startWorker(fixture, { bindings });
+  const copy = await startWorker(fixture, { bindings: { ...bindings, TRANSFORM: 'copy' } });
   const worker = await startWorker(new URL('../js/worker.js', import.meta.url), { bindings });
-  const targets = { direct: upstream.url, 'workerd proxy': proxy.url.origin, worker: worker.url.origin };
+  const targets = {
+    direct: upstream.url,
+    'workerd proxy': proxy.url.origin,
+    'proxy + JS copy transform': copy.url.origin,
+    worker: worker.url.origin,
+  };
+  const bases = Object.keys(targets).filter((name) => name !== 'worker');
   try {
     // Unpaced: the cost of the Worker itself (1 KB chunks, no delays).
     for (const base of Object.values(targets)) for (let i = 0; i < 20; i++) await once(base);
@@ -93,7 +102,7 @@ export async function run() {
       totals[name] = runs.map((r) => r.total);
       rows.push([name, fmt(await rate(base, 1, 1500), 0), fmt(await rate(base, 8, 1500), 0), fmt(quantile(totals[name], 0.5), 2), fmt(quantile(totals[name], 0.9), 2)]);
     }
-    for (const base of ['direct', 'workerd proxy']) {
+    for (const base of bases) {
       rows.push([
         `worker added vs ${base}`,
         '',
@@ -103,7 +112,7 @@ export async function run() {
       ]);
     }
     table(
-      `worker: ${(STREAM.length / 1e3).toFixed(0)} KB streamed reply in 1 KB chunks; straight to the local upstream, through a bare workerd proxy, through js/worker.js`,
+      `worker: ${(STREAM.length / 1e3).toFixed(0)} KB streamed reply in 1 KB chunks; straight to the local upstream, through bare workerd proxies, through js/worker.js`,
       ['target', 'req/s (1 client)', 'req/s (8 clients)', 'ms/reply p50', 'ms/reply p90'],
       rows,
     );
@@ -141,13 +150,12 @@ export async function run() {
     table(
       'worker: time to first byte and to the first whole event, upstream paced at 256 B / 2 ms, ms',
       ['target', 'first byte p50', 'p90', 'first event p50', 'p90'],
-      [...Object.keys(targets).map(row), added('direct'), added('workerd proxy')],
+      [...Object.keys(targets).map(row), ...bases.map(added)],
     );
     console.log(`first text delta out of the Worker before the upstream finished: ${early}/${count} replies`);
     if (early !== count) throw new Error('the Worker held a reply back until the upstream finished');
   } finally {
-    await proxy.mf.dispose();
-    await worker.mf.dispose();
+    for (const started of [proxy, copy, worker]) await started.mf.dispose();
     await upstream.close();
   }
 }
