@@ -1,0 +1,62 @@
+// Sanitize a recorded Claude stream as it arrives, the way a chat UI or a
+// gateway treats `response.body`, then build the final message from the clean
+// bytes.
+//
+//   node examples/sanitize-stream.mjs [capture.sse] [chunk bytes]
+//
+// Defaults: a real web-search stream from the corpus that carries two
+// whitespace-only text blocks, read in 1 KiB chunks.
+import { createReadStream, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { accumulate, createSanitizerStream } from 'sse-sanitizer';
+
+const file = process.argv[2] ?? new URL('../tests/corpus/streams/vercel-ai__anthropic-web-search-tool.1.sse', import.meta.url);
+const chunkBytes = Number(process.argv[3] ?? 1024);
+if (!Number.isSafeInteger(chunkBytes) || chunkBytes <= 0) {
+  console.error('usage: node examples/sanitize-stream.mjs [capture.sse] [chunk bytes > 0]');
+  process.exit(2);
+}
+
+let size;
+try {
+  size = statSync(file).size;
+} catch (err) {
+  console.error(`cannot read ${file}: ${err.message}`);
+  process.exit(2);
+}
+
+const body = Readable.toWeb(createReadStream(file, { highWaterMark: chunkBytes }));
+let report;
+const clean = body.pipeThrough(createSanitizerStream({ onReport: (r) => (report = r) }));
+// One branch is what a UI would render; the other goes to accumulate(), which
+// builds the final message as the SDK's finalMessage() does and rejects with a
+// SanitizerError (`code`) where the SDK would throw: a stream cut before
+// message_stop, an `error` event, …
+const [forUi, forMessage] = clean.tee();
+const written = (async () => {
+  let n = 0;
+  for await (const chunk of forUi) n += chunk.length;
+  return n;
+})();
+let message;
+let failure;
+try {
+  message = await accumulate(forMessage);
+} catch (err) {
+  failure = err;
+}
+const outBytes = await written; // the whole stream has gone through: onReport has fired
+
+console.log(`read ${size} bytes in ${chunkBytes}-byte chunks, wrote ${outBytes}`);
+console.log(`events: ${report.eventsSeen} seen, ${report.eventsChanged} changed`);
+for (const drop of report.blocksDropped) {
+  console.log(`dropped: message ${drop.message} block ${drop.index} (${drop.reason}, ${drop.bytes} bytes)`);
+}
+for (const note of report.notes) console.log(`note: event ${note.event}: ${note.code}: ${note.detail}`);
+if (report.truncated) console.log('the stream ended without message_stop');
+if (failure) {
+  console.log(`no final message: ${failure.code}: ${failure.message}`);
+  process.exitCode = 1;
+} else {
+  console.log(`final message: ${message.content.length} blocks: ${message.content.map((b) => b.type).join(', ')}`);
+}
