@@ -196,7 +196,7 @@ export declare function accumulate(
 
 export type Profile = 'anthropic' | 'bedrock';
 
-/** Every rule id of the catalog (see {@link rules}). */
+/** Every rule id of the catalog (see {@link rules}); `normalize` refuses any other with `invalid-option`. */
 export type RuleId =
   | 'empty-text'
   | 'whitespace-text'
@@ -220,8 +220,7 @@ export type RuleId =
   | 'unknown-role'
   | 'thinking-first'
   | 'thinking-final-block'
-  | 'thinking-disabled'
-  | (string & {});
+  | 'thinking-disabled';
 
 export interface NormalizeOptions extends Limits {
   /** Which upstream's rules apply. Default `"anthropic"`. */

@@ -1,0 +1,97 @@
+// Compiled (never run) by pkg-tests/types.test.js with `tsc --noEmit`: the
+// public types accept what the README shows and refuse misuse. Each
+// `@ts-expect-error` fails the compile if the line below it stops being an error.
+import {
+  accumulate,
+  authHeaders,
+  createEventStream,
+  createSanitizerStream,
+  normalize,
+  redactKey,
+  rules,
+  sanitize,
+  sanitizeMessage,
+  SanitizerError,
+  sanitizingFetch,
+  SseParser,
+  StreamSanitizer,
+  validate,
+  type Change,
+  type FetchReport,
+  type Message,
+  type SanitizeReport,
+  type SseEvent,
+  type Violation,
+} from 'sse-sanitizer';
+import worker, { type WorkerEnv } from 'sse-sanitizer/worker';
+
+declare const response: Response;
+
+// Streams.
+const events: ReadableStream<SseEvent> = response.body!.pipeThrough(createEventStream({ maxLineBytes: 1 << 20 }));
+let last: SanitizeReport | undefined;
+const clean: ReadableStream<Uint8Array> = response.body!.pipeThrough(
+  createSanitizerStream({ dropWhitespaceOnlyText: false, onReport: (r) => (last = r) }),
+);
+const parser = new SseParser();
+const parsed: SseEvent[] = parser.feed('data: hi\n\n');
+const discarded: boolean = parser.finish();
+const sanitizer = new StreamSanitizer({ maxHeldBytes: 4096 });
+const out: Uint8Array = sanitizer.push(new Uint8Array(8));
+const { output, report } = sanitizer.finish();
+const dropped: number = report.blocksDropped.length + (last?.eventsSeen ?? 0) + output.length;
+
+// One-shot forms keep the input's form.
+const asText: string = sanitize('event: ping\ndata: {}\n\n').output;
+const asBytes: Uint8Array = sanitize(new Uint8Array(0)).output;
+// @ts-expect-error a string in gives a string out
+const wrongForm: Uint8Array = sanitize('data: x\n\n').output;
+const message: Promise<Message> = accumulate(clean);
+const fromEvents: Promise<Message> = accumulate(parsed);
+const reply: { body: { type: string }; report: SanitizeReport } = sanitizeMessage({ type: 'message' });
+
+// Histories.
+const history = { model: 'claude-sonnet-5-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] };
+const normalized: { body: typeof history; changes: Change[] } = normalize(history, { profile: 'bedrock', rules: { 'merge-roles': false } });
+const bytes: Uint8Array = normalize(new Uint8Array(0)).body;
+const violations: Violation[] = validate('{"messages":[]}', { profile: 'anthropic' });
+const ids: string[] = rules().map((r) => r.id);
+// @ts-expect-error an unknown profile
+normalize(history, { profile: 'vertex' });
+// @ts-expect-error an unknown rule id
+normalize(history, { rules: { 'no-such-rule': false } });
+// @ts-expect-error the catalog is read-only
+rules().push(rules()[0]);
+
+// Auth and fetch.
+const headers: Record<string, string> = authHeaders({ apiKey: 'sk-ant-api03-x', baseURL: 'http://127.0.0.1:4000', authMode: 'bearer' });
+const shown: string = redactKey('sk-ant-api03-x');
+// @ts-expect-error only the two header modes
+authHeaders({ authMode: 'basic' });
+const reports: FetchReport[] = [];
+const wrapped: (input: string | URL | Request, init?: RequestInit) => Promise<Response> = sanitizingFetch(fetch, {
+  auth: false,
+  onReport: (r) => reports.push(r),
+});
+
+// Errors.
+try {
+  parser.feed('x');
+} catch (err) {
+  if (err instanceof SanitizerError && err.code === 'max-buffer-exceeded') {
+    const code: string = err.code;
+    const upstreamType: string | undefined = err.upstreamType;
+    void [code, upstreamType];
+  }
+}
+
+// The Worker entry.
+const env: WorkerEnv = { UPSTREAM_URL: 'http://127.0.0.1:4000', UPSTREAM_AUTH: 'secret', PROFILE: 'bedrock' };
+const answer: Promise<Response> = worker.fetch(new Request('http://127.0.0.1/v1/messages'), env);
+// @ts-expect-error UPSTREAM_URL is required
+const noUpstream: WorkerEnv = { PROFILE: 'anthropic' };
+
+export {
+  events, parsed, discarded, out, dropped, asText, asBytes, wrongForm, message, fromEvents, reply,
+  normalized, bytes, violations, ids, headers, shown, wrapped, answer, noUpstream,
+};
