@@ -121,19 +121,32 @@ export class SseParser {
       releaseInput(inner, this.#input);
     }
     if (header === 0) return [];
-    // NOTE: the text is valid UTF-8 by construction, so the non-fatal
-    // decoder (much faster than a fatal one) is exact.
+    // NOTE: the texts are valid UTF-8 by construction, so the non-fatal
+    // decoder (much faster than a fatal one) is exact. The all-ASCII events
+    // come in their own text, which decodes to a one-byte string.
     const { u8, u32 } = memoryViews();
     const h = header >>> 2;
-    const [textPtr, textLen, lengthsPtr, count] = [u32[h], u32[h + 1], u32[h + 2], u32[h + 3]];
-    const text = decoder.decode(u8.subarray(textPtr, textPtr + textLen));
-    const lengths = u32.subarray(lengthsPtr >>> 2, (lengthsPtr >>> 2) + count);
-    const events = new Array(count >> 2);
-    let pos = 0;
-    for (let i = 0, j = 0; i < count; i += 4, j++) {
-      const type = text.slice(pos, (pos += lengths[i]));
-      const data = text.slice(pos, (pos += lengths[i + 1]));
-      const lastEventId = text.slice(pos, (pos += lengths[i + 2]));
+    const asciiPtr = u32[h];
+    const asciiLen = u32[h + 1];
+    const widePtr = u32[h + 2];
+    const wideLen = u32[h + 3];
+    const lengthsAt = u32[h + 4] >>> 2;
+    const count = u32[h + 5];
+    const ascii = asciiLen === 0 ? '' : decoder.decode(u8.subarray(asciiPtr, asciiPtr + asciiLen));
+    const wide = wideLen === 0 ? '' : decoder.decode(u8.subarray(widePtr, widePtr + wideLen));
+    const lengths = u32.subarray(lengthsAt, lengthsAt + count);
+    const events = new Array(count / 5);
+    let asciiPos = 0;
+    let widePos = 0;
+    for (let i = 0, j = 0; i < count; i += 5, j++) {
+      const isWide = lengths[i + 4] === 1;
+      const t = isWide ? wide : ascii;
+      let p = isWide ? widePos : asciiPos;
+      const type = t.slice(p, (p += lengths[i]));
+      const data = t.slice(p, (p += lengths[i + 1]));
+      const lastEventId = t.slice(p, (p += lengths[i + 2]));
+      if (isWide) widePos = p;
+      else asciiPos = p;
       const retry = lengths[i + 3];
       events[j] = retry === 0 ? { type, data, lastEventId } : { type, data, lastEventId, retry: retry - 1 };
     }

@@ -63,6 +63,29 @@ test('strings, ids, retry and UTF-8 split across chunks', () => {
   assert.equal(p.finish(), false);
 });
 
+test('ASCII and non-ASCII events of one chunk keep their order, ids and retry', () => {
+  // NOTE: the wasm side returns all-ASCII events and the others in two texts.
+  const p = new SseParser();
+  const input = [
+    'id: a\ndata: one\n\n',
+    'event: é\ndata: two\n\n',
+    'retry: 7\ndata: three\n\n',
+    'id: ü\ndata: four\n\n',
+    'data: five 😀\ndata: six\n\n',
+    'id: b\nretry: 9\ndata: seven\n\n',
+  ].join('');
+  const expected = [
+    { type: 'message', data: 'one', lastEventId: 'a' },
+    { type: 'é', data: 'two', lastEventId: 'a' },
+    { type: 'message', data: 'three', lastEventId: 'a', retry: 7 },
+    { type: 'message', data: 'four', lastEventId: 'ü' },
+    { type: 'message', data: 'five 😀\nsix', lastEventId: 'ü' },
+    { type: 'message', data: 'seven', lastEventId: 'b', retry: 9 },
+  ];
+  assert.deepEqual(p.feed(input), expected);
+  assert.deepEqual(parseAll(chunk(new TextEncoder().encode(input), 3)), expected);
+});
+
 test('line limit: typed SanitizerError with a kebab-case code, then refuses input', () => {
   const p = new SseParser({ maxLineBytes: 1024 });
   const big = new Uint8Array(4096).fill(0x61);
