@@ -56,23 +56,25 @@ const KEEP_INPUT = 1 << 20;
 
 /**
  * Copies `bytes` into the input buffer of `inner` (a WasmParser or
- * WasmSanitizer), whose address and size `input` caches; returns the length
- * to pass to the wasm call that reads them. Call `releaseInput` after it.
+ * WasmSanitizer), whose address and size `input` caches, then calls
+ * `inner[method](length)`; errors come back as SanitizerError.
  */
-function writeInput(inner, input, bytes) {
+function callWithInput(inner, input, method, bytes) {
   const len = bytes.length;
-  if (len > input.size) {
-    input.size = len > KEEP_INPUT ? len : Math.min(KEEP_INPUT, Math.max(len, 2 * input.size, 4096));
-    input.ptr = inner.reserve(input.size);
-  }
-  memoryViews().u8.set(bytes, input.ptr);
-  return len;
-}
-
-function releaseInput(inner, input) {
-  if (input.size > KEEP_INPUT) {
-    inner.reserve(0);
-    input.size = 0;
+  try {
+    if (len > input.size) {
+      input.size = len > KEEP_INPUT ? len : Math.min(KEEP_INPUT, Math.max(len, 2 * input.size, 4096));
+      input.ptr = inner.reserve(input.size);
+    }
+    memoryViews().u8.set(bytes, input.ptr);
+    return inner[method](len);
+  } catch (err) {
+    throw wrapError(err);
+  } finally {
+    if (input.size > KEEP_INPUT) {
+      inner.reserve(0);
+      input.size = 0;
+    }
   }
 }
 
@@ -111,15 +113,7 @@ export class SseParser {
 
   feed(chunk) {
     if (!this.#inner) throw new SanitizerError('finished', 'feed() after finish()');
-    const inner = this.#inner;
-    let header;
-    try {
-      header = inner.feed(writeInput(inner, this.#input, toBytes(chunk)));
-    } catch (err) {
-      throw wrapError(err);
-    } finally {
-      releaseInput(inner, this.#input);
-    }
+    const header = callWithInput(this.#inner, this.#input, 'feed', toBytes(chunk));
     if (header === 0) return [];
     // NOTE: the texts are valid UTF-8 by construction, so the non-fatal
     // decoder (much faster than a fatal one) is exact. The all-ASCII events
@@ -205,15 +199,7 @@ export class StreamSanitizer {
    */
   push(chunk) {
     const bytes = toBytes(chunk);
-    const inner = this.#live();
-    let header;
-    try {
-      header = inner.push(writeInput(inner, this.#input, bytes));
-    } catch (err) {
-      throw wrapError(err);
-    } finally {
-      releaseInput(inner, this.#input);
-    }
+    const header = callWithInput(this.#live(), this.#input, 'push', bytes);
     return header === 0 ? bytes : readOutput(header);
   }
 
