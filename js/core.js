@@ -57,7 +57,9 @@ const KEEP_INPUT = 1 << 20;
 /**
  * Copies `bytes` into the input buffer of `inner` (a WasmParser or
  * WasmSanitizer), whose address and size `input` caches, then calls
- * `inner[method](length)`; errors come back as SanitizerError.
+ * `method` (its `feed` or `push`) on it with the length; errors come back as
+ * SanitizerError. NOTE: `method` is a function, not a name: a keyed lookup
+ * that sees both classes cost ~8% at 64 B chunks.
  */
 function callWithInput(inner, input, method, bytes) {
   const len = bytes.length;
@@ -67,7 +69,7 @@ function callWithInput(inner, input, method, bytes) {
       input.ptr = inner.reserve(input.size);
     }
     memoryViews().u8.set(bytes, input.ptr);
-    return inner[method](len);
+    return method.call(inner, len);
   } catch (err) {
     throw wrapError(err);
   } finally {
@@ -113,7 +115,7 @@ export class SseParser {
 
   feed(chunk) {
     if (!this.#inner) throw new SanitizerError('finished', 'feed() after finish()');
-    const header = callWithInput(this.#inner, this.#input, 'feed', toBytes(chunk));
+    const header = callWithInput(this.#inner, this.#input, WasmParser.prototype.feed, toBytes(chunk));
     if (header === 0) return [];
     // NOTE: the texts are valid UTF-8 by construction, so the non-fatal
     // decoder (much faster than a fatal one) is exact. The all-ASCII events
@@ -199,7 +201,7 @@ export class StreamSanitizer {
    */
   push(chunk) {
     const bytes = toBytes(chunk);
-    const header = callWithInput(this.#live(), this.#input, 'push', bytes);
+    const header = callWithInput(this.#live(), this.#input, WasmSanitizer.prototype.push, bytes);
     return header === 0 ? bytes : readOutput(header);
   }
 
