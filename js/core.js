@@ -182,16 +182,18 @@ export function createEventStream(options = {}) {
 }
 
 /**
- * Incremental Claude stream sanitizer: bytes in, bytes out. Drops empty (and by
- * default whitespace-only) text blocks and renumbers later indices; every other
- * byte passes through unchanged.
+ * Incremental Claude stream sanitizer: bytes in, bytes out. Drops empty (under
+ * the `bedrock` profile also whitespace-only) text blocks and renumbers later
+ * indices, except that a blank block before a thinking block keeps its place
+ * with placeholder text (signed thinking never moves); every other byte passes
+ * through unchanged.
  */
 export class StreamSanitizer {
   #inner;
   #input = { ptr: 0, size: 0 };
 
   constructor(options = {}) {
-    this.#inner = new WasmSanitizer(options);
+    this.#inner = call(() => new WasmSanitizer(options));
   }
 
   /**
@@ -264,8 +266,9 @@ export function sanitize(input, options = {}) {
 }
 
 /**
- * Non-streaming replies: removes the empty (and by default whitespace-only)
- * text blocks from a Message body's `content`. Returns `{ body, report }`,
+ * Non-streaming replies: the stream sanitizer's decision on a Message body's
+ * `content` (blank text blocks removed, or kept with the placeholder before a
+ * thinking block). Returns `{ body, report }`,
  * `body` in the form it was given (the same value when unchanged).
  */
 export function sanitizeMessage(body, options = {}) {

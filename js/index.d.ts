@@ -74,7 +74,31 @@ export declare function createEventStream(options?: Limits): TransformStream<Byt
 
 /** Options of the stream sanitizer. */
 export interface SanitizerOptions extends Limits {
-  /** Also drop text blocks whose text is only whitespace. Default `true`. */
+  /**
+   * Which upstream's rules decide what is blank. Default `"anthropic"`: only
+   * empty text blocks are dropped (the API accepts whitespace-only text next to
+   * other content). `"bedrock"`: whitespace-only blocks are dropped too.
+   */
+  profile?: Profile;
+  /**
+   * Signed thinking never moves: a blank text block whose removal would move a
+   * thinking block (the next block is one, or one came earlier in the message) is
+   * kept in place and this text is appended to it (`""` → `"..."`, `"\n\n"` →
+   * `"\n\n..."`), else the API answers "`thinking` or `redacted_thinking` blocks
+   * in the latest assistant message cannot be modified". Non-blank, at most 64
+   * bytes. Default `"..."`.
+   */
+  placeholderText?: string;
+  /**
+   * A stream cut before `message_stop`: `"pass"` (default) ends there (only the
+   * report says so); `"error-event"` appends one Anthropic `error` event so every
+   * client raises an error instead of keeping a partial turn.
+   */
+  onTruncated?: 'pass' | 'error-event';
+  /**
+   * @deprecated The old name of the whitespace rule: `true` is `profile: "bedrock"`,
+   * `false` is `profile: "anthropic"`; `profile` wins when both are given.
+   */
   dropWhitespaceOnlyText?: boolean;
 }
 
@@ -95,6 +119,20 @@ export interface DroppedBlock {
   bytes: number;
 }
 
+/** A blank text block kept in place, with the placeholder appended, so that the thinking blocks after it keep their indices. */
+export interface ReplacedBlock {
+  /** Which message of the stream (as in {@link DroppedBlock}). */
+  message: number;
+  /** Its original `index`. */
+  index: number;
+  /** The catalog rule. */
+  rule: 'thinking-position';
+  /** What it was. */
+  blank: 'empty-text' | 'whitespace-text';
+  /** `thinking-follows`: the next block is a thinking block; `thinking-earlier`: one came earlier in the message and another may follow. */
+  reason: 'thinking-follows' | 'thinking-earlier';
+}
+
 /** Something the sanitizer passed through unchanged or could not do. */
 export interface ReportNote {
   code:
@@ -113,11 +151,13 @@ export interface ReportNote {
   detail: string;
 }
 
-/** What the sanitizer saw and did. `blocksDropped` and `notes` hold at most 1000 entries each. */
+/** What the sanitizer saw and did. `blocksDropped`, `blocksReplaced` and `notes` hold at most 1000 entries each. */
 export interface SanitizeReport {
   eventsSeen: number;
   eventsChanged: number;
   blocksDropped: DroppedBlock[];
+  /** Blank blocks kept with the placeholder because removing them would move a thinking block. */
+  blocksReplaced: ReplacedBlock[];
   notes: ReportNote[];
   /** The stream ended early (inside a held block or an event, or without `message_stop`). */
   truncated: boolean;
@@ -145,8 +185,10 @@ export declare function sanitize(
 ): { output: Uint8Array; report: SanitizeReport };
 
 /**
- * Non-streaming replies: removes the empty (and, by default, whitespace-only) text
- * blocks from a Message body's `content`. `body` comes back in the form it was
+ * Non-streaming replies: the stream sanitizer's decision on a Message body's
+ * `content`: blank text blocks removed (empty ones; whitespace-only ones too
+ * under `bedrock`), except before a thinking block, where they keep their place
+ * with the placeholder appended. `body` comes back in the form it was
  * given, the same value when unchanged (also when it is not a Message: an error
  * reply passes through, with a note in the report).
  */
@@ -200,6 +242,7 @@ export type Profile = 'anthropic' | 'bedrock';
 export type RuleId =
   | 'empty-text'
   | 'whitespace-text'
+  | 'thinking-position'
   | 'cache-control-on-empty'
   | 'foreign-field'
   | 'unknown-field'
@@ -229,6 +272,8 @@ export interface NormalizeOptions extends Limits {
   strictFields?: boolean;
   /** Switch repairing rules off: `{ "merge-roles": false }`. Default: all on. */
   rules?: Partial<Record<RuleId, boolean>>;
+  /** Appended to a blank text block kept before a thinking block (rule `thinking-position`). Default `"..."`. */
+  placeholderText?: string;
 }
 
 export interface ValidateOptions extends Limits {
@@ -241,7 +286,7 @@ export interface Change {
   rule: RuleId;
   /** JSON Pointer (RFC 6901) into the INPUT body. */
   path: string;
-  action: 'removed' | 'moved' | 'parsed' | 'inserted' | 'converted' | 'trimmed' | 'merged' | (string & {});
+  action: 'removed' | 'moved' | 'parsed' | 'inserted' | 'converted' | 'trimmed' | 'merged' | 'replaced' | (string & {});
   /** Human-readable, holding any removed value. */
   detail: string;
 }
@@ -253,6 +298,12 @@ export interface Violation {
   path: string;
   /** The exact text the upstream answers. */
   message: string;
+  /**
+   * Present when the obvious fix is wrong: for a blank text block before a thinking
+   * block, removing it moves the thinking block (refused too); for a merge that
+   * would move the latest assistant message's thinking blocks, the merge is left undone.
+   */
+  hint?: string;
 }
 
 /** A row of the rules catalog. */

@@ -223,13 +223,13 @@ async function forward(request, config, cors) {
   const extra = { ...cors, 'x-sse-sanitizer-changes': String(changes.length) };
   const type = upstream.headers.get('content-type') ?? '';
   if (upstream.ok && upstream.body && type.startsWith('text/event-stream')) {
-    return new Response(upstream.body.pipeThrough(createSanitizerStream()), {
+    return new Response(upstream.body.pipeThrough(createSanitizerStream({ profile: config.profile })), {
       status: upstream.status,
       headers: responseHeaders(upstream, extra, { bodyChanged: true }),
     });
   }
   if (upstream.ok && url.pathname === '/v1/messages' && type.startsWith('application/json')) {
-    const { body: cleaned } = sanitizeMessage(new Uint8Array(await upstream.arrayBuffer()));
+    const { body: cleaned } = sanitizeMessage(new Uint8Array(await upstream.arrayBuffer()), { profile: config.profile });
     return new Response(cleaned, {
       status: upstream.status,
       headers: responseHeaders(upstream, extra, { bodyChanged: true }),

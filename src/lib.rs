@@ -19,10 +19,12 @@ pub mod claude;
 pub mod error;
 pub mod history;
 mod limits;
+mod policy;
 pub mod sse;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-pub use error::{AccumulateError, AuthError, HistoryError, SseError};
+pub use error::{AccumulateError, AuthError, HistoryError, OptionError, SseError};
 pub use limits::Limits;
+pub use policy::{is_thinking, KeptReason, Placeholder, Profile};

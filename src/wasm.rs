@@ -197,15 +197,41 @@ fn header_of(header: &mut Header, bytes: &[u8]) -> u32 {
     addr(header.as_ptr())
 }
 
-fn sanitizer_options(options: &JsValue) -> claude::SanitizerOptions {
+fn sanitizer_options(options: &JsValue) -> Result<claude::SanitizerOptions, JsValue> {
+    let option_error = |e: crate::OptionError| js_error(e.code(), &e.to_string());
     let mut out = claude::SanitizerOptions {
         limits: limits_from_js(options),
         ..Default::default()
     };
+    // NOTE: `dropWhitespaceOnlyText` is the option's old name: `true` is the
+    // bedrock profile's rule, `false` the anthropic one's; `profile` wins.
     if let Some(b) = get(options, "dropWhitespaceOnlyText").and_then(|v| v.as_bool()) {
-        out.drop_whitespace_only_text = b;
+        out.profile = if b {
+            crate::Profile::Bedrock
+        } else {
+            crate::Profile::Anthropic
+        };
     }
-    out
+    if let Some(p) = get_string(options, "profile") {
+        out.profile = p.parse().map_err(option_error)?;
+    }
+    if let Some(text) = get(options, "placeholderText") {
+        let text = text.as_string().unwrap_or_default();
+        out.placeholder = crate::Placeholder::new(&text).map_err(option_error)?;
+    }
+    if let Some(mode) = get_string(options, "onTruncated") {
+        out.on_truncated = match mode.as_str() {
+            "pass" => claude::OnTruncated::Pass,
+            "error-event" => claude::OnTruncated::ErrorEvent,
+            _ => {
+                return Err(option_error(crate::OptionError {
+                    name: "onTruncated",
+                    expected: "\"pass\" or \"error-event\"",
+                }))
+            }
+        };
+    }
+    Ok(out)
 }
 
 fn get(options: &JsValue, key: &str) -> Option<JsValue> {
@@ -236,14 +262,14 @@ pub struct WasmSanitizer {
 #[wasm_bindgen(js_class = WasmSanitizer)]
 impl WasmSanitizer {
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> WasmSanitizer {
-        WasmSanitizer {
-            inner: Some(claude::StreamSanitizer::new(sanitizer_options(&options))),
+    pub fn new(options: JsValue) -> Result<WasmSanitizer, JsValue> {
+        Ok(WasmSanitizer {
+            inner: Some(claude::StreamSanitizer::new(sanitizer_options(&options)?)),
             input: InputBuffer::default(),
             out: Vec::new(),
             header: [0; 2],
             report: None,
-        }
+        })
     }
 
     /// See [`InputBuffer::reserve`].
@@ -355,10 +381,17 @@ fn normalize_options(options: &JsValue) -> Result<history::NormalizeOptions, JsV
         ..Default::default()
     };
     if let Some(p) = get_string(options, "profile") {
-        out.profile = p.parse().map_err(|e| history_error(&e))?;
+        out.profile = p
+            .parse()
+            .map_err(|e: crate::OptionError| js_error(e.code(), &e.to_string()))?;
     }
     if let Some(b) = get(options, "strictFields").and_then(|v| v.as_bool()) {
         out.strict_fields = b;
+    }
+    if let Some(text) = get(options, "placeholderText") {
+        let text = text.as_string().unwrap_or_default();
+        out.placeholder =
+            crate::Placeholder::new(&text).map_err(|e| js_error(e.code(), &e.to_string()))?;
     }
     // `rules: { "empty-text": false }` switches a rule off.
     if let Some(rules) = get(options, "rules") {
@@ -460,11 +493,11 @@ pub fn redact_key(key: &str) -> String {
 /// Sanitizes a non-streaming `Message` JSON body: `[bytes | null, reportJson]`,
 /// `null` when unchanged.
 #[wasm_bindgen(js_name = sanitizeMessageBytes)]
-pub fn sanitize_message_bytes(body: &[u8], options: JsValue) -> js_sys::Array {
-    let (out, report) = claude::sanitize_message(body, &sanitizer_options(&options));
+pub fn sanitize_message_bytes(body: &[u8], options: JsValue) -> Result<js_sys::Array, JsValue> {
+    let (out, report) = claude::sanitize_message(body, &sanitizer_options(&options)?);
     let out = match out {
         std::borrow::Cow::Borrowed(_) => JsValue::NULL,
         std::borrow::Cow::Owned(out) => js_sys::Uint8Array::from(&out[..]).into(),
     };
-    js_sys::Array::of2(&out, &json_string(&report).into())
+    Ok(js_sys::Array::of2(&out, &json_string(&report).into()))
 }

@@ -10,7 +10,7 @@
 //!     "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
 //!     "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\",\"input\":{}}}\n\n",
 //! );
-//! let (output, report) = sanitize(input.as_bytes(), SanitizerOptions::default());
+//! let (output, report) = sanitize(input.as_bytes(), &SanitizerOptions::default());
 //! let output = String::from_utf8(output).unwrap();
 //! assert!(output.contains("event: ping\n"));         // kept, in place
 //! assert!(!output.contains("\"type\":\"text\""));    // the empty text block is gone
@@ -20,23 +20,42 @@
 //!
 //! # What the sanitizer changes
 //!
-//! Only two things, and only in text blocks it can follow from start to stop:
+//! Only these things, and only in text blocks it can follow from start to stop:
 //!
 //! - A text block whose text ends empty (`""` at the start and no or only empty
 //!   `text_delta`s) is dropped: its `content_block_start`, deltas and
-//!   `content_block_stop` disappear. With
-//!   [`SanitizerOptions::drop_whitespace_only_text`] (the default) a block
-//!   whose text is only whitespace (`char::is_whitespace`) is dropped too.
+//!   `content_block_stop` disappear. Under [`Profile::Bedrock`] a block whose
+//!   text is only whitespace (`char::is_whitespace`) is dropped too; under
+//!   [`Profile::Anthropic`] (the default) it passes, as the API accepts it.
+//! - **Signed thinking never moves.** A blank block whose removal would move a
+//!   thinking (or redacted_thinking) block is kept in place instead, and one
+//!   `text_delta` event carrying [`SanitizerOptions::placeholder`] is inserted
+//!   before its `content_block_stop` (`""` becomes `"..."`, `"\n\n"` becomes
+//!   `"\n\n..."`). That is the case when the next block of the message is a
+//!   thinking block, whatever the profile (whitespace too: LiteLLM strips
+//!   whitespace-only blocks, which would move it), and when a thinking block
+//!   already came earlier in the message (interleaved thinking: another may
+//!   follow) for a block that would otherwise be dropped. Each such block gets
+//!   a [`ReplacedBlock`] entry (rule `thinking-position`).
+//!   NOTE (residual case): a blank block with no thinking block before it,
+//!   followed by a block of another kind (say a tool_use) and only then by a
+//!   thinking block, is dropped when that other block starts; the sanitizer
+//!   does not hold a whole message to see that far ahead. The history
+//!   normalizer, which sees whole messages, keeps such a block.
 //! - After a dropped block, every later `"index"` of the same message is
 //!   lowered so indices stay contiguous; only the digits change. A new
 //!   `message_start` starts a new numbering.
+//! - With [`OnTruncated::ErrorEvent`], a stream cut short gets one `error`
+//!   event appended at its end.
 //!
-//! To decide, the events of a text block that starts empty are held back until
-//! a delta with visible text (or any other kind of delta) arrives; then they
-//! are released in order. Events of other kinds that arrive meanwhile (pings,
-//! comments, unknown events) are held with them and always come out, in their
-//! original order. Nothing else is ever held: every other event is written out
-//! by the [`StreamSanitizer::push`] call that completes it.
+//! To decide, the events of a text block that starts blank are held back until
+//! a delta with visible text (or any other kind of delta) arrives, then released
+//! in order; a block that ends blank stays held until the next block starts
+//! (or the message ends), which tells whether a thinking block follows. Events
+//! of other kinds that arrive meanwhile (pings, comments, unknown events) are
+//! held with them and always come out, in their original order. Nothing else
+//! is ever held: every other event is written out by the
+//! [`StreamSanitizer::push`] call that completes it.
 //!
 //! Everything else passes through byte for byte: framing, JSON spacing, line
 //! endings, comments, thinking blocks (even `thinking: ""`), tool and server
@@ -56,13 +75,15 @@
 //!   past a skew could pair events with the wrong block, so that a second pass
 //!   would change the output (found by fuzzing).
 //! - A `message_delta`, `message_stop`, `message_start` or `error` while a block
-//!   is held releases it unchanged (note `unterminated-block`, or `error-event`).
+//!   is held releases it unchanged (note `unterminated-block`, or `error-event`);
+//!   blocks that ended blank are decided there (no thinking block follows).
 //! - **Truncation**: at [`StreamSanitizer::finish`] held events are released, a
 //!   partial last event (no closing blank line) is passed through unchanged,
 //!   and `truncated` is set when the stream ended inside a held block, inside
 //!   an event, or after a `message_start` without `message_stop` (and no `error`).
 //! - **Limits**: held bytes are bounded by [`Limits::max_held_bytes`]; past it
-//!   the held events are released unchanged (the block is kept) and
+//!   the held events are released unchanged (an open block is kept, blocks
+//!   that ended blank are decided as if no thinking block followed) and
 //!   `held-limit-exceeded` is noted. When an SSE line or event exceeds
 //!   [`Limits::max_line_bytes`] / [`Limits::max_event_bytes`] (or one event's
 //!   raw bytes exceed their sum), the sanitizer releases what it holds and
@@ -121,32 +142,51 @@ pub use accumulator::Accumulator;
 pub use message::sanitize_message;
 pub use sanitizer::StreamSanitizer;
 
-use crate::Limits;
+use crate::{KeptReason, Limits, Placeholder, Profile};
 use serde::Serialize;
 
-/// Options of the [`StreamSanitizer`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Options of the [`StreamSanitizer`] (and of [`sanitize_message`]).
+/// `SanitizerOptions::default()`: profile `anthropic`, placeholder `"..."`,
+/// truncation passed through, default [`Limits`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SanitizerOptions {
-    /// Also drop text blocks whose text is only whitespace. Default `true`
-    /// (Anthropic answers such blocks with `text content blocks must contain
-    /// non-whitespace text` when a history replays them).
-    ///
-    /// NOTE: real web-search streams send `" "` blocks between cited text
-    /// blocks; dropping them joins the neighbouring sentences when a UI
-    /// renders the blocks back to back. Set `false` to keep them.
-    pub drop_whitespace_only_text: bool,
+    /// Which upstream's rules decide what is blank. Default
+    /// [`Profile::Anthropic`]: only empty text blocks are dropped (the API
+    /// accepts whitespace-only text next to other content, and real web-search
+    /// streams send `" "` blocks between cited text). [`Profile::Bedrock`]:
+    /// whitespace-only blocks are dropped too. (The JS option
+    /// `dropWhitespaceOnlyText: true` is `bedrock`, `false` is `anthropic`.)
+    pub profile: Profile,
+    /// Appended to a blank text block that is kept because a thinking block
+    /// comes (or may come) after it. Default `"..."`.
+    pub placeholder: Placeholder,
+    /// What to do at the end of a stream cut short. Default
+    /// [`OnTruncated::Pass`].
+    pub on_truncated: OnTruncated,
     /// Buffer limits; the sanitizer uses `max_line_bytes`, `max_event_bytes`
     /// and `max_held_bytes`.
     pub limits: Limits,
 }
 
-impl Default for SanitizerOptions {
-    fn default() -> Self {
-        SanitizerOptions {
-            drop_whitespace_only_text: true,
-            limits: Limits::default(),
-        }
-    }
+/// What the sanitizer does at the end of a stream that was cut short (no
+/// `message_stop` after a `message_start`, no `error` event, or a partial last
+/// event): [`Report::truncated`] is set either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnTruncated {
+    /// Release what is held and end there (default): the output is the input,
+    /// byte for byte, as far as it went; only the report says it was cut.
+    ///
+    /// NOTE: the default, because a stream's consumer may be a recorder or a
+    /// UI that shows partial text, and because the sanitizer promises to
+    /// change nothing it does not document; the Worker and `sanitizingFetch`,
+    /// whose clients cannot read the report, default to `ErrorEvent`.
+    #[default]
+    Pass,
+    /// Also append one Anthropic-shaped event, `event: error` with data
+    /// `{"type":"error","error":{"type":"api_error","message":"stream
+    /// truncated: …"}}`, so that every Anthropic client raises an error
+    /// instead of keeping a partial turn as if it were complete.
+    ErrorEvent,
 }
 
 /// What the sanitizer saw and did.
@@ -159,6 +199,10 @@ pub struct Report {
     pub events_changed: u64,
     /// The dropped blocks, in stream order (at most [`Report::MAX_ENTRIES`]).
     pub blocks_dropped: Vec<DroppedBlock>,
+    /// The blank blocks kept with the placeholder appended, because removing
+    /// them would (or could) move a thinking block; in stream order (at most
+    /// [`Report::MAX_ENTRIES`]).
+    pub blocks_replaced: Vec<ReplacedBlock>,
     /// Things worth knowing, in stream order (at most [`Report::MAX_ENTRIES`],
     /// then one `report-truncated` note).
     pub notes: Vec<Note>,
@@ -187,6 +231,22 @@ pub struct DroppedBlock {
     pub bytes: u64,
 }
 
+/// A blank text block kept in place, with the placeholder appended, so that
+/// the thinking blocks after it keep their indices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReplacedBlock {
+    /// Which message of the stream (as in [`DroppedBlock::message`]).
+    pub message: u32,
+    /// Its original `index`.
+    pub index: u64,
+    /// The catalog rule: `"thinking-position"`.
+    pub rule: &'static str,
+    /// What it was: `"empty-text"` or `"whitespace-text"`.
+    pub blank: &'static str,
+    /// Why it was not dropped.
+    pub reason: KeptReason,
+}
+
 /// A report entry about something the sanitizer passed through or could not do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Note {
@@ -202,9 +262,9 @@ pub struct Note {
 }
 
 /// Sanitizes a whole stream at once; see [`StreamSanitizer`].
-pub fn sanitize(input: &[u8], options: SanitizerOptions) -> (Vec<u8>, Report) {
+pub fn sanitize(input: &[u8], options: &SanitizerOptions) -> (Vec<u8>, Report) {
     let mut out = Vec::with_capacity(input.len());
-    let mut sanitizer = StreamSanitizer::new(options);
+    let mut sanitizer = StreamSanitizer::new(options.clone());
     sanitizer.push(input, &mut out);
     let report = sanitizer.finish(&mut out);
     (out, report)
