@@ -10,6 +10,7 @@ mod support;
 use claude_support::*;
 use serde_json::Value;
 use sse_sanitizer::claude::{sanitize, Accumulator, Report, SanitizerOptions};
+use sse_sanitizer::history::{normalize_bytes, validate_bytes, NormalizeOptions};
 use sse_sanitizer::{is_thinking, Placeholder, Profile};
 use support::{corpus_streams, seed, XorShift};
 
@@ -158,6 +159,101 @@ fn corpus_streams_with_thinking_keep_every_thinking_block_in_place() {
     assert!(variants >= 1000, "{variants}");
     assert!(replaced > 0);
     assert_eq!(moved, 0, "no corpus variant is the residual case");
+}
+
+/// A tool-loop history whose latest assistant message is `content` (as the
+/// SDK stored the raw stream), answered by a tool_result when it has a tool_use.
+fn history(content: &Value) -> Vec<u8> {
+    let mut messages = vec![
+        serde_json::json!({"role": "user", "content": "Go on."}),
+        serde_json::json!({"role": "assistant", "content": content}),
+    ];
+    let results: Vec<Value> = content
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "tool_use")
+        .map(
+            |b| serde_json::json!({"type": "tool_result", "tool_use_id": b["id"], "content": "ok"}),
+        )
+        .collect();
+    if !results.is_empty() {
+        messages.push(serde_json::json!({"role": "user", "content": results}));
+    }
+    let tools: Vec<Value> = content
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "tool_use")
+        .map(|b| serde_json::json!({"name": b["name"], "input_schema": {"type": "object"}}))
+        .collect();
+    let body = serde_json::json!({
+        "model": "claude-opus-4-6",
+        "max_tokens": 1024,
+        "thinking": {"type": "adaptive"},
+        "tools": tools,
+        "messages": messages,
+    });
+    serde_json::to_vec(&body).unwrap()
+}
+
+#[test]
+fn histories_replaying_such_messages_normalize_without_moving_thinking() {
+    let (mut cases, mut filled) = (0, 0);
+    for (name, input) in corpus_streams() {
+        if !has_thinking(&input) || !raw_blocks(&input).1.is_empty() {
+            continue;
+        }
+        let blocks = blocks_with_events(&input);
+        for (at, index) in boundaries(&blocks) {
+            for shape in BLANKS {
+                let variant = insert_blank_into(&blocks, at, index, shape);
+                let Some(raw) = message(&variant) else {
+                    continue;
+                };
+                let body = history(&raw["content"]);
+                for profile in Profile::ALL {
+                    let ctx = format!("{name}: {shape:?} at block {at}, {profile}");
+                    let options = NormalizeOptions {
+                        profile,
+                        ..NormalizeOptions::default()
+                    };
+                    let (out, changes) = normalize_bytes(&body, &options).unwrap();
+                    filled += changes
+                        .iter()
+                        .filter(|c| c.rule == "thinking-position")
+                        .count();
+                    let out: Value = serde_json::from_slice(&out).unwrap();
+                    let sent = &out["messages"][1]["content"];
+                    for (k, b) in content(&raw).iter().enumerate() {
+                        if block_is_thinking(b) {
+                            assert_eq!(&sent[k], b, "{ctx}: thinking block {k} moved or changed");
+                        }
+                    }
+                    for b in sent.as_array().unwrap() {
+                        if b["type"] == "text" {
+                            let text = b["text"].as_str().unwrap();
+                            assert!(!text.is_empty(), "{ctx}");
+                            assert!(
+                                profile == Profile::Anthropic || !text.trim().is_empty(),
+                                "{ctx}: whitespace-only under bedrock"
+                            );
+                        }
+                    }
+                    let left = validate_bytes(
+                        &serde_json::to_vec(&out).unwrap(),
+                        profile,
+                        &options.limits,
+                    )
+                    .unwrap();
+                    assert!(left.is_empty(), "{ctx}: {left:#?}");
+                    cases += 1;
+                }
+            }
+        }
+    }
+    println!("{cases} histories normalized, {filled} blank blocks kept with the placeholder");
+    assert!(cases >= 1000 && filled > 0, "{cases} {filled}");
 }
 
 const START: &str = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-opus-4-6\",\"content\":[],\"stop_reason\":null,\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}}\n\n";
