@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 use sse_sanitizer::claude::{
-    sanitize, Accumulator, OnTruncated, Report, SanitizerOptions, StreamSanitizer,
+    sanitize, Accumulator, OnTruncated, Report, SanitizerOptions, StreamSanitizer, TraceAction,
 };
 use sse_sanitizer::history::{normalize_bytes, rule, validate_bytes, NormalizeOptions, Profile};
 use sse_sanitizer::sse::{Event, Parser};
@@ -161,6 +161,7 @@ pub fn sanitizer_properties(data: &[u8]) {
     assert_eq!(whole, (halves, report), "cut at {at}");
 
     let (out, report) = &whole;
+    check_trace(input, out, report, &options, size);
     let error_event = report.truncated && options.on_truncated == OnTruncated::ErrorEvent;
     if report.blocks_dropped.is_empty()
         && report.blocks_replaced.is_empty()
@@ -191,6 +192,94 @@ pub fn sanitizer_properties(data: &[u8]) {
                 && second.events_changed == 0
         );
     }
+}
+
+/// With tracing on, the sanitizer gives the same bytes and report (plus the
+/// trace), whole and at `size`-byte chunks, and the trace accounts for every
+/// byte: the input ranges of its entries tile the input in order, the output
+/// ranges of what was written tile the output in order, a kept block's bytes
+/// are the same on both sides, a dropped one has no output, an inserted one
+/// no input.
+pub fn check_trace(
+    input: &[u8],
+    out: &[u8],
+    report: &Report,
+    options: &SanitizerOptions,
+    size: usize,
+) {
+    let traced = SanitizerOptions {
+        trace: true,
+        ..options.clone()
+    };
+    let (tout, mut treport) = sanitize(input, &traced);
+    let (cout, creport) = sanitize_chunks(&traced, input, size);
+    assert_eq!(
+        (&tout, &treport),
+        (&cout, &creport),
+        "trace at chunk size {size}"
+    );
+    let trace = std::mem::take(&mut treport.trace);
+    assert_eq!(
+        (&tout[..], &treport),
+        (out, report),
+        "tracing changed the result"
+    );
+    if trace
+        .last()
+        .is_some_and(|e| e.action == TraceAction::Truncated)
+    {
+        return;
+    }
+    let (mut inp, mut outp) = (0u64, 0u64);
+    let mut last_event = None;
+    for e in &trace {
+        if let Some([a, b]) = e.input {
+            // NOTE: a leading BOM is written before the first block's own
+            // bytes and stays out of the ranges.
+            let bom = inp == 0 && a == 0 && input.starts_with(b"\xEF\xBB\xBF");
+            assert_eq!(a, inp, "input ranges tile the input: {e:?}");
+            inp = b;
+            if bom && e.output.is_some_and(|[oa, _]| oa == 3) {
+                outp = 3;
+            }
+        }
+        if let Some(n) = e.event {
+            assert!(last_event.map_or(true, |l| n > l), "events in order: {e:?}");
+            last_event = Some(n);
+        }
+        match e.action {
+            TraceAction::Dropped => assert!(e.output.is_none()),
+            TraceAction::Inserted => assert!(e.input.is_none() && e.output.is_some()),
+            _ => assert!(e.input.is_some()),
+        }
+        if let Some([a, b]) = e.output {
+            if outp == 0 && a == 3 && input.starts_with(b"\xEF\xBB\xBF") {
+                outp = 3;
+            }
+            assert_eq!(a, outp, "output ranges tile the output: {e:?}");
+            outp = b;
+        }
+        if let (TraceAction::Kept | TraceAction::Passed, Some([ia, ib]), Some([oa, ob])) =
+            (e.action, e.input, e.output)
+        {
+            let skip = usize::from(ia == 0 && input.starts_with(b"\xEF\xBB\xBF") && oa == 3) * 3;
+            assert_eq!(
+                &input[ia as usize + skip..ib as usize],
+                &out[oa as usize..ob as usize],
+                "a kept block is unchanged: {e:?}"
+            );
+        }
+    }
+    assert_eq!(
+        inp as usize,
+        input.len(),
+        "the trace covers the whole input"
+    );
+    assert_eq!(
+        outp as usize,
+        out.len(),
+        "the trace covers the whole output"
+    );
 }
 
 /// The accumulated message, or the first error's code and text.

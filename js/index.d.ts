@@ -95,6 +95,8 @@ export interface SanitizerOptions extends Limits {
    * client raises an error instead of keeping a partial turn.
    */
   onTruncated?: 'pass' | 'error-event';
+  /** Record what became of every SSE block in `report.trace` (devtools). Default `false`. */
+  trace?: boolean;
   /**
    * @deprecated The old name of the whitespace rule: `true` is `profile: "bedrock"`,
    * `false` is `profile: "anthropic"`; `profile` wins when both are given.
@@ -133,6 +135,27 @@ export interface ReplacedBlock {
   reason: 'thinking-follows' | 'thinking-earlier';
 }
 
+/**
+ * What became of one SSE block (an event or a comment-only block), or what the
+ * sanitizer added. Byte ranges are `[start, end)` offsets into the whole input and
+ * the whole output.
+ */
+export interface TraceEntry {
+  /** 0-based event number (as in notes); `null` for a comment-only block or an added event. */
+  event: number | null;
+  action: 'kept' | 'renumbered' | 'dropped' | 'inserted' | 'passed' | 'truncated';
+  input: [number, number] | null;
+  output: [number, number] | null;
+  /** The content block `index` it carries in the input (events looked at closely). */
+  index?: number;
+  /** The `index` it carries in the output, when renumbered. */
+  newIndex?: number;
+  /** Held back, then released (or dropped) when this event arrived (events seen: at the end). */
+  heldUntil?: number;
+  /** Why: a drop's rule (`empty-text`, `whitespace-text`) or an insertion's (`thinking-position`, `truncated`). */
+  rule?: string;
+}
+
 /** Something the sanitizer passed through unchanged or could not do. */
 export interface ReportNote {
   code:
@@ -159,8 +182,13 @@ export interface SanitizeReport {
   /** Blank blocks kept with the placeholder because removing them would move a thinking block. */
   blocksReplaced: ReplacedBlock[];
   notes: ReportNote[];
-  /** The stream ended early (inside a held block or an event, or without `message_stop`). */
+  /**
+   * The stream ended early (inside a held block or an event, or without `message_stop`).
+   * A stream that ends on an `error` event is not truncated, even with a block open.
+   */
   truncated: boolean;
+  /** With `trace: true`: every SSE block's fate, in stream order (at most 1,048,576 entries). */
+  trace?: TraceEntry[];
 }
 
 /** Incremental sanitizer: bytes in, bytes out. */

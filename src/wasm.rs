@@ -219,6 +219,9 @@ fn sanitizer_options(options: &JsValue) -> Result<claude::SanitizerOptions, JsVa
         let text = text.as_string().unwrap_or_default();
         out.placeholder = crate::Placeholder::new(&text).map_err(option_error)?;
     }
+    if let Some(b) = get(options, "trace").and_then(|v| v.as_bool()) {
+        out.trace = b;
+    }
     if let Some(mode) = get_string(options, "onTruncated") {
         out.on_truncated = match mode.as_str() {
             "pass" => claude::OnTruncated::Pass,

@@ -481,3 +481,99 @@ fn a_blank_block_is_held_only_until_the_next_block_starts() {
     let expected = kept_block(0, &[]) + &thinking_block(1, "s");
     assert_bytes_eq(&out, expected.as_bytes(), "released with the next start");
 }
+
+#[test]
+fn the_trace_says_what_became_of_each_event() {
+    use sse_sanitizer::claude::TraceAction;
+    let input = START.to_string()
+        + &text_block(0, &[])
+        + &thinking_block(1, "s")
+        + &text_block(2, &[""])
+        + &tool_block(3)
+        + END;
+    let options = SanitizerOptions {
+        trace: true,
+        ..SanitizerOptions::default()
+    };
+    let (output, report) = sanitize(input.as_bytes(), &options);
+    let actions: Vec<_> = report
+        .trace
+        .iter()
+        .map(|e| {
+            (
+                e.event,
+                e.action,
+                e.index,
+                e.new_index,
+                e.held_until,
+                e.rule,
+            )
+        })
+        .collect();
+    use TraceAction::*;
+    assert_eq!(
+        actions,
+        [
+            (Some(0), Kept, None, None, None, None),
+            // The empty block before the thinking block: held until the
+            // thinking block started (event 3), then kept with the placeholder.
+            (Some(1), Kept, Some(0), None, Some(3), None),
+            (
+                None,
+                Inserted,
+                Some(0),
+                None,
+                None,
+                Some("thinking-position")
+            ),
+            (Some(2), Kept, Some(0), None, Some(3), None),
+            (Some(3), Kept, None, None, None, None),
+            (Some(4), Kept, None, None, None, None),
+            (Some(5), Kept, None, None, None, None),
+            (Some(6), Kept, None, None, None, None),
+            // The blank block after it (a thinking block came earlier):
+            // kept with the placeholder too, decided when the tool_use started.
+            (Some(7), Kept, Some(2), None, Some(10), None),
+            (Some(8), Kept, Some(2), None, Some(10), None),
+            (
+                None,
+                Inserted,
+                Some(2),
+                None,
+                None,
+                Some("thinking-position")
+            ),
+            (Some(9), Kept, Some(2), None, Some(10), None),
+            (Some(10), Kept, None, None, None, None),
+            (Some(11), Kept, None, None, None, None),
+            (Some(12), Kept, None, None, None, None),
+            (Some(13), Kept, None, None, None, None),
+        ]
+    );
+    let inserted = report.trace[2].output.unwrap();
+    assert_eq!(
+        &output[inserted[0] as usize..inserted[1] as usize],
+        placeholder(0).as_bytes()
+    );
+
+    // Without thinking: the blank blocks are dropped, the rest renumbered.
+    let input = START.to_string() + &text_block(0, &[]) + &tool_block(1) + END;
+    let (_, report) = sanitize(input.as_bytes(), &options);
+    let actions: Vec<_> = report
+        .trace
+        .iter()
+        .map(|e| (e.action, e.index, e.new_index, e.rule))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            (Kept, None, None, None),
+            (Dropped, Some(0), None, Some("empty-text")),
+            (Dropped, Some(0), None, Some("empty-text")),
+            (Renumbered, Some(1), Some(0), None),
+            (Renumbered, Some(1), Some(0), None),
+            (Kept, None, None, None),
+            (Kept, None, None, None),
+        ]
+    );
+}

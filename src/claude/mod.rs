@@ -163,6 +163,9 @@ pub struct SanitizerOptions {
     /// What to do at the end of a stream cut short. Default
     /// [`OnTruncated::Pass`].
     pub on_truncated: OnTruncated,
+    /// Record what became of every SSE block in [`Report::trace`] (for
+    /// devtools). Default `false`.
+    pub trace: bool,
     /// Buffer limits; the sanitizer uses `max_line_bytes`, `max_event_bytes`
     /// and `max_held_bytes`.
     pub limits: Limits,
@@ -207,14 +210,89 @@ pub struct Report {
     /// then one `report-truncated` note).
     pub notes: Vec<Note>,
     /// The stream ended early: inside a held block, inside an event, or after a
-    /// `message_start` with no `message_stop` (and no `error` event).
+    /// `message_start` with no `message_stop` (and no `error` event). When it
+    /// ended on an `error` event (the upstream's own way to end a stream),
+    /// even with a block open, it is not truncated: the error is the end.
     pub truncated: bool,
+    /// With [`SanitizerOptions::trace`]: what became of every SSE block, in
+    /// stream order (at most [`Report::MAX_TRACE`], then one `truncated`
+    /// entry). Empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trace: Vec<TraceEntry>,
 }
 
 impl Report {
     /// Bound of `blocks_dropped` and of `notes`, so that the report of an
     /// endless broken stream stays small.
     pub const MAX_ENTRIES: usize = 1000;
+    /// Bound of `trace`.
+    pub const MAX_TRACE: usize = 1 << 20;
+}
+
+/// What became of one SSE block (an event, a comment-only block) or what was
+/// added, in [`Report::trace`]. Byte ranges are `[start, end)` offsets into
+/// the whole input and the whole output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceEntry {
+    /// The 0-based event number (as in [`Note::event`]); `None` for a
+    /// comment-only block or an added event.
+    pub event: Option<u64>,
+    /// What happened to it.
+    pub action: TraceAction,
+    /// Its bytes in the input; `None` for an added event.
+    pub input: Option<[u64; 2]>,
+    /// Its bytes in the output; `None` when dropped.
+    pub output: Option<[u64; 2]>,
+    /// The content block `index` it carries (as in the input), for events
+    /// the sanitizer looked at closely (held, renumbered, added).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<u64>,
+    /// The `index` it carries in the output, when renumbered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_index: Option<u64>,
+    /// Held back, then released (or dropped) when this event arrived (the
+    /// number of events seen: at the end of the stream).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_until: Option<u64>,
+    /// Why: the rule of a drop (`empty-text`, `whitespace-text`) or of an
+    /// added event (`thinking-position`, `truncated`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'static str>,
+}
+
+impl TraceEntry {
+    pub(crate) fn new(action: TraceAction, event: Option<u64>) -> Self {
+        TraceEntry {
+            event,
+            action,
+            input: None,
+            output: None,
+            index: None,
+            new_index: None,
+            held_until: None,
+            rule: None,
+        }
+    }
+}
+
+/// See [`TraceEntry::action`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TraceAction {
+    /// Written out unchanged.
+    Kept,
+    /// Written out with its `index` lowered.
+    Renumbered,
+    /// Removed (a blank text block's event).
+    Dropped,
+    /// Added by the sanitizer: a placeholder `text_delta`, or the `error`
+    /// event of [`OnTruncated::ErrorEvent`].
+    Inserted,
+    /// Passed through undecided after a buffer limit, or a partial last event.
+    Passed,
+    /// The trace stopped here ([`Report::MAX_TRACE`] entries).
+    Truncated,
 }
 
 /// A text block removed from the stream.

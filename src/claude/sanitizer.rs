@@ -1,5 +1,8 @@
 use super::scan::{self, Blank};
-use super::{DroppedBlock, Note, OnTruncated, ReplacedBlock, Report, SanitizerOptions};
+use super::{
+    DroppedBlock, Note, OnTruncated, ReplacedBlock, Report, SanitizerOptions, TraceAction,
+    TraceEntry,
+};
 use crate::policy::KeptReason;
 use crate::sse::{ByteSegment, EventBytes, Parser};
 
@@ -38,8 +41,12 @@ impl StreamSanitizer {
     /// that is still undecided (and events that arrive while one is).
     pub fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
         let core = &mut self.core;
+        if let Some(t) = &mut core.tracer {
+            t.origin = out.len();
+        }
         if core.passthrough {
-            out.extend_from_slice(chunk);
+            core.pass(chunk, out);
+            core.end_call(out);
             return;
         }
         let mut start = 0;
@@ -62,17 +69,24 @@ impl StreamSanitizer {
             Ok(()) => core.keep(rest, out),
             Err(_) => core.overflow(rest, out),
         }
+        core.end_call(out);
     }
 
     /// Ends the stream: releases anything held, passes a partial last event
     /// through unchanged, and returns the final report.
     pub fn finish(self, out: &mut Vec<u8>) -> Report {
         let StreamSanitizer { parser, mut core } = self;
+        if let Some(t) = &mut core.tracer {
+            t.origin = out.len();
+        }
         if !core.passthrough {
             // NOTE: an error here means the parser is poisoned, which only
             // happens after `overflow` switched to pass-through.
             let partial = parser.finish().unwrap_or(false);
             core.end(partial, out);
+        }
+        if let Some(t) = core.tracer.take() {
+            core.report.trace = t.entries;
         }
         core.report
     }
@@ -204,8 +218,35 @@ struct Part {
     index: u64,
     /// The event's number, for notes.
     event: u64,
+    /// It is an event (else a comment-only block), for the trace.
+    is_event: bool,
+    /// Where it is in the input, for the trace.
+    input: [u64; 2],
     /// It is its candidate's `content_block_stop`.
     stop: bool,
+}
+
+/// The per-block trace, when [`SanitizerOptions::trace`] is set.
+#[derive(Debug, Default)]
+struct Tracer {
+    entries: Vec<TraceEntry>,
+    /// Absolute input offset of the next SSE block.
+    input_at: u64,
+    /// Absolute output offset of `out[origin]` in the current call.
+    out_base: u64,
+    /// `out.len()` when the current call began.
+    origin: usize,
+    /// The block being processed: its event number (`None`: comment-only)
+    /// and input range.
+    current: (Option<u64>, [u64; 2]),
+    /// The `passed` entry that pass-through bytes extend.
+    passed: Option<usize>,
+}
+
+impl Tracer {
+    fn at(&self, out: &[u8]) -> u64 {
+        self.out_base + (out.len() - self.origin) as u64
+    }
 }
 
 #[derive(Debug, Default)]
@@ -249,6 +290,7 @@ struct Core {
     /// After a buffer limit: everything passes through unchanged.
     passthrough: bool,
     scratch: Vec<u8>,
+    tracer: Option<Tracer>,
 }
 
 /// What a `content_block_start` starts, as far as holding goes.
@@ -261,6 +303,7 @@ enum Starts {
 
 impl Core {
     fn new(options: SanitizerOptions) -> Self {
+        let trace = options.trace;
         Core {
             raw_limit: options
                 .limits
@@ -281,6 +324,75 @@ impl Core {
             at_start: true,
             passthrough: false,
             scratch: Vec::new(),
+            tracer: trace.then(Tracer::default),
+        }
+    }
+
+    /// Records a trace entry (when tracing), up to [`Report::MAX_TRACE`].
+    fn record(&mut self, entry: TraceEntry) {
+        let Some(t) = &mut self.tracer else { return };
+        if t.entries.len() < Report::MAX_TRACE {
+            t.entries.push(entry);
+        } else if t.entries.len() == Report::MAX_TRACE {
+            t.entries
+                .push(TraceEntry::new(TraceAction::Truncated, None));
+        }
+    }
+
+    /// An entry for the block being processed, written at `out[from..]`.
+    fn record_current(&mut self, action: TraceAction, from: Option<u64>, out: &[u8]) {
+        let Some(t) = &self.tracer else { return };
+        let (event, input) = t.current;
+        let output = from.map(|from| [from, t.at(out)]);
+        self.record(TraceEntry {
+            event,
+            input: Some(input),
+            output,
+            ..TraceEntry::new(action, None)
+        });
+    }
+
+    fn out_at(&self, out: &[u8]) -> Option<u64> {
+        self.tracer.as_ref().map(|t| t.at(out))
+    }
+
+    /// The end of a `push`/`finish` call: the output offsets move on.
+    fn end_call(&mut self, out: &[u8]) {
+        if let Some(t) = &mut self.tracer {
+            t.out_base = t.at(out);
+            t.origin = out.len();
+        }
+    }
+
+    /// Writes bytes that pass through after a buffer limit (or a partial last
+    /// event), extending the trace's `passed` entry.
+    fn pass(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
+        let from = self.out_at(out);
+        out.extend_from_slice(bytes);
+        let Some(t) = &mut self.tracer else { return };
+        let len = bytes.len() as u64;
+        let to = t.at(out);
+        match t.passed.and_then(|i| t.entries.get_mut(i)) {
+            Some(e) => {
+                if let Some(input) = &mut e.input {
+                    input[1] += len;
+                }
+                if let Some(output) = &mut e.output {
+                    output[1] = to;
+                }
+            }
+            None => {
+                let at = t.input_at;
+                t.passed = Some(t.entries.len());
+                self.record(TraceEntry {
+                    input: Some([at, at + len]),
+                    output: from.map(|f| [f, to]),
+                    ..TraceEntry::new(TraceAction::Passed, None)
+                });
+            }
+        }
+        if let Some(t) = &mut self.tracer {
+            t.input_at += len;
         }
     }
 
@@ -312,7 +424,7 @@ impl Core {
     /// Keeps the unfinished tail of a chunk for the next one.
     fn keep(&mut self, rest: &[u8], out: &mut Vec<u8>) {
         if self.passthrough {
-            out.extend_from_slice(rest);
+            self.pass(rest, out);
             return;
         }
         self.carry.extend_from_slice(rest);
@@ -326,8 +438,8 @@ impl Core {
         if !self.passthrough {
             self.settle(false, out);
             self.passthrough = true;
-            out.extend_from_slice(&self.carry);
-            self.carry = Vec::new();
+            let carry = std::mem::take(&mut self.carry);
+            self.pass(&carry, out);
             let n = self.report.events_seen;
             // NOTE: one text whichever limit tripped: the parser's line/event
             // limit or the raw block limit can trip first depending on where
@@ -337,13 +449,13 @@ impl Core {
                 "an SSE line or event exceeds the buffer limits (max_line_bytes, max_event_bytes); passing the rest of the stream through unchanged".to_string()
             });
         }
-        out.extend_from_slice(rest);
+        self.pass(rest, out);
     }
 
     /// One complete SSE block whose last bytes are `tail`.
     fn block(&mut self, tail: &[u8], event: Option<&EventBytes<'_>>, out: &mut Vec<u8>) {
         if self.passthrough {
-            out.extend_from_slice(tail);
+            self.pass(tail, out);
         } else if self.carry.is_empty() {
             self.process(tail, event, out);
         } else {
@@ -365,6 +477,12 @@ impl Core {
         if measure(raw) > self.raw_limit {
             self.overflow(raw, out);
             return;
+        }
+        if let Some(t) = &mut self.tracer {
+            let at = t.input_at;
+            t.input_at += raw.len() as u64;
+            let event = event.map(|_| self.report.events_seen);
+            t.current = (event, [at, at + raw.len() as u64]);
         }
         let raw = if std::mem::take(&mut self.at_start) && raw.starts_with(BOM) {
             // NOTE: the BOM goes out first so that dropping the first block
@@ -677,11 +795,17 @@ impl Core {
         out: &mut Vec<u8>,
     ) {
         self.held.extend_from_slice(raw);
+        let (is_event, input) = self
+            .tracer
+            .as_ref()
+            .map_or((false, [0, 0]), |t| (t.current.0.is_some(), t.current.1));
         self.parts.push(Part {
             end: self.held.len(),
             owner,
             index,
             event: n,
+            is_event,
+            input,
             stop,
         });
         self.last = Last::Held;
@@ -803,6 +927,11 @@ impl Core {
             .unwrap_or(parts.len());
         let mut start = 0;
         let mut last = Last::Emitted;
+        // The event whose arrival decided (the end of the stream: events seen).
+        let decided_by = self
+            .tracer
+            .as_ref()
+            .map_or(0, |t| t.current.0.unwrap_or(self.report.events_seen));
         for part in &parts[..split] {
             let bytes = &held[start..part.end];
             start = part.end;
@@ -812,23 +941,46 @@ impl Core {
             } else {
                 Last::Emitted
             };
+            let mut entry = TraceEntry {
+                event: part.is_event.then_some(part.event),
+                input: Some(part.input),
+                held_until: Some(decided_by),
+                index: part.owner.map(|_| part.index),
+                ..TraceEntry::new(TraceAction::Kept, None)
+            };
             match (part.owner, outcome) {
-                (None, _) => out.extend_from_slice(bytes),
-                (Some(_), Outcome::Drop) => {}
+                (None, _) => {
+                    let from = self.out_at(out);
+                    out.extend_from_slice(bytes);
+                    entry.output = from.map(|f| [f, f + bytes.len() as u64]);
+                }
+                (Some(k), Outcome::Drop) => {
+                    entry.action = TraceAction::Dropped;
+                    entry.rule = Some(if self.group[k].whitespace {
+                        "whitespace-text"
+                    } else {
+                        "empty-text"
+                    });
+                }
                 (Some(_), outcome) => {
                     let new = self.new_index(part.index, part.event);
                     if part.stop && matches!(outcome, Outcome::Placeholder(_)) {
                         self.placeholder_event(bytes, new.unwrap_or(part.index), out);
                     }
+                    let from = self.out_at(out);
                     let rewritten = new
                         .is_some_and(|new| scan::rewrite_index(bytes, new, &mut self.scratch, out));
                     if rewritten {
                         self.report.events_changed += 1;
+                        entry.action = TraceAction::Renumbered;
+                        entry.new_index = new;
                     } else {
                         out.extend_from_slice(bytes);
                     }
+                    entry.output = from.map(|f| [f, self.out_at(out).unwrap_or(f)]);
                 }
             }
+            self.record(entry);
         }
         // What stays held: the parts from `split` on, shifted to the front.
         held.drain(..start);
@@ -851,7 +1003,8 @@ impl Core {
     /// numbered in the output), framed like `stop`, the block's
     /// `content_block_stop`: the same line ending, an `event:` line if it has
     /// one.
-    fn placeholder_event(&self, stop: &[u8], index: u64, out: &mut Vec<u8>) {
+    fn placeholder_event(&mut self, stop: &[u8], index: u64, out: &mut Vec<u8>) {
+        let from = self.out_at(out);
         let eol: &[u8] = match memchr::memchr2(b'\r', b'\n', stop) {
             Some(p) if stop[p] == b'\n' => b"\n",
             Some(p) if stop.get(p + 1) == Some(&b'\n') => b"\r\n",
@@ -871,6 +1024,15 @@ impl Core {
         out.extend_from_slice(b"}}");
         out.extend_from_slice(eol);
         out.extend_from_slice(eol);
+        if let Some(from) = from {
+            let to = self.out_at(out).unwrap_or(from);
+            self.record(TraceEntry {
+                output: Some([from, to]),
+                index: Some(index),
+                rule: Some("thinking-position"),
+                ..TraceEntry::new(TraceAction::Inserted, None)
+            });
+        }
     }
 
     /// A message event: decides what is held; an open candidate is released
@@ -914,28 +1076,56 @@ impl Core {
                 self.note(n, "malformed-json", || {
                     "event data is not valid JSON; not renumbered".to_string()
                 });
-            } else if scan::rewrite_index(raw, new, &mut self.scratch, out) {
-                self.report.events_changed += 1;
-                self.last = Last::Emitted;
-                return;
+            } else {
+                let from = self.out_at(out);
+                if scan::rewrite_index(raw, new, &mut self.scratch, out) {
+                    self.report.events_changed += 1;
+                    self.last = Last::Emitted;
+                    if self.tracer.is_some() {
+                        self.record_current(TraceAction::Renumbered, from, out);
+                        if let Some(e) = self.tracer.as_mut().and_then(|t| t.entries.last_mut()) {
+                            e.index = Some(index);
+                            e.new_index = Some(new);
+                        }
+                    }
+                    return;
+                }
             }
         }
         self.emit(raw, out);
     }
 
     fn emit(&mut self, raw: &[u8], out: &mut Vec<u8>) {
+        let from = self.out_at(out);
         out.extend_from_slice(raw);
         self.last = Last::Emitted;
+        if self.tracer.is_some() {
+            self.record_current(TraceAction::Kept, from, out);
+        }
     }
 
     /// The LF of a CRLF whose CR closed the previous block in the previous chunk.
     fn crlf_tail(&mut self, out: &mut Vec<u8>) {
+        if let Some(t) = &mut self.tracer {
+            t.input_at += 1;
+            if self.last != Last::Held {
+                if let Some(e) = t.entries.last_mut() {
+                    if let Some(input) = &mut e.input {
+                        input[1] += 1;
+                    }
+                    if let Some(output) = &mut e.output {
+                        output[1] += 1;
+                    }
+                }
+            }
+        }
         match self.last {
             Last::Emitted => out.push(b'\n'),
             Last::Held => {
                 self.held.push(b'\n');
                 if let Some(part) = self.parts.last_mut() {
                     part.end += 1;
+                    part.input[1] += 1;
                     if let Some(c) = part.owner.and_then(|k| self.group.get_mut(k)) {
                         c.bytes += 1;
                     }
@@ -964,14 +1154,28 @@ impl Core {
         } else {
             None
         };
+        if let Some(t) = &mut self.tracer {
+            t.current.0 = None;
+        }
         self.settle(false, out);
-        out.extend_from_slice(&self.carry);
-        self.carry.clear();
+        let carry = std::mem::take(&mut self.carry);
+        if !carry.is_empty() {
+            self.pass(&carry, out);
+        }
         if let Some(cause) = cause {
             self.report.truncated = true;
             let added = self.options.on_truncated == OnTruncated::ErrorEvent;
             if added {
+                let from = self.out_at(out);
                 truncation_error_event(&cause, partial, out);
+                if let Some(from) = from {
+                    let to = self.out_at(out).unwrap_or(from);
+                    self.record(TraceEntry {
+                        output: Some([from, to]),
+                        rule: Some("truncated"),
+                        ..TraceEntry::new(TraceAction::Inserted, None)
+                    });
+                }
             }
             self.note(n, "truncated", || {
                 if added {
