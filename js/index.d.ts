@@ -98,6 +98,12 @@ export interface SanitizerOptions extends Limits {
   /** Record what became of every SSE block in `report.trace` (devtools). Default `false`. */
   trace?: boolean;
   /**
+   * Add `event: <type>` to a Claude event sent as data only (the official SDK ignores
+   * events without a name, so such a reply vanishes); `data: [DONE]` and non-Claude
+   * events pass as they are. Default `true`.
+   */
+  eventNames?: boolean;
+  /**
    * @deprecated The old name of the whitespace rule: `true` is `profile: "bedrock"`,
    * `false` is `profile: "anthropic"`; `profile` wins when both are given.
    */
@@ -143,7 +149,7 @@ export interface ReplacedBlock {
 export interface TraceEntry {
   /** 0-based event number (as in notes); `null` for a comment-only block or an added event. */
   event: number | null;
-  action: 'kept' | 'renumbered' | 'dropped' | 'inserted' | 'passed' | 'truncated';
+  action: 'kept' | 'renumbered' | 'named' | 'dropped' | 'inserted' | 'passed' | 'truncated';
   input: [number, number] | null;
   output: [number, number] | null;
   /** The content block `index` it carries in the input (events looked at closely). */
@@ -177,7 +183,10 @@ export interface ReportNote {
 /** What the sanitizer saw and did. `blocksDropped`, `blocksReplaced` and `notes` hold at most 1000 entries each. */
 export interface SanitizeReport {
   eventsSeen: number;
+  /** Events dropped or rewritten (their index), and placeholder deltas added. */
   eventsChanged: number;
+  /** Events that got an `event:` line (`eventNames`). */
+  eventsNamed: number;
   blocksDropped: DroppedBlock[];
   /** Blank blocks kept with the placeholder because removing them would move a thinking block. */
   blocksReplaced: ReplacedBlock[];

@@ -222,6 +222,9 @@ fn sanitizer_options(options: &JsValue) -> Result<claude::SanitizerOptions, JsVa
     if let Some(b) = get(options, "trace").and_then(|v| v.as_bool()) {
         out.trace = b;
     }
+    if let Some(b) = get(options, "eventNames").and_then(|v| v.as_bool()) {
+        out.event_names = b;
+    }
     if let Some(mode) = get_string(options, "onTruncated") {
         out.on_truncated = match mode.as_str() {
             "pass" => claude::OnTruncated::Pass,

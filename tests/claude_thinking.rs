@@ -449,7 +449,17 @@ fn the_placeholder_event_follows_the_framing_of_the_stream() {
         .filter(|l| !l.starts_with("event:"))
         .map(|l| format!("{l}\n"))
         .collect();
+    // By default every data-only Claude event gets its `event:` line back
+    // (the SDK ignores unnamed events), the placeholder delta too.
     let (output, report) = sanitize(bare.as_bytes(), &options(Profile::Anthropic));
+    let named = START.to_string() + &kept_block(0, &[]) + &thinking_block(1, "s") + END;
+    assert_bytes_eq(&output, named.as_bytes(), "data only, named");
+    assert_eq!(report.events_named, 9);
+    let unnamed = SanitizerOptions {
+        event_names: false,
+        ..SanitizerOptions::default()
+    };
+    let (output, report) = sanitize(bare.as_bytes(), &unnamed);
     let expected: String =
         (START.to_string() + &kept_block(0, &[]) + &thinking_block(1, "s") + END)
             .lines()

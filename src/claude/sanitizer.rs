@@ -128,6 +128,46 @@ const KINDS: [(&str, Kind); 8] = [
     ("error", Kind::Error),
 ];
 
+impl Kind {
+    /// The event name of a Claude event kind.
+    fn name(self) -> Option<&'static str> {
+        KINDS
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map(|(name, _)| *name)
+    }
+}
+
+/// `raw` (one SSE block) with an `event: <name>` line: first, or last when
+/// the block has an `event` field already (an explicit `event: message`; a
+/// later `event` line wins), in the block's own line ending.
+fn add_event_line(raw: &[u8], name: &str, out: &mut Vec<u8>) {
+    let eol: &[u8] = match memchr::memchr2(b'\r', b'\n', raw) {
+        Some(p) if raw[p] == b'\n' => b"\n",
+        Some(p) if raw.get(p + 1) == Some(&b'\n') => b"\r\n",
+        _ => b"\r",
+    };
+    let has_event_field = scan::lines(raw).any(|line| {
+        line.strip_prefix(b"event")
+            .is_some_and(|rest| rest.is_empty() || rest[0] == b':')
+    });
+    let line = |out: &mut Vec<u8>| {
+        out.extend_from_slice(b"event: ");
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(eol);
+    };
+    if has_event_field {
+        // Before the blank line that ends the block.
+        let cut = raw.len() - if raw.ends_with(b"\r\n") { 2 } else { 1 };
+        out.extend_from_slice(&raw[..cut]);
+        line(out);
+        out.extend_from_slice(&raw[cut..]);
+    } else {
+        line(out);
+        out.extend_from_slice(raw);
+    }
+}
+
 /// The event's kind, from its data's top-level `type`, as the SDK and the
 /// accumulator count events. An `event:` name other than the default
 /// `message` must agree with the data's `type`. Data without a `type` is a
@@ -220,6 +260,8 @@ struct Part {
     event: u64,
     /// It is an event (else a comment-only block), for the trace.
     is_event: bool,
+    /// It got an `event:` line, for the trace.
+    named: bool,
     /// Where it is in the input, for the trace.
     input: [u64; 2],
     /// It is its candidate's `content_block_stop`.
@@ -290,6 +332,10 @@ struct Core {
     /// After a buffer limit: everything passes through unchanged.
     passthrough: bool,
     scratch: Vec<u8>,
+    /// The current event with its `event:` line added (event_names).
+    named: Vec<u8>,
+    /// The current event got an `event:` line.
+    named_current: bool,
     tracer: Option<Tracer>,
 }
 
@@ -324,6 +370,8 @@ impl Core {
             at_start: true,
             passthrough: false,
             scratch: Vec::new(),
+            named: Vec::new(),
+            named_current: false,
             tracer: trace.then(Tracer::default),
         }
     }
@@ -342,6 +390,10 @@ impl Core {
     /// An entry for the block being processed, written at `out[from..]`.
     fn record_current(&mut self, action: TraceAction, from: Option<u64>, out: &[u8]) {
         let Some(t) = &self.tracer else { return };
+        let action = match action {
+            TraceAction::Kept if self.named_current => TraceAction::Named,
+            action => action,
+        };
         let (event, input) = t.current;
         let output = from.map(|from| [from, t.at(out)]);
         self.record(TraceEntry {
@@ -494,6 +546,7 @@ impl Core {
         };
         let Some(event) = event else {
             let n = self.report.events_seen;
+            self.named_current = false;
             self.other(raw, n, out);
             return;
         };
@@ -512,6 +565,34 @@ impl Core {
             }
             kind => kind,
         };
+        // NOTE: the SDK only sees events by their `event:` name; a Claude
+        // event sent as data only (some gateways, OpenAI-style relays) gets
+        // its name line added, and from here on is that named event.
+        let name = kind
+            .name()
+            .filter(|_| self.options.event_names && event.event_type == b"message");
+        self.named_current = name.is_some();
+        match name {
+            Some(name) => {
+                let mut named = std::mem::take(&mut self.named);
+                named.clear();
+                add_event_line(raw, name, &mut named);
+                self.report.events_named += 1;
+                self.dispatch(kind, &named, event, n, out);
+                self.named = named;
+            }
+            None => self.dispatch(kind, raw, event, n, out),
+        }
+    }
+
+    fn dispatch(
+        &mut self,
+        kind: Kind,
+        raw: &[u8],
+        event: &EventBytes<'_>,
+        n: u64,
+        out: &mut Vec<u8>,
+    ) {
         match kind {
             // The hot path: a delta needs nothing unless a block is held or
             // this message is being renumbered.
@@ -805,6 +886,7 @@ impl Core {
             index,
             event: n,
             is_event,
+            named: self.named_current,
             input,
             stop,
         });
@@ -941,12 +1023,17 @@ impl Core {
             } else {
                 Last::Emitted
             };
+            let kept = if part.named {
+                TraceAction::Named
+            } else {
+                TraceAction::Kept
+            };
             let mut entry = TraceEntry {
                 event: part.is_event.then_some(part.event),
                 input: Some(part.input),
                 held_until: Some(decided_by),
                 index: part.owner.map(|_| part.index),
-                ..TraceEntry::new(TraceAction::Kept, None)
+                ..TraceEntry::new(kept, None)
             };
             match (part.owner, outcome) {
                 (None, _) => {
