@@ -32,6 +32,8 @@ export type SanitizerErrorCode =
   | 'invalid-key'
   | 'invalid-auth-mode'
   | 'invalid-header-value'
+  | 'not-ready'
+  | 'wasm-load-failed'
   | (string & {});
 
 /** The one error class of the package. */
@@ -42,6 +44,39 @@ export declare class SanitizerError extends Error {
   /** For `upstream-error`: the upstream's `error.type`, e.g. `overloaded_error`. */
   readonly upstreamType?: string;
 }
+
+// ---------------------------------------------------------------------------
+// Loading the WebAssembly module
+
+/**
+ * Where {@link init} takes the wasm module from: its URL, a Response (or a
+ * promise of one, e.g. `fetch(url)`), its bytes, or a compiled module.
+ */
+export type InitSource =
+  | string
+  | URL
+  | Request
+  | Response
+  | BufferSource
+  | WebAssembly.Module
+  | Promise<Response | BufferSource | WebAssembly.Module>;
+
+/**
+ * Loads the WebAssembly module, once; later calls are no-ops. Without an
+ * argument, from the file the package ships next to its glue. Node and
+ * Cloudflare Workers load it synchronously on import, so call this only where
+ * a bundler did not ship the file: bytes or a `WebAssembly.Module` load
+ * synchronously (the API is usable as soon as this returns).
+ */
+export declare function init(source?: InitSource): Promise<void>;
+
+/**
+ * Resolves once the module has loaded; rejects (SanitizerError
+ * `wasm-load-failed`) when the first load fails. In browsers, `await ready`
+ * before the synchronous calls (they throw `not-ready` before); the streams,
+ * `accumulate()` and `sanitizingFetch()` wait for it on their own.
+ */
+export declare const ready: Promise<void>;
 
 /** One dispatched server-sent event. */
 export interface SseEvent {
