@@ -587,3 +587,21 @@ fn the_trace_says_what_became_of_each_event() {
         ]
     );
 }
+
+#[test]
+fn a_start_reusing_a_dropped_index_takes_its_place() {
+    // A gateway that numbers from its own view: the blank block 0 goes, the
+    // next block restarts at 0; it keeps 0 and the tool_use keeps 1.
+    let input =
+        START.to_string() + &text_block(0, &[]) + &text_block(0, &["hi"]) + &tool_block(1) + END;
+    let (output, report) = sanitize(input.as_bytes(), &options(Profile::Anthropic));
+    let expected = START.to_string() + &text_block(0, &["hi"]) + &tool_block(1) + END;
+    assert_bytes_eq(&output, expected.as_bytes(), "reused index");
+    let codes: Vec<_> = report.notes.iter().map(|n| n.code).collect();
+    assert_eq!(codes, ["index-reused"]);
+    let m = message(&output).unwrap();
+    assert_eq!(m["content"][0]["text"], "hi");
+    assert_eq!(m["content"][1]["type"], "tool_use");
+    let (again, second) = sanitize(&output, &options(Profile::Anthropic));
+    assert!(again == output && second.notes.is_empty());
+}

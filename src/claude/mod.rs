@@ -73,6 +73,10 @@
 //!   held releases the held events unchanged and notes `index-skew`, as does an
 //!   event that names the index of a block already dropped; the rest of that
 //!   message then passes through unchanged (no drops, no renumbering).
+//!   A `content_block_start` that reuses the index of a dropped block is not
+//!   a skew: it is a new block in that place (note `index-reused`), so the
+//!   index no longer counts as dropped and nothing after it is renumbered
+//!   for that drop.
 //!   Rationale: the sanitizer cannot know which block such an event means,
 //!   keeping a block never makes a stream worse than it was, and renumbering
 //!   past a skew could pair events with the wrong block, so that a second pass
@@ -356,7 +360,7 @@ pub struct ReplacedBlock {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Note {
     /// Stable kebab-case code: `malformed-json`, `non-claude-event`,
-    /// `error-event`, `index-skew`, `unterminated-block`, `truncated`,
+    /// `error-event`, `index-skew`, `index-reused`, `unterminated-block`, `truncated`,
     /// `held-limit-exceeded`, `max-buffer-exceeded`, `report-truncated`.
     pub code: &'static str,
     /// The 0-based number of the event concerned (for end-of-stream notes: the

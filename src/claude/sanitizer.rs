@@ -716,6 +716,17 @@ impl Core {
             return;
         };
         if kind == Kind::Start && !self.msg.skewed {
+            // NOTE: a start that reuses the index of a dropped block (a
+            // gateway that numbers from its own view of the message) has one
+            // reading: a new block in that place, which the SDK appends where
+            // the dropped one would have been. That index stops counting as
+            // dropped, so this block and those after it keep their numbers.
+            if let Ok(at) = self.msg.dropped.binary_search(&i) {
+                self.msg.dropped.remove(at);
+                self.note(n, "index-reused", || {
+                    format!("a content_block_start reuses index {i} of a dropped block; it takes that place")
+                });
+            }
             match starts {
                 // NOTE: a start that reuses the index of a dropped block is
                 // judged like any other: keeping a blank block there would
@@ -1001,6 +1012,26 @@ impl Core {
                 Outcome::Keep => {}
             }
         }
+        // The event whose arrival decided (the end of the stream: events seen).
+        let decided_by = self
+            .tracer
+            .as_ref()
+            .map_or(0, |t| t.current.0.unwrap_or(self.report.events_seen));
+        // A kept block of the group that has the index of a dropped one took
+        // its place (see `index-reused` in `content_block`).
+        let at_event = self.report.events_seen.saturating_sub(1);
+        for (k, outcome) in outcomes.iter().enumerate() {
+            let index = self.group[k].index;
+            if *outcome == Outcome::Drop {
+                continue;
+            }
+            if let Ok(at) = self.msg.dropped.binary_search(&index) {
+                self.msg.dropped.remove(at);
+                self.note(at_event, "index-reused", || {
+                    format!("a content_block_start reuses index {index} of a dropped block; it takes that place")
+                });
+            }
+        }
         let mut held = std::mem::take(&mut self.held);
         let mut parts = std::mem::take(&mut self.parts);
         let split = parts
@@ -1009,11 +1040,6 @@ impl Core {
             .unwrap_or(parts.len());
         let mut start = 0;
         let mut last = Last::Emitted;
-        // The event whose arrival decided (the end of the stream: events seen).
-        let decided_by = self
-            .tracer
-            .as_ref()
-            .map_or(0, |t| t.current.0.unwrap_or(self.report.events_seen));
         for part in &parts[..split] {
             let bytes = &held[start..part.end];
             start = part.end;
