@@ -5,7 +5,7 @@
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { SanitizerError, SseParser, StreamSanitizer, accumulate, normalize, validate } from './node.js';
-import { defaultLimits } from './proxy.js';
+import { defaultMaxBodyBytes } from './proxy.js';
 
 const HELP = `Usage: sse-sanitizer <command> [file] [options]
 
@@ -13,7 +13,8 @@ Reads stdin when no file is given (or the file is "-").
 
 Commands:
   clean        SSE capture → sanitized SSE on stdout (empty text blocks dropped,
-               indices renumbered; everything else byte-identical)
+               indices renumbered, a blank block before a thinking block kept
+               with placeholder text; everything else byte-identical)
   events       SSE capture → one JSON object per event on stdout
   accumulate   SSE capture → the final assistant Message JSON on stdout
   normalize    Messages API request JSON → normalized JSON on stdout
@@ -21,16 +22,18 @@ Commands:
                would answer, one JSON object per line
 
 Options:
-  --profile <anthropic|bedrock>   rules profile (default anthropic)
+  --profile <anthropic|bedrock>   rules profile (default anthropic; clean: bedrock also
+                                  drops whitespace-only text blocks)
+  --placeholder <text>            clean, normalize: text appended to a blank block kept
+                                  before a thinking block (default "...")
   --strict-fields                 normalize: remove every field not in the block's schema
-  --keep-whitespace               clean: keep whitespace-only text blocks
   --report                        print the report / changes as JSON on stderr
   -h, --help                      this help
   -v, --version                   the version
 
 Exit codes: 0 ok, 1 violations found (validate), 2 bad input or usage, or a
 failed read or write (one line on stderr). normalize and validate read at most
-the body limit (${defaultLimits().maxBodyBytes >> 20} MiB).
+the body limit (${defaultMaxBodyBytes() >> 20} MiB).
 
 Examples:
   curl -N https://gateway.example/v1/messages ... | sse-sanitizer clean > clean.sse
@@ -40,7 +43,7 @@ Examples:
 class UsageError extends Error {}
 
 function parseArgs(argv) {
-  const opts = { profile: 'anthropic', strictFields: false, keepWhitespace: false, report: false, file: undefined };
+  const opts = { profile: 'anthropic', placeholderText: undefined, strictFields: false, report: false, file: undefined };
   let command;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -63,8 +66,13 @@ function parseArgs(argv) {
       case '--strict-fields':
         opts.strictFields = true;
         break;
+      case '--placeholder':
+        opts.placeholderText = argv[++i];
+        if (opts.placeholderText === undefined) throw new UsageError('--placeholder needs a text');
+        break;
+      // NOTE: the old flag; whitespace-only blocks are kept under the default profile.
       case '--keep-whitespace':
-        opts.keepWhitespace = true;
+        opts.profile = 'anthropic';
         break;
       case '--report':
         opts.report = true;
@@ -90,7 +98,7 @@ function input(file) {
  * have come.
  */
 async function readAll(file) {
-  const max = defaultLimits().maxBodyBytes;
+  const max = defaultMaxBodyBytes();
   const tooLarge = () => new SanitizerError('body-too-large', `the input is larger than the limit of ${max} bytes`);
   if (file !== undefined && file !== '-' && statSync(file).size > max) throw tooLarge();
   const parts = [];
@@ -137,7 +145,7 @@ function report(opts, value) {
 
 const commands = {
   async clean(opts) {
-    const sanitizer = new StreamSanitizer({ dropWhitespaceOnlyText: !opts.keepWhitespace });
+    const sanitizer = new StreamSanitizer({ profile: opts.profile, placeholderText: opts.placeholderText });
     for await (const chunk of chunks(opts.file)) await write(sanitizer.push(chunk));
     const { output, report: last } = sanitizer.finish();
     await write(output);
@@ -165,6 +173,7 @@ const commands = {
     const { body, changes } = normalize(await readAll(opts.file), {
       profile: opts.profile,
       strictFields: opts.strictFields,
+      placeholderText: opts.placeholderText,
     });
     await write(body);
     report(opts, changes);

@@ -1,7 +1,8 @@
 // sanitizingFetch: a fetch wrapper for the Anthropic SDKs. Argument and header
 // plumbing only; the request and reply go through the proxy path the Worker
 // uses too (proxy.js).
-import { SanitizerError, authHeaders } from './core.js';
+import { SanitizerError, authHeaders, ready } from './core.js';
+import { loader } from './wasm-full.js';
 import { ProxyError, callUpstream, checkOptions, mediaType, messagesRoute, normalizeBody, proxyErrorResponse, reply } from './proxy.js';
 
 // What a Request carries that fetch() takes as init options (besides method,
@@ -34,7 +35,9 @@ export function sanitizingFetch(fetch = globalThis.fetch, options = {}) {
   if (typeof fetch !== 'function') throw new TypeError('sanitizingFetch(fetch, options): fetch must be a function');
   const { auth = {}, onReport, ...rest } = options;
   const sanitizer = { onTruncated: 'error-event', ...rest };
-  checkOptions(rest, sanitizer);
+  // NOTE: checked now where the module is loaded (Node, workerd), else on the
+  // first call (a browser loading it).
+  let checked = loader.loaded && (checkOptions(rest, sanitizer), true);
 
   return async function sanitizedFetch(input, init = {}) {
     // NOTE: decide from the arguments before making a Request: a Request made
@@ -50,6 +53,8 @@ export function sanitizingFetch(fetch = globalThis.fetch, options = {}) {
 
     const headers = new Headers(request.headers);
     const raw = new Uint8Array(await request.arrayBuffer());
+    await ready;
+    checked ||= (checkOptions(rest, sanitizer), true);
     try {
       let body = raw;
       let changes = [];

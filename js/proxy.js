@@ -3,9 +3,9 @@
 // upstream call and the reply. Not part of the public API. The decisions
 // (auth, limits, what normalize and the sanitizer do) are the core's; this
 // module wires HTTP and streams around them.
-import { WasmForwarding, WasmRedactor, defaultLimits as wasmDefaultLimits } from '../pkg/sse_sanitizer.js';
 import { StreamSanitizer, normalize, sanitizeMessage } from './core.js';
 import { SanitizerError, wrapError } from './util.js';
+import { glue } from './wasm-full.js';
 
 const ROUTES = { '/v1/messages': 'messages', '/v1/messages/count_tokens': 'count_tokens' };
 
@@ -21,10 +21,9 @@ export function messagesRoute(pathname) {
   return undefined;
 }
 
-let limits;
-/** The core's default limits (`maxBodyBytes`, …). */
-export function defaultLimits() {
-  return (limits ??= JSON.parse(wasmDefaultLimits()));
+/** The core's default `maxBodyBytes`. */
+export function defaultMaxBodyBytes() {
+  return glue.defaultMaxBodyBytes();
 }
 
 /** An error that reaches the client as a response in Anthropic's error shape. */
@@ -83,12 +82,12 @@ export class Forwarding {
    */
   constructor({ mode, upstreamUrl, upstreamKey, clientKeys = '', keepClientHeaders = '' }) {
     try {
-      this.#inner = new WasmForwarding(mode, upstreamUrl, upstreamKey || undefined, clientKeys, keepClientHeaders);
+      this.#inner = new glue.WasmForwarding(mode, upstreamUrl, upstreamKey || undefined, clientKeys, keepClientHeaders);
     } catch (err) {
       throw wrapError(err);
     }
     /** Secret mode: () => a redactor of the upstream key, for every reply. */
-    this.makeRedactor = mode === 'secret' ? () => new WasmRedactor(upstreamKey) : undefined;
+    this.makeRedactor = mode === 'secret' ? () => new glue.WasmRedactor(upstreamKey) : undefined;
   }
 
   /** The upstream request headers for a client's; a refused credential is a 400 or 401. */

@@ -17,13 +17,16 @@
 //   ALLOWED_ORIGINS     comma-separated origins (or *) for browser clients (CORS)
 //
 // Keys are never logged and never echoed in responses.
-import { SanitizerError } from './workerd.js';
+// NOTE: through the package's own export conditions (not ./workerd.js), so the
+// Worker also loads in Node (and Vitest) for unit tests. That entry loads the
+// wasm module proxy.js uses (wasm-full.js).
+import { SanitizerError } from 'sse-sanitizer';
 import {
   Forwarding,
   ProxyError,
   callUpstream,
   checkOptions,
-  defaultLimits,
+  defaultMaxBodyBytes,
   errorResponse,
   messagesRoute,
   normalizeBody,
@@ -58,13 +61,14 @@ function parseConfig(env) {
     if (err instanceof SanitizerError) throw misconfigured(`${SETTING[err.code] ?? 'UPSTREAM_AUTH'}: ${err.message}`);
     throw err;
   }
-  const maxBodyBytes = env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : defaultLimits().maxBodyBytes;
+  const maxBodyBytes = env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : defaultMaxBodyBytes();
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) throw misconfigured('MAX_BODY_BYTES must be a positive integer');
   const normalize = { profile: env.PROFILE || undefined, strictFields: String(env.STRICT_FIELDS ?? '') === 'true', maxBodyBytes };
-  const sanitizer = { onTruncated: env.ON_TRUNCATED || 'error-event' };
+  // The stream sanitizer follows PROFILE too (whitespace-only text under bedrock).
+  const sanitizer = { profile: normalize.profile, onTruncated: env.ON_TRUNCATED || 'error-event' };
   for (const [name, check] of [
     ['PROFILE', () => checkOptions(normalize, {})],
-    ['ON_TRUNCATED', () => checkOptions({}, sanitizer)],
+    ['ON_TRUNCATED', () => checkOptions({}, { onTruncated: sanitizer.onTruncated })],
   ]) {
     try {
       check();

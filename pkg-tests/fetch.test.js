@@ -342,6 +342,30 @@ test('redirects are never followed (whatever init.redirect says): a 502 api_erro
   assert.equal(canary.seen.length, 0, 'the other origin was never contacted');
 });
 
+test('a stream cut before message_stop: the SDK raises the error event instead of keeping a partial turn', async (t) => {
+  const stream = toolTurn();
+  const cut = stream.slice(0, stream.indexOf('event: content_block_stop', stream.indexOf('"tool_use"')));
+  let reset = false;
+  const upstream = await server(t, (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    if (!reset) return res.end(cut);
+    res.write(cut, () => setTimeout(() => res.socket.destroy(), 20));
+  });
+  const reports = [];
+  const client = new Anthropic({ apiKey: KEY, baseURL: upstream.url, maxRetries: 0, fetch: sanitizingFetch(fetch, { onReport: (r) => reports.push(r) }) });
+  for (reset of [false, true]) {
+    await assert.rejects(client.messages.stream(question).finalMessage(), (e) => {
+      assert.match(e.message, /api_error/, `reset=${reset}: ${e.message}`);
+      return true;
+    });
+  }
+  assert.deepEqual(reports.map((r) => r.response.truncated), [true, true]);
+  // onTruncated: 'pass' keeps the old behaviour: the bytes as far as they went.
+  const f = sanitizingFetch(fetch, { onTruncated: 'pass' });
+  reset = false;
+  assert.equal(await (await f(`${upstream.url}/v1/messages`, messagesInit())).text(), sanitize(cut).output);
+});
+
 test('a non-streaming reply cut off: a 502 api_error response', async (t) => {
   const upstream = await server(t, (req, res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': '400' });

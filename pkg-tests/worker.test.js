@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { normalize, sanitize, SseParser } from 'sse-sanitizer';
+import { normalize, sanitize, SseParser, StreamSanitizer } from 'sse-sanitizer';
 import { Miniflare } from 'miniflare';
 import { bundleWorker, startWorker } from './helpers/workerd.js';
 import { startStrictUpstream } from './helpers/strict-upstream.js';
@@ -204,9 +204,10 @@ test('streaming: the reply arrives sanitized, indices contiguous, the first even
     }
   });
   const got = Buffer.concat(chunks);
-  // Byte for byte what the library makes of the recorded stream.
+  // Byte for byte what the library makes of the recorded stream: under the
+  // default profile its whitespace-only blocks are accepted upstream and stay.
   assert.deepEqual(new Uint8Array(got), sanitize(WEB_SEARCH).output);
-  assert.notDeepEqual(new Uint8Array(got), WEB_SEARCH);
+  assert.deepEqual(new Uint8Array(got), WEB_SEARCH);
   const events = assertContiguous(got);
   for (const { type, data } of events) {
     if (type === 'content_block_start') {
@@ -216,6 +217,15 @@ test('streaming: the reply arrives sanitized, indices contiguous, the first even
   }
   assert.ok(chunks.length > 1, 'streamed in several chunks, not one buffered body');
   assert.ok(firstChunkAt < call.finished, `first chunk ${firstChunkAt.toFixed(1)} ms before upstream end ${call.finished.toFixed(1)} ms`);
+});
+
+test('streaming under PROFILE=bedrock: the whitespace-only blocks go too, as normalize() would remove them', async () => {
+  const bedrockURL = await worker({ UPSTREAM_AUTH: 'bearer', PROFILE: 'bedrock' });
+  const res = await post(bedrockURL, '/v1/messages', simple({ stream: true }));
+  const got = new Uint8Array(await res.arrayBuffer());
+  assert.deepEqual(got, sanitize(WEB_SEARCH, { profile: 'bedrock' }).output);
+  assert.notDeepEqual(got, WEB_SEARCH);
+  assertContiguous(Buffer.from(got));
 });
 
 test('streaming: a reply that is one empty text block comes out without it', async () => {
@@ -536,6 +546,38 @@ const partialStream = (bytes, { reset }) => (record, res) => {
   res.write(bytes, () => setTimeout(() => res.socket.destroy(), 20));
   return true;
 };
+
+test('truncation: a stream cut before message_stop (reset or clean end) ends with what was held and one error event, and is logged', async () => {
+  const cut = cutStream();
+  const { url, logs } = await loggedWorker();
+  const expected = sanitize(cut, { onTruncated: 'error-event' }).output;
+  const held = sanitize(cut).output;
+  const sanitizer = new StreamSanitizer();
+  assert.ok(sanitizer.push(cut).length < held.length, 'the cut lies inside a held block');
+  sanitizer.finish();
+  for (const reset of [true, false]) {
+    await withReply(partialStream(cut, { reset }), async () => {
+      const res = await post(url, '/v1/messages', simple({ stream: true }));
+      assert.equal(res.status, 200);
+      const got = new Uint8Array(await res.arrayBuffer());
+      assert.deepEqual(got, expected, `reset=${reset}: the held bytes and the error event reach the client`);
+    });
+  }
+  const tail = Buffer.from(expected.subarray(held.length)).toString();
+  assert.match(tail, /^event: error\ndata: \{"type":"error","error":\{"type":"api_error","message":"[^"]+"\}\}\n\n$/);
+  const text = await logged(logs, /truncated[^]*truncated/);
+  assert.equal(text.match(/sse-sanitizer: .*truncated/g)?.length, 2, text);
+
+  // ON_TRUNCATED=pass: the bytes as far as they went, nothing added; still logged.
+  const pass = await loggedWorker({ ON_TRUNCATED: 'pass' });
+  await withReply(partialStream(cut, { reset: false }), async () => {
+    const res = await post(pass.url, '/v1/messages', simple({ stream: true }));
+    assert.deepEqual(new Uint8Array(await res.arrayBuffer()), held);
+  });
+  assert.match(await logged(pass.logs, /truncated/), /sse-sanitizer: .*truncated/);
+  const bad = await worker({ ON_TRUNCATED: 'ignore' });
+  await assertError(await post(bad, '/v1/messages', simple()), 500, 'api_error');
+});
 
 test('a line over maxLineBytes: the rest passes unsanitized, logged, and a closing SSE comment says so', async () => {
   const text = Buffer.from(WEB_SEARCH).toString('latin1');

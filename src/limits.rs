@@ -12,8 +12,7 @@
 /// let limits = sse_sanitizer::Limits::default().with_max_line_bytes(1 << 20);
 /// assert_eq!(limits.max_line_bytes, 1 << 20);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Longest SSE line, terminator excluded. Default 8 MiB.
     pub max_line_bytes: usize,
