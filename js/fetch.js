@@ -3,7 +3,7 @@
 // uses too (proxy.js).
 import { SanitizerError, authHeaders, ready } from './core.js';
 import { loader } from './wasm-full.js';
-import { ProxyError, callUpstream, checkOptions, mediaType, messagesRoute, normalizeBody, proxyErrorResponse, reply } from './proxy.js';
+import { ProxyError, callUpstream, checkOptions, isJson, mediaType, messagesRoute, normalizeBody, proxyErrorResponse, reply } from './proxy.js';
 
 // What a Request carries that fetch() takes as init options (besides method,
 // headers, body, signal and redirect, which are set here).
@@ -58,8 +58,7 @@ export function sanitizingFetch(fetch = globalThis.fetch, options = {}) {
     try {
       let body = raw;
       let changes = [];
-      const type = mediaType(headers.get('content-type') ?? 'application/json');
-      if (raw.length > 0 && (type === 'application/json' || type.endsWith('+json'))) ({ body, changes } = normalizeBody(raw, rest));
+      if (raw.length > 0 && isJson(mediaType(headers.get('content-type') ?? 'application/json'))) ({ body, changes } = normalizeBody(raw, rest));
       if (auth !== false) {
         const resolved = resolveAuth({
           baseURL: url.origin,

@@ -137,7 +137,8 @@ export function mediaType(value) {
   return (value ?? '').split(';')[0].trim().toLowerCase();
 }
 
-const isJson = (type) => type === 'application/json' || type.endsWith('+json');
+/** Whether a media type (from mediaType()) is JSON. */
+export const isJson = (type) => type === 'application/json' || type.endsWith('+json');
 
 // Content codings every fetch() implementation decodes itself (keeping the
 // header), and the DecompressionStream format for the ones it may not have.
