@@ -5,6 +5,7 @@
 import { unifiedDiff } from './diff.js';
 
 export const PROFILES = ['anthropic', 'bedrock'];
+/** The trace actions known today, by code (0 is `kept`); an action a newer sanitizer reports is added after them, by name. */
 export const ACTIONS = ['kept', 'renumbered', 'dropped', 'inserted', 'passed', 'truncated'];
 /** Row flags. */
 export const HELD = 1;
@@ -125,6 +126,7 @@ export async function analyzeStream(lib, bytes, { profile }, onProgress = () => 
   const n = trace.length;
   const cols = {
     action: new Uint8Array(n),
+    actions: [...ACTIONS],
     flags: new Uint8Array(n),
     event: new Int32Array(n).fill(-1),
     message: new Int32Array(n).fill(-1),
@@ -150,7 +152,8 @@ export async function analyzeStream(lib, bytes, { profile }, onProgress = () => 
   let message = -1;
   for (let i = 0; i < n; i++) {
     const t = trace[i];
-    cols.action[i] = ACTIONS.indexOf(t.action);
+    if (!cols.actions.includes(t.action)) cols.actions.push(t.action);
+    cols.action[i] = cols.actions.indexOf(t.action);
     if (t.rule) cols.rule[i] = t.rule;
     if (t.input) [cols.inStart[i], cols.inEnd[i]] = t.input;
     if (t.output) [cols.outStart[i], cols.outEnd[i]] = t.output;

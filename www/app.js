@@ -16,7 +16,7 @@ const worker = new Worker('/www/worker.js', { type: 'module' });
 const pending = new Map();
 let nextCall = 1;
 const workerReady = new Promise((resolve, reject) => {
-  worker.addEventListener('message', ({ data }) => data.ready && resolve(), { once: false });
+  worker.addEventListener('message', ({ data }) => data.ready && resolve());
   worker.addEventListener('error', (e) => reject(new Error(`the worker failed to start: ${e.message ?? 'unknown error'}`)));
 });
 worker.addEventListener('message', ({ data }) => {
@@ -46,8 +46,8 @@ let inputs = 0;
 const options = () => ({ profile: $('profile').value, strictFields: $('strict').checked });
 
 /** `result` of the worker for an input, as what every view shows. */
-function inputFrom(result, { name, origin, bytes, har }) {
-  const input = { id: ++inputs, name, origin, bytes, kind: result.kind, har };
+function inputFrom(result, { name, origin, bytes }) {
+  const input = { id: ++inputs, name, origin, bytes, kind: result.kind };
   if (result.kind === 'stream') {
     input.stream = { bytes, result };
     input.request = { derived: true };
@@ -222,7 +222,7 @@ function reanalyze() {
   const input = current;
   if (!input) return;
   if (input.kind === 'entry') return analyse(input, 'entry', { i: input.entry.i }, (result) => ({ ...entryInput(input, result), name: input.name }));
-  return analyse({ ...input, size: input.bytes.length }, 'reanalyze', {}, (result) => inputFrom(result, input));
+  return analyse({ ...input, size: input.bytes?.length }, 'reanalyze', {}, (result) => inputFrom(result, input));
 }
 
 // ---- loading controls ----
@@ -232,14 +232,15 @@ async function loadFile(file) {
 
 $('profile').addEventListener('change', reanalyze);
 $('strict').addEventListener('change', reanalyze);
-$('paste-toggle').addEventListener('click', () => {
-  const box = $('paste-box');
-  box.hidden = !box.hidden;
-  $('paste-toggle').setAttribute('aria-expanded', String(!box.hidden));
-  if (!box.hidden) $('paste').focus();
-});
+function pasteBox(open) {
+  $('paste-box').hidden = !open;
+  $('paste-toggle').setAttribute('aria-expanded', String(open));
+  if (open) $('paste').focus();
+}
+$('paste-toggle').addEventListener('click', () => pasteBox($('paste-box').hidden));
 $('paste-load').addEventListener('click', () => {
   const text = $('paste').value;
+  pasteBox(false);
   load({ name: 'pasted text', origin: `${text.length.toLocaleString('en')} characters`, bytes: encoder.encode(text) });
 });
 $('file').addEventListener('change', async (e) => {

@@ -90,7 +90,7 @@ export function createReplayView() {
       // Released after the chunk that completed it: held back.
       const late = released.filter((id) => cols.inEnd[id] >= 0 && cols.inEnd[id] <= inFrom).length;
       totals.in += completed.filter((id) => cols.event[id] >= 0).length;
-      totals.out += released.filter((id) => cols.event[id] >= 0 || cols.action[id] === 3).length;
+      totals.out += released.filter((id) => cols.event[id] >= 0 || cols.actions[cols.action[id]] === 'inserted').length;
       totals.late += late;
       if (completed.length || released.length) {
         rows.push({ chunk, bytesOut: out.length, in: completed.map((id) => label(cols, id)).join(' '), out: released.map((id) => label(cols, id)).join(' '), late });

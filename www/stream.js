@@ -3,7 +3,7 @@
 // neighbours and its data as a JSON tree. The trace decides; this displays.
 import { SseParser } from '/js/browser.js';
 import { $, fill, VirtualTable, copy, decoder, download, el, formatBytes, jsonTree, plural } from './util.js';
-import { ACTIONS, DATA_ONLY, HELD, NOTED, PLACEHOLDER } from './analyze.js';
+import { DATA_ONLY, HELD, NOTED, PLACEHOLDER } from './analyze.js';
 import { LEGEND, noteText } from './legend.js';
 
 const ROW_HEIGHT = 24;
@@ -44,7 +44,7 @@ export function createStreamView() {
   });
 
   // ---- what each row says ----
-  const action = (id) => ACTIONS[data.cols.action[id]];
+  const action = (id) => data.cols.actions[data.cols.action[id]];
   const changed = (id) => data.cols.action[id] !== 0 || (data.cols.flags[id] & (PLACEHOLDER | NOTED)) !== 0;
 
   /** [class, label, tooltip] of a row's status. */
@@ -65,7 +65,7 @@ export function createStreamView() {
         return ['passed', 'passed through undecided', LEGEND.passed];
       case 'truncated':
         return ['passed', 'trace stops here (1,048,576 entries)', LEGEND.truncated];
-      default: {
+      case 'kept': {
         if (flags & PLACEHOLDER) return ['placeholder', 'kept in place: blank, before a thinking block (thinking-position)', LEGEND.placeholder];
         if (flags & NOTED) {
           const codes = data.notes.get(cols.event[id]) ?? [];
@@ -74,6 +74,9 @@ export function createStreamView() {
         if (flags & HELD) return ['held', `unchanged (held until #${cols.heldUntil[id] >= data.eventCount ? 'the end' : cols.heldUntil[id]})`, LEGEND.held];
         return ['', 'unchanged', LEGEND.unchanged];
       }
+      default:
+        // An action of a newer sanitizer (a repair): shown by its name and rule.
+        return ['inserted', `${action(id)}${rule ? ` (${rule})` : ''}`, LEGEND[action(id)] ?? action(id)];
     }
   }
 
