@@ -312,15 +312,15 @@ async function streamVerdict(lib, bytes, output, report, { cols, messageStarts, 
 /** normalize() and validate() of a body, both profiles, and the diff under `profile`. */
 export function analyzeRequest(lib, body, { profile, strictFields }) {
   const verdicts = {};
+  let shown;
   for (const p of PROFILES) {
-    const before = lib.validate(body, { profile: p });
-    const after = lib.validate(lib.normalize(body, { profile: p, strictFields }).body, { profile: p });
-    verdicts[p] = { before, after };
+    const result = lib.normalize(body, { profile: p, strictFields });
+    verdicts[p] = { before: lib.validate(body, { profile: p }), after: lib.validate(result.body, { profile: p }) };
+    if (p === profile) shown = result;
   }
-  const { body: normalized, changes } = lib.normalize(body, { profile, strictFields });
   const before = JSON.stringify(body, null, 2);
-  const after = normalized === body ? before : JSON.stringify(normalized, null, 2);
-  return { kind: 'request', verdicts, changes, normalized, diff: unifiedDiff(before, after), bytes: before.length };
+  const after = shown.body === body ? before : JSON.stringify(shown.body, null, 2);
+  return { kind: 'request', verdicts, changes: shown.changes, normalized: shown.body, diff: unifiedDiff(before, after) };
 }
 
 // ---------------------------------------------------------------------------
@@ -334,15 +334,18 @@ function entryBody(content) {
   return new TextEncoder().encode(text);
 }
 
-/** The Messages API calls (and any event stream) of a HAR: `[{ i, method, url, status, request, response }]`. */
+/**
+ * The Messages API calls (and any event stream) of a HAR: `[{ i, method, url,
+ * status, statusText, request (the JSON body, when it is one), stream (the
+ * response is an event stream), responseBytes }]`.
+ */
 export function harEntries(har) {
   const out = [];
   for (const [i, entry] of har.log.entries.entries()) {
     const request = entry?.request ?? {};
     const response = entry?.response ?? {};
-    const mime = response.content?.mimeType ?? '';
     const isMessages = request.method === 'POST' && MESSAGES_URL.test(request.url ?? '');
-    const isStream = /text\/event-stream/i.test(mime);
+    const isStream = /text\/event-stream/i.test(response.content?.mimeType ?? '');
     if (!isMessages && !isStream) continue;
     const body = request.postData?.text ? tryJson(request.postData.text) : undefined;
     out.push({
@@ -354,7 +357,6 @@ export function harEntries(har) {
       request: body !== undefined && (Array.isArray(body) || Array.isArray(body?.messages)) ? body : null,
       stream: isStream,
       responseBytes: entryBody(response.content),
-      mime,
     });
   }
   return out;
@@ -373,10 +375,9 @@ export async function triageEntry(lib, entry, options) {
       changes: lib.normalize(entry.request, options).changes.length,
     };
   }
-  const text = decoder.decode(entry.responseBytes);
-  const error = upstreamError(tryJson(text.trim()));
-  if (error) row.error = { ...error, rules: rulesForMessage(lib, error.message) };
-  else if (entry.stream && entry.responseBytes.length) {
+  const found = classify(lib, entry.responseBytes);
+  if (found.kind === 'error-body') row.error = { ...found.error, rules: found.rules };
+  else if (entry.stream && found.kind === 'stream') {
     const s = await analyzeStream(lib, entry.responseBytes, options);
     if (s.kind === 'stream') {
       const v = s.verdict.verdicts[options.profile];
