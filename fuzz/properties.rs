@@ -110,6 +110,8 @@ fn hit_limit(report: &Report) -> bool {
 /// Bytes one inserted placeholder `text_delta` event may add (the default
 /// placeholder, CRLF framing, an `event:` line, a 20-digit index).
 const PLACEHOLDER_EVENT_MAX: usize = 160;
+/// Bytes an added `event:` line may add (`event: content_block_delta\r\n`).
+const NAME_LINE_MAX: usize = 28;
 /// Bytes the appended truncation `error` event may add.
 const ERROR_EVENT_MAX: usize = 512;
 
@@ -166,11 +168,13 @@ pub fn sanitizer_properties(data: &[u8]) {
     if report.blocks_dropped.is_empty()
         && report.blocks_replaced.is_empty()
         && report.events_changed == 0
+        && report.events_named == 0
         && !error_event
     {
         assert_eq!(out, input, "nothing to change, yet the bytes differ");
     }
     let inserted = report.blocks_replaced.len() * PLACEHOLDER_EVENT_MAX
+        + report.events_named as usize * NAME_LINE_MAX
         + usize::from(error_event) * ERROR_EVENT_MAX;
     assert!(out.len() <= input.len() + inserted);
     assert!(report.events_changed <= report.events_seen);
@@ -190,6 +194,7 @@ pub fn sanitizer_properties(data: &[u8]) {
             second.blocks_dropped.is_empty()
                 && second.blocks_replaced.is_empty()
                 && second.events_changed == 0
+                && second.events_named == 0
         );
     }
 }
@@ -259,9 +264,27 @@ pub fn check_trace(
             assert_eq!(a, outp, "output ranges tile the output: {e:?}");
             outp = b;
         }
+        if e.action == TraceAction::Named {
+            let [ia, ib] = e.input.unwrap();
+            let [oa, ob] = e.output.unwrap();
+            assert!(ob - oa > ib - ia, "a named event grew: {e:?}");
+        }
         if let (TraceAction::Kept | TraceAction::Passed, Some([ia, ib]), Some([oa, ob])) =
             (e.action, e.input, e.output)
         {
+            // A partial last event the error event ended: its bytes, then the
+            // line end and blank line the sanitizer added.
+            let ob = if e.rule == Some("truncated") {
+                let len = (ib - ia).min(ob - oa);
+                let added = &out[(oa + len) as usize..ob as usize];
+                assert!(
+                    added.len() <= 2 && added.iter().all(|&b| b == b'\n'),
+                    "{e:?}"
+                );
+                oa + len
+            } else {
+                ob
+            };
             let skip = usize::from(ia == 0 && input.starts_with(b"\xEF\xBB\xBF") && oa == 3) * 3;
             assert_eq!(
                 &input[ia as usize + skip..ib as usize],

@@ -32,6 +32,8 @@ export type SanitizerErrorCode =
   | 'invalid-key'
   | 'invalid-auth-mode'
   | 'invalid-header-value'
+  | 'not-ready'
+  | 'wasm-load-failed'
   | (string & {});
 
 /** The one error class of the package. */
@@ -42,6 +44,39 @@ export declare class SanitizerError extends Error {
   /** For `upstream-error`: the upstream's `error.type`, e.g. `overloaded_error`. */
   readonly upstreamType?: string;
 }
+
+// ---------------------------------------------------------------------------
+// Loading the WebAssembly module
+
+/**
+ * Where {@link init} takes the wasm module from: its URL, a Response (or a
+ * promise of one, e.g. `fetch(url)`), its bytes, or a compiled module.
+ */
+export type InitSource =
+  | string
+  | URL
+  | Request
+  | Response
+  | BufferSource
+  | WebAssembly.Module
+  | Promise<Response | BufferSource | WebAssembly.Module>;
+
+/**
+ * Loads the WebAssembly module, once; later calls are no-ops. Without an
+ * argument, from the file the package ships next to its glue. Node and
+ * Cloudflare Workers load it synchronously on import, so call this only where
+ * a bundler did not ship the file: bytes or a `WebAssembly.Module` load
+ * synchronously (the API is usable as soon as this returns).
+ */
+export declare function init(source?: InitSource): Promise<void>;
+
+/**
+ * Resolves once the module has loaded; rejects (SanitizerError
+ * `wasm-load-failed`) when the first load fails. In browsers, `await ready`
+ * before the synchronous calls (they throw `not-ready` before); the streams,
+ * `accumulate()` and `sanitizingFetch()` wait for it on their own.
+ */
+export declare const ready: Promise<void>;
 
 /** One dispatched server-sent event. */
 export interface SseEvent {
@@ -98,6 +133,12 @@ export interface SanitizerOptions extends Limits {
   /** Record what became of every SSE block in `report.trace` (devtools). Default `false`. */
   trace?: boolean;
   /**
+   * Add `event: <type>` to a Claude event sent as data only (the official SDK ignores
+   * events without a name, so such a reply vanishes); `data: [DONE]` and non-Claude
+   * events pass as they are. Default `true`.
+   */
+  eventNames?: boolean;
+  /**
    * @deprecated The old name of the whitespace rule: `true` is `profile: "bedrock"`,
    * `false` is `profile: "anthropic"`; `profile` wins when both are given.
    */
@@ -143,7 +184,7 @@ export interface ReplacedBlock {
 export interface TraceEntry {
   /** 0-based event number (as in notes); `null` for a comment-only block or an added event. */
   event: number | null;
-  action: 'kept' | 'renumbered' | 'dropped' | 'inserted' | 'passed' | 'truncated';
+  action: 'kept' | 'renumbered' | 'named' | 'dropped' | 'inserted' | 'passed' | 'truncated';
   input: [number, number] | null;
   output: [number, number] | null;
   /** The content block `index` it carries in the input (events looked at closely). */
@@ -177,7 +218,10 @@ export interface ReportNote {
 /** What the sanitizer saw and did. `blocksDropped`, `blocksReplaced` and `notes` hold at most 1000 entries each. */
 export interface SanitizeReport {
   eventsSeen: number;
+  /** Events dropped or rewritten (their index), and placeholder deltas added. */
   eventsChanged: number;
+  /** Events that got an `event:` line (`eventNames`). */
+  eventsNamed: number;
   blocksDropped: DroppedBlock[];
   /** Blank blocks kept with the placeholder because removing them would move a thinking block. */
   blocksReplaced: ReplacedBlock[];

@@ -14,7 +14,9 @@
 //   ALLOWED_ORIGINS comma-separated origins (or *) for browser clients (CORS)
 //
 // Keys are never logged and never echoed in responses.
-import { authHeaders, createSanitizerStream, normalize, SanitizerError, sanitizeMessage } from './workerd.js';
+// NOTE: through the package's own export conditions (not ./workerd.js), so the
+// Worker also loads in Node (and Vitest) for unit tests.
+import { authHeaders, createSanitizerStream, normalize, SanitizerError, sanitizeMessage } from 'sse-sanitizer';
 
 const ROUTES = new Set(['/v1/messages', '/v1/messages/count_tokens']);
 const AUTH_MODES = new Set(['bearer', 'passthrough', 'secret']);

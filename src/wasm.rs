@@ -1,11 +1,16 @@
 //! The only file that knows wasm-bindgen: it converts types between the core
 //! and JS and does nothing else. The hand-written JS in `js/` wraps these
 //! exports into the public API.
+//!
+//! Without the `history` feature (normalize, validate, rules, auth headers,
+//! `sanitizeMessage`), the module holds only the stream path: parser,
+//! sanitizer, accumulator; that build is the `sse-sanitizer/stream` entry.
 
 use wasm_bindgen::prelude::*;
 
-use crate::{auth, claude, history, sse};
-use crate::{AccumulateError, HistoryError, Limits};
+#[cfg(feature = "history")]
+use crate::{auth, history, HistoryError};
+use crate::{claude, sse, AccumulateError, Limits};
 
 /// A JS `Error` with a kebab-case `code`; `js/core.js` turns it into a `SanitizerError`.
 fn js_error(code: &str, message: &str) -> JsValue {
@@ -222,6 +227,9 @@ fn sanitizer_options(options: &JsValue) -> Result<claude::SanitizerOptions, JsVa
     if let Some(b) = get(options, "trace").and_then(|v| v.as_bool()) {
         out.trace = b;
     }
+    if let Some(b) = get(options, "eventNames").and_then(|v| v.as_bool()) {
+        out.event_names = b;
+    }
     if let Some(mode) = get_string(options, "onTruncated") {
         out.on_truncated = match mode.as_str() {
             "pass" => claude::OnTruncated::Pass,
@@ -378,6 +386,7 @@ fn accumulate_error(e: &AccumulateError) -> JsValue {
     err
 }
 
+#[cfg(feature = "history")]
 fn normalize_options(options: &JsValue) -> Result<history::NormalizeOptions, JsValue> {
     let mut out = history::NormalizeOptions {
         limits: limits_from_js(options),
@@ -419,10 +428,12 @@ fn normalize_options(options: &JsValue) -> Result<history::NormalizeOptions, JsV
     Ok(out)
 }
 
+#[cfg(feature = "history")]
 fn history_error(e: &HistoryError) -> JsValue {
     js_error(e.code(), &e.to_string())
 }
 
+#[cfg(feature = "history")]
 /// Normalizes a JSON body: `[bytes | null, changesJson]`, `null` when unchanged.
 #[wasm_bindgen(js_name = normalizeBytes)]
 pub fn normalize_bytes(body: &[u8], options: JsValue) -> Result<js_sys::Array, JsValue> {
@@ -435,6 +446,7 @@ pub fn normalize_bytes(body: &[u8], options: JsValue) -> Result<js_sys::Array, J
     Ok(js_sys::Array::of2(&out, &json_string(&changes).into()))
 }
 
+#[cfg(feature = "history")]
 /// Validates a JSON body; the violations as JSON.
 #[wasm_bindgen(js_name = validateBytes)]
 pub fn validate_bytes(body: &[u8], options: JsValue) -> Result<String, JsValue> {
@@ -444,6 +456,7 @@ pub fn validate_bytes(body: &[u8], options: JsValue) -> Result<String, JsValue> 
     Ok(json_string(&violations))
 }
 
+#[cfg(feature = "history")]
 /// The rules catalog as JSON.
 #[wasm_bindgen(js_name = ruleCatalog)]
 pub fn rule_catalog() -> String {
@@ -462,6 +475,7 @@ pub fn rule_catalog() -> String {
     json_string(&rules)
 }
 
+#[cfg(feature = "history")]
 /// Auth headers as `[name, value, name, value, …]`.
 #[wasm_bindgen(js_name = authHeaders)]
 pub fn auth_headers(config: JsValue) -> Result<Vec<String>, JsValue> {
@@ -487,12 +501,14 @@ pub fn auth_headers(config: JsValue) -> Result<Vec<String>, JsValue> {
     Ok(headers.into_iter().flat_map(|(k, v)| [k, v]).collect())
 }
 
+#[cfg(feature = "history")]
 /// A key as it may be shown (`sk-ant-…1234`).
 #[wasm_bindgen(js_name = redactKey)]
 pub fn redact_key(key: &str) -> String {
     auth::redact(key)
 }
 
+#[cfg(feature = "history")]
 /// Sanitizes a non-streaming `Message` JSON body: `[bytes | null, reportJson]`,
 /// `null` when unchanged.
 #[wasm_bindgen(js_name = sanitizeMessageBytes)]

@@ -449,7 +449,17 @@ fn the_placeholder_event_follows_the_framing_of_the_stream() {
         .filter(|l| !l.starts_with("event:"))
         .map(|l| format!("{l}\n"))
         .collect();
+    // By default every data-only Claude event gets its `event:` line back
+    // (the SDK ignores unnamed events), the placeholder delta too.
     let (output, report) = sanitize(bare.as_bytes(), &options(Profile::Anthropic));
+    let named = START.to_string() + &kept_block(0, &[]) + &thinking_block(1, "s") + END;
+    assert_bytes_eq(&output, named.as_bytes(), "data only, named");
+    assert_eq!(report.events_named, 9);
+    let unnamed = SanitizerOptions {
+        event_names: false,
+        ..SanitizerOptions::default()
+    };
+    let (output, report) = sanitize(bare.as_bytes(), &unnamed);
     let expected: String =
         (START.to_string() + &kept_block(0, &[]) + &thinking_block(1, "s") + END)
             .lines()
@@ -576,4 +586,22 @@ fn the_trace_says_what_became_of_each_event() {
             (Kept, None, None, None),
         ]
     );
+}
+
+#[test]
+fn a_start_reusing_a_dropped_index_takes_its_place() {
+    // A gateway that numbers from its own view: the blank block 0 goes, the
+    // next block restarts at 0; it keeps 0 and the tool_use keeps 1.
+    let input =
+        START.to_string() + &text_block(0, &[]) + &text_block(0, &["hi"]) + &tool_block(1) + END;
+    let (output, report) = sanitize(input.as_bytes(), &options(Profile::Anthropic));
+    let expected = START.to_string() + &text_block(0, &["hi"]) + &tool_block(1) + END;
+    assert_bytes_eq(&output, expected.as_bytes(), "reused index");
+    let codes: Vec<_> = report.notes.iter().map(|n| n.code).collect();
+    assert_eq!(codes, ["index-reused"]);
+    let m = message(&output).unwrap();
+    assert_eq!(m["content"][0]["text"], "hi");
+    assert_eq!(m["content"][1]["type"], "tool_use");
+    let (again, second) = sanitize(&output, &options(Profile::Anthropic));
+    assert!(again == output && second.notes.is_empty());
 }

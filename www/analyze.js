@@ -110,7 +110,7 @@ function phases(progress) {
  * Every row of the Stream view (one per trace entry) as columns, the report,
  * the sanitized bytes and the verdict on the stored turns.
  */
-export async function analyzeStream(lib, bytes, { profile }, onProgress = () => {}) {
+export async function analyzeStream(lib, bytes, { profile }, onProgress = () => {}, cache = {}) {
   const progress = phases(onProgress);
   progress('sanitizing');
   const { output, report } = lib.sanitize(bytes, { profile, trace: true });
@@ -120,9 +120,17 @@ export async function analyzeStream(lib, bytes, { profile }, onProgress = () => 
     return { kind: 'error', title: 'Not an event stream', detail: 'No server-sent event in this input: it is not an SSE capture, a request body or a HAR file.' };
   }
   progress('reading events');
-  const parser = new lib.SseParser();
-  const events = parser.feed(bytes);
-  parser.finish();
+  // NOTE: `cache` keeps, for this input, what no option changes (the events,
+  // their data, the turns as the SDK builds them from the raw bytes, the
+  // upstream's answer to each per profile), so a profile change redoes only
+  // the sanitizer's part.
+  if (!cache.events) {
+    const parser = new lib.SseParser();
+    cache.events = parser.feed(bytes);
+    parser.finish();
+    cache.data = cache.events.map((e) => tryJson(e.data));
+  }
+  const { events } = cache;
   const n = trace.length;
   const cols = {
     action: new Uint8Array(n),
@@ -163,21 +171,23 @@ export async function analyzeStream(lib, bytes, { profile }, onProgress = () => 
     }
     if (t.newIndex !== undefined) cols.newIndex[i] = t.newIndex;
     let event = null;
+    let data;
     if (t.event !== null && t.event < events.length) {
       event = events[t.event];
+      data = cache.data[t.event];
       cols.event[i] = t.event;
       if (noted.has(t.event)) cols.flags[i] |= NOTED;
     } else if (t.action === 'inserted' && t.output) {
       const p = new lib.SseParser();
       [event] = p.feed(output.subarray(t.output[0], t.output[1]));
       p.finish();
+      data = event && tryJson(event.data);
     }
     cols.message[i] = message;
     if (!event) {
       if (t.event === null && t.action !== 'passed' && t.action !== 'truncated') cols.name[i] = '(comment)';
       continue;
     }
-    const data = tryJson(event.data);
     const type = isObject(data) && typeof data.type === 'string' ? data.type : null;
     if (type === 'message_start' && t.action !== 'inserted') {
       cols.message[i] = ++message;
@@ -198,7 +208,7 @@ export async function analyzeStream(lib, bytes, { profile }, onProgress = () => 
     if (replaced.has(k)) cols.flags[i] |= PLACEHOLDER;
   }
   progress('accumulating turns');
-  const { verdict, kept } = await streamVerdict(lib, bytes, output, report, { cols, messageStarts, startRows: (m, b) => startRows.get(key(m, b)) ?? -1, profile, progress });
+  const { verdict, kept } = await streamVerdict(lib, bytes, output, report, { cols, messageStarts, startRows: (m, b) => startRows.get(key(m, b)) ?? -1, profile, progress, cache });
   progress('done');
   // `kept` (the accumulated turns) stays in the worker; the rest is posted.
   return { kind: 'stream', output, report, cols, eventCount: events.length, verdict, firstChange: firstChange(cols), timing: progress.spent, kept };
@@ -251,13 +261,14 @@ function turnViolations(lib, body, turn, profile) {
  * `profile`: before and after sanitizing, and whether normalize() on the next
  * request fixes what is left. `turns` comes from {@link analyzeStream} (`kept`).
  */
-export function profileVerdict(lib, { rawTurns, cleanTurns, messageStarts, startRows }, profile) {
+export function profileVerdict(lib, { rawTurns, cleanTurns, messageStarts, startRows, rawViolations }, profile) {
   const before = [];
   const after = [];
   const fixed = new Set();
   let unfixed = 0;
+  const answers = (rawViolations[profile] ??= rawTurns.map((t, k) => (t.message ? turnViolations(lib, turnBody(t.message), k, profile) : [])));
   for (let k = 0; k < rawTurns.length; k++) {
-    const raw = rawTurns[k].message ? turnViolations(lib, turnBody(rawTurns[k].message), k, profile) : [];
+    const raw = answers[k];
     before.push(...raw.map((v) => ({ ...v, row: v.block >= 0 ? startRows(k, v.block) : messageStarts[k] })));
     const clean = cleanTurns[k] === rawTurns[k] ? raw : cleanTurns[k].message ? turnViolations(lib, turnBody(cleanTurns[k].message), k, profile) : [];
     after.push(...clean);
@@ -277,21 +288,23 @@ export function profileVerdict(lib, { rawTurns, cleanTurns, messageStarts, start
  * the stored turn is sent back. Only the turns the sanitizer changed are
  * accumulated twice.
  */
-async function streamVerdict(lib, bytes, output, report, { cols, messageStarts, startRows, profile, progress }) {
+async function streamVerdict(lib, bytes, output, report, { cols, messageStarts, startRows, profile, progress, cache }) {
   const count = messageStarts.length;
   const end = (column, k, length) => (k + 1 < count ? cols[column][messageStarts[k + 1]] : length);
   const changed = new Set();
   for (let i = 0; i < cols.action.length; i++) if ((cols.action[i] !== 0 || cols.flags[i] & PLACEHOLDER) && cols.message[i] >= 0) changed.add(cols.message[i]);
-  const rawTurns = [];
+  if (!cache.rawTurns) {
+    cache.rawTurns = [];
+    for (let k = 0; k < count; k++) cache.rawTurns.push(await accumulateRange(lib, bytes, cols.inStart[messageStarts[k]], end('inStart', k, bytes.length)));
+  }
+  const { rawTurns } = cache;
   const cleanTurns = [];
   for (let k = 0; k < count; k++) {
-    const raw = await accumulateRange(lib, bytes, cols.inStart[messageStarts[k]], end('inStart', k, bytes.length));
-    rawTurns.push(raw);
     const out = cols.outStart[messageStarts[k]];
-    cleanTurns.push(changed.has(k) && out >= 0 ? await accumulateRange(lib, output, out, end('outStart', k, output.length)) : raw);
+    cleanTurns.push(changed.has(k) && out >= 0 ? await accumulateRange(lib, output, out, end('outStart', k, output.length)) : rawTurns[k]);
   }
   progress('validating the stored turns');
-  const turns = { rawTurns, cleanTurns, messageStarts, startRows };
+  const turns = { rawTurns, cleanTurns, messageStarts, startRows, rawViolations: (cache.rawViolations ??= {}) };
   const nonClaude = report.notes.filter((n) => n.code === 'non-claude-event').length;
   const verdict = {
     turns: rawTurns.map((t) => ({ error: t.error ?? null })),
@@ -378,7 +391,7 @@ export async function triageEntry(lib, entry, options) {
   const found = classify(lib, entry.responseBytes);
   if (found.kind === 'error-body') row.error = { ...found.error, rules: found.rules };
   else if (entry.stream && found.kind === 'stream') {
-    const s = await analyzeStream(lib, entry.responseBytes, options);
+    const s = await analyzeStream(lib, entry.responseBytes, options, undefined, (entry.cache ??= {}));
     if (s.kind === 'stream') {
       const v = s.verdict.verdicts[options.profile];
       row.response = {

@@ -10,6 +10,11 @@ import { createReplayView } from './replay.js';
 import { createHistoryView } from './history.js';
 import { createHarView } from './har.js';
 import { initAuth } from './auth.js';
+import { ready } from '/js/browser.js';
+
+// NOTE: the package loads its wasm without top-level await; the views call it
+// synchronously (the rules catalog, auth headers, the replay's sanitizer).
+await ready;
 
 // ---- the worker ----
 const worker = new Worker('/www/worker.js', { type: 'module' });

@@ -61,6 +61,8 @@ export function createStreamView() {
         return rule === 'thinking-position'
           ? ['placeholder', `added: placeholder text, ${data.reasons.get(`${cols.message[id]}:${cols.index[id]}`) ?? 'a thinking block follows'} (thinking-position)`, LEGEND.placeholder]
           : ['inserted', `added: error event (${rule || 'sanitizer'})`, LEGEND['error event added']];
+      case 'named':
+        return ['named', `named: its “event: ${cols.name[id]}” line added (eventNames)`, LEGEND.named];
       case 'passed':
         return ['passed', 'passed through undecided', LEGEND.passed];
       case 'truncated':

@@ -3,7 +3,7 @@
 // changed and why, and whether the result is accepted.
 import { rules } from '/js/browser.js';
 import { $, fill, el, plural } from './util.js';
-import { noteText } from './legend.js';
+import { LEGEND, noteText } from './legend.js';
 import { PROFILES } from './analyze.js';
 
 const ok = (text) => el('span', { class: 'ok' }, '✓ ', text);
@@ -149,6 +149,9 @@ function streamVerdict(analysis, profile, { jump }) {
         replaced.slice(0, 5).map((b, k) => [k ? '; ' : '', ruleLink(b.rule), ` (${b.reason === 'thinking-follows' ? 'a thinking block follows' : 'a thinking block came earlier'}) at `, at(b)]),
       ),
     );
+  }
+  if (report.eventsNamed) {
+    did.push(el('li', { class: 'named', title: LEGEND.named }, `Named ${plural(report.eventsNamed, 'data-only event')}: added the event: line the official SDK needs to see ${report.eventsNamed === 1 ? 'it' : 'them'} (eventNames).`));
   }
   if (renumbered) did.push(el('li', { class: 'renumbered' }, `Renumbered ${plural(renumbered, 'later event')} so that block indices stay contiguous.`));
   const notes = new Map();

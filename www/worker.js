@@ -6,8 +6,9 @@ import * as lib from '/js/browser.js';
 import { analyzeRequest, analyzeStream, classify, harEntries, profileVerdict, triageEntry } from './analyze.js';
 
 // The input being looked at (its bytes, what it was found to be, its HAR
-// entries), and the turns of the stream shown last: a change of profile re-runs
-// only what depends on it, and the History view of a stream asks for them.
+// entries, what no option changes: see analyzeStream), and the turns of the
+// stream shown last: a change of profile re-runs only what depends on it, and
+// the History view of a stream asks for them.
 let input = null;
 let shownStream = null;
 
@@ -22,7 +23,7 @@ function shown(analysis) {
 const ops = {
   /** A new input: `{ bytes, options }` → what it is, analysed. */
   async load({ bytes, options }, progress) {
-    input = { bytes, found: classify(lib, bytes), har: null };
+    input = { bytes, found: classify(lib, bytes), har: null, cache: {} };
     shownStream = null;
     return analyze(options, progress);
   },
@@ -58,7 +59,7 @@ async function analyzeEntry(entry, options, progress) {
   if (entry.request) out.request = { body: entry.request, ...analyzeRequest(lib, entry.request, options) };
   const found = classify(lib, entry.responseBytes);
   if (entry.stream && found.kind === 'stream') {
-    out.stream = shown(await analyzeStream(lib, entry.responseBytes, options, progress));
+    out.stream = shown(await analyzeStream(lib, entry.responseBytes, options, progress, (entry.cache ??= {})));
     out.streamBytes = entry.responseBytes;
   } else out.response = found;
   return out;
@@ -68,12 +69,12 @@ async function analyze(options, progress) {
   const { bytes, found } = input;
   switch (found.kind) {
     case 'stream':
-      return shown(await analyzeStream(lib, bytes, options, progress));
+      return shown(await analyzeStream(lib, bytes, options, progress, input.cache));
     case 'request':
       return { ...analyzeRequest(lib, found.json, options), body: found.json };
     case 'har': {
       progress('reading the HAR');
-      input.har = harEntries(found.json);
+      input.har ??= harEntries(found.json);
       const entries = [];
       for (const [k, entry] of input.har.entries()) {
         progress(`entry ${k + 1} of ${input.har.length}`, k / input.har.length);
@@ -98,4 +99,6 @@ self.onmessage = async ({ data: { id, op, ...args } }) => {
     self.postMessage({ id, error: { code: err.code ?? err.name, message: err.message } });
   }
 };
+// NOTE: the package loads its wasm without top-level await; the analyses call it synchronously.
+await lib.ready;
 self.postMessage({ ready: true });

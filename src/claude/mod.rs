@@ -45,6 +45,9 @@
 //! - After a dropped block, every later `"index"` of the same message is
 //!   lowered so indices stay contiguous; only the digits change. A new
 //!   `message_start` starts a new numbering.
+//! - A Claude event sent without an `event:` line (data only) gets one
+//!   ([`SanitizerOptions::event_names`], on by default): the official SDK
+//!   ignores unnamed events, so a data-only reply would vanish.
 //! - With [`OnTruncated::ErrorEvent`], a stream cut short gets one `error`
 //!   event appended at its end.
 //!
@@ -70,6 +73,10 @@
 //!   held releases the held events unchanged and notes `index-skew`, as does an
 //!   event that names the index of a block already dropped; the rest of that
 //!   message then passes through unchanged (no drops, no renumbering).
+//!   A `content_block_start` that reuses the index of a dropped block is not
+//!   a skew: it is a new block in that place (note `index-reused`), so the
+//!   index no longer counts as dropped and nothing after it is renumbered
+//!   for that drop.
 //!   Rationale: the sanitizer cannot know which block such an event means,
 //!   keeping a block never makes a stream worse than it was, and renumbering
 //!   past a skew could pair events with the wrong block, so that a second pass
@@ -148,7 +155,7 @@ use serde::Serialize;
 /// Options of the [`StreamSanitizer`] (and of [`sanitize_message`]).
 /// `SanitizerOptions::default()`: profile `anthropic`, placeholder `"..."`,
 /// truncation passed through, default [`Limits`].
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SanitizerOptions {
     /// Which upstream's rules decide what is blank. Default
     /// [`Profile::Anthropic`]: only empty text blocks are dropped (the API
@@ -166,9 +173,28 @@ pub struct SanitizerOptions {
     /// Record what became of every SSE block in [`Report::trace`] (for
     /// devtools). Default `false`.
     pub trace: bool,
+    /// Add an `event: <type>` line to a Claude event sent as data only (its
+    /// data's `type` is a known Claude event type, its frame has no `event:`
+    /// line, or `event: message`): the official SDK ignores events without
+    /// a name, so such a reply disappears. `data: [DONE]` and anything not a
+    /// Claude event pass as they are. Default `true`.
+    pub event_names: bool,
     /// Buffer limits; the sanitizer uses `max_line_bytes`, `max_event_bytes`
     /// and `max_held_bytes`.
     pub limits: Limits,
+}
+
+impl Default for SanitizerOptions {
+    fn default() -> Self {
+        SanitizerOptions {
+            profile: Profile::default(),
+            placeholder: Placeholder::default(),
+            on_truncated: OnTruncated::default(),
+            trace: false,
+            event_names: true,
+            limits: Limits::default(),
+        }
+    }
 }
 
 /// What the sanitizer does at the end of a stream that was cut short (no
@@ -198,8 +224,10 @@ pub enum OnTruncated {
 pub struct Report {
     /// Events dispatched by the SSE parser (comment-only blocks excluded).
     pub events_seen: u64,
-    /// Events dropped or rewritten.
+    /// Events dropped or rewritten (their `index`), and placeholder deltas added.
     pub events_changed: u64,
+    /// Events that got an `event:` line ([`SanitizerOptions::event_names`]).
+    pub events_named: u64,
     /// The dropped blocks, in stream order (at most [`Report::MAX_ENTRIES`]).
     pub blocks_dropped: Vec<DroppedBlock>,
     /// The blank blocks kept with the placeholder appended, because removing
@@ -284,6 +312,9 @@ pub enum TraceAction {
     Kept,
     /// Written out with its `index` lowered.
     Renumbered,
+    /// Written out with an `event:` line added
+    /// ([`SanitizerOptions::event_names`]).
+    Named,
     /// Removed (a blank text block's event).
     Dropped,
     /// Added by the sanitizer: a placeholder `text_delta`, or the `error`
@@ -329,7 +360,7 @@ pub struct ReplacedBlock {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Note {
     /// Stable kebab-case code: `malformed-json`, `non-claude-event`,
-    /// `error-event`, `index-skew`, `unterminated-block`, `truncated`,
+    /// `error-event`, `index-skew`, `index-reused`, `unterminated-block`, `truncated`,
     /// `held-limit-exceeded`, `max-buffer-exceeded`, `report-truncated`.
     pub code: &'static str,
     /// The 0-based number of the event concerned (for end-of-stream notes: the

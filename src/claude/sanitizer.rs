@@ -74,7 +74,36 @@ impl StreamSanitizer {
 
     /// Ends the stream: releases anything held, passes a partial last event
     /// through unchanged, and returns the final report.
-    pub fn finish(self, out: &mut Vec<u8>) -> Report {
+    pub fn finish(mut self, out: &mut Vec<u8>) -> Report {
+        // NOTE: before the error event of `OnTruncated::ErrorEvent`, a partial
+        // last event is ended (a line end and a blank line) and sanitized as
+        // the complete event it then is: the output must be what a second
+        // pass over it gives (idempotence; fuzz regression sanitizer-1887be29).
+        let complete_partial = self.core.options.on_truncated == OnTruncated::ErrorEvent
+            && !self.core.passthrough
+            && !self.core.carry.is_empty();
+        if complete_partial {
+            let input_end = self
+                .core
+                .tracer
+                .as_ref()
+                .map(|t| t.input_at + self.core.carry.len() as u64);
+            self.push(b"\n\n", out);
+            // The two added bytes are not input: the trace's ranges end at
+            // the input's end.
+            if let (Some(end), Some(t)) = (input_end, &mut self.core.tracer) {
+                for e in t.entries.iter_mut().rev() {
+                    match &mut e.input {
+                        Some(r) if r[1] > end => {
+                            *r = [r[0].min(end), end];
+                            e.rule = Some("truncated");
+                        }
+                        _ => break,
+                    }
+                }
+                t.input_at = end;
+            }
+        }
         let StreamSanitizer { parser, mut core } = self;
         if let Some(t) = &mut core.tracer {
             t.origin = out.len();
@@ -82,7 +111,7 @@ impl StreamSanitizer {
         if !core.passthrough {
             // NOTE: an error here means the parser is poisoned, which only
             // happens after `overflow` switched to pass-through.
-            let partial = parser.finish().unwrap_or(false);
+            let partial = parser.finish().unwrap_or(false) || complete_partial;
             core.end(partial, out);
         }
         if let Some(t) = core.tracer.take() {
@@ -127,6 +156,46 @@ const KINDS: [(&str, Kind); 8] = [
     ("message_stop", Kind::MessageStop),
     ("error", Kind::Error),
 ];
+
+impl Kind {
+    /// The event name of a Claude event kind.
+    fn name(self) -> Option<&'static str> {
+        KINDS
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map(|(name, _)| *name)
+    }
+}
+
+/// `raw` (one SSE block) with an `event: <name>` line: first, or last when
+/// the block has an `event` field already (an explicit `event: message`; a
+/// later `event` line wins), in the block's own line ending.
+fn add_event_line(raw: &[u8], name: &str, out: &mut Vec<u8>) {
+    let eol: &[u8] = match memchr::memchr2(b'\r', b'\n', raw) {
+        Some(p) if raw[p] == b'\n' => b"\n",
+        Some(p) if raw.get(p + 1) == Some(&b'\n') => b"\r\n",
+        _ => b"\r",
+    };
+    let has_event_field = scan::lines(raw).any(|line| {
+        line.strip_prefix(b"event")
+            .is_some_and(|rest| rest.is_empty() || rest[0] == b':')
+    });
+    let line = |out: &mut Vec<u8>| {
+        out.extend_from_slice(b"event: ");
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(eol);
+    };
+    if has_event_field {
+        // Before the blank line that ends the block.
+        let cut = raw.len() - if raw.ends_with(b"\r\n") { 2 } else { 1 };
+        out.extend_from_slice(&raw[..cut]);
+        line(out);
+        out.extend_from_slice(&raw[cut..]);
+    } else {
+        line(out);
+        out.extend_from_slice(raw);
+    }
+}
 
 /// The event's kind, from its data's top-level `type`, as the SDK and the
 /// accumulator count events. An `event:` name other than the default
@@ -220,6 +289,8 @@ struct Part {
     event: u64,
     /// It is an event (else a comment-only block), for the trace.
     is_event: bool,
+    /// It got an `event:` line, for the trace.
+    named: bool,
     /// Where it is in the input, for the trace.
     input: [u64; 2],
     /// It is its candidate's `content_block_stop`.
@@ -290,6 +361,10 @@ struct Core {
     /// After a buffer limit: everything passes through unchanged.
     passthrough: bool,
     scratch: Vec<u8>,
+    /// The current event with its `event:` line added (event_names).
+    named: Vec<u8>,
+    /// The current event got an `event:` line.
+    named_current: bool,
     tracer: Option<Tracer>,
 }
 
@@ -324,6 +399,8 @@ impl Core {
             at_start: true,
             passthrough: false,
             scratch: Vec::new(),
+            named: Vec::new(),
+            named_current: false,
             tracer: trace.then(Tracer::default),
         }
     }
@@ -342,6 +419,10 @@ impl Core {
     /// An entry for the block being processed, written at `out[from..]`.
     fn record_current(&mut self, action: TraceAction, from: Option<u64>, out: &[u8]) {
         let Some(t) = &self.tracer else { return };
+        let action = match action {
+            TraceAction::Kept if self.named_current => TraceAction::Named,
+            action => action,
+        };
         let (event, input) = t.current;
         let output = from.map(|from| [from, t.at(out)]);
         self.record(TraceEntry {
@@ -494,6 +575,7 @@ impl Core {
         };
         let Some(event) = event else {
             let n = self.report.events_seen;
+            self.named_current = false;
             self.other(raw, n, out);
             return;
         };
@@ -512,6 +594,34 @@ impl Core {
             }
             kind => kind,
         };
+        // NOTE: the SDK only sees events by their `event:` name; a Claude
+        // event sent as data only (some gateways, OpenAI-style relays) gets
+        // its name line added, and from here on is that named event.
+        let name = kind.name().filter(|_| {
+            self.options.event_names && event.event_type == b"message" && valid_json(event.data)
+        });
+        self.named_current = name.is_some();
+        match name {
+            Some(name) => {
+                let mut named = std::mem::take(&mut self.named);
+                named.clear();
+                add_event_line(raw, name, &mut named);
+                self.report.events_named += 1;
+                self.dispatch(kind, &named, event, n, out);
+                self.named = named;
+            }
+            None => self.dispatch(kind, raw, event, n, out),
+        }
+    }
+
+    fn dispatch(
+        &mut self,
+        kind: Kind,
+        raw: &[u8],
+        event: &EventBytes<'_>,
+        n: u64,
+        out: &mut Vec<u8>,
+    ) {
         match kind {
             // The hot path: a delta needs nothing unless a block is held or
             // this message is being renumbered.
@@ -635,6 +745,17 @@ impl Core {
             return;
         };
         if kind == Kind::Start && !self.msg.skewed {
+            // NOTE: a start that reuses the index of a dropped block (a
+            // gateway that numbers from its own view of the message) has one
+            // reading: a new block in that place, which the SDK appends where
+            // the dropped one would have been. That index stops counting as
+            // dropped, so this block and those after it keep their numbers.
+            if let Ok(at) = self.msg.dropped.binary_search(&i) {
+                self.msg.dropped.remove(at);
+                self.note(n, "index-reused", || {
+                    format!("a content_block_start reuses index {i} of a dropped block; it takes that place")
+                });
+            }
             match starts {
                 // NOTE: a start that reuses the index of a dropped block is
                 // judged like any other: keeping a blank block there would
@@ -805,6 +926,7 @@ impl Core {
             index,
             event: n,
             is_event,
+            named: self.named_current,
             input,
             stop,
         });
@@ -919,6 +1041,26 @@ impl Core {
                 Outcome::Keep => {}
             }
         }
+        // The event whose arrival decided (the end of the stream: events seen).
+        let decided_by = self
+            .tracer
+            .as_ref()
+            .map_or(0, |t| t.current.0.unwrap_or(self.report.events_seen));
+        // A kept block of the group that has the index of a dropped one took
+        // its place (see `index-reused` in `content_block`).
+        let at_event = self.report.events_seen.saturating_sub(1);
+        for (k, outcome) in outcomes.iter().enumerate() {
+            let index = self.group[k].index;
+            if *outcome == Outcome::Drop {
+                continue;
+            }
+            if let Ok(at) = self.msg.dropped.binary_search(&index) {
+                self.msg.dropped.remove(at);
+                self.note(at_event, "index-reused", || {
+                    format!("a content_block_start reuses index {index} of a dropped block; it takes that place")
+                });
+            }
+        }
         let mut held = std::mem::take(&mut self.held);
         let mut parts = std::mem::take(&mut self.parts);
         let split = parts
@@ -927,11 +1069,6 @@ impl Core {
             .unwrap_or(parts.len());
         let mut start = 0;
         let mut last = Last::Emitted;
-        // The event whose arrival decided (the end of the stream: events seen).
-        let decided_by = self
-            .tracer
-            .as_ref()
-            .map_or(0, |t| t.current.0.unwrap_or(self.report.events_seen));
         for part in &parts[..split] {
             let bytes = &held[start..part.end];
             start = part.end;
@@ -941,12 +1078,17 @@ impl Core {
             } else {
                 Last::Emitted
             };
+            let kept = if part.named {
+                TraceAction::Named
+            } else {
+                TraceAction::Kept
+            };
             let mut entry = TraceEntry {
                 event: part.is_event.then_some(part.event),
                 input: Some(part.input),
                 held_until: Some(decided_by),
                 index: part.owner.map(|_| part.index),
-                ..TraceEntry::new(TraceAction::Kept, None)
+                ..TraceEntry::new(kept, None)
             };
             match (part.owner, outcome) {
                 (None, _) => {
@@ -1167,7 +1309,7 @@ impl Core {
             let added = self.options.on_truncated == OnTruncated::ErrorEvent;
             if added {
                 let from = self.out_at(out);
-                truncation_error_event(&cause, partial, out);
+                truncation_error_event(&cause, out);
                 if let Some(from) = from {
                     let to = self.out_at(out).unwrap_or(from);
                     self.record(TraceEntry {
@@ -1189,18 +1331,14 @@ impl Core {
 }
 
 /// Appends the Anthropic-shaped `error` event that tells every client the
-/// stream was cut (see [`OnTruncated::ErrorEvent`]). After a partial last
-/// event a line end and a blank line come first, so that the error event is
-/// not joined to it (the partial event is then dispatched as it is).
-fn truncation_error_event(cause: &str, partial: bool, out: &mut Vec<u8>) {
+/// stream was cut (see [`OnTruncated::ErrorEvent`]; a partial last event was
+/// ended before, in `finish`).
+fn truncation_error_event(cause: &str, out: &mut Vec<u8>) {
     let message = format!("stream truncated: {cause} (error event added by sse-sanitizer)");
     let data = serde_json::json!({
         "type": "error",
         "error": {"type": "api_error", "message": message},
     });
-    if partial {
-        out.extend_from_slice(b"\n\n");
-    }
     out.extend_from_slice(b"event: error\ndata: ");
     out.extend_from_slice(data.to_string().as_bytes());
     out.extend_from_slice(b"\n\n");

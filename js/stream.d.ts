@@ -1,0 +1,26 @@
+// `sse-sanitizer/stream`: the stream path alone (parser, sanitizer,
+// accumulator) over a smaller wasm module; the same declarations as the
+// package root.
+export {
+  init,
+  ready,
+  InitSource,
+  SanitizerError,
+  SanitizerErrorCode,
+  Limits,
+  BytesLike,
+  SseEvent,
+  SseParser,
+  createEventStream,
+  SanitizerOptions,
+  SanitizerStreamOptions,
+  DroppedBlock,
+  ReportNote,
+  SanitizeReport,
+  StreamSanitizer,
+  createSanitizerStream,
+  sanitize,
+  ContentBlock,
+  Message,
+  accumulate,
+} from './index.js';
