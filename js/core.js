@@ -285,10 +285,11 @@ function isEvent(value) {
  * `finalMessage()` builds it. Takes the raw stream (string or bytes), a
  * ReadableStream or async iterable of chunks, or an iterable of SseEvent.
  * Rejects with SanitizerError `upstream-error` (with `upstreamType`) when the
- * stream carried an `error` event.
+ * stream carried an `error` event. With `{ messages: 'all' }`, every message
+ * of a capture that holds several turns back to back, as an array.
  */
 export async function accumulate(input, options = {}) {
-  const inner = new WasmAccumulator(options);
+  const inner = call(() => new WasmAccumulator(options));
   const take = (chunk) => {
     if (isEvent(chunk)) call(() => inner.push(chunk.type ?? 'message', chunk.data));
     else {
@@ -297,18 +298,27 @@ export async function accumulate(input, options = {}) {
     }
   };
   try {
-    if (typeof input === 'string' || input instanceof ArrayBuffer || ArrayBuffer.isView(input)) take(input);
-    else if (input && typeof input[Symbol.asyncIterator] === 'function') for await (const c of input) take(c);
-    else if (input && typeof input.getReader === 'function') {
-      const reader = input.getReader();
-      for (let r = await reader.read(); !r.done; r = await reader.read()) take(r.value);
-    } else if (input && typeof input[Symbol.iterator] === 'function') for (const c of input) take(c);
-    else throw new SanitizerError('invalid-input', 'accumulate() takes a string, bytes, a ReadableStream or events');
+    if (isBytesLike(input)) take(input);
+    else await eachChunk(input, take, 'accumulate() takes a string, bytes, a ReadableStream or events');
   } catch (err) {
     inner.free();
     throw err;
   }
   return JSON.parse(call(() => inner.finish()));
+}
+
+function isBytesLike(input) {
+  return typeof input === 'string' || input instanceof ArrayBuffer || ArrayBuffer.isView(input);
+}
+
+/** Calls `take` with each chunk of a ReadableStream, an async iterable or an iterable. */
+async function eachChunk(input, take, usage) {
+  if (input && typeof input[Symbol.asyncIterator] === 'function') for await (const c of input) take(c);
+  else if (input && typeof input.getReader === 'function') {
+    const reader = input.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) take(r.value);
+  } else if (input && typeof input[Symbol.iterator] === 'function') for (const c of input) take(c);
+  else throw new SanitizerError('invalid-input', usage);
 }
 
 /** Body → [bytes, form]; form is 'string', 'bytes' or 'object'. */

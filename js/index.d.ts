@@ -173,6 +173,22 @@ export interface Message {
   [key: string]: unknown;
 }
 
+/** What {@link accumulate} reads: the raw stream, chunks of it, or its events. */
+export type AccumulateInput =
+  | BytesLike
+  | ReadableStream<BytesLike | SseEvent>
+  | AsyncIterable<BytesLike | SseEvent>
+  | Iterable<Pick<SseEvent, 'type' | 'data'>>;
+
+export interface AccumulateOptions extends Limits {
+  /**
+   * `"one"` (default): one message, as the SDK reads a stream (a second `message_start`
+   * rejects with `unexpected-message-start`). `"all"`: a capture of several turns back to
+   * back (`message_start … message_stop` repeated) gives every message, in order.
+   */
+  messages?: 'one' | 'all';
+}
+
 /**
  * Folds a Claude stream into its final Message. Input: the raw stream (string or bytes),
  * a ReadableStream or async iterable of chunks, or an iterable of {@link SseEvent}.
@@ -180,16 +196,11 @@ export interface Message {
  * `overloaded_error`) when the stream carried an `error` event; other codes:
  * `invalid-json`, `unexpected-message-start`,
  * `invalid-tool-input`, `no-message`, `incomplete-stream` (no `message_stop`, as the
- * SDK's `finalMessage()` rejects it too), `max-buffer-exceeded`.
+ * SDK's `finalMessage()` rejects it too), `max-buffer-exceeded`, `invalid-option`.
  */
-export declare function accumulate(
-  input:
-    | BytesLike
-    | ReadableStream<BytesLike | SseEvent>
-    | AsyncIterable<BytesLike | SseEvent>
-    | Iterable<Pick<SseEvent, 'type' | 'data'>>,
-  options?: Limits,
-): Promise<Message>;
+export declare function accumulate(input: AccumulateInput, options: AccumulateOptions & { messages: 'all' }): Promise<Message[]>;
+export declare function accumulate(input: AccumulateInput, options?: AccumulateOptions & { messages?: 'one' }): Promise<Message>;
+export declare function accumulate(input: AccumulateInput, options?: AccumulateOptions): Promise<Message | Message[]>;
 
 // ---------------------------------------------------------------------------
 // Request histories

@@ -299,16 +299,33 @@ fn json_string<T: serde::Serialize + ?Sized>(value: &T) -> String {
 pub struct WasmAccumulator {
     parser: sse::Parser,
     inner: claude::Accumulator,
+    all: bool,
 }
 
 #[wasm_bindgen(js_class = WasmAccumulator)]
 impl WasmAccumulator {
+    /// Options: the limits, and `messages`: `"one"` (default) or `"all"`.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> WasmAccumulator {
-        WasmAccumulator {
+    pub fn new(options: JsValue) -> Result<WasmAccumulator, JsValue> {
+        let all = match get_string(&options, "messages").as_deref() {
+            None | Some("one") => false,
+            Some("all") => true,
+            Some(_) => {
+                return Err(js_error(
+                    "invalid-option",
+                    "invalid option `messages`: expected \"one\" or \"all\"",
+                ))
+            }
+        };
+        Ok(WasmAccumulator {
             parser: sse::Parser::new(limits_from_js(&options)),
-            inner: claude::Accumulator::new(),
-        }
+            inner: if all {
+                claude::Accumulator::concatenated()
+            } else {
+                claude::Accumulator::new()
+            },
+            all,
+        })
     }
 
     pub fn feed(&mut self, chunk: &[u8]) -> Result<(), JsValue> {
@@ -330,12 +347,16 @@ impl WasmAccumulator {
             .map_err(|e| accumulate_error(&e))
     }
 
-    /// The final message as JSON.
+    /// The final message as JSON (with `messages: "all"`, the array of them).
     pub fn finish(self) -> Result<String, JsValue> {
-        let WasmAccumulator { parser, inner } = self;
+        let WasmAccumulator { parser, inner, all } = self;
         parser
             .finish()
             .map_err(|e| js_error(e.code(), &e.to_string()))?;
+        if all {
+            let messages = inner.finish_all().map_err(|e| accumulate_error(&e))?;
+            return Ok(json_string(&messages));
+        }
         let message = inner.finish().map_err(|e| accumulate_error(&e))?;
         Ok(json_string(&message))
     }

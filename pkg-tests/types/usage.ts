@@ -48,6 +48,11 @@ const asBytes: Uint8Array = sanitize(new Uint8Array(0)).output;
 const wrongForm: Uint8Array = sanitize('data: x\n\n').output;
 const message: Promise<Message> = accumulate(clean);
 const fromEvents: Promise<Message> = accumulate(parsed);
+const turns: Promise<Message[]> = accumulate(clean, { messages: 'all' });
+// @ts-expect-error every message of a capture comes as an array
+const oneOfTurns: Promise<Message> = accumulate(clean, { messages: 'all' });
+// @ts-expect-error only 'one' or 'all'
+accumulate(clean, { messages: 'last' });
 const reply: { body: { type: string }; report: SanitizeReport } = sanitizeMessage({ type: 'message' });
 
 // Histories.
@@ -92,6 +97,6 @@ const answer: Promise<Response> = worker.fetch(new Request('http://127.0.0.1/v1/
 const noUpstream: WorkerEnv = { PROFILE: 'anthropic' };
 
 export {
-  events, parsed, discarded, out, dropped, asText, asBytes, wrongForm, message, fromEvents, reply,
+  events, parsed, discarded, out, dropped, asText, asBytes, wrongForm, message, fromEvents, turns, oneOfTurns, reply,
   normalized, bytes, violations, ids, headers, shown, wrapped, answer, noUpstream,
 };

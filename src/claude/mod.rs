@@ -112,6 +112,7 @@
 //! be dropped or rewritten is checked with a full (non-allocating) parse.
 
 mod accumulator;
+mod js;
 mod message;
 mod partial_json;
 mod sanitizer;

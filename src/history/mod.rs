@@ -20,7 +20,7 @@
 //! assert!(matches!(same, std::borrow::Cow::Borrowed(_)) && none.is_empty());
 //! ```
 
-mod json;
+pub(crate) mod json;
 mod normalize;
 pub mod rules;
 mod validate;
