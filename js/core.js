@@ -5,6 +5,8 @@ import {
   WasmAccumulator,
   WasmParser,
   WasmSanitizer,
+  WasmValidator,
+  anomalyCatalog,
   authHeaders as wasmAuthHeaders,
   normalizeBytes,
   redactKey as wasmRedactKey,
@@ -319,6 +321,39 @@ async function eachChunk(input, take, usage) {
     for (let r = await reader.read(); !r.done; r = await reader.read()) take(r.value);
   } else if (input && typeof input[Symbol.iterator] === 'function') for (const c of input) take(c);
   else throw new SanitizerError('invalid-input', usage);
+}
+
+/**
+ * The stream verdict: every anomaly of a Claude stream, `[{ code, event, index,
+ * message, sdk }]`, where `sdk` says what the official SDK does about it
+ * (`raises`, with its exact error text in `message`; `silent`; `unreached`).
+ * Synchronous for a string or bytes; a ReadableStream or (async) iterable of
+ * chunks gives a Promise.
+ */
+export function validateStream(input, options = {}) {
+  const inner = new WasmValidator(options);
+  const buffer = { ptr: 0, size: 0 };
+  const take = (chunk) => callWithInput(inner, buffer, WasmValidator.prototype.push, toBytes(chunk));
+  const finish = () => JSON.parse(call(() => inner.finish()));
+  const fail = (err) => {
+    inner.free();
+    throw err;
+  };
+  if (isBytesLike(input)) {
+    try {
+      take(input);
+    } catch (err) {
+      fail(err);
+    }
+    return finish();
+  }
+  return eachChunk(input, take, 'validateStream() takes a string, bytes, a ReadableStream or an iterable of chunks').then(finish, fail);
+}
+
+let anomalyClasses;
+/** The stream anomaly catalog: `[{ code, summary, sdk }]`. */
+export function anomalies() {
+  return (anomalyClasses ??= Object.freeze(JSON.parse(anomalyCatalog()).map(Object.freeze)));
 }
 
 /** Body → [bytes, form]; form is 'string', 'bytes' or 'object'. */

@@ -202,6 +202,70 @@ export declare function accumulate(input: AccumulateInput, options: AccumulateOp
 export declare function accumulate(input: AccumulateInput, options?: AccumulateOptions & { messages?: 'one' }): Promise<Message>;
 export declare function accumulate(input: AccumulateInput, options?: AccumulateOptions): Promise<Message | Message[]>;
 
+/** Every code of the stream anomaly catalog (see {@link anomalies}). */
+export type StreamAnomalyCode =
+  | 'unnamed-event'
+  | 'event-name-mismatch'
+  | 'malformed-json'
+  | 'error-event'
+  | 'invalid-event'
+  | 'second-message-start'
+  | 'concatenated-message'
+  | 'message-start-with-content'
+  | 'start-reusing-index'
+  | 'start-index-gap'
+  | 'delta-without-start'
+  | 'delta-kind-mismatch'
+  | 'delta-after-stop'
+  | 'stop-without-start'
+  | 'unterminated-block'
+  | 'invalid-tool-input'
+  | 'event-outside-message'
+  | 'truncated'
+  | 'no-message'
+  | 'too-many-anomalies';
+
+/** One anomaly of a stream, with what the official SDK (1.12, `beta.messages.stream()`) does about it. */
+export interface StreamAnomaly {
+  code: StreamAnomalyCode;
+  /** 0-based number of the frame (frames with a `data` line or a non-empty `event` line); at the end, the frame count. */
+  event: number;
+  /** The content block index concerned, if any. */
+  index: number | null;
+  /**
+   * With `sdk: 'raises'`: the exact error text the SDK raises (V8's wording for TypeErrors;
+   * for `malformed-json` and `invalid-tool-input` the engine's SyntaxError is described).
+   * Otherwise: what is wrong and what the SDK does instead.
+   */
+  message: string;
+  /** `raises`: the SDK fails here (at most one per stream); `silent`: it reads on; `unreached`: it failed earlier. */
+  sdk: 'raises' | 'silent' | 'unreached';
+}
+
+/** A row of the stream anomaly catalog. */
+export interface AnomalyClass {
+  code: StreamAnomalyCode;
+  /** What is wrong. */
+  summary: string;
+  /** What the SDK does about it. */
+  sdk: string;
+}
+
+/**
+ * The stream verdict: every anomaly of a Claude stream, in stream order (at most 1000, then
+ * `too-many-anomalies`). Synchronous for a string or bytes; a Promise for a ReadableStream
+ * or an (async) iterable of chunks. Throws SanitizerError `max-buffer-exceeded` or
+ * `max-depth-exceeded` past a limit.
+ */
+export declare function validateStream(input: BytesLike, options?: Limits): StreamAnomaly[];
+export declare function validateStream(
+  input: ReadableStream<BytesLike> | AsyncIterable<BytesLike> | Iterable<BytesLike>,
+  options?: Limits,
+): Promise<StreamAnomaly[]>;
+
+/** The stream anomaly catalog (frozen). */
+export declare function anomalies(): readonly AnomalyClass[];
+
 // ---------------------------------------------------------------------------
 // Request histories
 

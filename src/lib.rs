@@ -24,5 +24,5 @@ pub mod sse;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-pub use error::{AccumulateError, AuthError, HistoryError, SseError};
+pub use error::{AccumulateError, AuthError, HistoryError, SseError, VerdictError};
 pub use limits::Limits;

@@ -5,7 +5,7 @@
 use wasm_bindgen::prelude::*;
 
 use crate::{auth, claude, history, sse};
-use crate::{AccumulateError, HistoryError, Limits};
+use crate::{AccumulateError, HistoryError, Limits, VerdictError};
 
 /// A JS `Error` with a kebab-case `code`; `js/core.js` turns it into a `SanitizerError`.
 fn js_error(code: &str, message: &str) -> JsValue {
@@ -360,6 +360,54 @@ impl WasmAccumulator {
         let message = inner.finish().map_err(|e| accumulate_error(&e))?;
         Ok(json_string(&message))
     }
+}
+
+/// Stream verdict: `push` takes the `len` bytes JS wrote at the address
+/// `reserve` returned; `finish` returns the anomalies as JSON.
+#[wasm_bindgen(js_name = WasmValidator)]
+pub struct WasmValidator {
+    inner: claude::StreamValidator,
+    input: InputBuffer,
+}
+
+#[wasm_bindgen(js_class = WasmValidator)]
+impl WasmValidator {
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> WasmValidator {
+        WasmValidator {
+            inner: claude::StreamValidator::new(limits_from_js(&options)),
+            input: InputBuffer::default(),
+        }
+    }
+
+    /// See [`InputBuffer::reserve`].
+    pub fn reserve(&mut self, len: usize) -> u32 {
+        self.input.reserve(len)
+    }
+
+    pub fn push(&mut self, len: usize) -> Result<(), JsValue> {
+        let chunk = self.input.get(len)?;
+        self.inner.push(chunk).map_err(|e| verdict_error(&e))
+    }
+
+    pub fn finish(self) -> Result<String, JsValue> {
+        let anomalies = self.inner.finish().map_err(|e| verdict_error(&e))?;
+        Ok(json_string(&anomalies))
+    }
+}
+
+fn verdict_error(e: &VerdictError) -> JsValue {
+    js_error(e.code(), &e.to_string())
+}
+
+/// The stream anomaly catalog as JSON.
+#[wasm_bindgen(js_name = anomalyCatalog)]
+pub fn anomaly_catalog() -> String {
+    let rows: Vec<_> = claude::ANOMALIES
+        .iter()
+        .map(|a| serde_json::json!({ "code": a.code, "summary": a.summary, "sdk": a.sdk }))
+        .collect();
+    json_string(&rows)
 }
 
 fn accumulate_error(e: &AccumulateError) -> JsValue {

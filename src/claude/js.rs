@@ -1,8 +1,11 @@
 //! The JavaScript semantics that the official SDK's stream helpers apply to
-//! event fields, so that the accumulator reads an event as the SDK does:
-//! `String(x)` of a field (`+` concatenation).
+//! event fields, so that the accumulator and the verdict read an event as the
+//! SDK does: `String(x)` of a field (`+` concatenation), `JSON.stringify` of
+//! an error body, the index `Array.prototype.at` takes, and whether an index
+//! assignment lands on an array element.
 
 use crate::history::json::{Kind, J};
+use serde_json::Value;
 
 /// `Number.prototype.toString()` of `x` (shortest round trip, exponent past
 /// 1e21 and below 1e-6, as ECMAScript's Number::toString specifies).
@@ -74,9 +77,184 @@ pub(crate) fn to_string(v: Option<J<'_>>) -> String {
     }
 }
 
+/// `ToNumber(v)`; `None` is `undefined`.
+fn to_number(v: Option<J<'_>>) -> f64 {
+    let Some(v) = v else {
+        return f64::NAN;
+    };
+    match v.kind() {
+        Kind::Null => 0.0,
+        Kind::Bool => f64::from(u8::from(v.json() == "true")),
+        Kind::Num => to_f64(&v.json()),
+        Kind::Str | Kind::Arr => string_to_number(&to_string(Some(v))),
+        Kind::Obj => f64::NAN,
+    }
+}
+
+/// ECMAScript `StringToNumber`.
+fn string_to_number(s: &str) -> f64 {
+    let s = s.trim_matches(|c: char| c.is_whitespace() && c != '\u{85}' || c == '\u{feff}');
+    if s.is_empty() {
+        return 0.0;
+    }
+    match s {
+        "Infinity" | "+Infinity" => return f64::INFINITY,
+        "-Infinity" => return f64::NEG_INFINITY,
+        _ => {}
+    }
+    for (prefix, radix) in [
+        ("0x", 16),
+        ("0X", 16),
+        ("0o", 8),
+        ("0O", 8),
+        ("0b", 2),
+        ("0B", 2),
+    ] {
+        if let Some(digits) = s.strip_prefix(prefix) {
+            return match u128::from_str_radix(digits, radix) {
+                Ok(n) if !digits.starts_with('+') => n as f64,
+                _ => f64::NAN,
+            };
+        }
+    }
+    // NOTE: Rust also reads "inf" and "nan"; JS reads only a decimal literal.
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
+    {
+        return f64::NAN;
+    }
+    s.parse().unwrap_or(f64::NAN)
+}
+
+/// The position `array.at(v)` reads in an array of `len` items, if any.
+pub(crate) fn at(v: Option<J<'_>>, len: usize) -> Option<usize> {
+    let n = to_number(v);
+    let n = if n.is_nan() { 0.0 } else { n.trunc() };
+    let len = len as f64;
+    let k = if n < 0.0 { len + n } else { n };
+    (0.0 <= k && k < len).then_some(k as usize)
+}
+
+/// Whether `array[v] = x` writes an array element (the key `String(v)` is a
+/// canonical array index) rather than a stray property.
+pub(crate) fn is_array_index(v: Option<J<'_>>) -> bool {
+    let key = match v {
+        Some(v) if v.kind() == Kind::Num => number(to_f64(&v.json())),
+        _ => to_string(v),
+    };
+    let canonical = key == "0"
+        || !key.starts_with('0') && !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit());
+    canonical && key.parse::<u64>().is_ok_and(|n| n < u64::from(u32::MAX))
+}
+
+/// Truthiness, `None` being `undefined`.
+pub(crate) fn truthy(v: Option<J<'_>>) -> bool {
+    let Some(v) = v else {
+        return false;
+    };
+    match v.kind() {
+        Kind::Null => false,
+        Kind::Bool => v.json() == "true",
+        Kind::Num => {
+            let n = to_f64(&v.json());
+            n != 0.0 && !n.is_nan()
+        }
+        Kind::Str => v.str().is_some_and(|s| !s.is_empty()),
+        Kind::Arr | Kind::Obj => true,
+    }
+}
+
+/// How V8 names a primitive in `Cannot create property 'x' on number '5'`.
+pub(crate) fn describe_primitive(v: J<'_>) -> String {
+    let kind = match v.kind() {
+        Kind::Num => "number",
+        Kind::Str => "string",
+        _ => "boolean",
+    };
+    format!("{kind} '{}'", to_string(Some(v)))
+}
+
+/// `JSON.stringify(v)`: compact, integer-like keys first in ascending order
+/// (JS property order), numbers as JS prints them.
+pub(crate) fn stringify(v: &Value) -> String {
+    let mut out = String::new();
+    write_json(v, &mut out);
+    out
+}
+
+fn write_json(v: &Value, out: &mut String) {
+    match v {
+        Value::Null | Value::Bool(_) => out.push_str(&v.to_string()),
+        Value::Number(n) => {
+            let x = to_f64(&n.to_string());
+            out.push_str(&if x.is_finite() {
+                number(x)
+            } else {
+                "null".into()
+            });
+        }
+        Value::String(s) => write_str(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let index = |k: &str| {
+                let canonical = k == "0"
+                    || !k.starts_with('0')
+                        && !k.is_empty()
+                        && k.bytes().all(|b| b.is_ascii_digit());
+                canonical
+                    .then(|| k.parse::<u64>().ok())
+                    .flatten()
+                    .filter(|n| *n < u64::from(u32::MAX))
+            };
+            let mut keys: Vec<(&String, &Value)> = map.iter().collect();
+            // NOTE: a stable sort keeps the other keys in insertion order.
+            keys.sort_by_key(|(k, _)| index(k).map_or((1, 0), |n| (0, n)));
+            out.push('{');
+            for (i, (k, item)) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(k, out);
+                out.push(':');
+                write_json(item, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn write_str(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if c < ' ' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn numbers_print_as_in_js() {
@@ -96,5 +274,52 @@ mod tests {
         for (x, want) in cases {
             assert_eq!(number(x), want, "{x}");
         }
+    }
+
+    #[test]
+    fn stringify_orders_keys_and_numbers_as_js() {
+        let v: Value =
+            serde_json::from_str(r#"{"b":1.0,"10":2,"a":[1e2,"x\u0001"],"2":null}"#).unwrap();
+        assert_eq!(
+            stringify(&v),
+            r#"{"2":null,"10":2,"b":1,"a":[100,"x\u0001"]}"#
+        );
+    }
+
+    #[test]
+    fn at_and_array_keys() {
+        let v = json!([1, "1", 1.7, -1, null, true, "x", [1], " 2 "]);
+        let items: Vec<_> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| at(Some(J::V(v)), 3))
+            .collect();
+        assert_eq!(
+            items,
+            [
+                Some(1),
+                Some(1),
+                Some(1),
+                Some(2),
+                Some(0),
+                Some(1),
+                Some(0),
+                Some(1),
+                Some(2)
+            ]
+        );
+        assert_eq!(at(None, 3), Some(0));
+        assert_eq!(at(Some(J::V(&json!(3))), 3), None);
+        let keys: Vec<_> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| is_array_index(Some(J::V(v))))
+            .collect();
+        assert_eq!(
+            keys,
+            [true, true, false, false, false, false, false, true, false]
+        );
     }
 }

@@ -117,10 +117,14 @@ mod message;
 mod partial_json;
 mod sanitizer;
 mod scan;
+mod verdict;
 
 pub use accumulator::Accumulator;
 pub use message::sanitize_message;
 pub use sanitizer::StreamSanitizer;
+pub use verdict::{
+    validate_stream, Anomaly, AnomalyClass, SdkOutcome, StreamValidator, ANOMALIES, MAX_ANOMALIES,
+};
 
 use crate::Limits;
 use serde::Serialize;
