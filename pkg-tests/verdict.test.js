@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { SanitizerError, anomalies, validateStream } from '../js/node.js';
+import { SanitizerError, accumulate, anomalies, validateStream } from '../js/node.js';
 import { chunk, corpusStreams, rng } from './corpus.js';
 
 const encoder = new TextEncoder();
@@ -257,4 +257,27 @@ test('limits: an over-long line is a typed error, whole or streamed', async () =
   const deep = encoder.encode(`${START}event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":${'['.repeat(300)}${']'.repeat(300)}}\n\n`);
   assert.throws(() => validateStream(deep), (e) => e.code === 'max-depth-exceeded');
   await assert.rejects(validateStream(42), (e) => e.code === 'invalid-input');
+});
+
+test('the README documents every anomaly code', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const table = readme.slice(readme.indexOf('### The stream verdict'), readme.indexOf('### Examples'));
+  for (const { code } of anomalies()) assert.ok(table.includes(`\`${code}\``), code);
+});
+
+test('accumulate(…, { messages: "all" }) reads every turn of the corpus captures the SDK refuses as concatenated', async () => {
+  let n = 0;
+  for (const { name, bytes } of streams) {
+    const verdict = validateStream(bytes);
+    const raised = verdict.find((a) => a.sdk === 'raises');
+    if (raised?.code !== 'concatenated-message' || verdict.some((a) => a.code === 'second-message-start')) continue;
+    await assert.rejects(accumulate(bytes), (e) => e.code === 'unexpected-message-start', name);
+    const messages = await accumulate(bytes, { messages: 'all' });
+    const turns = verdict.filter((a) => a.code === 'concatenated-message').length + 1;
+    assert.equal(messages.length, turns, name);
+    for (const m of messages) assert.equal(m.role, 'assistant', name);
+    n++;
+  }
+  assert.ok(n >= 5, `${n} concatenated captures`);
+  await assert.rejects(accumulate('', { messages: 'last' }), (e) => e instanceof SanitizerError && e.code === 'invalid-option');
 });
