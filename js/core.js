@@ -110,9 +110,11 @@ function readOutput(header) {
 export class SseParser {
   #inner;
   #input = { ptr: 0, size: 0 };
+  #onRetry;
 
   constructor(options = {}) {
     this.#inner = new WasmParser(options);
+    this.#onRetry = options.onRetry;
   }
 
   feed(chunk) {
@@ -130,6 +132,10 @@ export class SseParser {
     const wideLen = u32[h + 3];
     const lengthsAt = u32[h + 4] >>> 2;
     const count = u32[h + 5];
+    // Every valid `retry` field of the chunk, in order, also from blocks that
+    // dispatch no event. NOTE: copied now and reported last: the callback may
+    // call into wasm and detach these views.
+    const retries = this.#onRetry && u32[h + 7] ? Array.from(u32.subarray(u32[h + 6] >>> 2, (u32[h + 6] >>> 2) + u32[h + 7])) : undefined;
     const ascii = asciiLen === 0 ? '' : decoder.decode(u8.subarray(asciiPtr, asciiPtr + asciiLen));
     const wide = wideLen === 0 ? '' : decoder.decode(u8.subarray(widePtr, widePtr + wideLen));
     const lengths = u32.subarray(lengthsAt, lengthsAt + count);
@@ -148,6 +154,7 @@ export class SseParser {
       const retry = lengths[i + 3];
       events[j] = retry === 0 ? { type, data, lastEventId } : { type, data, lastEventId, retry: retry - 1 };
     }
+    if (retries) for (const ms of retries) this.#onRetry(ms);
     return events;
   }
 

@@ -57,9 +57,20 @@ export interface SseEvent {
 
 export type BytesLike = Uint8Array | ArrayBuffer | ArrayBufferView | string;
 
+/** Options of {@link SseParser} and {@link createEventStream}. */
+export interface SseParserOptions extends Limits {
+  /**
+   * Called with the new reconnection time (ms) for every valid `retry` field, in stream
+   * order, also in blocks that dispatch no event (an event whose block set one carries it
+   * as `retry` too). The calls for a chunk come during its `feed()`, after its events are
+   * read, before `feed()` returns them.
+   */
+  onRetry?: (ms: number) => void;
+}
+
 /** Incremental WHATWG event-stream parser. */
 export declare class SseParser {
-  constructor(options?: Limits);
+  constructor(options?: SseParserOptions);
   /** Feeds a chunk (split anywhere); returns the events it completed. Throws SanitizerError `max-buffer-exceeded`. */
   feed(chunk: BytesLike): SseEvent[];
   /** Ends the stream; true when an unterminated last event was discarded. */
@@ -67,7 +78,7 @@ export declare class SseParser {
 }
 
 /** `response.body.pipeThrough(createEventStream())` → a stream of SseEvent. */
-export declare function createEventStream(options?: Limits): TransformStream<BytesLike, SseEvent>;
+export declare function createEventStream(options?: SseParserOptions): TransformStream<BytesLike, SseEvent>;
 
 // ---------------------------------------------------------------------------
 // Claude streams
@@ -119,7 +130,11 @@ export interface SanitizeReport {
   eventsChanged: number;
   blocksDropped: DroppedBlock[];
   notes: ReportNote[];
-  /** The stream ended early (inside a held block or an event, or without `message_stop`). */
+  /**
+   * The stream ended early (inside a held block or an event, or without `message_stop`).
+   * Not set when it ends on an `error` event, even with a block open: that block came out
+   * unchanged before the error, and `notes` has `error-event`.
+   */
   truncated: boolean;
 }
 

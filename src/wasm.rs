@@ -62,12 +62,13 @@ pub fn wasm_memory() -> JsValue {
     wasm_bindgen::memory()
 }
 
-/// SSE parser. `feed` returns 0 when the chunk completed no event, else the
-/// address of six u32: the address and byte length of the text of the
-/// completed events that are all ASCII (type, data, last event id of each,
-/// back to back), the same for the other events, and the address and count of
-/// five u32 per event: the UTF-16 lengths of type, data and id within its
-/// text, retry + 1 (0 when unset), and 1 when the event is in the second text.
+/// SSE parser. `feed` returns 0 when the chunk completed no event and read no
+/// `retry`, else the address of eight u32: the address and byte length of the
+/// text of the completed events that are all ASCII (type, data, last event id
+/// of each, back to back), the same for the other events, the address and
+/// count of five u32 per event: the UTF-16 lengths of type, data and id within
+/// its text, retry + 1 (0 when unset), and 1 when the event is in the second
+/// text; and the address and count of the `retry` values read, in order.
 /// One boundary crossing for all events of a chunk; JS decodes each text once.
 // NOTE: the split matters for speed: one non-ASCII byte makes the JS engine
 // build a two-byte string of a whole text (≈4× slower to decode, twice the
@@ -79,7 +80,8 @@ pub struct WasmParser {
     ascii: String,
     wide: String,
     lengths: Vec<u32>,
-    header: [u32; 6],
+    retries: Vec<u32>,
+    header: [u32; 8],
 }
 
 #[wasm_bindgen(js_class = WasmParser)]
@@ -92,7 +94,8 @@ impl WasmParser {
             ascii: String::new(),
             wide: String::new(),
             lengths: Vec::new(),
-            header: [0; 6],
+            retries: Vec::new(),
+            header: [0; 8],
         }
     }
 
@@ -105,13 +108,21 @@ impl WasmParser {
     pub fn feed(&mut self, len: usize) -> Result<u32, JsValue> {
         let chunk = self.input.get(len)?;
         let (ascii, wide, lengths) = (&mut self.ascii, &mut self.wide, &mut self.lengths);
+        let retries = &mut self.retries;
         ascii.clear();
         wide.clear();
         lengths.clear();
+        retries.clear();
         self.parser
             .feed_raw(chunk, &mut |segment| {
-                let sse::RawSegment::Event { event, .. } = segment else {
-                    return;
+                let event = match segment {
+                    sse::RawSegment::Event { event, .. } => event,
+                    sse::RawSegment::Retry(ms) => {
+                        // NOTE: saturates like an event's retry below.
+                        retries.push(ms.min(u64::from(u32::MAX - 1)) as u32);
+                        return;
+                    }
+                    _ => return,
                 };
                 let fields = [&*event.event_type, &*event.data, event.last_event_id];
                 let is_ascii = fields.iter().all(|f| f.is_ascii());
@@ -134,7 +145,7 @@ impl WasmParser {
                 lengths.push(u32::from(!is_ascii));
             })
             .map_err(|e| js_error(e.code(), &e.to_string()))?;
-        if self.lengths.is_empty() {
+        if self.lengths.is_empty() && self.retries.is_empty() {
             return Ok(0);
         }
         self.header = [
@@ -144,6 +155,8 @@ impl WasmParser {
             self.wide.len() as u32,
             addr(self.lengths.as_ptr()),
             self.lengths.len() as u32,
+            addr(self.retries.as_ptr()),
+            self.retries.len() as u32,
         ];
         Ok(addr(self.header.as_ptr()))
     }

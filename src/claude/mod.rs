@@ -61,6 +61,10 @@
 //!   partial last event (no closing blank line) is passed through unchanged,
 //!   and `truncated` is set when the stream ended inside a held block, inside
 //!   an event, or after a `message_start` without `message_stop` (and no `error`).
+//!   A stream that ends on an `error` event is not truncated, even with a block
+//!   open: the error is how it ended (every client raises it), the error
+//!   released a held block unchanged before it, and the report notes
+//!   `error-event`.
 //! - **Limits**: held bytes are bounded by [`Limits::max_held_bytes`]; past it
 //!   the held events are released unchanged (the block is kept) and
 //!   `held-limit-exceeded` is noted. When an SSE line or event exceeds
@@ -168,7 +172,11 @@ pub struct Report {
     /// then one `report-truncated` note).
     pub notes: Vec<Note>,
     /// The stream ended early: inside a held block, inside an event, or after a
-    /// `message_start` with no `message_stop` (and no `error` event).
+    /// `message_start` with no `message_stop` (and no `error` event). A stream
+    /// that ends on an `error` event (and nothing after it but complete events)
+    /// is not truncated, even with a content block still open: that block (held
+    /// or not) came out unchanged before the error, and `notes` has
+    /// `error-event`.
     pub truncated: bool,
 }
 
