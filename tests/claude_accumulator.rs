@@ -11,6 +11,12 @@ use sse_sanitizer::claude::{sanitize, Accumulator, SanitizerOptions};
 use sse_sanitizer::AccumulateError;
 use support::corpus_streams;
 
+/// How many `message_start` and `message_stop` events a stream has.
+fn starts_and_stops(events: &[sse_sanitizer::sse::Event]) -> (usize, usize) {
+    let count = |t: &str| events.iter().filter(|e| e.event_type == t).count();
+    (count("message_start"), count("message_stop"))
+}
+
 fn accumulate(bytes: &[u8]) -> Result<Value, AccumulateError> {
     let mut acc = Accumulator::new();
     for e in events(bytes) {
@@ -117,14 +123,7 @@ fn corpus_streams_accumulate_like_an_independent_fold() {
     let (mut ok, mut multi, mut incomplete) = (0, 0, 0);
     for (name, input) in corpus_streams() {
         let all = events(&input);
-        let starts = all
-            .iter()
-            .filter(|e| e.event_type == "message_start")
-            .count();
-        let stops = all
-            .iter()
-            .filter(|e| e.event_type == "message_stop")
-            .count();
+        let (starts, stops) = starts_and_stops(&all);
         let message = match accumulate(&input) {
             Ok(m) => m,
             // Like the SDK's finalMessage(): no final message without message_stop.
@@ -480,14 +479,7 @@ fn concatenated_corpus_captures_accumulate_turn_by_turn() {
     let mut seen = 0;
     for (name, input) in corpus_streams() {
         let all = events(&input);
-        let starts = all
-            .iter()
-            .filter(|e| e.event_type == "message_start")
-            .count();
-        let stops = all
-            .iter()
-            .filter(|e| e.event_type == "message_stop")
-            .count();
+        let (starts, stops) = starts_and_stops(&all);
         if starts < 2 || starts != stops {
             continue;
         }

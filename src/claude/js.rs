@@ -20,11 +20,18 @@ pub(crate) fn number(x: f64) -> String {
         return if x > 0.0 { "Infinity" } else { "-Infinity" }.into();
     }
     let sign = if x < 0.0 { "-" } else { "" };
-    // NOTE: Rust's `{:e}` prints the shortest digits that round-trip, as JS does.
-    let exp = format!("{:e}", x.abs());
-    let (mantissa, e) = exp.split_once('e').unwrap_or((&exp, "0"));
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let n = e.parse::<i32>().unwrap_or(0) + 1;
+    // NOTE: ryu prints the shortest digits that round-trip (closest on a tie),
+    // as JS does; only the layout differs. (`format!("{:e}")` would do too, at
+    // ~30 KB of wasm for core's float formatting.)
+    let mut buffer = ryu::Buffer::new();
+    let text = buffer.format_finite(x.abs());
+    let (mantissa, e) = text.split_once('e').unwrap_or((text, "0"));
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut n = int.len() as i32 + e.parse::<i32>().unwrap_or(0);
+    let digits = format!("{int}{frac}");
+    let trimmed = digits.trim_start_matches('0');
+    n -= (digits.len() - trimmed.len()) as i32;
+    let digits = trimmed.trim_end_matches('0');
     let k = digits.len() as i32;
     let body = if k <= n && n <= 21 {
         format!("{digits}{}", "0".repeat((n - k) as usize))
@@ -269,10 +276,45 @@ mod tests {
             (1e-7, "1e-7"),
             (-2.5e-8, "-2.5e-8"),
             (0.1 + 0.2, "0.30000000000000004"),
+            // Two shortest candidates (…562.2 and …562.3): V8 prints the closer.
+            (1658206780088562.2, "1658206780088562.2"),
             (f64::INFINITY, "Infinity"),
         ];
         for (x, want) in cases {
             assert_eq!(number(x), want, "{x}");
+        }
+    }
+
+    /// Random doubles: what `number` prints reads back exactly, with as few
+    /// digits as core's shortest `{:e}` (which may pick the other of two
+    /// shortest candidates: JS and ryu take the closer one, see above).
+    #[test]
+    fn numbers_round_trip_with_the_shortest_digits() {
+        let mut bits = 0x9e37_79b9_7f4a_7c15_u64;
+        let digits = |s: &str| {
+            s.split('e')
+                .next()
+                .unwrap()
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect::<String>()
+        };
+        for _ in 0..100_000 {
+            bits ^= bits << 13;
+            bits ^= bits >> 7;
+            bits ^= bits << 17;
+            let x = f64::from_bits(bits);
+            if !x.is_finite() {
+                continue;
+            }
+            let s = number(x);
+            assert_eq!(s.parse::<f64>().unwrap(), x, "{s}");
+            let shortest = digits(&format!("{:e}", x.abs()));
+            assert_eq!(
+                digits(&s).trim_matches('0').len(),
+                shortest.trim_matches('0').len(),
+                "{x:e} printed {s}"
+            );
         }
     }
 

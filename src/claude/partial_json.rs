@@ -680,6 +680,16 @@ mod tests {
         assert_eq!(p("[true, fa ]"), None);
     }
 
+    /// xorshift32: `next(n)` is in `0..n`.
+    fn rng(mut seed: u32) -> impl FnMut(usize) -> usize {
+        move |n| {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed as usize % n
+        }
+    }
+
     fn check(s: &str) -> bool {
         let mut c = PartialCheck::new(64);
         c.push(s);
@@ -744,13 +754,7 @@ mod tests {
             "{", "}", "[", "]", ":", ",", "\"", "\\", "a", "1", "-", ".", "e", "+", "0", " ",
             "true", "nul", "fa", "\"k\"", "\\u00", "\n", "x", "\u{e9}",
         ];
-        let mut seed = 0x2545_f491_u32;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed as usize % n
-        };
+        let mut next = rng(0x2545_f491);
         for _ in 0..20_000 {
             let len = next(14);
             let text: String = (0..len).map(|_| PIECES[next(PIECES.len())]).collect();
@@ -776,13 +780,7 @@ mod tests {
     /// like), with a random byte changed in one run of ten.
     #[test]
     fn the_incremental_check_agrees_with_the_port_on_cut_json() {
-        let mut seed = 0x9e37_79b9_u32;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed as usize % n
-        };
+        let mut next = rng(0x9e37_79b9);
         fn value(next: &mut dyn FnMut(usize) -> usize, depth: usize, out: &mut String) {
             const SCALARS: [&str; 9] = [
                 "1",

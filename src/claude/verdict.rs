@@ -857,42 +857,43 @@ impl Model {
     }
 
     fn message_delta(&mut self, root: J<'_>) {
-        let delta = root.get("delta");
-        if let Some(of) = nullish(delta) {
-            let what = "a `message_delta` without `delta`".to_string();
-            self.anomaly(
-                INVALID_EVENT,
-                None,
-                what,
-                Some(read_error(of, "stop_reason")),
-            );
-        } else if delta.is_some_and(|d| d.kind() != Kind::Obj) {
-            let what = "a `message_delta` whose `delta` is not an object: the SDK reads no stop reason from it";
-            self.anomaly(INVALID_EVENT, None, what.into(), None);
-        }
+        self.object_field(
+            root,
+            "message_delta",
+            "delta",
+            "stop_reason",
+            "reads no stop reason from it",
+        );
         let Some(message) = &self.message else { return };
         if let Some(text) = message.target.set_error("stop_reason") {
             self.raise(INVALID_EVENT, None, text);
         }
-        let usage = root.get("usage");
-        if let Some(of) = nullish(usage) {
-            let what = "a `message_delta` without `usage`".to_string();
-            self.anomaly(
-                INVALID_EVENT,
-                None,
-                what,
-                Some(read_error(of, "output_tokens")),
-            );
-        } else if usage.is_some_and(|u| u.kind() != Kind::Obj) {
-            let what = "a `message_delta` whose `usage` is not an object: the SDK sets `output_tokens` to undefined";
-            self.anomaly(INVALID_EVENT, None, what.into(), None);
-        }
+        self.object_field(
+            root,
+            "message_delta",
+            "usage",
+            "output_tokens",
+            "sets `output_tokens` to undefined",
+        );
         let usage_error = self
             .message
             .as_ref()
             .and_then(|m| m.usage.set_error("output_tokens"));
         if let Some(text) = usage_error {
             self.raise(INVALID_EVENT, None, text);
+        }
+    }
+
+    /// `event.field` must be an object: the SDK reads `event.field.read` (a
+    /// TypeError when it is missing; `otherwise` says what a primitive does).
+    fn object_field(&mut self, root: J<'_>, event: &str, field: &str, read: &str, otherwise: &str) {
+        let value = root.get(field);
+        if let Some(of) = nullish(value) {
+            let what = format!("a `{event}` without `{field}`");
+            self.anomaly(INVALID_EVENT, None, what, Some(read_error(of, read)));
+        } else if value.is_some_and(|v| v.kind() != Kind::Obj) {
+            let what = format!("a `{event}` whose `{field}` is not an object: the SDK {otherwise}");
+            self.anomaly(INVALID_EVENT, None, what, None);
         }
     }
 
@@ -985,6 +986,18 @@ impl Model {
         }
     }
 
+    /// A delta's or stop's `index`: as given, as a non-negative integer, and
+    /// the position `content.at(index)` reads (raising where the SDK raises).
+    fn locate<'j>(&mut self, root: J<'j>) -> (Option<J<'j>>, Option<u64>, Option<usize>) {
+        let index = root.get("index");
+        let at = index_of(index);
+        let position = self.at(index).unwrap_or_else(|text| {
+            self.raise(INVALID_EVENT, at, text);
+            None
+        });
+        (index, at, position)
+    }
+
     /// `content.at(index)` as the SDK reads it: the position, or the TypeError.
     fn at(&self, index: Option<J<'_>>) -> Result<Option<usize>, String> {
         match self.message.as_ref().map(|m| &m.content) {
@@ -1005,15 +1018,7 @@ impl Model {
     }
 
     fn block_delta(&mut self, root: J<'_>) {
-        let index = root.get("index");
-        let at = index_of(index);
-        let position = match self.at(index) {
-            Ok(p) => p,
-            Err(text) => {
-                self.raise(INVALID_EVENT, at, text);
-                None
-            }
-        };
+        let (index, at, position) = self.locate(root);
         let delta = root.get("delta");
         if let Some(of) = nullish(delta) {
             let what = "a `content_block_delta` without `delta`".to_string();
@@ -1111,15 +1116,7 @@ impl Model {
     }
 
     fn block_stop(&mut self, root: J<'_>) {
-        let index = root.get("index");
-        let at = index_of(index);
-        let position = match self.at(index) {
-            Ok(p) => p,
-            Err(text) => {
-                self.raise(INVALID_EVENT, at, text);
-                None
-            }
-        };
+        let (_, at, position) = self.locate(root);
         // The SDK parses a tool input whose deltas it has not parsed yet.
         let mut tool_error = None;
         let mut too_deep = false;
