@@ -45,7 +45,9 @@
 //! - A tool input is parsed at its block's `content_block_stop` with the SDK's
 //!   partial JSON parser; a failure raises (the `SyntaxError` inside the text
 //!   depends on the engine, so that part of the message is described).
-//! - At the end, `finalMessage()` raises when no `message_stop` was read.
+//! - At the end of the request the content is mapped once more (a block that
+//!   is `null` raises there too); then `finalMessage()` raises when no
+//!   `message_stop` was read.
 //!
 //! The SDK raises at most once: the first anomaly it raises on is
 //! [`SdkOutcome::Raises`]; the anomalies after it are
@@ -103,7 +105,7 @@ catalog! {
         "raises the JS engine's `JSON.parse` SyntaxError (its wording depends on the engine; the message describes it)";
     ERROR_EVENT = "error-event",
         "an `event: error` frame (an upstream error mid-stream), or an error payload under another name",
-        "raises an `APIError` whose message is the body's `error.message`-less JSON text (`{\"type\":\"error\",\"error\":{…}}`), or the body's top-level `message`; under another name it ignores the error";
+        "raises an `APIError` whose message is the body's JSON text (`{\"type\":\"error\",\"error\":{…}}`), or its top-level `message` when it has one; under another name it ignores the error";
     INVALID_EVENT = "invalid-event",
         "an event without a field the SDK reads (`message`, `message.content`, `message.usage`, `delta`, `usage`, `content_block`) or with one of another type, or an `index` that is not a non-negative integer",
         "raises a TypeError here or at a later event (V8: `Cannot read properties of undefined (reading 'push')`, …), or ignores the event";
