@@ -2,18 +2,20 @@
 // gateway treats `response.body`, then build the final message from the clean
 // bytes.
 //
-//   node examples/sanitize-stream.mjs [capture.sse] [chunk bytes]
+//   node examples/sanitize-stream.mjs [capture.sse] [chunk bytes] [profile]
 //
 // Defaults: a real web-search stream from the corpus that carries two
-// whitespace-only text blocks, read in 1 KiB chunks.
+// whitespace-only text blocks, read in 1 KiB chunks, profile `anthropic`
+// (which accepts them: try `bedrock`, which drops them).
 import { createReadStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { accumulate, createSanitizerStream } from 'sse-sanitizer';
 
 const file = process.argv[2] ?? new URL('../tests/corpus/streams/vercel-ai__anthropic-web-search-tool.1.sse', import.meta.url);
 const chunkBytes = Number(process.argv[3] ?? 1024);
-if (!Number.isSafeInteger(chunkBytes) || chunkBytes <= 0) {
-  console.error('usage: node examples/sanitize-stream.mjs [capture.sse] [chunk bytes > 0]');
+const profile = process.argv[4] ?? 'anthropic';
+if (!Number.isSafeInteger(chunkBytes) || chunkBytes <= 0 || !['anthropic', 'bedrock'].includes(profile)) {
+  console.error('usage: node examples/sanitize-stream.mjs [capture.sse] [chunk bytes > 0] [anthropic|bedrock]');
   process.exit(2);
 }
 
@@ -27,7 +29,7 @@ try {
 
 const body = Readable.toWeb(createReadStream(file, { highWaterMark: chunkBytes }));
 let report;
-const clean = body.pipeThrough(createSanitizerStream({ onReport: (r) => (report = r) }));
+const clean = body.pipeThrough(createSanitizerStream({ profile, onReport: (r) => (report = r) }));
 // One branch is what a UI would render; the other goes to accumulate(), which
 // builds the final message as the SDK's finalMessage() does and rejects with a
 // SanitizerError (`code`) where the SDK would throw: a stream cut before
@@ -51,6 +53,9 @@ console.log(`read ${size} bytes in ${chunkBytes}-byte chunks, wrote ${outBytes}`
 console.log(`events: ${report.eventsSeen} seen, ${report.eventsChanged} changed`);
 for (const drop of report.blocksDropped) {
   console.log(`dropped: message ${drop.message} block ${drop.index} (${drop.reason}, ${drop.bytes} bytes)`);
+}
+for (const kept of report.blocksReplaced) {
+  console.log(`kept: message ${kept.message} block ${kept.index} (${kept.blank}, placeholder appended: ${kept.reason})`);
 }
 for (const note of report.notes) console.log(`note: event ${note.event}: ${note.code}: ${note.detail}`);
 if (report.truncated) console.log('the stream ended without message_stop');

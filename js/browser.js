@@ -1,8 +1,11 @@
-// Browser (and default) entry: streams the .wasm next to the glue with the
-// runtime's own fetch + instantiateStreaming, before any export is usable.
-import init from '../pkg/sse_sanitizer.js';
+// Browser (and default) entry: no top-level await. The .wasm next
+// to the glue is streamed with the runtime's own fetch + instantiateStreaming,
+// started after the importing module's first tick unless that module called
+// init(source) (a bundler that does not copy the file: pass its URL). The
+// streams and accumulate() wait for it; the synchronous calls need `await ready`.
+import { loader } from './wasm-full.js';
 
-await init({ module_or_path: new URL('../pkg/sse_sanitizer_bg.wasm', import.meta.url) });
+loader.autoInit(() => new URL('../pkg/sse_sanitizer_bg.wasm', import.meta.url));
 
 export * from './core.js';
 export { sanitizingFetch } from './fetch.js';

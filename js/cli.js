@@ -12,7 +12,8 @@ Reads stdin when no file is given (or the file is "-").
 
 Commands:
   clean        SSE capture → sanitized SSE on stdout (empty text blocks dropped,
-               indices renumbered; everything else byte-identical)
+               indices renumbered, a blank block before a thinking block kept
+               with placeholder text; everything else byte-identical)
   events       SSE capture → one JSON object per event on stdout
   accumulate   SSE capture → the final assistant Message JSON on stdout
   check        SSE capture → the stream verdict: one JSON anomaly per line
@@ -23,9 +24,11 @@ Commands:
                would answer, one JSON object per line
 
 Options:
-  --profile <anthropic|bedrock>   rules profile (default anthropic)
+  --profile <anthropic|bedrock>   rules profile (default anthropic; clean: bedrock also
+                                  drops whitespace-only text blocks)
+  --placeholder <text>            clean, normalize: text appended to a blank block kept
+                                  before a thinking block (default "...")
   --strict-fields                 normalize: remove every field not in the block's schema
-  --keep-whitespace               clean: keep whitespace-only text blocks
   --report                        print the report / changes as JSON on stderr
   -h, --help                      this help
   -v, --version                   the version
@@ -41,7 +44,7 @@ Examples:
 class UsageError extends Error {}
 
 function parseArgs(argv) {
-  const opts = { profile: 'anthropic', strictFields: false, keepWhitespace: false, report: false, file: undefined };
+  const opts = { profile: 'anthropic', placeholderText: undefined, strictFields: false, report: false, file: undefined };
   let command;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -61,8 +64,13 @@ function parseArgs(argv) {
       case '--strict-fields':
         opts.strictFields = true;
         break;
+      case '--placeholder':
+        opts.placeholderText = argv[++i];
+        if (opts.placeholderText === undefined) throw new UsageError('--placeholder needs a text');
+        break;
+      // NOTE: the old flag; whitespace-only blocks are kept under the default profile.
       case '--keep-whitespace':
-        opts.keepWhitespace = true;
+        opts.profile = 'anthropic';
         break;
       case '--report':
         opts.report = true;
@@ -119,7 +127,7 @@ function report(opts, value) {
 
 const commands = {
   async clean(opts) {
-    const sanitizer = new StreamSanitizer({ dropWhitespaceOnlyText: !opts.keepWhitespace });
+    const sanitizer = new StreamSanitizer({ profile: opts.profile, placeholderText: opts.placeholderText });
     for await (const chunk of chunks(opts.file)) await write(sanitizer.push(chunk));
     const { output, report: last } = sanitizer.finish();
     await write(output);
@@ -156,6 +164,7 @@ const commands = {
     const { body, changes } = normalize(readAll(opts.file), {
       profile: opts.profile,
       strictFields: opts.strictFields,
+      placeholderText: opts.placeholderText,
     });
     await write(body);
     report(opts, changes);

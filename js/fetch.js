@@ -1,7 +1,7 @@
 // sanitizingFetch: a fetch wrapper for the Anthropic SDKs. Only argument and
 // header plumbing lives here; the work is done by normalize(), authHeaders(),
 // createSanitizerStream() and sanitizeMessage().
-import { authHeaders, createSanitizerStream, normalize, sanitizeMessage } from './core.js';
+import { authHeaders, createSanitizerStream, normalize, ready, sanitizeMessage } from './core.js';
 
 const MESSAGES = /\/v1\/messages(\/count_tokens)?\/?$/;
 
@@ -43,6 +43,7 @@ export function sanitizingFetch(fetch = globalThis.fetch, options = {}) {
 
     const headers = new Headers(request.headers);
     const raw = new Uint8Array(await request.arrayBuffer());
+    await ready;
     let body = raw;
     let changes = [];
     if (raw.length > 0 && /json/i.test(headers.get('content-type') ?? 'application/json')) {

@@ -32,6 +32,8 @@ export type SanitizerErrorCode =
   | 'invalid-key'
   | 'invalid-auth-mode'
   | 'invalid-header-value'
+  | 'not-ready'
+  | 'wasm-load-failed'
   | (string & {});
 
 /** The one error class of the package. */
@@ -42,6 +44,39 @@ export declare class SanitizerError extends Error {
   /** For `upstream-error`: the upstream's `error.type`, e.g. `overloaded_error`. */
   readonly upstreamType?: string;
 }
+
+// ---------------------------------------------------------------------------
+// Loading the WebAssembly module
+
+/**
+ * Where {@link init} takes the wasm module from: its URL, a Response (or a
+ * promise of one, e.g. `fetch(url)`), its bytes, or a compiled module.
+ */
+export type InitSource =
+  | string
+  | URL
+  | Request
+  | Response
+  | BufferSource
+  | WebAssembly.Module
+  | Promise<Response | BufferSource | WebAssembly.Module>;
+
+/**
+ * Loads the WebAssembly module, once; later calls are no-ops. Without an
+ * argument, from the file the package ships next to its glue. Node and
+ * Cloudflare Workers load it synchronously on import, so call this only where
+ * a bundler did not ship the file: bytes or a `WebAssembly.Module` load
+ * synchronously (the API is usable as soon as this returns).
+ */
+export declare function init(source?: InitSource): Promise<void>;
+
+/**
+ * Resolves once the module has loaded; rejects (SanitizerError
+ * `wasm-load-failed`) when the first load fails. In browsers, `await ready`
+ * before the synchronous calls (they throw `not-ready` before); the streams,
+ * `accumulate()` and `sanitizingFetch()` wait for it on their own.
+ */
+export declare const ready: Promise<void>;
 
 /** One dispatched server-sent event. */
 export interface SseEvent {
@@ -85,7 +120,39 @@ export declare function createEventStream(options?: SseParserOptions): Transform
 
 /** Options of the stream sanitizer. */
 export interface SanitizerOptions extends Limits {
-  /** Also drop text blocks whose text is only whitespace. Default `true`. */
+  /**
+   * Which upstream's rules decide what is blank. Default `"anthropic"`: only
+   * empty text blocks are dropped (the API accepts whitespace-only text next to
+   * other content). `"bedrock"`: whitespace-only blocks are dropped too.
+   */
+  profile?: Profile;
+  /**
+   * Signed thinking never moves: a blank text block whose removal would move a
+   * thinking block (the next block is one, or one came earlier in the message) is
+   * kept in place and this text is appended to it (`""` → `"..."`, `"\n\n"` →
+   * `"\n\n..."`), else the API answers "`thinking` or `redacted_thinking` blocks
+   * in the latest assistant message cannot be modified". Non-blank, at most 64
+   * bytes. Default `"..."`.
+   */
+  placeholderText?: string;
+  /**
+   * A stream cut before `message_stop`: `"pass"` (default) ends there (only the
+   * report says so); `"error-event"` appends one Anthropic `error` event so every
+   * client raises an error instead of keeping a partial turn.
+   */
+  onTruncated?: 'pass' | 'error-event';
+  /** Record what became of every SSE block in `report.trace` (devtools). Default `false`. */
+  trace?: boolean;
+  /**
+   * Add `event: <type>` to a Claude event sent as data only (the official SDK ignores
+   * events without a name, so such a reply vanishes); `data: [DONE]` and non-Claude
+   * events pass as they are. Default `true`.
+   */
+  eventNames?: boolean;
+  /**
+   * @deprecated The old name of the whitespace rule: `true` is `profile: "bedrock"`,
+   * `false` is `profile: "anthropic"`; `profile` wins when both are given.
+   */
   dropWhitespaceOnlyText?: boolean;
 }
 
@@ -106,6 +173,41 @@ export interface DroppedBlock {
   bytes: number;
 }
 
+/** A blank text block kept in place, with the placeholder appended, so that the thinking blocks after it keep their indices. */
+export interface ReplacedBlock {
+  /** Which message of the stream (as in {@link DroppedBlock}). */
+  message: number;
+  /** Its original `index`. */
+  index: number;
+  /** The catalog rule. */
+  rule: 'thinking-position';
+  /** What it was. */
+  blank: 'empty-text' | 'whitespace-text';
+  /** `thinking-follows`: the next block is a thinking block; `thinking-earlier`: one came earlier in the message and another may follow. */
+  reason: 'thinking-follows' | 'thinking-earlier';
+}
+
+/**
+ * What became of one SSE block (an event or a comment-only block), or what the
+ * sanitizer added. Byte ranges are `[start, end)` offsets into the whole input and
+ * the whole output.
+ */
+export interface TraceEntry {
+  /** 0-based event number (as in notes); `null` for a comment-only block or an added event. */
+  event: number | null;
+  action: 'kept' | 'renumbered' | 'named' | 'dropped' | 'inserted' | 'passed' | 'truncated';
+  input: [number, number] | null;
+  output: [number, number] | null;
+  /** The content block `index` it carries in the input (events looked at closely). */
+  index?: number;
+  /** The `index` it carries in the output, when renumbered. */
+  newIndex?: number;
+  /** Held back, then released (or dropped) when this event arrived (events seen: at the end). */
+  heldUntil?: number;
+  /** Why: a drop's rule (`empty-text`, `whitespace-text`) or an insertion's (`thinking-position`, `truncated`). */
+  rule?: string;
+}
+
 /** Something the sanitizer passed through unchanged or could not do. */
 export interface ReportNote {
   code:
@@ -124,18 +226,24 @@ export interface ReportNote {
   detail: string;
 }
 
-/** What the sanitizer saw and did. `blocksDropped` and `notes` hold at most 1000 entries each. */
+/** What the sanitizer saw and did. `blocksDropped`, `blocksReplaced` and `notes` hold at most 1000 entries each. */
 export interface SanitizeReport {
   eventsSeen: number;
+  /** Events dropped or rewritten (their index), and placeholder deltas added. */
   eventsChanged: number;
+  /** Events that got an `event:` line (`eventNames`). */
+  eventsNamed: number;
   blocksDropped: DroppedBlock[];
+  /** Blank blocks kept with the placeholder because removing them would move a thinking block. */
+  blocksReplaced: ReplacedBlock[];
   notes: ReportNote[];
   /**
    * The stream ended early (inside a held block or an event, or without `message_stop`).
-   * Not set when it ends on an `error` event, even with a block open: that block came out
-   * unchanged before the error, and `notes` has `error-event`.
+   * A stream that ends on an `error` event is not truncated, even with a block open.
    */
   truncated: boolean;
+  /** With `trace: true`: every SSE block's fate, in stream order (at most 1,048,576 entries). */
+  trace?: TraceEntry[];
 }
 
 /** Incremental sanitizer: bytes in, bytes out. */
@@ -160,8 +268,10 @@ export declare function sanitize(
 ): { output: Uint8Array; report: SanitizeReport };
 
 /**
- * Non-streaming replies: removes the empty (and, by default, whitespace-only) text
- * blocks from a Message body's `content`. `body` comes back in the form it was
+ * Non-streaming replies: the stream sanitizer's decision on a Message body's
+ * `content`: blank text blocks removed (empty ones; whitespace-only ones too
+ * under `bedrock`), except before a thinking block, where they keep their place
+ * with the placeholder appended. `body` comes back in the form it was
  * given, the same value when unchanged (also when it is not a Message: an error
  * reply passes through, with a note in the report).
  */
@@ -290,6 +400,7 @@ export type Profile = 'anthropic' | 'bedrock';
 export type RuleId =
   | 'empty-text'
   | 'whitespace-text'
+  | 'thinking-position'
   | 'cache-control-on-empty'
   | 'foreign-field'
   | 'unknown-field'
@@ -319,6 +430,8 @@ export interface NormalizeOptions extends Limits {
   strictFields?: boolean;
   /** Switch repairing rules off: `{ "merge-roles": false }`. Default: all on. */
   rules?: Partial<Record<RuleId, boolean>>;
+  /** Appended to a blank text block kept before a thinking block (rule `thinking-position`). Default `"..."`. */
+  placeholderText?: string;
 }
 
 export interface ValidateOptions extends Limits {
@@ -331,7 +444,7 @@ export interface Change {
   rule: RuleId;
   /** JSON Pointer (RFC 6901) into the INPUT body. */
   path: string;
-  action: 'removed' | 'moved' | 'parsed' | 'inserted' | 'converted' | 'trimmed' | 'merged' | (string & {});
+  action: 'removed' | 'moved' | 'parsed' | 'inserted' | 'converted' | 'trimmed' | 'merged' | 'replaced' | (string & {});
   /** Human-readable, holding any removed value. */
   detail: string;
 }
@@ -343,6 +456,12 @@ export interface Violation {
   path: string;
   /** The exact text the upstream answers. */
   message: string;
+  /**
+   * Present when the obvious fix is wrong: for a blank text block before a thinking
+   * block, removing it moves the thinking block (refused too); for a merge that
+   * would move the latest assistant message's thinking blocks, the merge is left undone.
+   */
+  hint?: string;
 }
 
 /** A row of the rules catalog. */

@@ -32,3 +32,14 @@ export function toBytes(input) {
   throw new SanitizerError('invalid-input', `expected a string or bytes, got ${input === null ? 'null' : typeof input}`);
 }
 
+/** Calls into wasm, re-throwing its errors as SanitizerError. */
+export function call(fn, ...args) {
+  try {
+    return fn(...args);
+  } catch (err) {
+    throw wrapError(err);
+  }
+}
+
+/** UTF-8 decoder of wasm output; NOTE: non-fatal, as the output is valid UTF-8 by construction. */
+export const decoder = new TextDecoder('utf-8', { ignoreBOM: true });

@@ -14,7 +14,9 @@
 //   ALLOWED_ORIGINS comma-separated origins (or *) for browser clients (CORS)
 //
 // Keys are never logged and never echoed in responses.
-import { authHeaders, createSanitizerStream, normalize, SanitizerError, sanitizeMessage } from './workerd.js';
+// NOTE: through the package's own export conditions (not ./workerd.js), so the
+// Worker also loads in Node (and Vitest) for unit tests.
+import { authHeaders, createSanitizerStream, normalize, SanitizerError, sanitizeMessage } from 'sse-sanitizer';
 
 const ROUTES = new Set(['/v1/messages', '/v1/messages/count_tokens']);
 const AUTH_MODES = new Set(['bearer', 'passthrough', 'secret']);
@@ -223,13 +225,13 @@ async function forward(request, config, cors) {
   const extra = { ...cors, 'x-sse-sanitizer-changes': String(changes.length) };
   const type = upstream.headers.get('content-type') ?? '';
   if (upstream.ok && upstream.body && type.startsWith('text/event-stream')) {
-    return new Response(upstream.body.pipeThrough(createSanitizerStream()), {
+    return new Response(upstream.body.pipeThrough(createSanitizerStream({ profile: config.profile })), {
       status: upstream.status,
       headers: responseHeaders(upstream, extra, { bodyChanged: true }),
     });
   }
   if (upstream.ok && url.pathname === '/v1/messages' && type.startsWith('application/json')) {
-    const { body: cleaned } = sanitizeMessage(new Uint8Array(await upstream.arrayBuffer()));
+    const { body: cleaned } = sanitizeMessage(new Uint8Array(await upstream.arrayBuffer()), { profile: config.profile });
     return new Response(cleaned, {
       status: upstream.status,
       headers: responseHeaders(upstream, extra, { bodyChanged: true }),

@@ -1,9 +1,10 @@
-// Cloudflare Workers entry: the bundler (wrangler, miniflare) turns the .wasm
-// import into a compiled WebAssembly.Module, instantiated synchronously here.
+// Cloudflare Workers entry: the bundler (wrangler, miniflare)
+// turns the .wasm import into a compiled WebAssembly.Module, instantiated
+// synchronously while this module is evaluated.
 import wasmModule from '../pkg/sse_sanitizer_bg.wasm';
-import { initSync } from '../pkg/sse_sanitizer.js';
+import { loader } from './wasm-full.js';
 
-initSync({ module: wasmModule });
+loader.autoInit(wasmModule);
 
 export * from './core.js';
 export { sanitizingFetch } from './fetch.js';

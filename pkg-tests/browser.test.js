@@ -24,7 +24,8 @@ test('Chromium parses corpus streams with the browser build like Node', async ()
   for (const { name } of samples) {
     const events = await page.evaluate(
       async ({ entry, name }) => {
-        const { SseParser } = await import(entry);
+        const { SseParser, ready } = await import(entry);
+        await ready;
         const bytes = new Uint8Array(await (await fetch(`/tests/corpus/${name}`)).arrayBuffer());
         const parser = new SseParser();
         const out = [];
@@ -50,12 +51,14 @@ test('Chromium: sanitize, createSanitizerStream, normalize and validate match No
     async ({ entry, names, body }) => {
       const m = await import(entry);
       const out = {};
+      // NOTE: the streams wait for the module on their own; normalize() below needs it loaded.
       for (const name of names) {
         const res = await fetch(`/tests/corpus/${name}`);
         const piped = res.body.pipeThrough(m.createSanitizerStream());
         const bytes = new Uint8Array(await new Response(piped).arrayBuffer());
         out[name] = Array.from(bytes);
       }
+      await m.ready;
       return { streams: out, normalized: m.normalize(body), violations: m.validate(body, { profile: 'bedrock' }) };
     },
     { entry, names: dirty.map((s) => s.name), body },

@@ -51,8 +51,37 @@ test('clean: file and stdin give the sanitized stream; --report on stderr', asyn
   assert.deepEqual(JSON.parse(a.stderr), expected.report);
   const b = await run(['clean'], dirty.bytes);
   assert.deepEqual(new Uint8Array(b.stdout), expected.output);
+  const bedrock = await run(['clean', '--profile', 'bedrock', file]);
+  assert.deepEqual(new Uint8Array(bedrock.stdout), sanitize(dirty.bytes, { profile: 'bedrock' }).output);
+  // The old flag still works and means the default profile.
   const keep = await run(['clean', '--keep-whitespace', file]);
-  assert.deepEqual(new Uint8Array(keep.stdout), sanitize(dirty.bytes, { dropWhitespaceOnlyText: false }).output);
+  assert.deepEqual(new Uint8Array(keep.stdout), expected.output);
+});
+
+test('clean keeps a blank block before a thinking block, with the placeholder', async () => {
+  const start = 'event: message_start\ndata: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","model":"claude-opus-4-6","content":[],"usage":{"input_tokens":1,"output_tokens":1}}}\n\n';
+  const text = (i, d) =>
+    `event: content_block_start\ndata: {"type":"content_block_start","index":${i},"content_block":{"type":"text","text":""}}\n\n` +
+    (d ? `event: content_block_delta\ndata: {"type":"content_block_delta","index":${i},"delta":{"type":"text_delta","text":${JSON.stringify(d)}}}\n\n` : '') +
+    `event: content_block_stop\ndata: {"type":"content_block_stop","index":${i}}\n\n`;
+  const thinking =
+    'event: content_block_start\ndata: {"type":"content_block_start","index":1,"content_block":{"type":"thinking","thinking":"","signature":""}}\n\n' +
+    'event: content_block_delta\ndata: {"type":"content_block_delta","index":1,"delta":{"type":"signature_delta","signature":"sig"}}\n\n' +
+    'event: content_block_stop\ndata: {"type":"content_block_stop","index":1}\n\n';
+  const end = 'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":2}}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n';
+  const input = start + text(0, '\n\n') + thinking + text(2, 'answer') + end;
+  for (const args of [['clean'], ['clean', '--profile', 'bedrock'], ['clean', '--placeholder', '(thinking)']]) {
+    const r = await run([...args, '--report'], Buffer.from(input));
+    assert.equal(r.code, 0, r.stderr);
+    const message = await accumulate(r.stdout);
+    const placeholder = args[1] === '--placeholder' ? '(thinking)' : '...';
+    assert.equal(message.content[0].text, `\n\n${placeholder}`, args.join(' '));
+    assert.equal(message.content[1].signature, 'sig');
+    assert.deepEqual(JSON.parse(r.stderr).blocksReplaced.map((b) => [b.index, b.rule]), [[0, 'thinking-position']]);
+  }
+  const bad = await run(['clean', '--placeholder', ' '], Buffer.from(input));
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr.toString(), /invalid-option: invalid option `placeholderText`/);
 });
 
 test('events and accumulate', async () => {

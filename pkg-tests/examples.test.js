@@ -25,10 +25,10 @@ async function example(name, ...args) {
   }
 }
 
-test('sanitize-stream: the default web-search stream loses its two whitespace-only blocks', async () => {
+test('sanitize-stream: the default web-search stream loses its two whitespace-only blocks under bedrock', async () => {
   const file = 'tests/corpus/streams/vercel-ai__anthropic-web-search-tool.1.sse';
-  const { output, report } = sanitize(readFileSync(join(root, file)));
-  const { code, stdout } = await example('sanitize-stream.mjs', file, '64');
+  const { output, report } = sanitize(readFileSync(join(root, file)), { profile: 'bedrock' });
+  const { code, stdout } = await example('sanitize-stream.mjs', file, '64', 'bedrock');
   assert.equal(code, 0);
   const lines = stdout.trim().split('\n');
   assert.equal(lines[0], `read ${readFileSync(join(root, file)).length} bytes in 64-byte chunks, wrote ${output.length}`);
@@ -39,6 +39,9 @@ test('sanitize-stream: the default web-search stream loses its two whitespace-on
   );
   assert.equal(report.blocksDropped.length, 2);
   assert.match(lines.at(-1), /^final message: 19 blocks: server_tool_use, web_search_tool_result, text/);
+  // Under the default profile they are accepted upstream and stay.
+  const kept = await example('sanitize-stream.mjs', file, '64');
+  assert.match(kept.stdout.trim().split('\n').at(-1), /^final message: 21 blocks/);
 });
 
 test('sanitize-stream: a stream with an error event exits 1 with the typed error', async () => {

@@ -11,6 +11,7 @@ import { startWorker } from './helpers/workerd.js';
 import { startStrictUpstream } from './helpers/strict-upstream.js';
 import { startLitellm, MODEL_NAME } from './helpers/litellm.js';
 import { dirtyRequest } from './helpers/histories.js';
+import { THINKING_AT, TOOL_USE_ID, WHITESPACE_FIRST } from './helpers/adaptive.js';
 
 const corpus = (name) => new Uint8Array(readFileSync(new URL(`../tests/corpus/streams/${name}`, import.meta.url)));
 // Real streams: two whitespace-only text blocks among server tool blocks; a
@@ -119,7 +120,7 @@ function sdk(baseURL) {
   return { client, wire };
 }
 
-test('(b) LiteLLM relays the stream with its blank blocks; through the Worker the SDK gets a clean, replayable turn', async (t) => {
+test('(b) LiteLLM relays the stream with its blank blocks; through the Worker the SDK gets a replayable turn', async (t) => {
   const ask = { model: MODEL_NAME, max_tokens: 1024, messages: [{ role: 'user', content: 'Search the web for the news.' }] };
 
   // Without the Worker: LiteLLM relays the upstream's blank text blocks to the SDK.
@@ -138,8 +139,11 @@ test('(b) LiteLLM relays the stream with its blank blocks; through the Worker th
   let firstTextAt;
   stream.on('text', () => (firstTextAt ??= performance.now()));
   const message = await stream.finalMessage();
-  assert.equal(message.content.filter(isBlankText).length, 0, 'no empty or whitespace-only text block');
-  assert.equal(message.content.length, raw.content.length - 2);
+  // Under the default profile the whitespace-only blocks stay (the API accepts
+  // them beside other content, and no thinking block follows them); nothing is empty.
+  assert.ok(!message.content.some((b) => b.type === 'text' && b.text === ''), 'no empty text block');
+  assert.equal(message.content.filter(isBlankText).length, 2);
+  assert.equal(message.content.length, raw.content.length);
   const starts = contentBlockStarts(await via.wire[0]);
   assert.deepEqual(starts.map((s) => s.index), starts.map((_, i) => i), 'indices contiguous on the wire');
   const record = upstream.requests.at(-1);
@@ -217,5 +221,55 @@ test('(c) auth: an x-api-key client reaches LiteLLM as Bearer; an OAuth token ge
     assert.deepEqual(seen['anthropic-beta'].split(','), ['interleaved-thinking-2025-05-14', 'oauth-2025-04-20']);
   } finally {
     upstream.options.auth = { mode: 'x-api-key', key: UPSTREAM_KEY };
+  }
+});
+
+test('(d) adaptive thinking: LiteLLM strips the "\\n\\n" block before the thinking block, moving it (refused); through the Worker the turn replays', async (t) => {
+  upstream.options.stream = WHITESPACE_FIRST;
+  upstream.options.signThinking = true;
+  try {
+    const ask = {
+      model: MODEL_NAME,
+      max_tokens: 1024,
+      thinking: { type: 'adaptive' },
+      tools: [{ name: 'weather', description: 'Current weather', input_schema: { type: 'object', properties: { location: { type: 'string' } } } }],
+      messages: [{ role: 'user', content: 'What is the weather in Florence?' }],
+    };
+    const replay = (content) => ({
+      ...ask,
+      messages: [...ask.messages, { role: 'assistant', content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: TOOL_USE_ID, content: '18°C' }] }],
+    });
+    const thinkingAt = (content) => content.flatMap((b, i) => (b.type === 'thinking' ? [i] : []));
+
+    // Without the Worker: LiteLLM relays the turn as the API sent it…
+    const direct = sdk(litellm.url);
+    const raw = await direct.client.messages.stream(ask).finalMessage();
+    assert.deepEqual(raw.content[0], { type: 'text', text: '\n\n' });
+    assert.deepEqual(thinkingAt(raw.content), THINKING_AT.get(WHITESPACE_FIRST));
+    // …and strips the whitespace-only block when the stored turn goes back,
+    // so the thinking block arrives at index 0 instead of 1: refused.
+    const refused = await direct.client.messages.create(replay(raw.content)).then(
+      () => assert.fail('the moved thinking block was accepted'),
+      (err) => err,
+    );
+    assert.equal(refused.status, 400);
+    assert.match(refused.message, /messages\.1\.content\.0: `thinking` or `redacted_thinking` blocks in the latest assistant message cannot be modified/);
+    assert.equal(upstream.requests.at(-1).json.messages[1].content[0].type, 'thinking', 'LiteLLM removed the "\\n\\n" block');
+    t.diagnostic(`through LiteLLM alone: ${refused.message.split('\n')[0].slice(0, 160)}`);
+
+    // With the Worker in front: the streamed turn keeps the block (placeholder
+    // appended), LiteLLM keeps it, the thinking block stays at 1.
+    const via = sdk(ownURL);
+    const clean = await via.client.messages.stream(ask).finalMessage();
+    assert.deepEqual(clean.content[0], { type: 'text', text: '\n\n...' });
+    assert.deepEqual(thinkingAt(clean.content), THINKING_AT.get(WHITESPACE_FIRST));
+    assert.equal((await via.client.messages.create(replay(clean.content))).type, 'message');
+    assert.deepEqual(thinkingAt(upstream.requests.at(-1).json.messages[1].content), [1]);
+    // A history stored before the Worker was there replays through it too.
+    assert.equal((await via.client.messages.create(replay(raw.content))).type, 'message');
+    assert.equal(upstream.requests.at(-1).json.messages[1].content[0].text, '\n\n...');
+  } finally {
+    upstream.options.stream = WEB_SEARCH;
+    upstream.options.signThinking = false;
   }
 });

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import * as api from '../js/node.js';
+import * as streamApi from '../js/stream-node.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const dts = readFileSync(new URL('../js/index.d.ts', import.meta.url), 'utf8');
@@ -19,9 +20,12 @@ test('tsc --noEmit of the usage file passes (every @ts-expect-error still errors
   });
 });
 
-test('index.d.ts declares exactly the runtime exports of every entry', () => {
-  const declared = [...dts.matchAll(/^export declare (?:function|class) (\w+)/gm)].map((m) => m[1]);
+test('index.d.ts and stream.d.ts declare exactly the runtime exports of every entry', () => {
+  const declared = [...dts.matchAll(/^export declare (?:function|class|const) (\w+)/gm)].map((m) => m[1]);
   assert.deepEqual(Object.keys(api).sort(), [...new Set(declared)].sort());
+  const streamDts = readFileSync(new URL('../js/stream.d.ts', import.meta.url), 'utf8');
+  const reexported = streamDts.slice(streamDts.indexOf('{') + 1, streamDts.indexOf('}')).match(/\w+/g);
+  assert.deepEqual(Object.keys(streamApi).sort(), reexported.filter((name) => declared.includes(name)).sort());
   // The browser and workerd entries cannot load in Node; they must re-export
   // the same modules as the Node entry, which is checked above.
   const exportsOf = (entry) =>
@@ -29,6 +33,9 @@ test('index.d.ts declares exactly the runtime exports of every entry', () => {
       .split('\n')
       .filter((line) => line.startsWith('export'));
   for (const entry of ['browser.js', 'workerd.js']) assert.deepEqual(exportsOf(entry), exportsOf('node.js'), entry);
+  for (const entry of ['stream-browser.js', 'stream-workerd.js']) {
+    assert.deepEqual(exportsOf(entry), exportsOf('stream-node.js'), entry);
+  }
 });
 
 test('RuleId lists exactly the ids of the rules catalog', () => {

@@ -188,9 +188,10 @@ test('streaming: the reply arrives sanitized, indices contiguous, the first even
     }
   });
   const got = Buffer.concat(chunks);
-  // Byte for byte what the library makes of the recorded stream.
+  // Byte for byte what the library makes of the recorded stream: under the
+  // default profile its whitespace-only blocks are accepted upstream and stay.
   assert.deepEqual(new Uint8Array(got), sanitize(WEB_SEARCH).output);
-  assert.notDeepEqual(new Uint8Array(got), WEB_SEARCH);
+  assert.deepEqual(new Uint8Array(got), WEB_SEARCH);
   const events = assertContiguous(got);
   for (const { type, data } of events) {
     if (type === 'content_block_start') {
@@ -200,6 +201,15 @@ test('streaming: the reply arrives sanitized, indices contiguous, the first even
   }
   assert.ok(chunks.length > 1, 'streamed in several chunks, not one buffered body');
   assert.ok(firstChunkAt < call.finished, `first chunk ${firstChunkAt.toFixed(1)} ms before upstream end ${call.finished.toFixed(1)} ms`);
+});
+
+test('streaming under PROFILE=bedrock: the whitespace-only blocks go too, as normalize() would remove them', async () => {
+  const bedrockURL = await worker({ UPSTREAM_AUTH: 'bearer', PROFILE: 'bedrock' });
+  const res = await post(bedrockURL, '/v1/messages', simple({ stream: true }));
+  const got = new Uint8Array(await res.arrayBuffer());
+  assert.deepEqual(got, sanitize(WEB_SEARCH, { profile: 'bedrock' }).output);
+  assert.notDeepEqual(got, WEB_SEARCH);
+  assertContiguous(Buffer.from(got));
 });
 
 test('streaming: a reply that is one empty text block comes out without it', async () => {

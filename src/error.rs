@@ -259,6 +259,43 @@ impl fmt::Display for HistoryError {
 
 impl std::error::Error for HistoryError {}
 
+impl From<OptionError> for HistoryError {
+    fn from(e: OptionError) -> Self {
+        HistoryError::InvalidOption {
+            name: e.name,
+            expected: e.expected,
+        }
+    }
+}
+
+/// An option value that is not one of those allowed (code `invalid-option`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionError {
+    /// The option's name, as JS spells it.
+    pub name: &'static str,
+    /// What it accepts.
+    pub expected: &'static str,
+}
+
+impl OptionError {
+    /// Stable kebab-case code, shared with JS: `invalid-option`.
+    pub fn code(&self) -> &'static str {
+        "invalid-option"
+    }
+}
+
+impl fmt::Display for OptionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid option `{}`: expected {}",
+            self.name, self.expected
+        )
+    }
+}
+
+impl std::error::Error for OptionError {}
+
 /// Errors of auth header resolution. None of them ever holds a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthError {

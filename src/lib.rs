@@ -4,6 +4,9 @@
 //! - [`sse::Parser`] / [`sse::Writer`]: WHATWG event-stream parsing, incremental, any chunking.
 //! - [`claude::StreamSanitizer`] / [`claude::sanitize`]: drops empty text blocks from a Claude
 //!   stream in flight, everything else byte-identical; [`claude::Accumulator`]: events → `Message`.
+//! - Signed thinking never moves: a blank text block whose removal would move a thinking block
+//!   keeps its place with [`Placeholder`] text, in streams and histories alike ([`Profile`],
+//!   the shared policy).
 //! - [`history::normalize`] / [`history::validate`]: make a request history safe for
 //!   a strict upstream, or say exactly what it would reject (rules: [`history::RULES`]).
 //! - [`auth::resolve`]: which key and which auth headers to send.
@@ -19,10 +22,12 @@ pub mod claude;
 pub mod error;
 pub mod history;
 mod limits;
+mod policy;
 pub mod sse;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-pub use error::{AccumulateError, AuthError, HistoryError, SseError, VerdictError};
+pub use error::{AccumulateError, AuthError, HistoryError, OptionError, SseError, VerdictError};
 pub use limits::Limits;
+pub use policy::{is_thinking, KeptReason, Placeholder, Profile};

@@ -1,11 +1,18 @@
 //! The only file that knows wasm-bindgen: it converts types between the core
 //! and JS and does nothing else. The hand-written JS in `js/` wraps these
 //! exports into the public API.
+//!
+//! Without the `history` feature (normalize, validate, rules, auth headers,
+//! `sanitizeMessage`), the module holds only the stream path: parser,
+//! sanitizer, accumulator; that build is the `sse-sanitizer/stream` entry.
 
 use wasm_bindgen::prelude::*;
 
-use crate::{auth, claude, history, sse};
-use crate::{AccumulateError, HistoryError, Limits, VerdictError};
+#[cfg(feature = "verdict")]
+use crate::VerdictError;
+#[cfg(feature = "history")]
+use crate::{auth, history, HistoryError};
+use crate::{claude, sse, AccumulateError, Limits};
 
 /// A JS `Error` with a kebab-case `code`; `js/core.js` turns it into a `SanitizerError`.
 fn js_error(code: &str, message: &str) -> JsValue {
@@ -210,15 +217,47 @@ fn header_of(header: &mut Header, bytes: &[u8]) -> u32 {
     addr(header.as_ptr())
 }
 
-fn sanitizer_options(options: &JsValue) -> claude::SanitizerOptions {
+fn sanitizer_options(options: &JsValue) -> Result<claude::SanitizerOptions, JsValue> {
+    let option_error = |e: crate::OptionError| js_error(e.code(), &e.to_string());
     let mut out = claude::SanitizerOptions {
         limits: limits_from_js(options),
         ..Default::default()
     };
+    // NOTE: `dropWhitespaceOnlyText` is the option's old name: `true` is the
+    // bedrock profile's rule, `false` the anthropic one's; `profile` wins.
     if let Some(b) = get(options, "dropWhitespaceOnlyText").and_then(|v| v.as_bool()) {
-        out.drop_whitespace_only_text = b;
+        out.profile = if b {
+            crate::Profile::Bedrock
+        } else {
+            crate::Profile::Anthropic
+        };
     }
-    out
+    if let Some(p) = get_string(options, "profile") {
+        out.profile = p.parse().map_err(option_error)?;
+    }
+    if let Some(text) = get(options, "placeholderText") {
+        let text = text.as_string().unwrap_or_default();
+        out.placeholder = crate::Placeholder::new(&text).map_err(option_error)?;
+    }
+    if let Some(b) = get(options, "trace").and_then(|v| v.as_bool()) {
+        out.trace = b;
+    }
+    if let Some(b) = get(options, "eventNames").and_then(|v| v.as_bool()) {
+        out.event_names = b;
+    }
+    if let Some(mode) = get_string(options, "onTruncated") {
+        out.on_truncated = match mode.as_str() {
+            "pass" => claude::OnTruncated::Pass,
+            "error-event" => claude::OnTruncated::ErrorEvent,
+            _ => {
+                return Err(option_error(crate::OptionError {
+                    name: "onTruncated",
+                    expected: "\"pass\" or \"error-event\"",
+                }))
+            }
+        };
+    }
+    Ok(out)
 }
 
 fn get(options: &JsValue, key: &str) -> Option<JsValue> {
@@ -249,14 +288,14 @@ pub struct WasmSanitizer {
 #[wasm_bindgen(js_class = WasmSanitizer)]
 impl WasmSanitizer {
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> WasmSanitizer {
-        WasmSanitizer {
-            inner: Some(claude::StreamSanitizer::new(sanitizer_options(&options))),
+    pub fn new(options: JsValue) -> Result<WasmSanitizer, JsValue> {
+        Ok(WasmSanitizer {
+            inner: Some(claude::StreamSanitizer::new(sanitizer_options(&options)?)),
             input: InputBuffer::default(),
             out: Vec::new(),
             header: [0; 2],
             report: None,
-        }
+        })
     }
 
     /// See [`InputBuffer::reserve`].
@@ -377,12 +416,14 @@ impl WasmAccumulator {
 
 /// Stream verdict: `push` takes the `len` bytes JS wrote at the address
 /// `reserve` returned; `finish` returns the anomalies as JSON.
+#[cfg(feature = "verdict")]
 #[wasm_bindgen(js_name = WasmValidator)]
 pub struct WasmValidator {
     inner: claude::StreamValidator,
     input: InputBuffer,
 }
 
+#[cfg(feature = "verdict")]
 #[wasm_bindgen(js_class = WasmValidator)]
 impl WasmValidator {
     #[wasm_bindgen(constructor)]
@@ -409,11 +450,13 @@ impl WasmValidator {
     }
 }
 
+#[cfg(feature = "verdict")]
 fn verdict_error(e: &VerdictError) -> JsValue {
     js_error(e.code(), &e.to_string())
 }
 
 /// The stream anomaly catalog as JSON.
+#[cfg(feature = "verdict")]
 #[wasm_bindgen(js_name = anomalyCatalog)]
 pub fn anomaly_catalog() -> String {
     let rows: Vec<_> = claude::ANOMALIES
@@ -431,16 +474,24 @@ fn accumulate_error(e: &AccumulateError) -> JsValue {
     err
 }
 
+#[cfg(feature = "history")]
 fn normalize_options(options: &JsValue) -> Result<history::NormalizeOptions, JsValue> {
     let mut out = history::NormalizeOptions {
         limits: limits_from_js(options),
         ..Default::default()
     };
     if let Some(p) = get_string(options, "profile") {
-        out.profile = p.parse().map_err(|e| history_error(&e))?;
+        out.profile = p
+            .parse()
+            .map_err(|e: crate::OptionError| js_error(e.code(), &e.to_string()))?;
     }
     if let Some(b) = get(options, "strictFields").and_then(|v| v.as_bool()) {
         out.strict_fields = b;
+    }
+    if let Some(text) = get(options, "placeholderText") {
+        let text = text.as_string().unwrap_or_default();
+        out.placeholder =
+            crate::Placeholder::new(&text).map_err(|e| js_error(e.code(), &e.to_string()))?;
     }
     // `rules: { "empty-text": false }` switches a rule off.
     if let Some(rules) = get(options, "rules") {
@@ -465,10 +516,12 @@ fn normalize_options(options: &JsValue) -> Result<history::NormalizeOptions, JsV
     Ok(out)
 }
 
+#[cfg(feature = "history")]
 fn history_error(e: &HistoryError) -> JsValue {
     js_error(e.code(), &e.to_string())
 }
 
+#[cfg(feature = "history")]
 /// Normalizes a JSON body: `[bytes | null, changesJson]`, `null` when unchanged.
 #[wasm_bindgen(js_name = normalizeBytes)]
 pub fn normalize_bytes(body: &[u8], options: JsValue) -> Result<js_sys::Array, JsValue> {
@@ -481,6 +534,7 @@ pub fn normalize_bytes(body: &[u8], options: JsValue) -> Result<js_sys::Array, J
     Ok(js_sys::Array::of2(&out, &json_string(&changes).into()))
 }
 
+#[cfg(feature = "history")]
 /// Validates a JSON body; the violations as JSON.
 #[wasm_bindgen(js_name = validateBytes)]
 pub fn validate_bytes(body: &[u8], options: JsValue) -> Result<String, JsValue> {
@@ -490,6 +544,7 @@ pub fn validate_bytes(body: &[u8], options: JsValue) -> Result<String, JsValue> 
     Ok(json_string(&violations))
 }
 
+#[cfg(feature = "history")]
 /// The rules catalog as JSON.
 #[wasm_bindgen(js_name = ruleCatalog)]
 pub fn rule_catalog() -> String {
@@ -508,6 +563,7 @@ pub fn rule_catalog() -> String {
     json_string(&rules)
 }
 
+#[cfg(feature = "history")]
 /// Auth headers as `[name, value, name, value, …]`.
 #[wasm_bindgen(js_name = authHeaders)]
 pub fn auth_headers(config: JsValue) -> Result<Vec<String>, JsValue> {
@@ -533,20 +589,22 @@ pub fn auth_headers(config: JsValue) -> Result<Vec<String>, JsValue> {
     Ok(headers.into_iter().flat_map(|(k, v)| [k, v]).collect())
 }
 
+#[cfg(feature = "history")]
 /// A key as it may be shown (`sk-ant-…1234`).
 #[wasm_bindgen(js_name = redactKey)]
 pub fn redact_key(key: &str) -> String {
     auth::redact(key)
 }
 
+#[cfg(feature = "history")]
 /// Sanitizes a non-streaming `Message` JSON body: `[bytes | null, reportJson]`,
 /// `null` when unchanged.
 #[wasm_bindgen(js_name = sanitizeMessageBytes)]
-pub fn sanitize_message_bytes(body: &[u8], options: JsValue) -> js_sys::Array {
-    let (out, report) = claude::sanitize_message(body, &sanitizer_options(&options));
+pub fn sanitize_message_bytes(body: &[u8], options: JsValue) -> Result<js_sys::Array, JsValue> {
+    let (out, report) = claude::sanitize_message(body, &sanitizer_options(&options)?);
     let out = match out {
         std::borrow::Cow::Borrowed(_) => JsValue::NULL,
         std::borrow::Cow::Owned(out) => js_sys::Uint8Array::from(&out[..]).into(),
     };
-    js_sys::Array::of2(&out, &json_string(&report).into())
+    Ok(js_sys::Array::of2(&out, &json_string(&report).into()))
 }

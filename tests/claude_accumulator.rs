@@ -190,7 +190,7 @@ fn sanitized_streams_accumulate_to_the_same_message_minus_blank_blocks() {
         let Ok(raw) = accumulate(&input) else {
             continue;
         };
-        let (output, report) = sanitize(&input, SanitizerOptions::default());
+        let (output, report) = sanitize(&input, &SanitizerOptions::default());
         let clean = accumulate(&output).unwrap_or_else(|e| panic!("{name}: {e}"));
         // The dropped blocks' positions go; each was a blank text block.
         let mut expected = raw.clone();

@@ -6,6 +6,7 @@ mod support;
 
 use claude_support::*;
 use sse_sanitizer::claude::{sanitize, SanitizerOptions};
+use sse_sanitizer::Profile;
 use support::{corpus_streams, seed, XorShift};
 
 /// Streams of the corpus with a text block that ends empty or whitespace-only
@@ -40,9 +41,13 @@ const WITH_BLANK_BLOCKS: [(&str, &[(u32, u64)]); 6] = [
 
 #[test]
 fn every_stream_keeps_all_but_blank_text_blocks() {
+    let bedrock = SanitizerOptions {
+        profile: Profile::Bedrock,
+        ..SanitizerOptions::default()
+    };
     let mut with_drops = Vec::new();
     for (name, input) in corpus_streams() {
-        let (output, report) = sanitize(&input, SanitizerOptions::default());
+        let (output, report) = sanitize(&input, &bedrock);
         let blocks = check_against_model(&input, &output, true);
         let reported: Vec<_> = report
             .blocks_dropped
@@ -81,13 +86,11 @@ fn every_stream_keeps_all_but_blank_text_blocks() {
 }
 
 #[test]
-fn whitespace_blocks_stay_when_the_option_is_off() {
-    let options = SanitizerOptions {
-        drop_whitespace_only_text: false,
-        ..SanitizerOptions::default()
-    };
+fn whitespace_blocks_stay_under_the_anthropic_profile() {
+    let options = SanitizerOptions::default();
+    assert_eq!(options.profile, Profile::Anthropic);
     for (name, input) in corpus_streams() {
-        let (output, report) = sanitize(&input, options);
+        let (output, report) = sanitize(&input, &options);
         let blocks = check_against_model(&input, &output, false);
         assert_eq!(report.blocks_dropped.len(), blocks.len(), "{name}");
         assert!(report
@@ -104,13 +107,13 @@ fn whitespace_blocks_stay_when_the_option_is_off() {
 fn any_chunking_gives_the_same_output_and_report() {
     let mut rng = XorShift::new(seed());
     for (name, input) in corpus_streams() {
-        let whole = sanitize(&input, SanitizerOptions::default());
-        let bytewise = run_chunked(&input, &[1], SanitizerOptions::default());
+        let whole = sanitize(&input, &SanitizerOptions::default());
+        let bytewise = run_chunked(&input, &[1], &SanitizerOptions::default());
         assert!(bytewise.0 == whole.0, "{name}: 1-byte chunks");
         assert_eq!(bytewise.1, whole.1, "{name}: 1-byte chunks");
         for max in [7, 300, 5000] {
             let sizes = random_sizes(&mut rng, max);
-            let chunked = run_chunked(&input, &sizes, SanitizerOptions::default());
+            let chunked = run_chunked(&input, &sizes, &SanitizerOptions::default());
             assert!(
                 chunked.0 == whole.0,
                 "{name}: chunks {sizes:?} (SSE_SEED={})",
@@ -124,8 +127,8 @@ fn any_chunking_gives_the_same_output_and_report() {
 #[test]
 fn sanitizing_twice_changes_nothing_more() {
     for (name, input) in corpus_streams() {
-        let (once, _) = sanitize(&input, SanitizerOptions::default());
-        let (twice, report) = sanitize(&once, SanitizerOptions::default());
+        let (once, _) = sanitize(&input, &SanitizerOptions::default());
+        let (twice, report) = sanitize(&once, &SanitizerOptions::default());
         assert!(twice == once, "{name}");
         assert_eq!(report.events_changed, 0, "{name}");
     }
@@ -140,16 +143,16 @@ fn crlf_streams_behave_like_lf_streams() {
         let lf = corpus_stream(name);
         for eol in [&b"\r\n"[..], b"\r"] {
             let input: Vec<u8> = lf.split(|&b| b == b'\n').collect::<Vec<_>>().join(eol);
-            let whole = sanitize(&input, SanitizerOptions::default());
-            let (lf_out, _) = sanitize(&lf, SanitizerOptions::default());
+            let whole = sanitize(&input, &SanitizerOptions::default());
+            let (lf_out, _) = sanitize(&lf, &SanitizerOptions::default());
             let expected: Vec<u8> = lf_out.split(|&b| b == b'\n').collect::<Vec<_>>().join(eol);
             assert!(whole.0 == expected, "{name}");
-            let bytewise = run_chunked(&input, &[1], SanitizerOptions::default());
+            let bytewise = run_chunked(&input, &[1], &SanitizerOptions::default());
             assert!(bytewise.0 == whole.0, "{name}");
             assert_eq!(bytewise.1, whole.1, "{name}");
             for _ in 0..5 {
                 let sizes = random_sizes(&mut rng, 200);
-                let chunked = run_chunked(&input, &sizes, SanitizerOptions::default());
+                let chunked = run_chunked(&input, &sizes, &SanitizerOptions::default());
                 assert!(
                     chunked.0 == whole.0,
                     "{name}: {sizes:?} (SSE_SEED={})",
@@ -165,7 +168,7 @@ fn crlf_streams_behave_like_lf_streams() {
 fn index_skew_passes_through_unchanged() {
     let name = "streams/vercel-ai__anthropic-code-execution-pdf-skill.1.sse";
     let input = corpus_stream(name);
-    let (output, report) = sanitize(&input, SanitizerOptions::default());
+    let (output, report) = sanitize(&input, &SanitizerOptions::default());
     assert!(output == input);
     assert!(report.blocks_dropped.is_empty());
     assert!(
@@ -174,7 +177,7 @@ fn index_skew_passes_through_unchanged() {
         report.notes
     );
     assert_eq!(
-        run_chunked(&input, &[1], SanitizerOptions::default()),
+        run_chunked(&input, &[1], &SanitizerOptions::default()),
         (output, report)
     );
 }

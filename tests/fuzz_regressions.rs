@@ -76,7 +76,7 @@ fn twenty_digit_index_is_renumbered() {
         "content_block_stop",
         r#"{"type":"content_block_stop","index":18446744073709551615}"#,
     );
-    let (out, report) = sanitize(input.as_bytes(), SanitizerOptions::default());
+    let (out, report) = sanitize(input.as_bytes(), &SanitizerOptions::default());
     assert_eq!(report.blocks_dropped.len(), 1);
     let out = String::from_utf8(out).unwrap();
     assert!(

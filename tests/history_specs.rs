@@ -144,7 +144,10 @@ fn run(
         let fixable_here = r.fix.is_some()
             && !spec.options.disabled_rules.iter().any(|d| d == r.id)
             && (r.id != "unknown-field" || spec.options.strict_fields)
-            && r.id != "tool-input-string"; // an unparseable input stays
+            && r.id != "tool-input-string" // an unparseable input stays
+            // A merge that would move the latest assistant message's thinking
+            // blocks is left undone on purpose (its hint says so).
+            && !(r.id == "merge-roles" && v.hint.is_some());
         assert!(!fixable_here, "{name}: fixable violation left: {v:?}");
     }
     assert_eq!(

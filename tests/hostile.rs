@@ -264,7 +264,7 @@ fn ten_thousand_deep_json_in_sse_data() {
     ];
     let rise = peak_mib("10k-deep JSON in SSE data", || {
         for (i, input) in cases.iter().enumerate() {
-            let (out, report) = sanitize(input.as_bytes(), SanitizerOptions::default());
+            let (out, report) = sanitize(input.as_bytes(), &SanitizerOptions::default());
             if i == 0 {
                 assert_eq!(report.blocks_dropped.len(), 1);
                 assert_eq!(out, (message_start() + &message_stop()).as_bytes());
@@ -335,7 +335,7 @@ fn invalid_utf8_and_nul_everywhere() {
                 let mut input = clean[..at].to_vec();
                 input.extend_from_slice(d);
                 input.extend_from_slice(&clean[at..]);
-                let (out, report) = sanitize(&input, SanitizerOptions::default());
+                let (out, report) = sanitize(&input, &SanitizerOptions::default());
                 if report.blocks_dropped.is_empty() && report.events_changed == 0 {
                     assert_eq!(out, input);
                 }
@@ -377,12 +377,12 @@ fn real_stream_truncated_at_every_byte() {
             .join("streams/chatlas__test_provider_anthropic_test_anthropic_empty_response.0.sse"),
     )
     .unwrap();
-    let (_, full) = sanitize(&input, SanitizerOptions::default());
+    let (_, full) = sanitize(&input, &SanitizerOptions::default());
     assert_eq!(full.blocks_dropped.len(), 1);
     peak_mib("real stream cut at every byte", || {
         for at in 0..=input.len() {
             let prefix = &input[..at];
-            let (out, report) = sanitize(prefix, SanitizerOptions::default());
+            let (out, report) = sanitize(prefix, &SanitizerOptions::default());
             if report.blocks_dropped.is_empty() && report.events_changed == 0 {
                 assert_eq!(out, prefix, "cut at {at}");
             }
@@ -495,7 +495,7 @@ fn absurd_indices() {
             + &text_delta(index, "x")
             + &stop(index)
             + &message_stop();
-        let (out, report) = sanitize(input.as_bytes(), SanitizerOptions::default());
+        let (out, report) = sanitize(input.as_bytes(), &SanitizerOptions::default());
         let expected = message_start()
             + &text_start(index, "")
             + &text_delta(index, "x")
@@ -511,7 +511,7 @@ fn absurd_indices() {
     // u64::MAX is a valid index: renumbered to u64::MAX - 1.
     let max = u64::MAX.to_string();
     let input = message_start() + &text_start("0", "") + &stop("0") + &stop(&max);
-    let (out, _) = sanitize(input.as_bytes(), SanitizerOptions::default());
+    let (out, _) = sanitize(input.as_bytes(), &SanitizerOptions::default());
     let expected = message_start() + &stop(&(u64::MAX - 1).to_string());
     assert_eq!(String::from_utf8(out).unwrap(), expected);
 }
@@ -531,7 +531,7 @@ fn duplicated_message_start() {
         + &text_delta("1", "x")
         + &stop("1")
         + &message_stop();
-    let (out, report) = sanitize(input.as_bytes(), SanitizerOptions::default());
+    let (out, report) = sanitize(input.as_bytes(), &SanitizerOptions::default());
     let expected = message_start()
         + &text_start("0", "")
         + &message_start()
@@ -611,7 +611,7 @@ fn state_after_limits() {
 
     let long_line = format!("data: {}\n\n", "a".repeat(400));
     let input = message_start() + &text_start("0", "") + &stop("0") + &long_line + &empty_block;
-    let (out, report) = sanitize(input.as_bytes(), options);
+    let (out, report) = sanitize(input.as_bytes(), &options);
     let expected = message_start() + &long_line + &empty_block;
     assert_eq!(String::from_utf8(out).unwrap(), expected);
     let codes: Vec<_> = report.notes.iter().map(|n| n.code).collect();
@@ -621,7 +621,7 @@ fn state_after_limits() {
     let pings = ev("ping", r#"{"type":"ping"}"#).repeat(10);
     let held_too_long = text_start("0", "") + &pings + &stop("0");
     let input = message_start() + &held_too_long + &empty_block + &message_stop();
-    let (out, report) = sanitize(input.as_bytes(), options);
+    let (out, report) = sanitize(input.as_bytes(), &options);
     let expected = message_start() + &held_too_long + &message_stop();
     assert_eq!(String::from_utf8(out).unwrap(), expected);
     assert_eq!(report.notes[0].code, "held-limit-exceeded");

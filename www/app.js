@@ -5,6 +5,10 @@ import { initStreamActions, showStream } from './stream.js';
 import { replay } from './replay.js';
 import { initHistory, showHistory } from './history.js';
 import { initAuth } from './auth.js';
+import { ready } from '/js/browser.js';
+
+// NOTE: the package loads its wasm without top-level await; the views call it synchronously.
+await ready;
 
 const state = { stream: null, body: null };
 

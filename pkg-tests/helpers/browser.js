@@ -9,13 +9,11 @@ import { startServer } from '../../scripts/serve.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Starts the static server and a fresh headless Chromium; returns helpers. */
-export async function startBrowser() {
-  const server = await startServer({ port: 0 });
+/** A fresh headless Chromium with its own profile directory; `close()` removes both. */
+export async function launchChromium() {
   const userDataDir = mkdtempSync(join(tmpdir(), 'sse-sanitizer-chromium-'));
-  let context;
   try {
-    context = await chromium.launchPersistentContext(userDataDir, {
+    const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
       args: [
@@ -24,13 +22,32 @@ export async function startBrowser() {
       ],
       viewport: { width: 1280, height: 800 },
     });
+    return {
+      context,
+      async close() {
+        await context.close().catch(() => {});
+        rmSync(userDataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    rmSync(userDataDir, { recursive: true, force: true });
+    throw new Error(`cannot launch Chromium at ${CHROMIUM} (set CHROMIUM_PATH): ${err.message}`, { cause: err });
+  }
+}
+
+/** Starts the static server and a fresh headless Chromium; returns helpers. */
+export async function startBrowser() {
+  const server = await startServer({ port: 0 });
+  let chromiumInstance;
+  try {
+    chromiumInstance = await launchChromium();
   } catch (err) {
     // NOTE: without this the open server keeps the test process alive and the
     // run hangs instead of failing with the launch error.
     await server.close();
-    rmSync(userDataDir, { recursive: true, force: true });
-    throw new Error(`cannot launch Chromium at ${CHROMIUM} (set CHROMIUM_PATH): ${err.message}`, { cause: err });
+    throw err;
   }
+  const { context } = chromiumInstance;
   const foreignRequests = [];
   const consoleErrors = [];
   const origin = new URL(server.url).origin;
@@ -50,9 +67,8 @@ export async function startBrowser() {
     foreignRequests,
     consoleErrors,
     async close() {
-      await context.close().catch(() => {});
+      await chromiumInstance.close();
       await server.close();
-      rmSync(userDataDir, { recursive: true, force: true });
     },
   };
 }

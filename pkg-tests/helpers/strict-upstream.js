@@ -6,6 +6,7 @@
 // credential, records every request, and streams a recorded corpus stream back
 // in small delayed chunks so time-to-first-byte can be observed.
 import { createServer } from 'node:http';
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 // A recorded non-stream reply (the bytes as the API sent them), the default `message`.
@@ -28,8 +29,72 @@ const reject = (message) => {
   throw new Reject(message);
 };
 
-/** Throws Reject with the exact upstream message for the first defect of `body`. */
-export function checkBody(body, { countTokens = false } = {}) {
+// ---------------------------------------------------------------------------
+// Thinking signatures bound to their position, as the real API's are: a signed
+// block replayed at another index (or changed) in the latest assistant message
+// is refused with the API's exact text.
+
+const SIGNING_KEY = 'strict-upstream-thinking-signatures';
+const mac = (text) => createHmac('sha256', SIGNING_KEY).update(text).digest('base64url');
+
+/** The signature this upstream gives a thinking block at content index `position`. */
+export const thinkingSignature = (position, thinking) => `sig_${mac(`${position}\n${thinking}`)}`;
+/** The `data` this upstream gives a redacted_thinking block at `position`. */
+export const redactedData = (position) => `red_${mac(`${position}\nredacted`)}`;
+
+/**
+ * Re-signs the thinking blocks of an SSE stream (LF framing) for the position
+ * each has in its message: every `signature_delta` gets the signature of its
+ * block's index and full thinking text, every redacted_thinking start its data.
+ */
+export function signStream(bytes) {
+  const text = Buffer.from(bytes).toString('utf8');
+  const thinking = new Map();
+  const frames = text.split('\n\n').map((frame) => {
+    const lines = frame.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('data:'));
+    if (at === -1) return frame;
+    let data;
+    try {
+      data = JSON.parse(lines[at].slice(5));
+    } catch {
+      return frame;
+    }
+    if (data.type === 'message_start') thinking.clear();
+    if (data.type === 'content_block_start' && data.content_block?.type === 'thinking') thinking.set(data.index, data.content_block.thinking ?? '');
+    if (data.type === 'content_block_start' && data.content_block?.type === 'redacted_thinking') data.content_block.data = redactedData(data.index);
+    if (data.delta?.type === 'thinking_delta') thinking.set(data.index, (thinking.get(data.index) ?? '') + data.delta.thinking);
+    if (data.delta?.type === 'signature_delta') data.delta.signature = thinkingSignature(data.index, thinking.get(data.index) ?? '');
+    lines[at] = `data: ${JSON.stringify(data)}`;
+    return lines.join('\n');
+  });
+  return Buffer.from(frames.join('\n\n'));
+}
+
+/** The latest assistant message's thinking blocks must be where, and as, this upstream signed them. */
+function checkThinkingPositions(messages) {
+  const n = messages.findLastIndex((m) => m?.role === 'assistant');
+  const content = messages[n]?.content;
+  if (!Array.isArray(content)) return;
+  const moved = (m) =>
+    reject(
+      `messages.${n}.content.${m}: \`thinking\` or \`redacted_thinking\` blocks in the latest assistant message cannot be modified. These blocks must remain as they were in the original response.`,
+    );
+  content.forEach((block, m) => {
+    if (block?.type === 'thinking') {
+      if (!String(block.signature).startsWith('sig_')) reject(`messages.${n}.content.${m}: Invalid \`signature\` in \`thinking\` block`);
+      if (block.signature !== thinkingSignature(m, block.thinking)) moved(m);
+    }
+    if (block?.type === 'redacted_thinking' && block.data !== redactedData(m)) moved(m);
+  });
+}
+
+/**
+ * Throws Reject with the exact upstream message for the first defect of `body`.
+ * `signedThinking`: also check the latest assistant message's thinking blocks
+ * against the signatures this upstream gave them (see `signStream`).
+ */
+export function checkBody(body, { countTokens = false, signedThinking = false } = {}) {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) reject('Input should be a valid dictionary');
   if (typeof body.model !== 'string') reject('model: Field required');
   if (!countTokens && body.max_tokens === undefined) reject('max_tokens: Field required');
@@ -40,6 +105,7 @@ export function checkBody(body, { countTokens = false } = {}) {
   // Schema first (as the API's request model does), then the conversation rules.
   messages.forEach(checkMessageSchema);
   messages.forEach((msg, m) => checkMessageRules(messages, msg, m));
+  if (signedThinking) checkThinkingPositions(messages);
   checkFinal(messages.at(-1));
 }
 
@@ -181,6 +247,9 @@ function checkAuth(headers, auth) {
  *   stream    bytes of the SSE body for `stream: true` requests
  *   message   the Message for non-stream requests (object, string or bytes; default: a recorded one)
  *   chunkBytes, delayMs   how the stream is cut and paced
+ *   signThinking  sign the thinking blocks it streams by position (`signStream`)
+ *                 and refuse a request whose latest assistant message moved or
+ *                 changed them, with the API's exact text
  *   reply     (record, res) => boolean: answers instead, when it returns true
  * Returns { url, requests, options, close() }; each request record holds
  * { method, path, headers, body (Buffer), json, started, finished } (ms, performance.now()).
@@ -214,7 +283,7 @@ export async function startStrictUpstream(options = {}) {
       return sendError(res, 400, 'invalid_request_error', 'There was an error parsing the body of your request');
     }
     try {
-      checkBody(record.json, { countTokens });
+      checkBody(record.json, { countTokens, signedThinking: opts.signThinking });
     } catch (err) {
       if (err instanceof Reject) return sendError(res, 400, 'invalid_request_error', err.message);
       throw err;
@@ -227,7 +296,7 @@ export async function startStrictUpstream(options = {}) {
     if (record.json.stream === true) {
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'request-id': 'req_strict_upstream' });
       res.flushHeaders();
-      const bytes = opts.stream;
+      const bytes = opts.signThinking ? signStream(opts.stream) : opts.stream;
       for (let i = 0; i < bytes.length; i += opts.chunkBytes) {
         if (res.destroyed) return;
         res.write(bytes.subarray(i, i + opts.chunkBytes));

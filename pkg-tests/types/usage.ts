@@ -29,6 +29,8 @@ import {
   type Violation,
 } from 'sse-sanitizer';
 import worker, { type WorkerEnv } from 'sse-sanitizer/worker';
+import * as stream from 'sse-sanitizer/stream';
+import { init, ready } from 'sse-sanitizer';
 
 declare const response: Response;
 
@@ -101,6 +103,16 @@ try {
   }
 }
 
+// Loading the module, and the stream-only entry.
+const loaded: Promise<void> = init(new URL('https://example.invalid/sse_sanitizer_bg.wasm'));
+const fromBytes: Promise<void> = init(new Uint8Array(8));
+const waited: Promise<void> = ready;
+const streamed: { output: string } = stream.sanitize('data: x\n\n');
+const streamReady: Promise<void> = stream.ready.then(() => stream.init());
+const streamParser: stream.SseParser = new stream.SseParser();
+// @ts-expect-error the stream entry has no request side
+stream.normalize({ messages: [] });
+
 // The Worker entry.
 const env: WorkerEnv = { UPSTREAM_URL: 'http://127.0.0.1:4000', UPSTREAM_AUTH: 'secret', PROFILE: 'bedrock' };
 const answer: Promise<Response> = worker.fetch(new Request('http://127.0.0.1/v1/messages'), env);
@@ -111,4 +123,5 @@ export {
   events, parsed, discarded, out, dropped, asText, asBytes, wrongForm, message, fromEvents, turns, oneOfTurns, reply,
   verdict, later, raised, unknownCode, classes,
   normalized, bytes, violations, ids, headers, shown, wrapped, answer, noUpstream,
+  loaded, fromBytes, waited, streamed, streamReady, streamParser,
 };

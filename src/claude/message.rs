@@ -5,12 +5,16 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::{DroppedBlock, Note, Report, SanitizerOptions};
+use super::{DroppedBlock, Note, ReplacedBlock, Report, SanitizerOptions};
+use crate::{is_thinking, KeptReason};
 
-/// Removes the empty (and, with [`SanitizerOptions::drop_whitespace_only_text`],
-/// whitespace-only) text blocks from the `content` of a `Message` JSON body.
+/// The stream sanitizer's decision, applied to the `content` of a whole
+/// `Message` JSON body: empty text blocks (and under `bedrock` whitespace-only
+/// ones) are removed, except that a blank block with a thinking block after it
+/// keeps its place and gets the placeholder appended (here the whole message
+/// is known, so exactly the blocks whose removal would move a thinking block).
 ///
-/// Returns the body itself (`Cow::Borrowed`) when nothing is removed, including
+/// Returns the body itself (`Cow::Borrowed`) when nothing changes, including
 /// when it is not a JSON object with a `content` array (an error reply, say):
 /// such a body gets a `malformed-json` or `non-claude-event` note and passes
 /// unchanged. A changed body is re-serialized compactly, keeping key order and
@@ -44,54 +48,91 @@ pub fn sanitize_message<'a>(body: &'a [u8], options: &SanitizerOptions) -> (Cow<
         ));
         return (Cow::Borrowed(body), report);
     };
-    let mut index = 0u64;
-    content.retain(|block| {
-        let reason = drop_reason(block, options);
-        if let Some(reason) = reason {
-            if report.blocks_dropped.len() < Report::MAX_ENTRIES {
-                report.blocks_dropped.push(DroppedBlock {
-                    message: 0,
-                    index,
-                    reason,
-                    bytes: serde_json::to_vec(block).map_or(0, |b| b.len() as u64),
-                });
-            }
+    // NOTE: one pass from the end, so "a thinking block comes later" is known
+    // at each block without a rescan.
+    let mut thinking_later = false;
+    let mut drop = vec![false; content.len()];
+    for (index, block) in content.iter_mut().enumerate().rev() {
+        let ty = block
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if is_thinking(ty) {
+            thinking_later = true;
+            continue;
         }
-        index += 1;
-        reason.is_none()
-    });
-    if report.blocks_dropped.is_empty() {
+        let Some(blank) = blank_text(block) else {
+            continue;
+        };
+        let droppable = blank == "empty-text" || options.profile.rejects_whitespace_text();
+        if thinking_later {
+            append_placeholder(block, options.placeholder.as_str());
+            report.blocks_replaced.push(ReplacedBlock {
+                message: 0,
+                index: index as u64,
+                rule: "thinking-position",
+                blank,
+                reason: KeptReason::ThinkingFollows,
+            });
+        } else if droppable {
+            drop[index] = true;
+            report.blocks_dropped.push(DroppedBlock {
+                message: 0,
+                index: index as u64,
+                reason: blank,
+                bytes: serde_json::to_vec(block).map_or(0, |b| b.len() as u64),
+            });
+        }
+    }
+    if report.blocks_dropped.is_empty() && report.blocks_replaced.is_empty() {
         return (Cow::Borrowed(body), report);
     }
+    report.blocks_dropped.reverse();
+    report.blocks_replaced.reverse();
+    report.blocks_dropped.truncate(Report::MAX_ENTRIES);
+    report.blocks_replaced.truncate(Report::MAX_ENTRIES);
+    let mut at = 0;
+    content.retain(|_| {
+        at += 1;
+        !drop[at - 1]
+    });
     report.events_changed = 1;
     // NOTE: serializing a Value parsed from JSON cannot fail.
     let out = serde_json::to_vec(&message).unwrap_or_else(|_| body.to_vec());
     (Cow::Owned(out), report)
 }
 
-fn drop_reason(block: &Value, options: &SanitizerOptions) -> Option<&'static str> {
+/// `"empty-text"` or `"whitespace-text"` for a blank text block, else `None`.
+fn blank_text(block: &Value) -> Option<&'static str> {
     if block.get("type").and_then(Value::as_str) != Some("text") {
         return None;
     }
     match block.get("text") {
         None | Some(Value::Null) => Some("empty-text"),
         Some(Value::String(s)) if s.is_empty() => Some("empty-text"),
-        Some(Value::String(s))
-            if options.drop_whitespace_only_text && s.chars().all(char::is_whitespace) =>
-        {
-            Some("whitespace-text")
-        }
+        Some(Value::String(s)) if s.chars().all(char::is_whitespace) => Some("whitespace-text"),
         _ => None,
+    }
+}
+
+fn append_placeholder(block: &mut Value, placeholder: &str) {
+    if let Some(o) = block.as_object_mut() {
+        let text = match o.get("text") {
+            Some(Value::String(s)) => format!("{s}{placeholder}"),
+            _ => placeholder.to_string(),
+        };
+        o.insert("text".into(), Value::String(text));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Profile;
 
-    fn run(body: &str, drop_ws: bool) -> (String, Report) {
+    fn run(body: &str, profile: Profile) -> (String, Report) {
         let options = SanitizerOptions {
-            drop_whitespace_only_text: drop_ws,
+            profile,
             ..Default::default()
         };
         let (out, report) = sanitize_message(body.as_bytes(), &options);
@@ -101,7 +142,7 @@ mod tests {
     #[test]
     fn drops_empty_and_whitespace_text_blocks() {
         let body = r#"{"id":"m","content":[{"type":"text","text":""},{"type":"tool_use","id":"t","name":"f","input":{"n":1.50}},{"type":"text","text":" \n"},{"type":"text"}],"usage":{"output_tokens":3}}"#;
-        let (out, report) = run(body, true);
+        let (out, report) = run(body, Profile::Bedrock);
         assert_eq!(
             out,
             r#"{"id":"m","content":[{"type":"tool_use","id":"t","name":"f","input":{"n":1.50}}],"usage":{"output_tokens":3}}"#
@@ -115,9 +156,29 @@ mod tests {
             dropped,
             [(0, "empty-text"), (2, "whitespace-text"), (3, "empty-text")]
         );
-        let (out, report) = run(body, false);
+        let (out, report) = run(body, Profile::Anthropic);
         assert!(out.contains(r#"{"type":"text","text":" \n"}"#));
         assert_eq!(report.blocks_dropped.len(), 3 - 1);
+    }
+
+    #[test]
+    fn blank_blocks_before_thinking_keep_their_place() {
+        let body = r#"{"content":[{"type":"text","text":"\n\n"},{"type":"thinking","thinking":"a","signature":"s1"},{"type":"text","text":""},{"type":"redacted_thinking","data":"d"},{"type":"text","text":""},{"type":"text","text":"answer"}]}"#;
+        for profile in Profile::ALL {
+            let (out, report) = run(body, profile);
+            assert_eq!(
+                out,
+                r#"{"content":[{"type":"text","text":"\n\n..."},{"type":"thinking","thinking":"a","signature":"s1"},{"type":"text","text":"..."},{"type":"redacted_thinking","data":"d"},{"type":"text","text":"answer"}]}"#,
+                "{profile}"
+            );
+            let replaced: Vec<_> = report
+                .blocks_replaced
+                .iter()
+                .map(|b| (b.index, b.blank))
+                .collect();
+            assert_eq!(replaced, [(0, "whitespace-text"), (2, "empty-text")]);
+            assert_eq!(report.blocks_dropped[0].index, 4);
+        }
     }
 
     #[test]

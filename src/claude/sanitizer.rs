@@ -1,5 +1,9 @@
 use super::scan::{self, Blank};
-use super::{DroppedBlock, Note, Report, SanitizerOptions};
+use super::{
+    DroppedBlock, Note, OnTruncated, ReplacedBlock, Report, SanitizerOptions, TraceAction,
+    TraceEntry,
+};
+use crate::policy::KeptReason;
 use crate::sse::{ByteSegment, EventBytes, Parser};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -37,8 +41,12 @@ impl StreamSanitizer {
     /// that is still undecided (and events that arrive while one is).
     pub fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
         let core = &mut self.core;
+        if let Some(t) = &mut core.tracer {
+            t.origin = out.len();
+        }
         if core.passthrough {
-            out.extend_from_slice(chunk);
+            core.pass(chunk, out);
+            core.end_call(out);
             return;
         }
         let mut start = 0;
@@ -61,17 +69,24 @@ impl StreamSanitizer {
             Ok(()) => core.keep(rest, out),
             Err(_) => core.overflow(rest, out),
         }
+        core.end_call(out);
     }
 
     /// Ends the stream: releases anything held, passes a partial last event
     /// through unchanged, and returns the final report.
     pub fn finish(self, out: &mut Vec<u8>) -> Report {
         let StreamSanitizer { parser, mut core } = self;
+        if let Some(t) = &mut core.tracer {
+            t.origin = out.len();
+        }
         if !core.passthrough {
             // NOTE: an error here means the parser is poisoned, which only
             // happens after `overflow` switched to pass-through.
             let partial = parser.finish().unwrap_or(false);
             core.end(partial, out);
+        }
+        if let Some(t) = core.tracer.take() {
+            core.report.trace = t.entries;
         }
         core.report
     }
@@ -112,6 +127,46 @@ const KINDS: [(&str, Kind); 8] = [
     ("message_stop", Kind::MessageStop),
     ("error", Kind::Error),
 ];
+
+impl Kind {
+    /// The event name of a Claude event kind.
+    fn name(self) -> Option<&'static str> {
+        KINDS
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map(|(name, _)| *name)
+    }
+}
+
+/// `raw` (one SSE block) with an `event: <name>` line: first, or last when
+/// the block has an `event` field already (an explicit `event: message`; a
+/// later `event` line wins), in the block's own line ending.
+fn add_event_line(raw: &[u8], name: &str, out: &mut Vec<u8>) {
+    let eol: &[u8] = match memchr::memchr2(b'\r', b'\n', raw) {
+        Some(p) if raw[p] == b'\n' => b"\n",
+        Some(p) if raw.get(p + 1) == Some(&b'\n') => b"\r\n",
+        _ => b"\r",
+    };
+    let has_event_field = scan::lines(raw).any(|line| {
+        line.strip_prefix(b"event")
+            .is_some_and(|rest| rest.is_empty() || rest[0] == b':')
+    });
+    let line = |out: &mut Vec<u8>| {
+        out.extend_from_slice(b"event: ");
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(eol);
+    };
+    if has_event_field {
+        // Before the blank line that ends the block.
+        let cut = raw.len() - if raw.ends_with(b"\r\n") { 2 } else { 1 };
+        out.extend_from_slice(&raw[..cut]);
+        line(out);
+        out.extend_from_slice(&raw[cut..]);
+    } else {
+        line(out);
+        out.extend_from_slice(raw);
+    }
+}
 
 /// The event's kind, from its data's top-level `type`, as the SDK and the
 /// accumulator count events. An `event:` name other than the default
@@ -166,24 +221,74 @@ enum Last {
     Dropped,
 }
 
+/// A text block that started blank and is held while undecided. See the
+/// [module documentation](super) for the decision.
 #[derive(Debug)]
-struct Hold {
+struct Candidate {
     /// The block's original index.
     index: u64,
+    /// Its text so far holds whitespace (else it is empty).
     whitespace: bool,
-    own_events: u64,
-    /// Own events whose index was rewritten (changed if released).
-    own_rewritten: u64,
-    /// Original bytes of the block's own events.
-    own_bytes: u64,
+    /// Its `content_block_stop` came: it ended blank, and waits for the
+    /// start of the next block (is it a thinking block?) to be decided.
+    stopped: bool,
+    /// Its own events, and their original bytes.
+    events: u64,
+    bytes: u64,
 }
 
-/// A held block of bytes, ending at `end` in `Core::held`.
+/// What becomes of a held candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Released as it came (only its index renumbered).
+    Keep,
+    Drop,
+    /// Kept, with the placeholder text appended before its stop.
+    Placeholder(KeptReason),
+}
+
+/// A held SSE block, ending at `end` in `Core::held`.
 #[derive(Debug, Clone, Copy)]
 struct Part {
     end: usize,
-    /// Part of the held text block (else an event that arrived meanwhile).
-    own: bool,
+    /// The candidate (position in `Core::group`) this event belongs to; `None`
+    /// for an event of another kind that arrived meanwhile.
+    owner: Option<usize>,
+    /// The event's original block index (own events).
+    index: u64,
+    /// The event's number, for notes.
+    event: u64,
+    /// It is an event (else a comment-only block), for the trace.
+    is_event: bool,
+    /// It got an `event:` line, for the trace.
+    named: bool,
+    /// Where it is in the input, for the trace.
+    input: [u64; 2],
+    /// It is its candidate's `content_block_stop`.
+    stop: bool,
+}
+
+/// The per-block trace, when [`SanitizerOptions::trace`] is set.
+#[derive(Debug, Default)]
+struct Tracer {
+    entries: Vec<TraceEntry>,
+    /// Absolute input offset of the next SSE block.
+    input_at: u64,
+    /// Absolute output offset of `out[origin]` in the current call.
+    out_base: u64,
+    /// `out.len()` when the current call began.
+    origin: usize,
+    /// The block being processed: its event number (`None`: comment-only)
+    /// and input range.
+    current: (Option<u64>, [u64; 2]),
+    /// The `passed` entry that pass-through bytes extend.
+    passed: Option<usize>,
+}
+
+impl Tracer {
+    fn at(&self, out: &[u8]) -> u64 {
+        self.out_base + (out.len() - self.origin) as u64
+    }
 }
 
 #[derive(Debug, Default)]
@@ -194,6 +299,8 @@ struct Message {
     dropped: Vec<u64>,
     /// Index skew seen: no more drops in this message.
     skewed: bool,
+    /// A thinking or redacted_thinking block started in this message.
+    thinking: bool,
     /// A `message_start` with no `message_stop` yet.
     open: bool,
     /// An `error` event came after the `message_start`.
@@ -203,12 +310,15 @@ struct Message {
 #[derive(Debug)]
 struct Core {
     options: SanitizerOptions,
+    /// The placeholder as a JSON string literal.
+    placeholder_json: String,
     report: Report,
     /// Largest raw SSE block accepted before switching to pass-through.
     raw_limit: usize,
     /// Raw bytes of the block in progress that came in earlier chunks.
     carry: Vec<u8>,
-    hold: Option<Hold>,
+    /// The held candidates, in stream order: all stopped but maybe the last.
+    group: Vec<Candidate>,
     held: Vec<u8>,
     parts: Vec<Part>,
     /// `measure` of the held bytes.
@@ -222,19 +332,35 @@ struct Core {
     /// After a buffer limit: everything passes through unchanged.
     passthrough: bool,
     scratch: Vec<u8>,
+    /// The current event with its `event:` line added (event_names).
+    named: Vec<u8>,
+    /// The current event got an `event:` line.
+    named_current: bool,
+    tracer: Option<Tracer>,
+}
+
+/// What a `content_block_start` starts, as far as holding goes.
+enum Starts {
+    /// A text block whose text may end blank.
+    Candidate(Blank),
+    Thinking,
+    Other,
 }
 
 impl Core {
     fn new(options: SanitizerOptions) -> Self {
+        let trace = options.trace;
         Core {
             raw_limit: options
                 .limits
                 .max_event_bytes
                 .saturating_add(options.limits.max_line_bytes),
+            placeholder_json: serde_json::to_string(options.placeholder.as_str())
+                .unwrap_or_else(|_| "\".\"".into()),
             options,
             report: Report::default(),
             carry: Vec::new(),
-            hold: None,
+            group: Vec::new(),
             held: Vec::new(),
             parts: Vec::new(),
             held_measure: 0,
@@ -244,6 +370,81 @@ impl Core {
             at_start: true,
             passthrough: false,
             scratch: Vec::new(),
+            named: Vec::new(),
+            named_current: false,
+            tracer: trace.then(Tracer::default),
+        }
+    }
+
+    /// Records a trace entry (when tracing), up to [`Report::MAX_TRACE`].
+    fn record(&mut self, entry: TraceEntry) {
+        let Some(t) = &mut self.tracer else { return };
+        if t.entries.len() < Report::MAX_TRACE {
+            t.entries.push(entry);
+        } else if t.entries.len() == Report::MAX_TRACE {
+            t.entries
+                .push(TraceEntry::new(TraceAction::Truncated, None));
+        }
+    }
+
+    /// An entry for the block being processed, written at `out[from..]`.
+    fn record_current(&mut self, action: TraceAction, from: Option<u64>, out: &[u8]) {
+        let Some(t) = &self.tracer else { return };
+        let action = match action {
+            TraceAction::Kept if self.named_current => TraceAction::Named,
+            action => action,
+        };
+        let (event, input) = t.current;
+        let output = from.map(|from| [from, t.at(out)]);
+        self.record(TraceEntry {
+            event,
+            input: Some(input),
+            output,
+            ..TraceEntry::new(action, None)
+        });
+    }
+
+    fn out_at(&self, out: &[u8]) -> Option<u64> {
+        self.tracer.as_ref().map(|t| t.at(out))
+    }
+
+    /// The end of a `push`/`finish` call: the output offsets move on.
+    fn end_call(&mut self, out: &[u8]) {
+        if let Some(t) = &mut self.tracer {
+            t.out_base = t.at(out);
+            t.origin = out.len();
+        }
+    }
+
+    /// Writes bytes that pass through after a buffer limit (or a partial last
+    /// event), extending the trace's `passed` entry.
+    fn pass(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
+        let from = self.out_at(out);
+        out.extend_from_slice(bytes);
+        let Some(t) = &mut self.tracer else { return };
+        let len = bytes.len() as u64;
+        let to = t.at(out);
+        match t.passed.and_then(|i| t.entries.get_mut(i)) {
+            Some(e) => {
+                if let Some(input) = &mut e.input {
+                    input[1] += len;
+                }
+                if let Some(output) = &mut e.output {
+                    output[1] = to;
+                }
+            }
+            None => {
+                let at = t.input_at;
+                t.passed = Some(t.entries.len());
+                self.record(TraceEntry {
+                    input: Some([at, at + len]),
+                    output: from.map(|f| [f, to]),
+                    ..TraceEntry::new(TraceAction::Passed, None)
+                });
+            }
+        }
+        if let Some(t) = &mut self.tracer {
+            t.input_at += len;
         }
     }
 
@@ -267,10 +468,15 @@ impl Core {
         }
     }
 
+    /// The index of the candidate still open (no stop yet), if any.
+    fn open_index(&self) -> Option<u64> {
+        self.group.last().filter(|c| !c.stopped).map(|c| c.index)
+    }
+
     /// Keeps the unfinished tail of a chunk for the next one.
     fn keep(&mut self, rest: &[u8], out: &mut Vec<u8>) {
         if self.passthrough {
-            out.extend_from_slice(rest);
+            self.pass(rest, out);
             return;
         }
         self.carry.extend_from_slice(rest);
@@ -279,14 +485,13 @@ impl Core {
         }
     }
 
-    /// A buffer limit was hit: release everything and pass the rest through.
     /// A line or event past the limits: everything from here passes through.
     fn overflow(&mut self, rest: &[u8], out: &mut Vec<u8>) {
         if !self.passthrough {
+            self.settle(false, out);
             self.passthrough = true;
-            self.release(out);
-            out.extend_from_slice(&self.carry);
-            self.carry = Vec::new();
+            let carry = std::mem::take(&mut self.carry);
+            self.pass(&carry, out);
             let n = self.report.events_seen;
             // NOTE: one text whichever limit tripped: the parser's line/event
             // limit or the raw block limit can trip first depending on where
@@ -296,13 +501,13 @@ impl Core {
                 "an SSE line or event exceeds the buffer limits (max_line_bytes, max_event_bytes); passing the rest of the stream through unchanged".to_string()
             });
         }
-        out.extend_from_slice(rest);
+        self.pass(rest, out);
     }
 
     /// One complete SSE block whose last bytes are `tail`.
     fn block(&mut self, tail: &[u8], event: Option<&EventBytes<'_>>, out: &mut Vec<u8>) {
         if self.passthrough {
-            out.extend_from_slice(tail);
+            self.pass(tail, out);
         } else if self.carry.is_empty() {
             self.process(tail, event, out);
         } else {
@@ -325,6 +530,12 @@ impl Core {
             self.overflow(raw, out);
             return;
         }
+        if let Some(t) = &mut self.tracer {
+            let at = t.input_at;
+            t.input_at += raw.len() as u64;
+            let event = event.map(|_| self.report.events_seen);
+            t.current = (event, [at, at + raw.len() as u64]);
+        }
         let raw = if std::mem::take(&mut self.at_start) && raw.starts_with(BOM) {
             // NOTE: the BOM goes out first so that dropping the first block
             // could never take it along.
@@ -335,6 +546,7 @@ impl Core {
         };
         let Some(event) = event else {
             let n = self.report.events_seen;
+            self.named_current = false;
             self.other(raw, n, out);
             return;
         };
@@ -353,10 +565,38 @@ impl Core {
             }
             kind => kind,
         };
+        // NOTE: the SDK only sees events by their `event:` name; a Claude
+        // event sent as data only (some gateways, OpenAI-style relays) gets
+        // its name line added, and from here on is that named event.
+        let name = kind
+            .name()
+            .filter(|_| self.options.event_names && event.event_type == b"message");
+        self.named_current = name.is_some();
+        match name {
+            Some(name) => {
+                let mut named = std::mem::take(&mut self.named);
+                named.clear();
+                add_event_line(raw, name, &mut named);
+                self.report.events_named += 1;
+                self.dispatch(kind, &named, event, n, out);
+                self.named = named;
+            }
+            None => self.dispatch(kind, raw, event, n, out),
+        }
+    }
+
+    fn dispatch(
+        &mut self,
+        kind: Kind,
+        raw: &[u8],
+        event: &EventBytes<'_>,
+        n: u64,
+        out: &mut Vec<u8>,
+    ) {
         match kind {
             // The hot path: a delta needs nothing unless a block is held or
             // this message is being renumbered.
-            Kind::Delta if self.hold.is_none() && self.msg.dropped.is_empty() => {
+            Kind::Delta if self.group.is_empty() && self.msg.dropped.is_empty() => {
                 self.emit(raw, out)
             }
             kind @ (Kind::Start | Kind::Delta | Kind::Stop) => {
@@ -382,7 +622,7 @@ impl Core {
                 self.other(raw, n, out);
             }
             Kind::Error => {
-                self.release(out);
+                self.settle(false, out);
                 self.msg.errored = true;
                 self.note(n, "error-event", || error_detail(event.data));
                 self.emit(raw, out);
@@ -393,6 +633,7 @@ impl Core {
                 msg.count = msg.count.saturating_add(1);
                 msg.dropped.clear();
                 msg.skewed = false;
+                msg.thinking = false;
                 msg.open = true;
                 msg.errored = false;
                 self.emit(raw, out);
@@ -429,14 +670,17 @@ impl Core {
         };
         let index = index.and_then(|r| scan::as_u64(&data[r]));
         let body = body.map(|r| &data[r]);
+        let starts = match kind {
+            Kind::Start => self.starts(body),
+            _ => Starts::Other,
+        };
 
-        if let Some(hold) = &self.hold {
-            let held = hold.index;
-            if index == Some(held) && kind != Kind::Start {
+        if let Some(open) = self.open_index() {
+            if index == Some(open) && kind != Kind::Start {
                 if kind == Kind::Stop {
-                    self.held_stop(raw, event, n, out);
+                    self.held_stop(raw, event, open, n, out);
                 } else {
-                    self.held_delta(raw, event, held, body, n, out);
+                    self.held_delta(raw, event, open, body, n, out);
                 }
                 return;
             }
@@ -444,71 +688,103 @@ impl Core {
             // an event without a usable index) while a block is held: which
             // block it means is unknowable, so the held block is kept as it
             // came and nothing more is dropped in this message.
-            self.release(out);
+            self.settle(false, out);
             self.msg.skewed = true;
             self.note(n, "index-skew", || match index {
                 Some(i) => format!(
-                    "text block {held} was held when a {} for index {i} arrived; released unchanged",
+                    "text block {open} was held when a {} for index {i} arrived; released unchanged",
                     String::from_utf8_lossy(event.event_type)
                 ),
                 None => format!(
-                    "text block {held} was held when a {} without a usable index arrived; released unchanged",
+                    "text block {open} was held when a {} without a usable index arrived; released unchanged",
                     String::from_utf8_lossy(event.event_type)
                 ),
             });
+        } else if !self.group.is_empty() {
+            // Blank blocks that ended wait for the next start: a thinking
+            // block keeps them (with the placeholder), another blank text
+            // block joins them, anything else decides them.
+            match starts {
+                Starts::Thinking => self.settle(true, out),
+                Starts::Candidate(_) if index.is_some() && !self.msg.skewed => {}
+                _ => self.settle(false, out),
+            }
         }
 
         let Some(i) = index else {
             self.emit(raw, out);
             return;
         };
-        // NOTE: a start that reuses the index of a dropped block is judged like
-        // any other: keeping a blank block there would leave a stream that a
-        // second pass changes (fuzz regression sanitizer-d3fb143e).
         if kind == Kind::Start && !self.msg.skewed {
-            if let Some(blank) = self.droppable_start(body) {
-                if valid_json(event.data) {
-                    self.begin_hold(raw, i, blank, n, out);
-                } else {
-                    self.malformed(raw, event, n, out);
+            // NOTE: a start that reuses the index of a dropped block (a
+            // gateway that numbers from its own view of the message) has one
+            // reading: a new block in that place, which the SDK appends where
+            // the dropped one would have been. That index stops counting as
+            // dropped, so this block and those after it keep their numbers.
+            if let Ok(at) = self.msg.dropped.binary_search(&i) {
+                self.msg.dropped.remove(at);
+                self.note(n, "index-reused", || {
+                    format!("a content_block_start reuses index {i} of a dropped block; it takes that place")
+                });
+            }
+            match starts {
+                // NOTE: a start that reuses the index of a dropped block is
+                // judged like any other: keeping a blank block there would
+                // leave a stream that a second pass changes (fuzz regression
+                // sanitizer-d3fb143e).
+                Starts::Candidate(blank) => {
+                    if valid_json(event.data) {
+                        self.begin_hold(raw, i, blank, n, out);
+                    } else {
+                        self.malformed(raw, event, n, out);
+                    }
+                    return;
                 }
-                return;
+                Starts::Thinking => self.msg.thinking = true,
+                Starts::Other => {}
             }
         }
         self.emit_renumbered(raw, i, event.data, n, out);
     }
 
-    /// Whether a `content_block_start`'s block is a text block that may turn
-    /// out empty: text absent, `null`, `""` (or whitespace), no citations.
-    fn droppable_start(&self, body: Option<&[u8]>) -> Option<Blank> {
-        let block = body?;
-        let [ty] = scan::find_keys(block, [b"type"]).ok()?;
-        if !scan::is_str(&block[ty?], b"text") {
-            return None;
+    /// What a `content_block_start`'s block (its raw `content_block`) is: a
+    /// text block that may turn out blank (text absent, `null`, `""` or
+    /// whitespace, no citations), a thinking block, or something else.
+    fn starts(&self, body: Option<&[u8]>) -> Starts {
+        let Some(block) = body else {
+            return Starts::Other;
+        };
+        let Ok([Some(ty)]) = scan::find_keys(block, [b"type"]) else {
+            return Starts::Other;
+        };
+        let ty = &block[ty];
+        if scan::is_str(ty, b"thinking") || scan::is_str(ty, b"redacted_thinking") {
+            return Starts::Thinking;
         }
-        let [text, citations] = scan::find_keys(block, [b"text".as_slice(), b"citations"]).ok()?;
+        if !scan::is_str(ty, b"text") {
+            return Starts::Other;
+        }
+        let Ok([text, citations]) = scan::find_keys(block, [b"text".as_slice(), b"citations"])
+        else {
+            return Starts::Other;
+        };
         if let Some(c) = citations {
             let c = &block[c];
             let empty_array = c.starts_with(b"[") && c[1..c.len() - 1].trim_ascii().is_empty();
             if c != b"null" && !empty_array {
-                return None;
+                return Starts::Other;
             }
         }
-        self.droppable(scan::blank(text.map(|r| &block[r])))
-    }
-
-    fn droppable(&self, blank: Blank) -> Option<Blank> {
-        match blank {
-            Blank::Empty => Some(Blank::Empty),
-            Blank::Whitespace if self.options.drop_whitespace_only_text => Some(Blank::Whitespace),
-            _ => None,
+        match scan::blank(text.map(|r| &block[r])) {
+            Blank::No => Starts::Other,
+            blank => Starts::Candidate(blank),
         }
     }
 
     /// Notes an event that would have been changed but is not valid JSON,
     /// releases what is held and writes the event out unchanged.
     fn malformed(&mut self, raw: &[u8], event: &EventBytes<'_>, n: u64, out: &mut Vec<u8>) {
-        self.release(out);
+        self.settle(false, out);
         self.note(n, "malformed-json", || {
             format!(
                 "`{}` event data is not valid JSON; passed through unchanged",
@@ -518,16 +794,27 @@ impl Core {
         self.emit(raw, out);
     }
 
-    /// The `content_block_stop` of the held block: it ended blank.
-    fn held_stop(&mut self, raw: &[u8], event: &EventBytes<'_>, n: u64, out: &mut Vec<u8>) {
-        if valid_json(event.data) {
-            self.drop_block(raw, out);
-        } else {
+    /// The `content_block_stop` of the open candidate: it ended blank; it
+    /// stays held until the next block starts.
+    fn held_stop(
+        &mut self,
+        raw: &[u8],
+        event: &EventBytes<'_>,
+        index: u64,
+        n: u64,
+        out: &mut Vec<u8>,
+    ) {
+        if !valid_json(event.data) {
             self.malformed(raw, event, n, out);
+            return;
         }
+        if let Some(c) = self.group.last_mut() {
+            c.stopped = true;
+        }
+        self.hold_own(raw, index, true, n, out);
     }
 
-    /// A delta of the held block (`delta` is its raw `delta` value).
+    /// A delta of the open candidate (`delta` is its raw `delta` value).
     fn held_delta(
         &mut self,
         raw: &[u8],
@@ -537,83 +824,108 @@ impl Core {
         n: u64,
         out: &mut Vec<u8>,
     ) {
-        let blank = delta
-            .and_then(|delta| {
-                let [ty, text] = scan::find_keys(delta, [b"type".as_slice(), b"text"]).ok()?;
-                let text = &delta[text?];
-                scan::is_str(&delta[ty?], b"text_delta").then(|| scan::blank(Some(text)))
-            })
-            .and_then(|blank| self.droppable(blank));
+        let blank = delta.and_then(|delta| {
+            let [ty, text] = scan::find_keys(delta, [b"type".as_slice(), b"text"]).ok()?;
+            let text = &delta[text?];
+            scan::is_str(&delta[ty?], b"text_delta").then(|| scan::blank(Some(text)))
+        });
         match blank {
-            Some(_) if !valid_json(event.data) => self.malformed(raw, event, n, out),
-            Some(blank) => {
-                if let Some(hold) = &mut self.hold {
-                    hold.whitespace |= blank == Blank::Whitespace;
-                    hold.own_events += 1;
-                    hold.own_bytes += raw.len() as u64;
-                }
-                self.hold_own(raw, index, n, out);
+            Some(Blank::Empty | Blank::Whitespace) if !valid_json(event.data) => {
+                self.malformed(raw, event, n, out)
             }
-            None => {
+            Some(blank @ (Blank::Empty | Blank::Whitespace)) => {
+                if let Some(c) = self.group.last_mut() {
+                    c.whitespace |= blank == Blank::Whitespace;
+                }
+                self.hold_own(raw, index, false, n, out);
+            }
+            _ => {
                 // Visible text (or another kind of delta): the block stays.
-                self.release(out);
+                self.settle(false, out);
                 self.emit_renumbered(raw, index, event.data, n, out);
             }
         }
     }
 
     fn begin_hold(&mut self, raw: &[u8], index: u64, blank: Blank, n: u64, out: &mut Vec<u8>) {
-        self.held.clear();
-        self.parts.clear();
-        self.held_measure = 0;
-        self.hold = Some(Hold {
+        self.group.push(Candidate {
             index,
             whitespace: blank == Blank::Whitespace,
-            own_events: 1,
-            own_rewritten: 0,
-            own_bytes: raw.len() as u64,
+            stopped: false,
+            events: 0,
+            bytes: 0,
         });
-        self.hold_own(raw, index, n, out);
+        self.hold_own(raw, index, false, n, out);
     }
 
-    /// Appends one of the held block's own events, renumbered if needed.
-    fn hold_own(&mut self, raw: &[u8], index: u64, n: u64, out: &mut Vec<u8>) {
-        let rewritten = match self.new_index(index, n) {
-            Some(new) => scan::rewrite_index(raw, new, &mut self.scratch, &mut self.held),
-            None => false,
-        };
-        if rewritten {
-            if let Some(hold) = &mut self.hold {
-                hold.own_rewritten += 1;
-            }
-        } else {
-            self.held.extend_from_slice(raw);
-        }
-        self.push_part(raw, true, n, out);
+    /// Holds one of the open candidate's own events.
+    fn hold_own(&mut self, raw: &[u8], index: u64, stop: bool, n: u64, out: &mut Vec<u8>) {
+        let owner = self.group.len() - 1;
+        let c = &mut self.group[owner];
+        c.events += 1;
+        c.bytes += raw.len() as u64;
+        self.push_part(raw, Some(owner), index, stop, n, out);
     }
 
     /// An event that is not part of a text block: held in place while a block
     /// is held, else written out.
     fn other(&mut self, raw: &[u8], n: u64, out: &mut Vec<u8>) {
-        if self.hold.is_some() {
-            self.held.extend_from_slice(raw);
-            self.push_part(raw, false, n, out);
-        } else {
+        if self.group.is_empty() {
             self.emit(raw, out);
+        } else {
+            self.push_part(raw, None, 0, false, n, out);
         }
     }
 
-    fn push_part(&mut self, raw: &[u8], own: bool, n: u64, out: &mut Vec<u8>) {
+    fn push_part(
+        &mut self,
+        raw: &[u8],
+        owner: Option<usize>,
+        index: u64,
+        stop: bool,
+        n: u64,
+        out: &mut Vec<u8>,
+    ) {
+        self.held.extend_from_slice(raw);
+        let (is_event, input) = self
+            .tracer
+            .as_ref()
+            .map_or((false, [0, 0]), |t| (t.current.0.is_some(), t.current.1));
         self.parts.push(Part {
             end: self.held.len(),
-            own,
+            owner,
+            index,
+            event: n,
+            is_event,
+            named: self.named_current,
+            input,
+            stop,
         });
         self.last = Last::Held;
         self.held_measure += measure(raw);
-        if self.held_measure > self.options.limits.max_held_bytes {
-            let index = self.hold.as_ref().map_or(0, |h| h.index);
-            self.release(out);
-            let limit = self.options.limits.max_held_bytes;
+        let limit = self.options.limits.max_held_bytes;
+        if self.held_measure <= limit {
+            return;
+        }
+        // NOTE: first the blocks that ended blank are decided as if no
+        // thinking block followed (each alone never crossed the limit: they
+        // are let go of so that a long run of them is not held whole); only
+        // when the open block alone still crosses it is it released unchanged.
+        let ended = self.group.len() - usize::from(self.open_index().is_some());
+        if ended > 0 {
+            let first = self.group[0].index;
+            self.settle_first(ended, false, out);
+            // (After a thinking block they were given the placeholder instead:
+            // nothing moves, nothing to note.)
+            if !self.msg.thinking {
+                self.note(n, "held-limit-exceeded", || {
+                    format!("blank text blocks from {first} on were decided before the next block started (more than {limit} bytes held); a thinking block after them would move")
+                });
+            }
+        }
+        if self.held_measure > limit {
+            let index = self.group.last().map_or(0, |c| c.index);
+            self.settle(false, out);
             self.note(n, "held-limit-exceeded", || {
                 format!(
                     "text block {index} held more than {limit} bytes undecided; released unchanged"
@@ -622,64 +934,229 @@ impl Core {
         }
     }
 
-    /// Writes the held events out as they came (the block is kept).
-    fn release(&mut self, out: &mut Vec<u8>) {
-        if let Some(hold) = self.hold.take() {
-            out.extend_from_slice(&self.held);
-            self.held.clear();
-            self.parts.clear();
-            self.report.events_changed += hold.own_rewritten;
-            if self.last == Last::Held {
-                self.last = Last::Emitted;
-            }
+    /// What becomes of candidate `c`, given whether the block after the
+    /// group is a thinking block.
+    fn outcome(&self, c: &Candidate, thinking_follows: bool) -> Outcome {
+        if !c.stopped {
+            return Outcome::Keep;
+        }
+        let droppable = !c.whitespace || self.options.profile.rejects_whitespace_text();
+        if thinking_follows {
+            Outcome::Placeholder(KeptReason::ThinkingFollows)
+        } else if droppable && self.msg.thinking {
+            Outcome::Placeholder(KeptReason::ThinkingEarlier)
+        } else if droppable {
+            Outcome::Drop
+        } else {
+            Outcome::Keep
         }
     }
 
+    /// Decides every held candidate; see [`Core::settle_first`].
+    fn settle(&mut self, thinking_follows: bool, out: &mut Vec<u8>) {
+        self.settle_first(self.group.len(), thinking_follows, out);
+    }
+
+    /// Decides the first `count` held candidates and writes out what stays
+    /// of everything held before the next candidate's first event, in order:
+    /// the events of other kinds held meanwhile always, a candidate's own
+    /// events unless it is dropped (renumbered past earlier drops), the
+    /// placeholder delta before the stop of a block that keeps it. The rest
+    /// stays held.
+    fn settle_first(&mut self, count: usize, thinking_follows: bool, out: &mut Vec<u8>) {
+        if count == 0 {
+            return;
+        }
+        let outcomes: Vec<Outcome> = self.group[..count]
+            .iter()
+            .map(|c| self.outcome(c, thinking_follows))
+            .collect();
+        let message = self.msg.count.saturating_sub(1);
+        for (c, outcome) in self.group[..count].iter().zip(&outcomes) {
+            let blank = if c.whitespace {
+                "whitespace-text"
+            } else {
+                "empty-text"
+            };
+            match *outcome {
+                Outcome::Drop => {
+                    let dropped = &mut self.msg.dropped;
+                    let at = dropped.partition_point(|&d| d < c.index);
+                    if dropped.get(at) != Some(&c.index) {
+                        dropped.insert(at, c.index);
+                    }
+                    self.report.events_changed += c.events;
+                    self.last_drop_recorded =
+                        self.report.blocks_dropped.len() < Report::MAX_ENTRIES;
+                    if self.last_drop_recorded {
+                        self.report.blocks_dropped.push(DroppedBlock {
+                            message,
+                            index: c.index,
+                            reason: blank,
+                            bytes: c.bytes,
+                        });
+                    }
+                }
+                Outcome::Placeholder(reason) => {
+                    self.report.events_changed += 1;
+                    if self.report.blocks_replaced.len() < Report::MAX_ENTRIES {
+                        self.report.blocks_replaced.push(ReplacedBlock {
+                            message,
+                            index: c.index,
+                            rule: "thinking-position",
+                            blank,
+                            reason,
+                        });
+                    }
+                }
+                Outcome::Keep => {}
+            }
+        }
+        // The event whose arrival decided (the end of the stream: events seen).
+        let decided_by = self
+            .tracer
+            .as_ref()
+            .map_or(0, |t| t.current.0.unwrap_or(self.report.events_seen));
+        // A kept block of the group that has the index of a dropped one took
+        // its place (see `index-reused` in `content_block`).
+        let at_event = self.report.events_seen.saturating_sub(1);
+        for (k, outcome) in outcomes.iter().enumerate() {
+            let index = self.group[k].index;
+            if *outcome == Outcome::Drop {
+                continue;
+            }
+            if let Ok(at) = self.msg.dropped.binary_search(&index) {
+                self.msg.dropped.remove(at);
+                self.note(at_event, "index-reused", || {
+                    format!("a content_block_start reuses index {index} of a dropped block; it takes that place")
+                });
+            }
+        }
+        let mut held = std::mem::take(&mut self.held);
+        let mut parts = std::mem::take(&mut self.parts);
+        let split = parts
+            .iter()
+            .position(|p| p.owner.is_some_and(|k| k >= count))
+            .unwrap_or(parts.len());
+        let mut start = 0;
+        let mut last = Last::Emitted;
+        for part in &parts[..split] {
+            let bytes = &held[start..part.end];
+            start = part.end;
+            let outcome = part.owner.map_or(Outcome::Keep, |k| outcomes[k]);
+            last = if outcome == Outcome::Drop {
+                Last::Dropped
+            } else {
+                Last::Emitted
+            };
+            let kept = if part.named {
+                TraceAction::Named
+            } else {
+                TraceAction::Kept
+            };
+            let mut entry = TraceEntry {
+                event: part.is_event.then_some(part.event),
+                input: Some(part.input),
+                held_until: Some(decided_by),
+                index: part.owner.map(|_| part.index),
+                ..TraceEntry::new(kept, None)
+            };
+            match (part.owner, outcome) {
+                (None, _) => {
+                    let from = self.out_at(out);
+                    out.extend_from_slice(bytes);
+                    entry.output = from.map(|f| [f, f + bytes.len() as u64]);
+                }
+                (Some(k), Outcome::Drop) => {
+                    entry.action = TraceAction::Dropped;
+                    entry.rule = Some(if self.group[k].whitespace {
+                        "whitespace-text"
+                    } else {
+                        "empty-text"
+                    });
+                }
+                (Some(_), outcome) => {
+                    let new = self.new_index(part.index, part.event);
+                    if part.stop && matches!(outcome, Outcome::Placeholder(_)) {
+                        self.placeholder_event(bytes, new.unwrap_or(part.index), out);
+                    }
+                    let from = self.out_at(out);
+                    let rewritten = new
+                        .is_some_and(|new| scan::rewrite_index(bytes, new, &mut self.scratch, out));
+                    if rewritten {
+                        self.report.events_changed += 1;
+                        entry.action = TraceAction::Renumbered;
+                        entry.new_index = new;
+                    } else {
+                        out.extend_from_slice(bytes);
+                    }
+                    entry.output = from.map(|f| [f, self.out_at(out).unwrap_or(f)]);
+                }
+            }
+            self.record(entry);
+        }
+        // What stays held: the parts from `split` on, shifted to the front.
+        held.drain(..start);
+        parts.drain(..split);
+        self.held_measure = 0;
+        let mut from = 0;
+        for part in &mut parts {
+            part.end -= start;
+            part.owner = part.owner.map(|k| k - count);
+            self.held_measure += measure(&held[from..part.end]);
+            from = part.end;
+        }
+        self.last = if parts.is_empty() { last } else { Last::Held };
+        self.held = held;
+        self.parts = parts;
+        self.group.drain(..count);
+    }
+
+    /// Writes the `text_delta` of the placeholder for block `index` (as it is
+    /// numbered in the output), framed like `stop`, the block's
+    /// `content_block_stop`: the same line ending, an `event:` line if it has
+    /// one.
+    fn placeholder_event(&mut self, stop: &[u8], index: u64, out: &mut Vec<u8>) {
+        let from = self.out_at(out);
+        let eol: &[u8] = match memchr::memchr2(b'\r', b'\n', stop) {
+            Some(p) if stop[p] == b'\n' => b"\n",
+            Some(p) if stop.get(p + 1) == Some(&b'\n') => b"\r\n",
+            _ => b"\r",
+        };
+        let named = stop.starts_with(b"event:")
+            || memchr::memmem::find_iter(stop, b"event:")
+                .any(|p| matches!(stop[p - 1], b'\n' | b'\r'));
+        if named {
+            out.extend_from_slice(b"event: content_block_delta");
+            out.extend_from_slice(eol);
+        }
+        out.extend_from_slice(b"data: {\"type\":\"content_block_delta\",\"index\":");
+        scan::push_u64(out, index);
+        out.extend_from_slice(b",\"delta\":{\"type\":\"text_delta\",\"text\":");
+        out.extend_from_slice(self.placeholder_json.as_bytes());
+        out.extend_from_slice(b"}}");
+        out.extend_from_slice(eol);
+        out.extend_from_slice(eol);
+        if let Some(from) = from {
+            let to = self.out_at(out).unwrap_or(from);
+            self.record(TraceEntry {
+                output: Some([from, to]),
+                index: Some(index),
+                rule: Some("thinking-position"),
+                ..TraceEntry::new(TraceAction::Inserted, None)
+            });
+        }
+    }
+
+    /// A message event: decides what is held; an open candidate is released
+    /// unchanged (it never got its stop).
     fn end_hold(&mut self, what: &str, n: u64, out: &mut Vec<u8>) {
-        if let Some(hold) = &self.hold {
-            let index = hold.index;
-            self.release(out);
+        if let Some(index) = self.open_index() {
             self.note(n, "unterminated-block", || {
                 format!("text block {index} had no content_block_stop before {what}; released unchanged")
             });
         }
-    }
-
-    /// The held block ended empty: writes out only the other events held with
-    /// it; `stop` (its `content_block_stop`) goes too.
-    fn drop_block(&mut self, stop: &[u8], out: &mut Vec<u8>) {
-        let Some(hold) = self.hold.take() else {
-            return;
-        };
-        let mut start = 0;
-        for part in &self.parts {
-            if !part.own {
-                out.extend_from_slice(&self.held[start..part.end]);
-            }
-            start = part.end;
-        }
-        self.held.clear();
-        self.parts.clear();
-        self.report.events_changed += hold.own_events + 1;
-        let dropped = &mut self.msg.dropped;
-        let at = dropped.partition_point(|&d| d < hold.index);
-        if dropped.get(at) != Some(&hold.index) {
-            dropped.insert(at, hold.index);
-        }
-        self.last = Last::Dropped;
-        self.last_drop_recorded = self.report.blocks_dropped.len() < Report::MAX_ENTRIES;
-        if self.last_drop_recorded {
-            self.report.blocks_dropped.push(DroppedBlock {
-                message: self.msg.count.saturating_sub(1),
-                index: hold.index,
-                reason: if hold.whitespace {
-                    "whitespace-text"
-                } else {
-                    "empty-text"
-                },
-                bytes: hold.own_bytes + stop.len() as u64,
-            });
-        }
+        self.settle(false, out);
     }
 
     /// The index an event of block `index` gets after the drops so far in
@@ -712,32 +1189,58 @@ impl Core {
                 self.note(n, "malformed-json", || {
                     "event data is not valid JSON; not renumbered".to_string()
                 });
-            } else if scan::rewrite_index(raw, new, &mut self.scratch, out) {
-                self.report.events_changed += 1;
-                self.last = Last::Emitted;
-                return;
+            } else {
+                let from = self.out_at(out);
+                if scan::rewrite_index(raw, new, &mut self.scratch, out) {
+                    self.report.events_changed += 1;
+                    self.last = Last::Emitted;
+                    if self.tracer.is_some() {
+                        self.record_current(TraceAction::Renumbered, from, out);
+                        if let Some(e) = self.tracer.as_mut().and_then(|t| t.entries.last_mut()) {
+                            e.index = Some(index);
+                            e.new_index = Some(new);
+                        }
+                    }
+                    return;
+                }
             }
         }
         self.emit(raw, out);
     }
 
     fn emit(&mut self, raw: &[u8], out: &mut Vec<u8>) {
+        let from = self.out_at(out);
         out.extend_from_slice(raw);
         self.last = Last::Emitted;
+        if self.tracer.is_some() {
+            self.record_current(TraceAction::Kept, from, out);
+        }
     }
 
     /// The LF of a CRLF whose CR closed the previous block in the previous chunk.
     fn crlf_tail(&mut self, out: &mut Vec<u8>) {
+        if let Some(t) = &mut self.tracer {
+            t.input_at += 1;
+            if self.last != Last::Held {
+                if let Some(e) = t.entries.last_mut() {
+                    if let Some(input) = &mut e.input {
+                        input[1] += 1;
+                    }
+                    if let Some(output) = &mut e.output {
+                        output[1] += 1;
+                    }
+                }
+            }
+        }
         match self.last {
             Last::Emitted => out.push(b'\n'),
             Last::Held => {
                 self.held.push(b'\n');
                 if let Some(part) = self.parts.last_mut() {
                     part.end += 1;
-                    if part.own {
-                        if let Some(hold) = &mut self.hold {
-                            hold.own_bytes += 1;
-                        }
+                    part.input[1] += 1;
+                    if let Some(c) = part.owner.and_then(|k| self.group.get_mut(k)) {
+                        c.bytes += 1;
                     }
                 }
             }
@@ -753,10 +1256,9 @@ impl Core {
 
     fn end(&mut self, partial: bool, out: &mut Vec<u8>) {
         let n = self.report.events_seen;
-        let cause = if let Some(hold) = &self.hold {
+        let cause = if let Some(index) = self.open_index() {
             Some(format!(
-                "the stream ended inside text block {}; held events released unchanged",
-                hold.index
+                "the stream ended inside text block {index}; held events released unchanged"
             ))
         } else if partial {
             Some("the stream ended inside an event; passed through unchanged".to_string())
@@ -765,14 +1267,56 @@ impl Core {
         } else {
             None
         };
-        self.release(out);
-        out.extend_from_slice(&self.carry);
-        self.carry.clear();
+        if let Some(t) = &mut self.tracer {
+            t.current.0 = None;
+        }
+        self.settle(false, out);
+        let carry = std::mem::take(&mut self.carry);
+        if !carry.is_empty() {
+            self.pass(&carry, out);
+        }
         if let Some(cause) = cause {
             self.report.truncated = true;
-            self.note(n, "truncated", || cause);
+            let added = self.options.on_truncated == OnTruncated::ErrorEvent;
+            if added {
+                let from = self.out_at(out);
+                truncation_error_event(&cause, partial, out);
+                if let Some(from) = from {
+                    let to = self.out_at(out).unwrap_or(from);
+                    self.record(TraceEntry {
+                        output: Some([from, to]),
+                        rule: Some("truncated"),
+                        ..TraceEntry::new(TraceAction::Inserted, None)
+                    });
+                }
+            }
+            self.note(n, "truncated", || {
+                if added {
+                    format!("{cause}; an `error` event was appended")
+                } else {
+                    cause
+                }
+            });
         }
     }
+}
+
+/// Appends the Anthropic-shaped `error` event that tells every client the
+/// stream was cut (see [`OnTruncated::ErrorEvent`]). After a partial last
+/// event a line end and a blank line come first, so that the error event is
+/// not joined to it (the partial event is then dispatched as it is).
+fn truncation_error_event(cause: &str, partial: bool, out: &mut Vec<u8>) {
+    let message = format!("stream truncated: {cause} (error event added by sse-sanitizer)");
+    let data = serde_json::json!({
+        "type": "error",
+        "error": {"type": "api_error", "message": message},
+    });
+    if partial {
+        out.extend_from_slice(b"\n\n");
+    }
+    out.extend_from_slice(b"event: error\ndata: ");
+    out.extend_from_slice(data.to_string().as_bytes());
+    out.extend_from_slice(b"\n\n");
 }
 
 /// `type: message` of an `error` event, else (the start of) its data.

@@ -191,6 +191,27 @@ pub(crate) fn blank(value: Option<&[u8]>) -> Blank {
     }
 }
 
+/// The lines of one raw SSE block, without their terminators.
+pub(crate) fn lines(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        if pos >= raw.len() {
+            return None;
+        }
+        let (end, next) = match memchr::memchr2(b'\r', b'\n', &raw[pos..]) {
+            Some(p) => {
+                let e = pos + p;
+                let crlf = raw[e] == b'\r' && raw.get(e + 1) == Some(&b'\n');
+                (e, e + 1 + usize::from(crlf))
+            }
+            None => (raw.len(), raw.len()),
+        };
+        let line = &raw[pos..end];
+        pos = next;
+        Some(line)
+    })
+}
+
 /// Calls `f` with the raw range of the value of every `data` line of one raw
 /// SSE block (comments and other fields skipped, one leading space stripped).
 fn data_lines(raw: &[u8], mut f: impl FnMut(Range<usize>)) {
@@ -270,7 +291,7 @@ pub(crate) fn rewrite_index(
     true
 }
 
-fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     loop {

@@ -29,51 +29,10 @@ use crate::error::HistoryError;
 use crate::Limits;
 use serde::Serialize;
 use std::borrow::Cow;
-use std::fmt;
-use std::str::FromStr;
+
+pub use crate::policy::{Placeholder, Profile};
 
 pub use rules::{rule, Rule, RULES};
-
-/// Which upstream's rules apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Profile {
-    /// The Anthropic API (default). It merges consecutive same-role messages itself.
-    #[default]
-    Anthropic,
-    /// Amazon Bedrock: stricter about blank text and role alternation.
-    Bedrock,
-}
-
-impl Profile {
-    /// `"anthropic"` or `"bedrock"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Profile::Anthropic => "anthropic",
-            Profile::Bedrock => "bedrock",
-        }
-    }
-}
-
-impl fmt::Display for Profile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Profile {
-    type Err = HistoryError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "anthropic" => Ok(Profile::Anthropic),
-            "bedrock" => Ok(Profile::Bedrock),
-            _ => Err(HistoryError::InvalidOption {
-                name: "profile",
-                expected: "\"anthropic\" or \"bedrock\"",
-            }),
-        }
-    }
-}
 
 /// Options of [`normalize`]. `NormalizeOptions::default()`: profile `anthropic`,
 /// `strict_fields: false`, every rule on, default [`Limits`].
@@ -86,6 +45,9 @@ pub struct NormalizeOptions {
     pub strict_fields: bool,
     /// Ids of rules to switch off.
     pub disabled_rules: Vec<String>,
+    /// Appended to a blank text block kept before a thinking block (rule
+    /// `thinking-position`). Default `"..."`.
+    pub placeholder: Placeholder,
     /// Size and depth limits.
     pub limits: Limits,
 }
@@ -114,6 +76,11 @@ pub struct Violation {
     pub path: String,
     /// The exact text the upstream answers (with its own indices, see [`rules`]).
     pub message: String,
+    /// What to know before fixing it by hand, when the obvious fix is wrong
+    /// (for a blank text block before a thinking block: removing it moves the
+    /// thinking block, which the upstream refuses too).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 /// Normalizes a request body given as a `serde_json::Value` (object with

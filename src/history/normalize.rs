@@ -12,6 +12,7 @@ use super::json::{blank_of, pointer_token, Blank, Doc, Kind, NodeId, J};
 use super::rules::{self, Rule, *};
 use super::{Change, NormalizeOptions, Profile, Violation};
 use crate::error::HistoryError;
+use crate::{is_thinking, Placeholder};
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
 
@@ -100,10 +101,6 @@ fn block_type(j: J<'_>) -> Cow<'_, str> {
     j.get("type").and_then(|t| t.str()).unwrap_or_default()
 }
 
-fn is_thinking(ty: &str) -> bool {
-    ty == "thinking" || ty == "redacted_thinking"
-}
-
 /// A text block's emptiness: `None` for anything that is not a blank text block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum BlankText {
@@ -132,44 +129,125 @@ fn blank_text(j: J<'_>) -> Option<BlankText> {
 struct BlankPlan {
     /// `(index, why)` of the blocks to remove.
     remove: Vec<(usize, BlankText)>,
+    /// `(index, why, thinking)`: blank blocks that stay, with the placeholder
+    /// appended, because the thinking block at `thinking` comes after them.
+    fill: Vec<(usize, BlankText, usize)>,
     /// `(from, to)`: cache_control of a removed block and the kept block that takes
     /// it (`None`: dropped).
     cache: Vec<(usize, Option<usize>)>,
 }
 
-fn plan_blanks(items: &[J<'_>], profile: Profile, always_whitespace: bool) -> BlankPlan {
+/// Where the blank blocks of a list go. `pinned`: the list is an assistant
+/// message's content, whose thinking blocks must not move.
+fn plan_blanks(
+    items: &[J<'_>],
+    profile: Profile,
+    always_whitespace: bool,
+    pinned: bool,
+) -> BlankPlan {
     let kinds: Vec<Option<BlankText>> = items.iter().map(|j| blank_text(*j)).collect();
     let only_blanks = kinds.iter().all(Option::is_some);
-    let remove: Vec<(usize, BlankText)> = kinds
-        .iter()
-        .enumerate()
-        .filter_map(|(i, k)| {
-            let k = (*k)?;
-            // NOTE: anthropic accepts a whitespace-only text next to other content
-            // (a real accepted request has "\n\n" before a tool_use); it rejects one
-            // only when the message holds nothing else.
-            let drop = k != BlankText::Whitespace
-                || always_whitespace
-                || profile == Profile::Bedrock
-                || only_blanks;
-            drop.then_some((i, k))
-        })
-        .collect();
-    let removed = |i: usize| remove.iter().any(|(r, _)| *r == i);
+    // NOTE: one pass from the end gives, for each block, the first thinking
+    // block after it, with no rescan (linear in the list).
+    let mut next_thinking = vec![None; items.len()];
+    if pinned {
+        let mut next = None;
+        for i in (0..items.len()).rev() {
+            next_thinking[i] = next;
+            if is_thinking(&block_type(items[i])) {
+                next = Some(i);
+            }
+        }
+    }
+    let mut remove = Vec::new();
+    let mut fill = Vec::new();
+    for (i, k) in kinds.iter().enumerate() {
+        let Some(k) = *k else { continue };
+        if let Some(t) = next_thinking[i] {
+            fill.push((i, k, t));
+            continue;
+        }
+        // NOTE: anthropic accepts a whitespace-only text next to other content
+        // (a real accepted request has "\n\n" before a tool_use); it rejects one
+        // only when the message holds nothing else.
+        let drop = k != BlankText::Whitespace
+            || always_whitespace
+            || profile.rejects_whitespace_text()
+            || only_blanks;
+        if drop {
+            remove.push((i, k));
+        }
+    }
+    let mut removed = vec![false; items.len()];
+    for &(i, _) in &remove {
+        removed[i] = true;
+    }
+    // The nearest kept block before each block.
+    let mut prev_kept = vec![None; items.len()];
+    let mut last = None;
+    for (i, prev) in prev_kept.iter_mut().enumerate() {
+        *prev = last;
+        if !removed[i] {
+            last = Some(i);
+        }
+    }
+    let mut taken = vec![false; items.len()];
     let mut cache = Vec::new();
     for &(i, _) in &remove {
         if items[i].get_some("cache_control").is_none() {
             continue;
         }
-        let target = (0..i).rev().find(|&p| !removed(p)).filter(|&p| {
+        let target = prev_kept[i].filter(|&p| {
             let ty = block_type(items[p]);
             rules::block_fields(&ty).is_some_and(|f| f.contains(&"cache_control"))
                 && items[p].get_some("cache_control").is_none()
-                && !cache.iter().any(|(_, t)| *t == Some(p))
+                && !taken[p]
         });
+        if let Some(t) = target {
+            taken[t] = true;
+        }
         cache.push((i, target));
     }
-    BlankPlan { remove, cache }
+    BlankPlan {
+        remove,
+        fill,
+        cache,
+    }
+}
+
+/// What to apply to a block list after a blank plan was reported.
+#[derive(Default)]
+struct BlankEdits {
+    /// Blocks to remove.
+    removed: Vec<usize>,
+    /// cache_control moves `(from, to)`.
+    moves: Vec<(usize, Option<usize>)>,
+    /// Blocks that get the placeholder appended.
+    filled: Vec<usize>,
+}
+
+/// Removes the items at the positions `remove` (in any order), in one pass.
+fn retain_unmarked<T>(items: &mut Vec<T>, remove: &[usize]) {
+    if remove.is_empty() {
+        return;
+    }
+    let mut marked = vec![false; items.len()];
+    for &i in remove {
+        if let Some(m) = marked.get_mut(i) {
+            *m = true;
+        }
+    }
+    let mut k = 0;
+    items.retain(|_| {
+        k += 1;
+        !marked[k - 1]
+    });
+}
+
+/// The text of a blank block with the placeholder appended.
+fn filled_text(j: J<'_>, placeholder: &str) -> String {
+    let text = j.get("text").and_then(|t| t.str()).unwrap_or_default();
+    format!("{text}{placeholder}")
 }
 
 fn text_block(text: String) -> Value {
@@ -380,11 +458,16 @@ impl<'b> Run<'b> {
     }
 
     pub(crate) fn report(&mut self, rule: &Rule, path: String, message: String) {
+        self.report_hint(rule, path, message, None);
+    }
+
+    fn report_hint(&mut self, rule: &Rule, path: String, message: String, hint: Option<String>) {
         if self.validating() && rule.applies(self.profile) {
             self.violations.push(Violation {
                 rule: rule.id,
                 path,
                 message,
+                hint,
             });
         }
     }
@@ -721,9 +804,13 @@ impl<'b> Run<'b> {
                 }
             }
         }
-        let plan = plan_blanks(&items, self.profile, false);
+        let plan = plan_blanks(&items, self.profile, false, false);
         let content_ptr = format!("{ptr}/content");
-        let (removed, cache_moves) = self.apply_blank_plan_reports(
+        let BlankEdits {
+            removed,
+            moves: cache_moves,
+            ..
+        } = self.apply_blank_plan_reports(
             &plan,
             &items,
             &content_ptr,
@@ -753,18 +840,14 @@ impl<'b> Run<'b> {
                     }
                 }
             }
-            let mut k = 0;
-            arr.retain(|_| {
-                k += 1;
-                !removed.contains(&(k - 1))
-            });
+            retain_unmarked(arr, &removed);
         }))
     }
 
     /// Reports a blank plan's violations and records its changes (when fixing).
-    /// Returns the indices to remove and the cache_control moves to apply; both
-    /// empty when the rules are off. `up_block` gives the upstream coordinates of
-    /// top-level blocks (validate); nested ones use `b_prefix` + index.
+    /// Returns what to apply (all empty when the rules are off). `up_block`
+    /// gives the upstream coordinates of top-level blocks (validate); nested
+    /// ones use `b_prefix` + index.
     fn apply_blank_plan_reports(
         &mut self,
         plan: &BlankPlan,
@@ -773,50 +856,35 @@ impl<'b> Run<'b> {
         m: &str,
         b_prefix: &str,
         up_block: Option<(&[Origin], usize)>,
-    ) -> (Vec<usize>, Vec<(usize, Option<usize>)>) {
-        let mut removed = Vec::new();
+    ) -> BlankEdits {
+        let coords = |i: usize| match up_block {
+            Some((origins, _)) => Self::input_coords(origins[i]),
+            None => (m.to_string(), format!("{b_prefix}{i}")),
+        };
+        let path_of = |run: &Self, i: usize| match up_block {
+            Some((origins, _)) => run.at_ptr(origins[i]),
+            None => format!("{list_ptr}/{i}"),
+        };
+        let mut edits = BlankEdits::default();
         for &(i, kind) in &plan.remove {
-            let (bm, bb) = match up_block {
-                Some((origins, _)) => Self::input_coords(origins[i]),
-                None => (m.to_string(), format!("{b_prefix}{i}")),
+            let (bm, bb) = coords(i);
+            let path = path_of(self, i);
+            let rule = if kind == BlankText::Whitespace {
+                &WHITESPACE_TEXT
+            } else {
+                &EMPTY_TEXT
             };
-            let path = match up_block {
-                Some((origins, _)) => self.at_ptr(origins[i]),
-                None => format!("{list_ptr}/{i}"),
-            };
-            let (rule, message) = match kind {
-                BlankText::Missing => (
-                    &EMPTY_TEXT,
-                    render(MSG_TEXT_MISSING, &[("m", &bm), ("b", &bb)]),
-                ),
-                BlankText::Null => (
-                    &EMPTY_TEXT,
-                    render(MSG_TEXT_NOT_STRING, &[("m", &bm), ("b", &bb)]),
-                ),
-                BlankText::Empty => (&EMPTY_TEXT, EMPTY_TEXT.message.to_string()),
-                BlankText::Whitespace => (
-                    &WHITESPACE_TEXT,
-                    match self.profile {
-                        Profile::Anthropic => WHITESPACE_TEXT.message.to_string(),
-                        Profile::Bedrock => render(MSG_BEDROCK_BLANK, &[("m", &bm), ("b", &bb)]),
-                    },
-                ),
-            };
+            let message = self
+                .blank_message(kind, &bm, &bb)
+                .unwrap_or_else(|| WHITESPACE_TEXT.message.to_string());
             self.report(rule, path.clone(), message);
-            if kind != BlankText::Whitespace && items[i].get_some("cache_control").is_some() {
-                let (um, ub) = match up_block {
-                    Some((origins, mi)) => match origins[i] {
-                        Origin::Block(_, b) => self.up(mi, b),
-                        _ => (bm.clone(), bb.clone()),
-                    },
-                    None => (bm.clone(), bb.clone()),
-                };
-                self.report(
-                    &CACHE_CONTROL_ON_EMPTY,
-                    format!("{path}/cache_control"),
-                    render(CACHE_CONTROL_ON_EMPTY.message, &[("m", &um), ("b", &ub)]),
-                );
-            }
+            self.cache_on_empty(
+                items[i],
+                kind,
+                &path,
+                up_block.map(|(o, mi)| (o[i], mi)),
+                (&bm, &bb),
+            );
             if self.fixing(rule) {
                 let detail = match kind {
                     BlankText::Missing => "text block without a `text` field".to_string(),
@@ -831,18 +899,59 @@ impl<'b> Run<'b> {
                     ),
                 };
                 self.change(rule, path, "removed", detail);
-                removed.push(i);
+                edits.removed.push(i);
             }
         }
-        let mut moves = Vec::new();
+        for &(i, kind, thinking) in &plan.fill {
+            let (bm, bb) = coords(i);
+            let path = path_of(self, i);
+            let thinking_path = path_of(self, thinking);
+            if let Some(message) = self.blank_message(kind, &bm, &bb) {
+                let (tm, tb) = coords(thinking);
+                let hint = format!(
+                    "do not remove this block: that would move the {} block at {thinking_path}, and the upstream answers \"{}\"; normalize() appends placeholder text instead",
+                    block_type(items[thinking]),
+                    render(MSG_THINKING_MOVED, &[("m", &tm), ("b", &tb)]),
+                );
+                self.report_hint(&THINKING_POSITION, path.clone(), message, Some(hint));
+            }
+            self.cache_on_empty(
+                items[i],
+                kind,
+                &path,
+                up_block.map(|(o, mi)| (o[i], mi)),
+                (&bm, &bb),
+            );
+            if self.fixing(&THINKING_POSITION) {
+                let placeholder = self
+                    .options
+                    .map_or(Placeholder::DEFAULT, |o| o.placeholder.as_str());
+                let before = items[i].get("text").map_or_else(
+                    || "no text".to_string(),
+                    |t| format!("text {}", t.compact()),
+                );
+                let after = escape(&filled_text(items[i], placeholder));
+                let detail = format!(
+                    "{before} became {after}: the {} block at {thinking_path} comes after it, and removing it would move that block",
+                    block_type(items[thinking]),
+                );
+                self.change(
+                    &THINKING_POSITION,
+                    format!("{path}/text"),
+                    "replaced",
+                    detail,
+                );
+                edits.filled.push(i);
+            }
+        }
+        let mut removed = vec![false; items.len()];
+        for &i in &edits.removed {
+            removed[i] = true;
+        }
         for &(from, to) in &plan.cache {
-            if !removed.contains(&from) {
+            if !removed[from] {
                 continue;
             }
-            let path_of = |run: &Self, i: usize| match up_block {
-                Some((origins, _)) => run.at_ptr(origins[i]),
-                None => format!("{list_ptr}/{i}"),
-            };
             let path = format!("{}/cache_control", path_of(self, from));
             let value = items[from]
                 .get("cache_control")
@@ -853,7 +962,7 @@ impl<'b> Run<'b> {
                     Some(t) => {
                         let detail = format!("{value} moved to {}", path_of(self, t));
                         self.change(&CACHE_CONTROL_ON_EMPTY, path, "moved", detail);
-                        moves.push((from, Some(t)));
+                        edits.moves.push((from, Some(t)));
                     }
                     None => {
                         let detail = format!(
@@ -872,16 +981,57 @@ impl<'b> Run<'b> {
                 );
             }
         }
-        (removed, moves)
+        edits
+    }
+
+    /// The upstream's answer to a blank text block of `kind` at `m`/`b`
+    /// (input coordinates); `None` where it accepts it (whitespace beside
+    /// other content, anthropic).
+    fn blank_message(&self, kind: BlankText, m: &str, b: &str) -> Option<String> {
+        Some(match kind {
+            BlankText::Missing => render(MSG_TEXT_MISSING, &[("m", m), ("b", b)]),
+            BlankText::Null => render(MSG_TEXT_NOT_STRING, &[("m", m), ("b", b)]),
+            BlankText::Empty => EMPTY_TEXT.message.to_string(),
+            BlankText::Whitespace => match self.profile {
+                Profile::Anthropic => return None,
+                Profile::Bedrock => render(MSG_BEDROCK_BLANK, &[("m", m), ("b", b)]),
+            },
+        })
+    }
+
+    /// Reports `cache-control-on-empty` for a non-whitespace blank block that
+    /// carries cache_control. `up`: its origin and message, for the upstream's
+    /// (turn-merged) coordinates; else `input` coordinates are used.
+    fn cache_on_empty(
+        &mut self,
+        j: J<'_>,
+        kind: BlankText,
+        path: &str,
+        up: Option<(Origin, usize)>,
+        input: (&str, &str),
+    ) {
+        if kind == BlankText::Whitespace || j.get_some("cache_control").is_none() {
+            return;
+        }
+        let (um, ub) = match up {
+            Some((Origin::Block(_, b), mi)) => self.up(mi, b),
+            _ => (input.0.to_string(), input.1.to_string()),
+        };
+        self.report(
+            &CACHE_CONTROL_ON_EMPTY,
+            format!("{path}/cache_control"),
+            render(CACHE_CONTROL_ON_EMPTY.message, &[("m", &um), ("b", &ub)]),
+        );
     }
 
     fn blanks_in_message(&mut self, mi: usize, blocks: &mut Vec<Blk>) -> bool {
         let doc = self.doc;
         let origin = self.msgs[mi].origin;
-        let (removed, moves) = {
+        let pinned = self.msgs[mi].role == Role::Assistant;
+        let edits = {
             let items: Vec<J<'_>> = blocks.iter().map(|b| view(doc, &b.src)).collect();
-            let plan = plan_blanks(&items, self.profile, false);
-            if plan.remove.is_empty() {
+            let plan = plan_blanks(&items, self.profile, false, pinned);
+            if plan.remove.is_empty() && plan.fill.is_empty() {
                 return false;
             }
             let origins: Vec<Origin> = blocks.iter().map(|b| b.at).collect();
@@ -894,10 +1044,22 @@ impl<'b> Run<'b> {
                 Some((&origins, mi)),
             )
         };
-        if removed.is_empty() {
+        if edits.removed.is_empty() && edits.filled.is_empty() {
             return false;
         }
-        for (from, to) in moves {
+        let placeholder = self
+            .options
+            .map_or(Placeholder::DEFAULT, |o| o.placeholder.as_str());
+        for &i in &edits.filled {
+            let text = filled_text(view(doc, &blocks[i].src), placeholder);
+            if let Some(mut v) = view(doc, &blocks[i].src).to_value() {
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("text".into(), Value::String(text));
+                }
+                blocks[i].src = Src::Owned(v);
+            }
+        }
+        for (from, to) in edits.moves {
             let cc = view(doc, &blocks[from].src)
                 .get("cache_control")
                 .and_then(|c| c.to_value());
@@ -910,11 +1072,7 @@ impl<'b> Run<'b> {
                 }
             }
         }
-        let mut k = 0;
-        blocks.retain(|_| {
-            k += 1;
-            !removed.contains(&(k - 1))
-        });
+        retain_unmarked(blocks, &edits.removed);
         true
     }
 
@@ -937,7 +1095,79 @@ impl<'b> Run<'b> {
                 drop.push(pos);
             }
         }
+        // NOTE: removing the empty messages between two assistant messages
+        // joins them into one turn (the upstream merges consecutive same-role
+        // messages), which moves the thinking blocks of the second one. When
+        // that one is the latest assistant message and holds thinking, the
+        // last empty message of the run stays, filled with the placeholder.
+        let latest = self.msgs.iter().rposition(|m| m.role == Role::Assistant);
+        let mut keep = None;
+        let mut run_start = 0;
+        for k in 0..drop.len() {
+            if k > 0 && drop[k] != drop[k - 1] + 1 {
+                run_start = k;
+            }
+            let (a, b) = (drop[run_start], drop[k]);
+            let joins = a > 0
+                && self.msgs[a - 1].role == Role::Assistant
+                && Some(b + 1) == latest
+                && self.holds_thinking(b + 1);
+            if joins {
+                keep = Some(k);
+            }
+        }
+        if let Some(k) = keep {
+            let pos = drop.remove(k);
+            self.fill_empty_message(pos);
+        }
         self.drop_empty(drop);
+    }
+
+    fn holds_thinking(&self, mi: usize) -> bool {
+        match &self.msgs[mi].content {
+            Content::Blocks(list) => list
+                .iter()
+                .any(|b| is_thinking(&block_type(view(self.doc, &b.src)))),
+            _ => false,
+        }
+    }
+
+    /// An empty message that must stay (see `phase_empty_messages`): reported
+    /// as empty, and given the placeholder as its text when fixing.
+    fn fill_empty_message(&mut self, pos: usize) {
+        let origin = self.msgs[pos].origin;
+        let path = self.msg_ptr(origin);
+        let hint = "do not remove this message: that joins the assistant messages around it into one turn and moves the thinking blocks of the latest one; normalize() gives it placeholder text instead".to_string();
+        self.report_hint(
+            &EMPTY_MESSAGE,
+            path.clone(),
+            render(EMPTY_MESSAGE.message, &[("m", &origin.to_string())]),
+            Some(hint),
+        );
+        if !self.fixing(&THINKING_POSITION) {
+            return;
+        }
+        let placeholder = self
+            .options
+            .map_or(Placeholder::DEFAULT, |o| o.placeholder.as_str());
+        let msg = &mut self.msgs[pos];
+        msg.content = match msg.content {
+            Content::Str(id, _) => Content::Str(id, Some(placeholder.to_string())),
+            _ => Content::Blocks(vec![Blk {
+                src: Src::Owned(text_block(placeholder.to_string())),
+                at: Origin::New(origin, 0),
+            }]),
+        };
+        msg.touched = true;
+        self.change(
+            &THINKING_POSITION,
+            format!("{path}/content"),
+            "replaced",
+            format!(
+                "empty content became the text {}: removing the message would join the assistant messages around it and move the thinking blocks of the latest one",
+                escape(placeholder)
+            ),
+        );
     }
 
     /// Reports and (when fixing) removes the messages at `positions` (empty ones).
@@ -966,11 +1196,7 @@ impl<'b> Run<'b> {
                 removed.push(pos);
             }
         }
-        let mut k = 0;
-        self.msgs.retain(|_| {
-            k += 1;
-            !removed.contains(&(k - 1))
-        });
+        retain_unmarked(&mut self.msgs, &removed);
     }
 
     // ---- phase 3: tool_use / tool_result pairing ---------------------------
@@ -1281,14 +1507,21 @@ impl<'b> Run<'b> {
 
     /// Turns string content into a one-text-block array (recorded as a change).
     fn ensure_blocks(&mut self, mi: usize, rule: &Rule) {
-        let Content::Str(..) = self.msgs[mi].content else {
-            return;
-        };
-        let text = self
-            .str_text(&self.msgs[mi].content)
-            .unwrap_or_default()
-            .into_owned();
+        let mut msg = std::mem::replace(&mut self.msgs[mi].content, Content::Opaque);
         let origin = self.msgs[mi].origin;
+        let converted = self.string_to_blocks(&mut msg, origin, rule);
+        self.msgs[mi].content = msg;
+        self.msgs[mi].touched |= converted;
+    }
+
+    /// Turns string `content` (of the message at `origin`) into a
+    /// one-text-block array, recorded as a change under `rule`; returns
+    /// whether it did.
+    fn string_to_blocks(&mut self, content: &mut Content, origin: usize, rule: &Rule) -> bool {
+        let Content::Str(..) = content else {
+            return false;
+        };
+        let text = self.str_text(content).unwrap_or_default().into_owned();
         let mut list = Vec::new();
         if !text.is_empty() {
             list.push(Blk {
@@ -1296,8 +1529,7 @@ impl<'b> Run<'b> {
                 at: Origin::Content(origin),
             });
         }
-        self.msgs[mi].content = Content::Blocks(list);
-        self.msgs[mi].touched = true;
+        *content = Content::Blocks(list);
         let path = format!("{}/content", self.msg_ptr(origin));
         self.change(
             rule,
@@ -1305,50 +1537,80 @@ impl<'b> Run<'b> {
             "converted",
             "string content turned into a text block".into(),
         );
+        true
     }
 
     // ---- phase 4: bedrock role alternation ---------------------------------
 
     fn phase_merge_roles(&mut self) {
-        let mut i = 1;
-        while i < self.msgs.len() {
-            let (prev, cur) = (&self.msgs[i - 1], &self.msgs[i]);
-            let same = cur.role != Role::Other && cur.role == prev.role;
-            if !same {
-                i += 1;
+        // NOTE: merging the latest assistant message into the one before it
+        // moves its thinking blocks (their indices grow by the earlier
+        // message's length), which the upstream refuses; such a merge is left
+        // undone and reported with a hint. Linear: one pass into a new list.
+        let latest = self
+            .msgs
+            .iter()
+            .rposition(|m| m.role == Role::Assistant)
+            .filter(|&i| self.holds_thinking(i))
+            .map(|i| self.msgs[i].origin);
+        let msgs = std::mem::take(&mut self.msgs);
+        let mut out: Vec<Msg> = Vec::with_capacity(msgs.len());
+        for cur in msgs {
+            let Some(prev) = out.last_mut() else {
+                out.push(cur);
+                continue;
+            };
+            if cur.role == Role::Other || cur.role != prev.role {
+                out.push(cur);
                 continue;
             }
             let mergeable =
                 !matches!(prev.content, Content::Opaque) && !matches!(cur.content, Content::Opaque);
+            let pinned = cur.role == Role::Assistant && Some(cur.origin) == latest;
             let path = self.msg_ptr(cur.origin);
-            self.report(&MERGE_ROLES, path.clone(), MERGE_ROLES.message.to_string());
-            if !self.fixing(&MERGE_ROLES) || !mergeable {
-                i += 1;
+            let hint = pinned.then(|| {
+                "do not merge it into the previous message: that moves the thinking blocks of the latest assistant message; keep the original response as its own turn instead".to_string()
+            });
+            self.report_hint(
+                &MERGE_ROLES,
+                path.clone(),
+                MERGE_ROLES.message.to_string(),
+                hint,
+            );
+            if !self.fixing(&MERGE_ROLES) || !mergeable || pinned {
+                out.push(cur);
                 continue;
             }
-            self.ensure_blocks(i - 1, &MERGE_ROLES);
-            let absorbed = self.msgs.remove(i);
-            let text = self.str_text(&absorbed.content).map(Cow::into_owned);
-            let mut extra = match absorbed.content {
+            let (prev_origin, mut prev_content) = (
+                prev.origin,
+                std::mem::replace(&mut prev.content, Content::Opaque),
+            );
+            self.string_to_blocks(&mut prev_content, prev_origin, &MERGE_ROLES);
+            let text = self.str_text(&cur.content).map(Cow::into_owned);
+            let mut extra = match cur.content {
                 Content::Blocks(list) => list,
                 Content::Str(..) => text
                     .filter(|t| !t.is_empty())
                     .map(|t| {
                         vec![Blk {
                             src: Src::Owned(text_block(t)),
-                            at: Origin::Content(absorbed.origin),
+                            at: Origin::Content(cur.origin),
                         }]
                     })
                     .unwrap_or_default(),
                 Content::Opaque => Vec::new(),
             };
-            let into = self.msg_ptr(self.msgs[i - 1].origin);
-            if let Content::Blocks(list) = &mut self.msgs[i - 1].content {
+            if let Content::Blocks(list) = &mut prev_content {
                 list.append(&mut extra);
             }
-            self.msgs[i - 1].touched = true;
+            let into = self.msg_ptr(prev_origin);
+            if let Some(prev) = out.last_mut() {
+                prev.content = prev_content;
+                prev.touched = true;
+            }
             self.change(&MERGE_ROLES, path, "merged", format!("merged into {into}"));
         }
+        self.msgs = out;
     }
 
     // ---- phase 5: trailing whitespace of a final assistant message ----------
@@ -1529,7 +1791,7 @@ impl<'b> Run<'b> {
                 let items: Vec<J<'_>> = doc.items(sys).map(|i| J::D(doc, i)).collect();
                 // NOTE: every blank system block goes, whatever the profile: the
                 // system prompt has no "other content" exception.
-                let plan = plan_blanks(&items, self.profile, true);
+                let plan = plan_blanks(&items, self.profile, true, false);
                 if plan.remove.is_empty() {
                     return;
                 }
@@ -1588,11 +1850,7 @@ impl<'b> Run<'b> {
                         ),
                     }
                 }
-                let mut k = 0;
-                out.retain(|_| {
-                    k += 1;
-                    !removed.contains(&(k - 1))
-                });
+                retain_unmarked(&mut out, &removed);
                 self.system = System::Blocks(out);
             }
             _ => {}

@@ -48,6 +48,7 @@ pub(crate) const MSG_SIGNATURE_INVALID: &str =
     "messages.{m}.content.{b}: Invalid `signature` in `thinking` block";
 pub(crate) const MSG_REDACTED_DATA_MISSING: &str =
     "messages.{m}.content.{b}.redacted_thinking.data: Field required";
+pub(crate) const MSG_THINKING_MOVED: &str = "messages.{m}.content.{b}: `thinking` or `redacted_thinking` blocks in the latest assistant message cannot be modified. These blocks must remain as they were in the original response.";
 pub(crate) const MSG_MESSAGE_EXTRA: &str = "messages.{m}.{field}: Extra inputs are not permitted";
 
 macro_rules! catalog {
@@ -100,6 +101,18 @@ catalog! {
         fix: Some("removes a whitespace-only text block; anthropic: only when its message (or tool_result) holds nothing else, bedrock: always"),
         message: "messages: text content blocks must contain non-whitespace text",
         other_messages: &[MSG_BEDROCK_BLANK],
+    }
+    // NOTE: before EMPTY_TEXT's removal would run: a blank block before a
+    // thinking block is never removed. Evidence: anomalyco/opencode #16748,
+    // #13286, PRs #16750, #21370, #21860 (direct API tests: `""` refused,
+    // removal refused with this text, a short non-blank text accepted);
+    // vercel/ai #14071, PR #14139 (Bedrock checks block positions too).
+    THINKING_POSITION = {
+        id: "thinking-position",
+        profiles: BOTH,
+        fix: Some("appends placeholder text (default \"...\") to a blank text block that comes before a thinking or redacted_thinking block of an assistant message, instead of removing it (removal would move the thinking block); whitespace-only too under every profile, as LiteLLM strips such blocks"),
+        message: MSG_THINKING_MOVED,
+        other_messages: &[],
     }
     CACHE_CONTROL_ON_EMPTY = {
         id: "cache-control-on-empty",
@@ -204,6 +217,14 @@ catalog! {
         message: "messages.{m}.role: Input should be 'user' or 'assistant'",
         other_messages: &[],
     }
+    // NOTE: manual thinking only (`thinking.type: "enabled"`, with or without
+    // the interleaved-thinking beta): seen in public 400s only there (n8n-io/n8n
+    // #22550, anomalyco/opencode #3077 for Vertex and Bedrock). Adaptive
+    // thinking (Opus 4.6+, Sonnet 4.6+) makes thinking optional per turn and
+    // the model opens turns with a blank text block before the thinking block
+    // (anthropics/anthropic-sdk-python #1162; a recorded Opus 4.6 stream), so
+    // the rule is not applied to `adaptive`; a blank opening block there is
+    // kept in place (rule thinking-position), never removed.
     THINKING_FIRST = {
         id: "thinking-first",
         profiles: BOTH,

@@ -13,8 +13,8 @@ pub fn corpus_stream(rel: &str) -> Vec<u8> {
 
 /// Runs the sanitizer over `input` cut into chunks of the given sizes (the
 /// sizes repeat; 0 = one whole chunk).
-pub fn run_chunked(input: &[u8], sizes: &[usize], options: SanitizerOptions) -> (Vec<u8>, Report) {
-    let mut sanitizer = StreamSanitizer::new(options);
+pub fn run_chunked(input: &[u8], sizes: &[usize], options: &SanitizerOptions) -> (Vec<u8>, Report) {
+    let mut sanitizer = StreamSanitizer::new(options.clone());
     let mut out = Vec::new();
     let mut pos = 0;
     let mut k = 0;

@@ -1,0 +1,351 @@
+// The stream path of the API (parser, sanitizer, accumulator), bound to one
+// wasm module: the full one (`sse-sanitizer`) or the stream-only one
+// (`sse-sanitizer/stream`). Each binding has its own memory views and output
+// pool, since each module has its own memory.
+import { SanitizerError, call, decoder, toBytes, wrapError } from './util.js';
+
+const EMPTY = new Uint8Array(0);
+const POOL_BYTES = 64 * 1024;
+const POOLED = 4 * 1024;
+// NOTE: an instance keeps its input buffer between calls (no allocation per
+// chunk) up to this size; a larger chunk gets a buffer of its own, freed
+// right after the call, so one huge chunk does not stay allocated.
+const KEEP_INPUT = 1 << 20;
+
+/**
+ * The stream API over `glue` (a wasm-bindgen module exporting WasmParser,
+ * WasmSanitizer, WasmAccumulator and wasmMemory) and its `loader`.
+ */
+export function streamApi(glue, loader) {
+  const { WasmAccumulator, WasmParser, WasmSanitizer, wasmMemory } = glue;
+  const { assertReady } = loader;
+  // NOTE: streams and accumulate() made before the module has loaded wait for
+  // it, so they work without `await ready`; the synchronous calls throw.
+  const whenReady = (fn) => (loader.loaded ? fn() : loader.ready.then(fn));
+  let views = { u8: new Uint8Array(0), u32: new Uint32Array(0) };
+  let pool = new Uint8Array(POOL_BYTES);
+  let poolUsed = 0;
+
+  /**
+   * Whole-memory views, made again only when the memory grew. NOTE: growing
+   * detaches the old ArrayBuffer, so a zero length is the cue (as in
+   * wasm-bindgen's glue); reading `memory.buffer` on every call costs more than
+   * a small push. Call after the wasm call whose results are read.
+   */
+  function memoryViews() {
+    if (views.u8.byteLength === 0) {
+      const { buffer } = wasmMemory();
+      views = { u8: new Uint8Array(buffer), u32: new Uint32Array(buffer) };
+    }
+    return views;
+  }
+
+  /**
+   * Copies `bytes` into the input buffer of `inner` (a WasmParser or
+   * WasmSanitizer), whose address and size `input` caches, then calls
+   * `method` (its `feed` or `push`) on it with the length; errors come back as
+   * SanitizerError. NOTE: `method` is a function, not a name: a keyed lookup
+   * that sees both classes cost ~8% at 64 B chunks.
+   */
+  function callWithInput(inner, input, method, bytes) {
+    const len = bytes.length;
+    try {
+      if (len > input.size) {
+        input.size = len > KEEP_INPUT ? len : Math.min(KEEP_INPUT, Math.max(len, 2 * input.size, 4096));
+        input.ptr = inner.reserve(input.size);
+      }
+      memoryViews().u8.set(bytes, input.ptr);
+      return method.call(inner, len);
+    } catch (err) {
+      throw wrapError(err);
+    } finally {
+      if (input.size > KEEP_INPUT) {
+        inner.reserve(0);
+        input.size = 0;
+      }
+    }
+  }
+
+  /** A copy of the `[address, length]` bytes a wasm call left at `header`. */
+  function readOutput(header) {
+    const { u8, u32 } = memoryViews();
+    const ptr = u32[header >>> 2];
+    const len = u32[(header >>> 2) + 1];
+    if (len === 0) return EMPTY;
+    if (len > POOLED) return u8.slice(ptr, ptr + len);
+    // Small outputs are carved from a shared slab, as Node does for small
+    // Buffers: one backing-store allocation per 64 KiB instead of per chunk.
+    // NOTE: a slab detached by a transfer (postMessage) is replaced.
+    if (pool.byteLength - poolUsed < len || pool.buffer.byteLength === 0) {
+      pool = new Uint8Array(POOL_BYTES);
+      poolUsed = 0;
+    }
+    const out = pool.subarray(poolUsed, poolUsed + len);
+    out.set(u8.subarray(ptr, ptr + len));
+    poolUsed += len;
+    return out;
+  }
+
+  /**
+   * Incremental WHATWG event-stream parser. `feed(chunk)` returns the events the
+   * chunk completed; `finish()` ends the stream (an unterminated last event is
+   * discarded, per the spec).
+   */
+  class SseParser {
+    #inner;
+    #input = { ptr: 0, size: 0 };
+    #onRetry;
+
+    constructor(options = {}) {
+      assertReady();
+      this.#inner = new WasmParser(options);
+      this.#onRetry = options.onRetry;
+    }
+
+    feed(chunk) {
+      if (!this.#inner) throw new SanitizerError('finished', 'feed() after finish()');
+      const header = callWithInput(this.#inner, this.#input, WasmParser.prototype.feed, toBytes(chunk));
+      if (header === 0) return [];
+      // NOTE: the texts are valid UTF-8 by construction, so the non-fatal
+      // decoder (much faster than a fatal one) is exact. The all-ASCII events
+      // come in their own text, which decodes to a one-byte string.
+      const { u8, u32 } = memoryViews();
+      const h = header >>> 2;
+      const asciiPtr = u32[h];
+      const asciiLen = u32[h + 1];
+      const widePtr = u32[h + 2];
+      const wideLen = u32[h + 3];
+      const lengthsAt = u32[h + 4] >>> 2;
+      const count = u32[h + 5];
+      // Every valid `retry` field of the chunk, in order, also from blocks that
+      // dispatch no event. NOTE: copied now and reported last: the callback may
+      // call into wasm and detach these views.
+      const retries = this.#onRetry && u32[h + 7] ? Array.from(u32.subarray(u32[h + 6] >>> 2, (u32[h + 6] >>> 2) + u32[h + 7])) : undefined;
+      const ascii = asciiLen === 0 ? '' : decoder.decode(u8.subarray(asciiPtr, asciiPtr + asciiLen));
+      const wide = wideLen === 0 ? '' : decoder.decode(u8.subarray(widePtr, widePtr + wideLen));
+      const lengths = u32.subarray(lengthsAt, lengthsAt + count);
+      const events = new Array(count / 5);
+      let asciiPos = 0;
+      let widePos = 0;
+      for (let i = 0, j = 0; i < count; i += 5, j++) {
+        const isWide = lengths[i + 4] === 1;
+        const t = isWide ? wide : ascii;
+        let p = isWide ? widePos : asciiPos;
+        const type = t.slice(p, (p += lengths[i]));
+        const data = t.slice(p, (p += lengths[i + 1]));
+        const lastEventId = t.slice(p, (p += lengths[i + 2]));
+        if (isWide) widePos = p;
+        else asciiPos = p;
+        const retry = lengths[i + 3];
+        events[j] = retry === 0 ? { type, data, lastEventId } : { type, data, lastEventId, retry: retry - 1 };
+      }
+      if (retries) for (const ms of retries) this.#onRetry(ms);
+      return events;
+    }
+
+    /** Ends the stream; returns true when an unterminated last event was discarded. */
+    finish() {
+      if (!this.#inner) return false;
+      const inner = this.#inner;
+      this.#inner = undefined;
+      try {
+        return inner.finish();
+      } catch (err) {
+        throw wrapError(err);
+      }
+    }
+  }
+
+  /**
+   * `TransformStream<Uint8Array | string, SseEvent>`:
+   * `response.body.pipeThrough(createEventStream())`.
+   */
+  function createEventStream(options = {}) {
+    let parser;
+    return new TransformStream({
+      start() {
+        return whenReady(() => {
+          parser = new SseParser(options);
+        });
+      },
+      transform(chunk, controller) {
+        for (const event of parser.feed(chunk)) controller.enqueue(event);
+      },
+      flush() {
+        parser.finish();
+      },
+    });
+  }
+
+  /**
+   * Incremental Claude stream sanitizer: bytes in, bytes out. Drops empty (under
+   * the `bedrock` profile also whitespace-only) text blocks and renumbers later
+   * indices, except that a blank block before a thinking block keeps its place
+   * with placeholder text (signed thinking never moves); every other byte passes
+   * through unchanged.
+   */
+  class StreamSanitizer {
+    #inner;
+    #input = { ptr: 0, size: 0 };
+
+    constructor(options = {}) {
+      assertReady();
+      this.#inner = call(() => new WasmSanitizer(options));
+    }
+
+    /**
+     * Feeds a chunk; returns the bytes it makes final (possibly empty while a
+     * text block is held back). When nothing in the chunk changed, the returned
+     * array is the chunk itself.
+     */
+    push(chunk) {
+      const bytes = toBytes(chunk);
+      const header = callWithInput(this.#live(), this.#input, WasmSanitizer.prototype.push, bytes);
+      return header === 0 ? bytes : readOutput(header);
+    }
+
+    /** Ends the stream: `{ output, report }`, output being whatever was still held. */
+    finish() {
+      const inner = this.#live();
+      const output = readOutput(call(() => inner.finish()));
+      const report = JSON.parse(inner.report());
+      inner.free();
+      this.#inner = undefined;
+      return { output, report };
+    }
+
+    /** The report so far. */
+    get report() {
+      return JSON.parse(this.#live().report());
+    }
+
+    #live() {
+      if (!this.#inner) throw new SanitizerError('finished', 'the stream was already finished');
+      return this.#inner;
+    }
+  }
+
+  /**
+   * `TransformStream<Uint8Array | string, Uint8Array>` that sanitizes a Claude
+   * stream in flight: `response.body.pipeThrough(createSanitizerStream())`. Each
+   * chunk costs one wasm call and yields at most one output chunk.
+   */
+  function createSanitizerStream(options = {}) {
+    let sanitizer;
+    return new TransformStream({
+      start() {
+        return whenReady(() => {
+          sanitizer = new StreamSanitizer(options);
+        });
+      },
+      transform(chunk, controller) {
+        const out = sanitizer.push(chunk);
+        if (out.length > 0) controller.enqueue(out);
+      },
+      flush(controller) {
+        const { output, report } = sanitizer.finish();
+        if (output.length > 0) controller.enqueue(output);
+        options.onReport?.(report);
+      },
+    });
+  }
+
+  /** One-shot sanitize: `{ output, report }`, output a string when given a string. */
+  function sanitize(input, options = {}) {
+    const sanitizer = new StreamSanitizer(options);
+    const body = sanitizer.push(input);
+    const { output: tail, report } = sanitizer.finish();
+    let output = body;
+    if (tail.length > 0) {
+      output = new Uint8Array(body.length + tail.length);
+      output.set(body);
+      output.set(tail, body.length);
+    }
+    return { output: typeof input === 'string' ? decoder.decode(output) : output, report };
+  }
+
+  function isEvent(value) {
+    return value !== null && typeof value === 'object' && typeof value.data === 'string' && !ArrayBuffer.isView(value);
+  }
+
+  /**
+   * The final assistant Message of a Claude stream, as the official SDK's
+   * `finalMessage()` builds it. Takes the raw stream (string or bytes), a
+   * ReadableStream or async iterable of chunks, or an iterable of SseEvent.
+   * Rejects with SanitizerError `upstream-error` (with `upstreamType`) when the
+   * stream carried an `error` event. With `{ messages: 'all' }`, every message
+   * of a capture that holds several turns back to back, as an array.
+   */
+  async function accumulate(input, options = {}) {
+    if (!loader.loaded) await loader.ready;
+    const inner = call(() => new WasmAccumulator(options));
+    const take = (chunk) => {
+      if (isEvent(chunk)) call(() => inner.push(chunk.type ?? 'message', chunk.data));
+      else {
+        const bytes = toBytes(chunk);
+        call(() => inner.feed(bytes));
+      }
+    };
+    try {
+      if (isBytesLike(input)) take(input);
+      else await eachChunk(input, take, 'accumulate() takes a string, bytes, a ReadableStream or events');
+    } catch (err) {
+      inner.free();
+      throw err;
+    }
+    return JSON.parse(call(() => inner.finish()));
+  }
+
+  /**
+   * The stream verdict: every anomaly of a Claude stream, `[{ code, event,
+   * index, message, sdk }]`, where `sdk` says what the official SDK does about
+   * it (`raises`, with its exact error text in `message`; `silent`;
+   * `unreached`). Synchronous for a string or bytes; a ReadableStream or
+   * (async) iterable of chunks gives a Promise. Only where the module has it
+   * (the full one).
+   */
+  function validateStream(input, options = {}) {
+    const run = () => {
+      const inner = new glue.WasmValidator(options);
+      const buffer = { ptr: 0, size: 0 };
+      const take = (chunk) => callWithInput(inner, buffer, glue.WasmValidator.prototype.push, toBytes(chunk));
+      const finish = () => JSON.parse(call(() => inner.finish()));
+      const fail = (err) => {
+        inner.free();
+        throw err;
+      };
+      if (!isBytesLike(input)) {
+        const usage = 'validateStream() takes a string, bytes, a ReadableStream or an iterable of chunks';
+        return eachChunk(input, take, usage).then(finish, fail);
+      }
+      try {
+        take(input);
+      } catch (err) {
+        fail(err);
+      }
+      return finish();
+    };
+    if (isBytesLike(input)) {
+      assertReady();
+      return run();
+    }
+    return whenReady(run);
+  }
+
+  const api = { SseParser, createEventStream, StreamSanitizer, createSanitizerStream, sanitize, accumulate };
+  return glue.WasmValidator ? { ...api, validateStream } : api;
+}
+
+function isBytesLike(input) {
+  return typeof input === 'string' || input instanceof ArrayBuffer || ArrayBuffer.isView(input);
+}
+
+/** Calls `take` with each chunk of a ReadableStream, an async iterable or an iterable. */
+async function eachChunk(input, take, usage) {
+  if (input && typeof input[Symbol.asyncIterator] === 'function') for await (const c of input) take(c);
+  else if (input && typeof input.getReader === 'function') {
+    const reader = input.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) take(r.value);
+  } else if (input && typeof input[Symbol.iterator] === 'function') for (const c of input) take(c);
+  else throw new SanitizerError('invalid-input', usage);
+}

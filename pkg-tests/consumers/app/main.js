@@ -1,0 +1,4 @@
+import * as api from 'sse-sanitizer';
+import { check } from './check.js';
+
+check(api, { full: true });
