@@ -1,8 +1,7 @@
 use super::js;
-use super::partial_json::{partial_parse, PartialCheck};
+use super::partial_json::PartialCheck;
 use crate::auth::scrub_keys;
 use crate::error::AccumulateError;
-use crate::history::json::J;
 use crate::Limits;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -94,7 +93,7 @@ impl ToolInput {
         if self.json.is_empty() {
             return Some(Value::Object(Map::new()));
         }
-        partial_parse(&self.json)
+        self.check.parse(&self.json)
     }
 }
 
@@ -416,7 +415,7 @@ fn content_block_delta(
         ("input_json_delta", _) if tracks_tool_input(block) => {
             // NOTE: the SDK concatenates `partial_json` whatever it is
             // (`undefined` when absent), as JS `+` does.
-            let part = js::to_string(delta.get("partial_json").map(J::V));
+            let part = js::to_string(delta.get("partial_json"));
             tools
                 .entry(index)
                 .or_insert_with(ToolInput::new)

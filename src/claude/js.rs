@@ -61,26 +61,42 @@ fn to_f64(raw: &str) -> f64 {
     raw.parse().unwrap_or(f64::NAN)
 }
 
-/// `String(v)`; `None` is `undefined`.
-pub(crate) fn to_string(v: Option<J<'_>>) -> String {
-    let Some(v) = v else {
-        return "undefined".into();
-    };
-    match v.kind() {
-        Kind::Str => v.str().map(|s| s.into_owned()).unwrap_or_default(),
-        Kind::Num => number(to_f64(&v.json())),
-        Kind::Null | Kind::Bool => v.json().into_owned(),
+/// `String(v)`; `None` is `undefined`. NOTE: a number comes out as written,
+/// where JS prints its shortest form (`1.50` is `1.5`); the same for the
+/// integers streams carry, and it keeps JS float printing (~40 KB of wasm) out
+/// of the stream-only module. [`text_of`] prints a number exactly.
+pub(crate) fn to_string(v: Option<&Value>) -> String {
+    match v {
+        None => "undefined".into(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Null) => "null".into(),
+        Some(Value::Bool(b)) => b.to_string(),
         // `Array.prototype.join`: null items are empty.
-        Kind::Arr => v
-            .items()
-            .into_iter()
-            .map(|item| match item.kind() {
-                Kind::Null => String::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::Null => String::new(),
                 _ => to_string(Some(item)),
             })
             .collect::<Vec<_>>()
             .join(","),
-        Kind::Obj => "[object Object]".into(),
+        Some(Value::Object(_)) => "[object Object]".into(),
+    }
+}
+
+/// [`to_string`] of a value read in place (strings and numbers without a copy
+/// of the tree).
+pub(crate) fn text_of(v: Option<J<'_>>) -> String {
+    match v {
+        Some(v) if v.kind() == Kind::Str => v.str().map(|s| s.into_owned()).unwrap_or_default(),
+        Some(v) if v.kind() == Kind::Num => number(to_f64(&v.json())),
+        // NOTE: serde_json refuses what the tape accepts only for a lone
+        // surrogate or past its depth; the text as written is then close enough.
+        Some(v) => v
+            .to_value()
+            .map_or_else(|| v.json().into_owned(), |value| to_string(Some(&value))),
+        None => to_string(None),
     }
 }
 
@@ -93,7 +109,7 @@ fn to_number(v: Option<J<'_>>) -> f64 {
         Kind::Null => 0.0,
         Kind::Bool => f64::from(u8::from(v.json() == "true")),
         Kind::Num => to_f64(&v.json()),
-        Kind::Str | Kind::Arr => string_to_number(&to_string(Some(v))),
+        Kind::Str | Kind::Arr => string_to_number(&text_of(Some(v))),
         Kind::Obj => f64::NAN,
     }
 }
@@ -148,7 +164,7 @@ pub(crate) fn at(v: Option<J<'_>>, len: usize) -> Option<usize> {
 pub(crate) fn is_array_index(v: Option<J<'_>>) -> bool {
     let key = match v {
         Some(v) if v.kind() == Kind::Num => number(to_f64(&v.json())),
-        _ => to_string(v),
+        _ => text_of(v),
     };
     let canonical = key == "0"
         || !key.starts_with('0') && !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit());
@@ -179,7 +195,7 @@ pub(crate) fn describe_primitive(v: J<'_>) -> String {
         Kind::Str => "string",
         _ => "boolean",
     };
-    format!("{kind} '{}'", to_string(Some(v)))
+    format!("{kind} '{}'", text_of(Some(v)))
 }
 
 /// `JSON.stringify(v)`: compact, integer-like keys first in ascending order

@@ -1049,7 +1049,7 @@ impl Model {
             }) = self.blocks().and_then(|b| b.get_mut(p))
             {
                 if is_tool(kind) {
-                    let part = js::to_string(delta.get("partial_json"));
+                    let part = js::text_of(delta.get("partial_json"));
                     let tool = tool.get_or_insert_with(|| {
                         Box::new(ToolInput {
                             check: PartialCheck::new(max_depth),
