@@ -12,10 +12,13 @@
 //! dropped, a string item of an array is kept (SDK 1.12 keeps every whole
 //! array item), a literal cut short at the very end (`tru`) is ignored.
 //!
-//! [`partial_parse`] gives the value (it needs the whole text);
-//! [`PartialCheck`] says, fed the text piece by piece in constant memory per
-//! nesting level, whether `partial_parse` would succeed. The verdict and the
-//! accumulator use it at every `content_block_stop`, where the SDK parses.
+//! [`PartialCheck`] follows those rules fed the text piece by piece, in
+//! constant memory per nesting level: it says whether the SDK's parse
+//! succeeds (the verdict and the accumulator ask at every
+//! `content_block_stop`, where the SDK parses), and where the tokens the SDK
+//! keeps end. They are a prefix of the text, so [`PartialCheck::parse`] reads
+//! that prefix with the open containers closed: the SDK's value. The tests
+//! check it against the SDK's parser transcribed step by step (`port`).
 //!
 //! Known differences with `JSON.parse`: nesting deeper than the caller's limit
 //! (serde_json: 128) fails here, and so does a string holding a lone surrogate
