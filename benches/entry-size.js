@@ -15,11 +15,15 @@ const pkg = JSON.parse(readFileSync(new URL('package.json', root)));
  * targets (stream ≤ 30 KB, whole package ≤ 80 KB) are not met yet; these are
  * the measured sizes rounded up, so a change can only shrink them (see the
  * README's Size section for where the bytes are). Raised once, by ~11 KB, for
- * the thinking placeholder, the trace and the event-name repair.
+ * the thinking placeholder, the trace and the event-name repair; and the
+ * whole package by 7 KB for the proxy path: auth::Forwarding and Redactor in
+ * the wasm (~5 KB, used by the Worker only: a browser-only module without
+ * them would need a third build) and sanitizingFetch's reply handling
+ * (redirects, codings, cut streams; ~2.4 KB of JS).
  */
 export const BUDGETS = {
   'sse-sanitizer/stream': 109_000,
-  'sse-sanitizer': 177_000,
+  'sse-sanitizer': 184_000,
 };
 export const TARGETS = { 'sse-sanitizer/stream': 30_000, 'sse-sanitizer': 80_000 };
 

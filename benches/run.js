@@ -1,10 +1,11 @@
 // `npm run bench [-- section…]`: every comparison in one Node process, printed
-// as MB/s and ratios. Sections: size, parse, sanitize, normalize, worker.
+// as MB/s and ratios. Sections: size, parse, sanitize, normalize, shapes, worker.
 const sections = {
   size: () => import('./size.js'),
   parse: () => import('./parse.js'),
   sanitize: () => import('./sanitize.js'),
   normalize: () => import('./normalize.js'),
+  shapes: () => import('./shapes.js'),
   worker: () => import('./worker.js'),
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

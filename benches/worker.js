@@ -3,10 +3,14 @@
 // straight to the upstream, through a bare workerd proxy and through one that
 // only copies the reply through a JS TransformStream: requests/s, time per streamed reply and
 // time-to-first-byte, and where the first text delta leaves the Worker
-// relative to the upstream's end of stream.
-import { readFileSync } from 'node:fs';
+// relative to the upstream's end of stream. Then the load test: 200
+// concurrent streams and 2,000 sequential ones, workerd's RSS and wasm memory
+// at the start, the peak and the end, against a bare proxy Worker, and the
+// memory per request body size.
+import { readdirSync, readFileSync } from 'node:fs';
 import { startWorker } from '../pkg-tests/helpers/workerd.js';
 import { startStrictUpstream } from '../pkg-tests/helpers/strict-upstream.js';
+import { sanitize } from '../js/node.js';
 import { table, fmt } from './util.js';
 
 const KEY = 'sk-bench-0001';
@@ -75,6 +79,125 @@ async function rate(base, concurrency, ms) {
     }),
   );
   return n / (ms / 1000);
+}
+
+/** The workerd processes this process started. */
+function workerdPids() {
+  const pids = new Set();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const [, comm, ppid] = /^\d+ \((.*)\) \S (\d+)/.exec(readFileSync(`/proc/${name}/stat`, 'utf8'));
+      if (comm === 'workerd' && Number(ppid) === process.pid) pids.add(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** startWorker(), plus the pid of the workerd process it started. */
+async function startMeasured(entry, options) {
+  const before = workerdPids();
+  const started = await startWorker(entry, options);
+  const [pid] = [...workerdPids()].filter((p) => !before.has(p));
+  return { ...started, pid };
+}
+
+const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+
+/** Runs `fn` while sampling `pid`'s RSS every 10 ms; returns [result, peak MiB]. */
+async function peakDuring(pid, fn) {
+  let peak = rssMiB(pid);
+  const timer = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 10);
+  try {
+    return [await fn(), Math.max(peak, rssMiB(pid))];
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** One streamed reply, read whole; whether it is byte for byte `expected`. */
+async function exact(base, expected, body = BODY) {
+  const res = await fetch(`${base}/v1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': KEY, 'anthropic-version': '2023-06-01' },
+    body,
+  });
+  const got = Buffer.from(await res.arrayBuffer());
+  return res.status === 200 && got.equals(expected);
+}
+
+/** A Messages body of about `bytes` bytes: alternating turns of ~1 KB text blocks. */
+function bodyOf(bytes) {
+  const text = 'The quick brown fox jumps over the lazy dog. '.repeat(23);
+  const count = Math.floor(bytes / (text.length + 60));
+  const messages = Array.from({ length: count | 1 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: [{ type: 'text', text }] }));
+  return JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 16, stream: true, messages });
+}
+
+/**
+ * The load test of issue 14: 200 concurrent streams, then 2,000 one after
+ * the other, through js/worker.js and through the bare proxy Worker, with
+ * workerd's RSS at the start, at the peak of the concurrent run, after 1,000
+ * and after 2,000; then request bodies of 1 to 32 MiB (RSS after each).
+ */
+async function loadTest(upstream, bindings) {
+  const filter = await startMeasured(new URL('./fixtures/measured-worker.js', import.meta.url), { bindings });
+  const wasmMiB = async () => (await (await fetch(`${filter.url.origin}/__wasm-memory`)).json()).bytes / 2 ** 20;
+  const bare = await startMeasured(new URL('./fixtures/proxy-worker.js', import.meta.url), { bindings });
+  const targets = [
+    ['worker', filter, sanitize(STREAM).output],
+    ['bare proxy', bare, STREAM],
+  ];
+  try {
+    const rows = [];
+    const wasm = [];
+    for (const [name, { url, pid }, expected] of targets) {
+      const base = url.origin;
+      await exact(base, expected);
+      if (name === 'worker') wasm.push(fmt(await wasmMiB(), 1));
+      const start = rssMiB(pid);
+      Object.assign(upstream.options, { chunkBytes: 256, delayMs: 2 });
+      const [concurrent, peak] = await peakDuring(pid, () => Promise.all(Array.from({ length: 200 }, () => exact(base, expected))));
+      Object.assign(upstream.options, { chunkBytes: 1024, delayMs: 0 });
+      let wrong = concurrent.filter((ok) => !ok).length;
+      let middle;
+      const began = performance.now();
+      for (let i = 0; i < 2000; i++) {
+        if (!(await exact(base, expected))) wrong++;
+        if (i === 999) middle = rssMiB(pid);
+      }
+      const seconds = (performance.now() - began) / 1000;
+      rows.push([name, fmt(start, 0), fmt(peak, 0), fmt((peak - start) / 200, 2), fmt(middle, 0), fmt(rssMiB(pid), 0), fmt(2000 / seconds, 0), wrong]);
+      if (name === 'worker') wasm.push(fmt(await wasmMiB(), 1));
+    }
+    table(
+      `worker load: ${(STREAM.length / 1e3).toFixed(0)} KB streams, 200 concurrent (paced 256 B / 2 ms) then 2,000 sequential; workerd RSS in MiB`,
+      ['target', 'start', 'peak (200 open)', 'per open stream', 'after 1,000', 'after 2,000', 'sequential req/s', 'not byte-exact'],
+      rows,
+    );
+    console.log(`worker wasm memory: ${wasm[0]} MiB at the start, ${wasm[1]} MiB after the load (it never shrinks: the high-water mark)`);
+
+    const sizes = [];
+    for (const mib of [1, 4, 16, 32]) {
+      const body = bodyOf(mib * 2 ** 20 - 4096);
+      const row = [`${mib} MiB`];
+      for (const [name, { url, pid }, expected] of targets) {
+        const [ok, peak] = await peakDuring(pid, () => exact(url.origin, expected, body));
+        row.push(ok ? fmt(peak, 0) : 'failed');
+        if (name === 'worker') row.push(fmt(await wasmMiB(), 1));
+      }
+      sizes.push(row);
+    }
+    table(
+      'worker request bodies (ordinary turns of 1 KB text blocks), one at a time, growing: peak RSS and wasm memory in MiB (neither shrinks)',
+      ['body', 'worker RSS', 'worker wasm', 'bare proxy RSS'],
+      sizes,
+    );
+  } finally {
+    for (const started of [filter, bare]) await started.mf.dispose();
+  }
 }
 
 export async function run() {
@@ -154,6 +277,7 @@ export async function run() {
     );
     console.log(`first text delta out of the Worker before the upstream finished: ${early}/${count} replies`);
     if (early !== count) throw new Error('the Worker held a reply back until the upstream finished');
+    await loadTest(upstream, bindings);
   } finally {
     for (const started of [proxy, copy, worker]) await started.mf.dispose();
     await upstream.close();

@@ -5,6 +5,7 @@
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { SanitizerError, SseParser, StreamSanitizer, accumulate, normalize, validate, validateStream } from './node.js';
+import { defaultMaxBodyBytes } from './proxy.js';
 
 const HELP = `Usage: sse-sanitizer <command> [file] [options]
 
@@ -33,7 +34,9 @@ Options:
   -h, --help                      this help
   -v, --version                   the version
 
-Exit codes: 0 ok, 1 violations or anomalies found (validate, check), 2 bad input or usage.
+Exit codes: 0 ok, 1 violations or anomalies found (validate, check), 2 bad
+input or usage, or a failed read or write (one line on stderr). normalize and
+validate read at most the body limit (${defaultMaxBodyBytes() >> 20} MiB).
 
 Examples:
   curl -N https://gateway.example/v1/messages ... | sse-sanitizer clean > clean.sse
@@ -57,8 +60,11 @@ function parseArgs(argv) {
         return { command: 'version', opts };
       case '--profile':
         opts.profile = argv[++i];
-        if (opts.profile !== 'anthropic' && opts.profile !== 'bedrock') {
-          throw new UsageError(`--profile must be anthropic or bedrock, got ${opts.profile ?? 'nothing'}`);
+        try {
+          // The core decides which profiles exist.
+          validate([], { profile: opts.profile ?? '' });
+        } catch (err) {
+          throw new UsageError(`--profile: ${err.message}`);
         }
         break;
       case '--strict-fields':
@@ -90,8 +96,24 @@ function input(file) {
   return file === undefined || file === '-' ? process.stdin : createReadStream(file);
 }
 
-function readAll(file) {
-  return file === undefined || file === '-' ? readFileSync(0) : readFileSync(file);
+/**
+ * The whole input, refused (SanitizerError body-too-large) as soon as it
+ * passes the core's body limit: a file by its size, stdin once that many bytes
+ * have come.
+ */
+async function readAll(file) {
+  const max = defaultMaxBodyBytes();
+  const tooLarge = () => new SanitizerError('body-too-large', `the input is larger than the limit of ${max} bytes`);
+  if (file !== undefined && file !== '-' && statSync(file).size > max) throw tooLarge();
+  const parts = [];
+  let size = 0;
+  // NOTE: leaving the loop destroys the input stream: reading stops there.
+  for await (const chunk of chunks(file)) {
+    size += chunk.length;
+    if (size > max) throw tooLarge();
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts, size);
 }
 
 /** Writes to stdout, waiting for it to drain: memory stays flat. */
@@ -161,7 +183,7 @@ const commands = {
   },
 
   async normalize(opts) {
-    const { body, changes } = normalize(readAll(opts.file), {
+    const { body, changes } = normalize(await readAll(opts.file), {
       profile: opts.profile,
       strictFields: opts.strictFields,
       placeholderText: opts.placeholderText,
@@ -173,8 +195,8 @@ const commands = {
   },
 
   async validate(opts) {
-    const violations = validate(readAll(opts.file), { profile: opts.profile });
-    for (const v of violations) process.stdout.write(JSON.stringify(v) + '\n');
+    const violations = validate(await readAll(opts.file), { profile: opts.profile });
+    for (const v of violations) await write(JSON.stringify(v) + '\n');
     if (violations.length === 0) process.stderr.write(`clean under ${opts.profile}\n`);
     return violations.length ? 1 : 0;
   },
@@ -203,20 +225,34 @@ async function main(argv) {
     process.stderr.write(`sse-sanitizer: unknown command ${command}\n\n${HELP}`);
     return 2;
   }
+  // NOTE: a pipe reports a failed write (EPIPE: the reader left) as an
+  // 'error' event, not to the write call.
+  process.stdout.on('error', (err) => fail(err, opts.file));
   try {
     return await run(opts);
   } catch (err) {
-    if (err?.code === 'ENOENT') {
-      process.stderr.write(`sse-sanitizer: ${opts.file}: no such file\n`);
-      return 2;
-    }
-    if (err?.code === 'EPIPE') return 0;
-    if (err instanceof SanitizerError) {
-      process.stderr.write(`sse-sanitizer: ${err.code}: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
+    return fail(err, opts.file);
   }
+}
+
+let failed = false;
+
+/**
+ * One line on stderr for bad input or a failed read or write, then exit 2;
+ * anything else is a bug and keeps its stack trace.
+ */
+function fail(err, file) {
+  let message;
+  if (err instanceof SanitizerError) message = `${err.code}: ${err.message}`;
+  else if (err?.code === 'ENOENT') message = `${file}: no such file`;
+  else if (err?.code === 'EISDIR') message = `${file ?? 'stdin'}: is a directory`;
+  else if (err?.code === 'EPIPE') message = 'stdout closed early (EPIPE): output incomplete';
+  else if (err?.code === 'ENOSPC') message = 'cannot write to stdout: no space left on device';
+  else if (typeof err?.code === 'string' && typeof err.syscall === 'string') message = `${err.syscall}: ${err.code}: ${err.message}`;
+  else throw err;
+  if (!failed) process.stderr.write(`sse-sanitizer: ${message}\n`);
+  failed = true;
+  process.exit(2);
 }
 
 process.exitCode = await main(process.argv.slice(2));

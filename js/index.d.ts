@@ -32,6 +32,11 @@ export type SanitizerErrorCode =
   | 'invalid-key'
   | 'invalid-auth-mode'
   | 'invalid-header-value'
+  | 'invalid-forward-mode'
+  | 'missing-secret'
+  | 'conflicting-credentials'
+  | 'missing-client-key'
+  | 'unknown-client-key'
   | 'not-ready'
   | 'wasm-load-failed'
   | (string & {});
@@ -553,5 +558,13 @@ type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<
  * `createAnthropic({ fetch: sanitizingFetch(fetch) })`. Messages API calls get a
  * normalized body, auth headers per the auth rules and a sanitized reply; every
  * other request passes through untouched.
+ *
+ * Every init option reaches `fetch` (an undici `dispatcher`, `keepalive`,
+ * `cache`, …) except `redirect`: a Messages call never follows a redirect
+ * (the key would go along); it answers a 502 `api_error` the SDKs do not
+ * retry. A body `normalize()` refuses answers a 400 `invalid_request_error`.
+ * A reply stream cut before its end ends with one `error` event
+ * (`onTruncated`, default `'error-event'` here). Options are checked when the
+ * wrapper is made (SanitizerError).
  */
 export declare function sanitizingFetch(fetch?: FetchLike, options?: SanitizingFetchOptions): FetchLike;

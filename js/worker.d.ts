@@ -1,6 +1,11 @@
 /** The Worker's bindings (see wrangler.toml and the header of worker.js). */
 export interface WorkerEnv {
-  /** Base URL of the strict upstream; the route path and query are appended. */
+  /**
+   * Base URL of the strict upstream (absolute http(s), without credentials,
+   * query or fragment: a Worker with one answers every request with a 500
+   * api_error); the route path and query are appended. Redirects from it are
+   * never followed: the client gets a 502 api_error.
+   */
   UPSTREAM_URL: string;
   /** Default `"bearer"`. */
   UPSTREAM_AUTH?: 'bearer' | 'passthrough' | 'secret';
@@ -8,12 +13,25 @@ export interface WorkerEnv {
   UPSTREAM_KEY?: string;
   /** `secret` mode: comma-separated keys clients must present. */
   CLIENT_KEYS?: string;
+  /**
+   * `secret` mode: comma-separated credential-like client headers (`cookie`,
+   * `x-forwarded-for`, other services' API keys and tokens) forwarded anyway.
+   * Default none: they are dropped.
+   */
+  KEEP_CLIENT_HEADERS?: string;
   /** Which rules normalize() applies. Default `"anthropic"`. */
   PROFILE?: 'anthropic' | 'bedrock';
   /** `"true"`: also remove every field the block type's schema lacks. */
   STRICT_FIELDS?: string;
-  /** Largest request body accepted. Default 32 MiB. */
+  /** Largest request body accepted, in bytes. Default: the core's `maxBodyBytes`, 32 MiB. */
   MAX_BODY_BYTES?: string;
+  /**
+   * A reply stream cut before `message_stop` (a reset upstream, a timeout):
+   * `"error-event"` (default) ends it with one Anthropic-shaped `error` event,
+   * so the client raises an error instead of keeping a partial turn; `"pass"`
+   * ends it where it was cut. Logged either way.
+   */
+  ON_TRUNCATED?: 'error-event' | 'pass';
   /** Comma-separated origins (or `*`) allowed for browser clients. */
   ALLOWED_ORIGINS?: string;
 }

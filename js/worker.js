@@ -1,91 +1,119 @@
 // Cloudflare Worker filter in front of a strict Anthropic-compatible upstream
 // (LiteLLM, a gateway, the API itself). It forwards only `POST /v1/messages`
 // and `POST /v1/messages/count_tokens`, always to UPSTREAM_URL (never an open
-// proxy), normalizes the request history, fixes the auth header and sanitizes
-// the streamed reply in flight. Configuration (see wrangler.toml):
+// proxy, never following a redirect), normalizes the request history, fixes
+// the auth header and sanitizes the streamed reply in flight. Configuration
+// (see wrangler.toml and worker.d.ts):
 //
-//   UPSTREAM_URL    base URL; the route path and query are appended to it
-//   UPSTREAM_AUTH   bearer | passthrough | secret (default bearer)
-//   UPSTREAM_KEY    secret mode: the key sent upstream (a Worker secret)
-//   CLIENT_KEYS     secret mode: comma-separated keys clients must present
-//   PROFILE         anthropic | bedrock (default anthropic): which rules normalize()
-//   STRICT_FIELDS   "true": also remove every field the block type's schema lacks
-//   MAX_BODY_BYTES  largest request body accepted (default 32 MiB)
-//   ALLOWED_ORIGINS comma-separated origins (or *) for browser clients (CORS)
+//   UPSTREAM_URL        base URL without query or fragment; the route path and query are appended
+//   UPSTREAM_AUTH       bearer | passthrough | secret (default bearer)
+//   UPSTREAM_KEY        secret mode: the key sent upstream (a Worker secret)
+//   CLIENT_KEYS         secret mode: comma-separated keys clients must present
+//   KEEP_CLIENT_HEADERS secret mode: credential-like client headers forwarded anyway
+//   PROFILE             anthropic | bedrock (default anthropic): which rules normalize()
+//   STRICT_FIELDS       "true": also remove every field the block type's schema lacks
+//   MAX_BODY_BYTES      largest request body accepted (default: the core's, 32 MiB)
+//   ON_TRUNCATED        error-event | pass (default error-event): a stream cut short
+//   ALLOWED_ORIGINS     comma-separated origins (or *) for browser clients (CORS)
 //
 // Keys are never logged and never echoed in responses.
 // NOTE: through the package's own export conditions (not ./workerd.js), so the
-// Worker also loads in Node (and Vitest) for unit tests.
-import { authHeaders, createSanitizerStream, normalize, SanitizerError, sanitizeMessage } from 'sse-sanitizer';
+// Worker also loads in Node (and Vitest) for unit tests. That entry loads the
+// wasm module proxy.js uses (wasm-full.js).
+import { SanitizerError } from 'sse-sanitizer';
+import {
+  Forwarding,
+  ProxyError,
+  callUpstream,
+  checkOptions,
+  defaultMaxBodyBytes,
+  errorResponse,
+  messagesRoute,
+  normalizeBody,
+  proxyErrorResponse,
+  reply,
+} from './proxy.js';
 
-const ROUTES = new Set(['/v1/messages', '/v1/messages/count_tokens']);
-const AUTH_MODES = new Set(['bearer', 'passthrough', 'secret']);
-const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+const log = (message) => console.warn(message);
 
-// Request headers never forwarded: hop-by-hop ones, the client's credentials
-// (rebuilt by authHeaders), and `origin`, since this Worker is the CORS boundary
-// (the Anthropic API treats a request with an Origin as a browser request).
-const DROP_REQUEST = new Set([
-  'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host',
-  'content-length', 'x-api-key', 'authorization', 'anthropic-version', 'anthropic-beta', 'origin',
-]);
-const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
-const isDropped = (set, name) => set.has(name) || name.startsWith('proxy-');
+// The error codes of the forwarding settings, by the variable at fault.
+const SETTING = {
+  'invalid-base-url': 'UPSTREAM_URL',
+  'invalid-forward-mode': 'UPSTREAM_AUTH',
+  'missing-secret': 'UPSTREAM_KEY and CLIENT_KEYS',
+  'invalid-key': 'UPSTREAM_KEY',
+};
 
-const encoder = new TextEncoder();
-
-/** A response in the Anthropic error shape. */
-function errorResponse(status, type, message, headers = {}) {
-  return new Response(JSON.stringify({ type: 'error', error: { type, message } }), {
-    status,
-    headers: { 'content-type': 'application/json', ...headers },
-  });
-}
-
-class HttpError extends Error {
-  constructor(status, type, message) {
-    super(message);
-    this.status = status;
-    this.type = type;
-  }
-}
-
-function readConfig(env) {
-  const misconfigured = (what) => new HttpError(500, 'api_error', `the Worker is misconfigured: ${what}`);
-  let upstream;
-  try {
-    upstream = new URL(env.UPSTREAM_URL);
-  } catch {
-    throw misconfigured('UPSTREAM_URL must be an absolute URL');
-  }
-  const auth = env.UPSTREAM_AUTH || 'bearer';
-  if (!AUTH_MODES.has(auth)) throw misconfigured('UPSTREAM_AUTH must be bearer, passthrough or secret');
+function parseConfig(env) {
+  const misconfigured = (what) => new ProxyError(500, 'api_error', `the Worker is misconfigured: ${what}`);
   const list = (value) => String(value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const clientKeys = list(env.CLIENT_KEYS);
-  if (auth === 'secret' && (!env.UPSTREAM_KEY || clientKeys.length === 0)) {
-    throw misconfigured('UPSTREAM_AUTH=secret needs the UPSTREAM_KEY secret and CLIENT_KEYS');
+  let forwarding;
+  try {
+    forwarding = new Forwarding({
+      mode: env.UPSTREAM_AUTH || 'bearer',
+      upstreamUrl: String(env.UPSTREAM_URL ?? ''),
+      upstreamKey: env.UPSTREAM_KEY,
+      clientKeys: String(env.CLIENT_KEYS ?? ''),
+      keepClientHeaders: String(env.KEEP_CLIENT_HEADERS ?? ''),
+    });
+  } catch (err) {
+    // NOTE: these messages never hold a key (the core redacts).
+    if (err instanceof SanitizerError) throw misconfigured(`${SETTING[err.code] ?? 'UPSTREAM_AUTH'}: ${err.message}`);
+    throw err;
   }
-  const profile = env.PROFILE || 'anthropic';
-  if (profile !== 'anthropic' && profile !== 'bedrock') throw misconfigured('PROFILE must be anthropic or bedrock');
-  const strictFields = String(env.STRICT_FIELDS ?? '') === 'true';
-  const maxBodyBytes = env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : DEFAULT_MAX_BODY_BYTES;
+  const maxBodyBytes = env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : defaultMaxBodyBytes();
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) throw misconfigured('MAX_BODY_BYTES must be a positive integer');
+  const normalize = { profile: env.PROFILE || undefined, strictFields: String(env.STRICT_FIELDS ?? '') === 'true', maxBodyBytes };
+  // The stream sanitizer follows PROFILE too (whitespace-only text under bedrock).
+  const sanitizer = { profile: normalize.profile, onTruncated: env.ON_TRUNCATED || 'error-event' };
+  for (const [name, check] of [
+    ['PROFILE', () => checkOptions(normalize, {})],
+    ['ON_TRUNCATED', () => checkOptions({}, { onTruncated: sanitizer.onTruncated })],
+  ]) {
+    try {
+      check();
+    } catch (err) {
+      if (err instanceof SanitizerError) throw misconfigured(`${name}: ${err.message}`);
+      throw err;
+    }
+  }
   return {
-    upstream: upstream.href.replace(/\/+$/, ''),
-    auth,
-    upstreamKey: env.UPSTREAM_KEY,
-    clientKeys,
-    profile,
-    strictFields,
+    upstream: new URL(env.UPSTREAM_URL).href.replace(/\/+$/, ''),
+    forwarding,
+    normalize,
+    sanitizer,
     maxBodyBytes,
     origins: list(env.ALLOWED_ORIGINS),
   };
 }
 
+const configs = new WeakMap();
+
+/**
+ * The settings from `env`, checked once per `env` (a module Worker sees its
+ * env with the first request); a bad one answers every request with a 500
+ * api_error and is logged once.
+ */
+function readConfig(env) {
+  let config = configs.get(env);
+  if (!config) {
+    try {
+      config = parseConfig(env);
+    } catch (err) {
+      if (!(err instanceof ProxyError)) throw err;
+      log(`sse-sanitizer: ${err.message}`);
+      config = { error: err };
+    }
+    configs.set(env, config);
+  }
+  if (config.error) throw config.error;
+  return config;
+}
+
 /** CORS headers for this request's Origin; empty when there is none or it is not allowed. */
-function corsHeaders(request, config) {
+function corsHeaders(request, origins) {
   const origin = request.headers.get('origin');
-  if (!origin || !(config.origins.includes('*') || config.origins.includes(origin))) return {};
+  if (!origin || !(origins.includes('*') || origins.includes(origin))) return {};
   return {
     'access-control-allow-origin': origin,
     'access-control-expose-headers': 'x-sse-sanitizer-changes, request-id, retry-after',
@@ -109,7 +137,7 @@ function preflight(request, cors) {
 
 /** The request body, refused once it passes `max` bytes (whatever content-length claims). */
 async function readBody(request, max) {
-  const tooLarge = () => new HttpError(413, 'request_too_large', `request body is larger than ${max} bytes`);
+  const tooLarge = () => new ProxyError(413, 'request_too_large', `request body is larger than ${max} bytes`);
   if (Number(request.headers.get('content-length')) > max) throw tooLarge();
   if (!request.body) return new Uint8Array(0);
   const parts = [];
@@ -133,114 +161,30 @@ async function readBody(request, max) {
   return out;
 }
 
-/** Constant-time string comparison (the length may leak, the content does not). */
-function sameKey(a, b) {
-  const x = encoder.encode(a);
-  const y = encoder.encode(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < x.length; i++) diff |= x[i] ^ (y[i % y.length] ?? 0);
-  return diff === 0;
-}
-
-/** The outgoing auth headers for UPSTREAM_AUTH; throws HttpError 400/401. */
-function upstreamAuth(request, config) {
-  const h = request.headers;
-  const apiKey = h.get('x-api-key');
-  const bearer = h.get('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1];
-  if (apiKey !== null && h.has('authorization')) {
-    throw new HttpError(400, 'invalid_request_error', 'send either x-api-key or authorization, not both');
-  }
-  const clientKey = apiKey ?? bearer;
-  if (!clientKey) throw new HttpError(401, 'authentication_error', 'x-api-key header is required');
-  const common = {
-    anthropicVersion: h.get('anthropic-version') ?? undefined,
-    anthropicBeta: h.get('anthropic-beta') ?? undefined,
-  };
-  let authConfig;
-  if (config.auth === 'secret') {
-    if (!config.clientKeys.some((k) => sameKey(clientKey, k))) {
-      throw new HttpError(401, 'authentication_error', 'invalid x-api-key');
-    }
-    // The header is chosen by the upstream's host (x-api-key for the Anthropic API, Bearer otherwise).
-    authConfig = { configuredKey: config.upstreamKey, baseURL: config.upstream };
-  } else {
-    // An OAuth token (sk-ant-oat…) always goes as Bearer, which adds the OAuth beta.
-    const oauth = clientKey.startsWith('sk-ant-oat');
-    const authMode = config.auth === 'bearer' || oauth || !apiKey ? 'bearer' : 'api-key';
-    authConfig = { apiKey: clientKey, authMode };
-  }
-  try {
-    return authHeaders({ ...authConfig, ...common });
-  } catch (err) {
-    // NOTE: authHeaders never puts the key into its messages.
-    if (err instanceof SanitizerError) throw new HttpError(400, 'invalid_request_error', err.message);
-    throw err;
-  }
-}
-
-/**
- * The client's response headers: the upstream's minus hop-by-hop ones (and its
- * length and encoding when the body is rewritten), plus `extra`.
- */
-function responseHeaders(upstream, extra, { bodyChanged }) {
-  const headers = new Headers();
-  for (const [name, value] of upstream.headers) {
-    if (isDropped(DROP_RESPONSE, name)) continue;
-    // A rewritten body has another length, and the runtime has already decoded it.
-    if (bodyChanged && (name === 'content-length' || name === 'content-encoding')) continue;
-    headers.append(name, value);
-  }
-  for (const [name, value] of Object.entries(extra)) headers.set(name, value);
-  return headers;
-}
-
-async function forward(request, config, cors) {
+async function forward(request, config, route, cors) {
   const url = new URL(request.url);
-  const auth = upstreamAuth(request, config);
-  const original = await readBody(request, config.maxBodyBytes);
-  let body;
-  let changes;
-  try {
-    // Bytes in, bytes out: an unchanged body comes back as the same array and
-    // is forwarded byte-identical.
-    ({ body, changes } = normalize(original, { profile: config.profile, strictFields: config.strictFields, maxBodyBytes: config.maxBodyBytes }));
-  } catch (err) {
-    if (err instanceof SanitizerError) throw new HttpError(400, 'invalid_request_error', `invalid request body: ${err.message}`);
-    throw err;
-  }
-
-  const headers = new Headers();
-  for (const [name, value] of request.headers) {
-    if (!isDropped(DROP_REQUEST, name)) headers.append(name, value);
-  }
-  for (const [name, value] of Object.entries(auth)) headers.set(name, value);
-
+  const headers = config.forwarding.headers(request.headers);
+  // NOTE: the Worker reads the reply to sanitize it, so it asks for the one
+  // coding workerd always decodes itself; the client's own accept-encoding
+  // applies to the client's leg, which workerd compresses.
+  headers.set('accept-encoding', 'gzip');
+  // Bytes in, bytes out: an unchanged body comes back as the same array and
+  // is forwarded byte-identical.
+  const { body, changes } = normalizeBody(await readBody(request, config.maxBodyBytes), config.normalize);
   let upstream;
   try {
-    upstream = await fetch(config.upstream + url.pathname + url.search, { method: 'POST', headers, body });
-  } catch {
-    return errorResponse(502, 'api_error', 'upstream unreachable', cors);
+    upstream = await callUpstream(fetch, config.upstream + url.pathname + url.search, { method: 'POST', headers, body });
+  } catch (err) {
+    if (err instanceof ProxyError) log(`sse-sanitizer: ${err.message}`);
+    else return errorResponse(502, 'api_error', 'upstream unreachable', cors);
+    throw err;
   }
-
-  const extra = { ...cors, 'x-sse-sanitizer-changes': String(changes.length) };
-  const type = upstream.headers.get('content-type') ?? '';
-  if (upstream.ok && upstream.body && type.startsWith('text/event-stream')) {
-    return new Response(upstream.body.pipeThrough(createSanitizerStream({ profile: config.profile })), {
-      status: upstream.status,
-      headers: responseHeaders(upstream, extra, { bodyChanged: true }),
-    });
-  }
-  if (upstream.ok && url.pathname === '/v1/messages' && type.startsWith('application/json')) {
-    const { body: cleaned } = sanitizeMessage(new Uint8Array(await upstream.arrayBuffer()), { profile: config.profile });
-    return new Response(cleaned, {
-      status: upstream.status,
-      headers: responseHeaders(upstream, extra, { bodyChanged: true }),
-    });
-  }
-  // Errors and anything else: passed through unchanged, streamed.
-  return new Response(upstream.body, {
-    status: upstream.status,
-    headers: responseHeaders(upstream, extra, { bodyChanged: false }),
+  return reply(upstream, {
+    route,
+    sanitizer: config.sanitizer,
+    headers: { ...cors, 'x-sse-sanitizer-changes': String(changes.length) },
+    makeRedactor: config.forwarding.makeRedactor,
+    log,
   });
 }
 
@@ -249,14 +193,14 @@ export default {
     let cors = {};
     try {
       const config = readConfig(env);
-      cors = corsHeaders(request, config);
-      const { pathname } = new URL(request.url);
-      if (!ROUTES.has(pathname)) return errorResponse(404, 'not_found_error', 'Not Found', cors);
+      cors = corsHeaders(request, config.origins);
+      const found = messagesRoute(new URL(request.url).pathname);
+      if (!found || found.prefix !== '') return errorResponse(404, 'not_found_error', 'Not Found', cors);
       if (request.method === 'OPTIONS') return preflight(request, cors);
       if (request.method !== 'POST') return errorResponse(404, 'not_found_error', 'Not Found', cors);
-      return await forward(request, config, cors);
+      return await forward(request, config, found.route, cors);
     } catch (err) {
-      if (err instanceof HttpError) return errorResponse(err.status, err.type, err.message, cors);
+      if (err instanceof ProxyError) return proxyErrorResponse(err, cors);
       throw err;
     }
   },

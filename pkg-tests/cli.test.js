@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sanitize, accumulate, normalize, SseParser, validateStream } from '../js/node.js';
@@ -13,17 +13,22 @@ const cli = new URL('../js/cli.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'sse-sanitizer-cli-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the CLI; `stdin` is bytes or an async iterable of chunks. */
-function run(args, stdin, { onPid } = {}) {
+/**
+ * Runs the CLI; `stdin` is bytes or an async iterable of chunks. `stdout`: a
+ * file descriptor to write to instead of a pipe; `closeAfter`: bytes of
+ * stdout after which the pipe is closed (as `| head -c N` does).
+ */
+function run(args, stdin, { onPid, stdout, closeAfter } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['pipe', stdout ?? 'pipe', 'pipe'] });
     onPid?.(child.pid);
     const out = [];
     let outBytes = 0;
     const err = [];
-    child.stdout.on('data', (c) => {
+    child.stdout?.on('data', (c) => {
       outBytes += c.length;
       if (out.length < 64) out.push(c);
+      if (outBytes >= closeAfter) child.stdout.destroy();
     });
     child.stderr.on('data', (c) => err.push(c));
     child.on('error', reject);
@@ -147,7 +152,7 @@ test('bad input and usage: exit 2 with a clear message', async () => {
     [['validate'], '{"model": 1}', /invalid-shape/],
     [['clean', join(dir, 'missing.sse')], undefined, /missing\.sse: no such file/],
     [['frobnicate'], undefined, /unknown command frobnicate/],
-    [['validate', '--profile', 'openai'], '{}', /--profile must be anthropic or bedrock/],
+    [['validate', '--profile', 'openai'], '{}', /--profile: invalid option `profile`: expected "anthropic" or "bedrock"/],
     [['clean', '--colour'], undefined, /unknown option --colour/],
     [['accumulate'], 'not sse at all', /no-message/],
   ];
@@ -191,4 +196,83 @@ test('clean streams 1 GiB of real events with flat memory', async (t) => {
   t.diagnostic(`1 GiB in ${((Date.now() - started) / 1000).toFixed(1)} s; peak RSS ${(peakKb / 1024).toFixed(0)} MiB; RSS at 1/4: ${(early / 1024).toFixed(0)} MiB, at the end: ${(late / 1024).toFixed(0)} MiB`);
   assert.ok(peakKb < 200 * 1024, `peak RSS ${peakKb} KiB`);
   assert.ok(Math.abs(late - early) < 32 * 1024, `RSS flat: ${early} → ${late} KiB`);
+});
+
+/** Exit 2 and one line on stderr matching `message`: no stack trace. */
+function assertOneLine(r, message, what) {
+  assert.equal(r.code, 2, `${what}: ${r.stderr}`);
+  assert.match(r.stderr, message, what);
+  assert.equal(r.stderr.trimEnd().split('\n').length, 1, `${what}: ${r.stderr}`);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, what);
+}
+
+/** A request with `n` empty text blocks: n violations, n changes. */
+function blankBlocks(n) {
+  const content = Array.from({ length: n }, () => ({ type: 'text', text: '' }));
+  return JSON.stringify({ model: 'm', max_tokens: 1, messages: [{ role: 'user', content: [...content, { type: 'text', text: 'hi' }] }] });
+}
+
+test('a directory argument: exit 2, one line', async () => {
+  for (const command of ['clean', 'events', 'accumulate', 'normalize', 'validate']) {
+    assertOneLine(await run([command, dir]), /is a directory/, command);
+  }
+});
+
+test('stdout on /dev/full: exit 2, one line', async () => {
+  const file = join(dir, 'blank.json');
+  writeFileSync(file, blankBlocks(2000));
+  const sse = join(dir, 'dirty.sse');
+  writeFileSync(sse, dirty.bytes);
+  for (const args of [['clean', sse], ['events', sse], ['accumulate', sse], ['normalize', file], ['validate', file]]) {
+    const fd = openSync('/dev/full', 'w');
+    try {
+      assertOneLine(await run(args, undefined, { stdout: fd }), /no space left on device/i, args[0]);
+    } finally {
+      closeSync(fd);
+    }
+  }
+});
+
+test('stdout closed early (| head -c 10): exit 2, one line', async () => {
+  const file = join(dir, 'many.json');
+  writeFileSync(file, blankBlocks(50_000));
+  const long = join(dir, 'long.json');
+  writeFileSync(long, JSON.stringify({ model: 'm', max_tokens: 1, messages: [{ role: 'user', content: 'x'.repeat(8 << 20) }] }));
+  const sse = join(dir, 'big.sse');
+  writeFileSync(sse, Buffer.concat(Array.from({ length: Math.ceil((8 << 20) / dirty.bytes.length) }, () => dirty.bytes)));
+  for (const args of [['validate', file], ['normalize', long], ['clean', sse], ['events', sse]]) {
+    assertOneLine(await run(args, undefined, { closeAfter: 10 }), /stdout closed/, args[0]);
+  }
+});
+
+test('a file over 2 GiB (and over the body limit): exit 2, one line, nothing read', async () => {
+  const file = join(dir, 'huge.json');
+  writeFileSync(file, '');
+  truncateSync(file, 2 ** 31 + 1); // sparse: no disk space used
+  for (const command of ['normalize', 'validate']) {
+    const started = Date.now();
+    assertOneLine(await run([command, file]), /body-too-large/, command);
+    assert.ok(Date.now() - started < 5000, `${command} took ${Date.now() - started} ms`);
+  }
+});
+
+test('stdin over the body limit: reading stops there (exit 2, one line, bounded memory)', async (t) => {
+  const piece = Buffer.from('y\n'.repeat(1 << 19)); // 1 MiB
+  let sent = 0;
+  async function* endless() {
+    for (; sent < 256 << 20; sent += piece.length) yield piece;
+  }
+  let pid;
+  let peakKb = 0;
+  const timer = setInterval(() => {
+    try {
+      peakKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+    } catch {}
+  }, 20);
+  const r = await run(['normalize'], endless(), { onPid: (p) => (pid = p) });
+  clearInterval(timer);
+  assertOneLine(r, /body-too-large/, 'normalize');
+  t.diagnostic(`sent ${sent >> 20} MiB before the CLI stopped reading; its peak RSS ${(peakKb / 1024).toFixed(0)} MiB`);
+  assert.ok(peakKb < 200 * 1024, `peak RSS ${peakKb} KiB`);
+  assert.ok(sent < 96 << 20, `the CLI read ${sent >> 20} MiB`);
 });

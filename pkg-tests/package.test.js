@@ -18,7 +18,7 @@ async function packList() {
 test('npm pack --dry-run lists exactly the runtime files, the licenses and the README', async () => {
   const expected = [
     'LICENSE-APACHE', 'LICENSE-MIT', 'README.md', 'package.json',
-    'js/browser.js', 'js/cli.js', 'js/core.js', 'js/fetch.js', 'js/index.d.ts', 'js/load.js', 'js/node.js',
+    'js/browser.js', 'js/cli.js', 'js/core.js', 'js/fetch.js', 'js/index.d.ts', 'js/load.js', 'js/node.js', 'js/proxy.js',
     'js/stream-api.js', 'js/stream-browser.js', 'js/stream-node.js', 'js/stream-workerd.js', 'js/stream.d.ts',
     'js/stream.js', 'js/util.js', 'js/wasm-full.js', 'js/wasm-stream.js', 'js/worker.d.ts', 'js/worker.js',
     'js/workerd.js',

@@ -4,8 +4,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { normalize, sanitize, SseParser } from 'sse-sanitizer';
-import { startWorker } from './helpers/workerd.js';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { normalize, sanitize, SseParser, StreamSanitizer } from 'sse-sanitizer';
+import { Miniflare } from 'miniflare';
+import { bundleWorker, startWorker } from './helpers/workerd.js';
 import { startStrictUpstream } from './helpers/strict-upstream.js';
 import { cleanRequest, dirtyRequest } from './helpers/histories.js';
 
@@ -24,9 +26,20 @@ const workers = [];
 
 /** Starts a Worker with these vars (UPSTREAM_URL defaults to the strict upstream). */
 async function worker(vars = {}) {
-  const w = await startWorker(workerEntry, { bindings: { UPSTREAM_URL: upstream.url, ...vars } });
+  return (await loggedWorker(vars)).url;
+}
+
+/** A Worker whose console output (workerd's stdout and stderr) is kept in `logs`. */
+async function loggedWorker(vars = {}) {
+  const logs = [];
+  const w = await startWorker(workerEntry, {
+    bindings: { UPSTREAM_URL: upstream.url, ...vars },
+    handleRuntimeStdio: (stdout, stderr) => {
+      for (const s of [stdout, stderr]) s.on('data', (c) => logs.push(String(c)));
+    },
+  });
   workers.push(w);
-  return w.url;
+  return { url: w.url, logs };
 }
 let bearerURL;
 
@@ -89,7 +102,10 @@ function rawRequest(base, { method = 'POST', path, headers = {}, body = '' }) {
     const req = httpRequest({ hostname, port, method, path, headers: Object.fromEntries(all), agent: false }, (res) => {
       const parts = [];
       res.on('data', (d) => parts.push(d));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(parts).toString() }));
+      res.on('end', () => {
+        const bytes = Buffer.concat(parts);
+        resolve({ status: res.statusCode, headers: res.headers, body: bytes.toString(), bytes });
+      });
     });
     req.on('error', reject);
     req.end(body);
@@ -458,4 +474,313 @@ test('an unreachable upstream: 502 api_error', async () => {
   await closed.close();
   const url = await worker({ UPSTREAM_URL: closed.url });
   await assertError(await post(url, '/v1/messages', simple()), 502, 'api_error');
+});
+
+/** Waits (up to 2 s) until `logs` match `pattern`: workerd's output reaches this process a little later. */
+async function logged(logs, pattern) {
+  for (let i = 0; i < 100 && !pattern.test(logs.join('')); i++) await new Promise((r) => setTimeout(r, 20));
+  return logs.join('');
+}
+
+/** Runs `fn` with `reply` answering the upstream's requests instead of the recorded ones. */
+async function withReply(reply, fn) {
+  upstream.options.reply = reply;
+  try {
+    return await fn();
+  } finally {
+    upstream.options.reply = undefined;
+  }
+}
+
+const MESSAGE_WITH_BLANK = {
+  id: 'msg_01', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5',
+  content: [{ type: 'text', text: '' }, { type: 'text', text: 'ok' }],
+  stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 3, output_tokens: 4 },
+};
+
+test('redirects: never followed, to any origin or the same one; the client gets a 502 api_error and no key leaves', async () => {
+  const modes = [
+    [bearerURL, { mode: 'either', key: CLIENT_KEY }],
+    [await worker({ UPSTREAM_AUTH: 'passthrough' }), { mode: 'either', key: CLIENT_KEY }],
+    [await worker({ UPSTREAM_AUTH: 'secret', UPSTREAM_KEY, CLIENT_KEYS: CLIENT_KEY }), { mode: 'bearer', key: UPSTREAM_KEY }],
+  ];
+  try {
+    for (const status of [301, 302, 303, 307, 308]) {
+      for (const location of [`${canary.url}/v1/messages`, `${upstream.url}/v1/messages?again=1`]) {
+        const redirect = (record, res) => {
+          res.writeHead(status, { location, 'content-type': 'text/plain' });
+          res.end('moved');
+          return true;
+        };
+        const calls = await upstreamCalls(() =>
+          withReply(redirect, async () => {
+            for (const [url, auth] of modes) {
+              upstream.options.auth = auth;
+              const res = await post(url, '/v1/messages', simple());
+              assert.equal(res.headers.get('location'), null);
+              assert.match(await assertError(res, 502, 'api_error'), new RegExp(`redirect \\(${status}\\)`));
+            }
+          }),
+        );
+        assert.equal(calls.length, 3, `${status} to ${location}: one upstream request per client request, not followed`);
+      }
+    }
+  } finally {
+    upstream.options.auth = { mode: 'either', key: CLIENT_KEY };
+  }
+  assert.equal(canary.requests.length, 0, 'the other origin was never contacted');
+});
+
+/** The web-search stream cut right after the start of the held whitespace-only block at index 4. */
+function cutStream() {
+  const text = Buffer.from(WEB_SEARCH).toString('latin1');
+  const at = text.indexOf('"content_block_start","index":4');
+  assert.ok(at > 0);
+  return WEB_SEARCH.subarray(0, text.indexOf('\n\n', at) + 2);
+}
+
+/** Replies to a stream request with `bytes`, then ends cleanly or resets the connection. */
+const partialStream = (bytes, { reset }) => (record, res) => {
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  if (!reset) return res.end(bytes), true;
+  res.write(bytes, () => setTimeout(() => res.socket.destroy(), 20));
+  return true;
+};
+
+test('truncation: a stream cut before message_stop (reset or clean end) ends with what was held and one error event, and is logged', async () => {
+  const cut = cutStream();
+  const { url, logs } = await loggedWorker();
+  const expected = sanitize(cut, { onTruncated: 'error-event' }).output;
+  const held = sanitize(cut).output;
+  const sanitizer = new StreamSanitizer();
+  assert.ok(sanitizer.push(cut).length < held.length, 'the cut lies inside a held block');
+  sanitizer.finish();
+  for (const reset of [true, false]) {
+    await withReply(partialStream(cut, { reset }), async () => {
+      const res = await post(url, '/v1/messages', simple({ stream: true }));
+      assert.equal(res.status, 200);
+      const got = new Uint8Array(await res.arrayBuffer());
+      assert.deepEqual(got, expected, `reset=${reset}: the held bytes and the error event reach the client`);
+    });
+  }
+  const tail = Buffer.from(expected.subarray(held.length)).toString();
+  assert.match(tail, /^event: error\ndata: \{"type":"error","error":\{"type":"api_error","message":"[^"]+"\}\}\n\n$/);
+  const text = await logged(logs, /truncated[^]*truncated/);
+  assert.equal(text.match(/sse-sanitizer: .*truncated/g)?.length, 2, text);
+
+  // ON_TRUNCATED=pass: the bytes as far as they went, nothing added; still logged.
+  const pass = await loggedWorker({ ON_TRUNCATED: 'pass' });
+  await withReply(partialStream(cut, { reset: false }), async () => {
+    const res = await post(pass.url, '/v1/messages', simple({ stream: true }));
+    assert.deepEqual(new Uint8Array(await res.arrayBuffer()), held);
+  });
+  assert.match(await logged(pass.logs, /truncated/), /sse-sanitizer: .*truncated/);
+  const bad = await worker({ ON_TRUNCATED: 'ignore' });
+  await assertError(await post(bad, '/v1/messages', simple()), 500, 'api_error');
+});
+
+test('a line over maxLineBytes: the rest passes unsanitized, logged, and a closing SSE comment says so', async () => {
+  const text = Buffer.from(WEB_SEARCH).toString('latin1');
+  const at = text.indexOf('event: content_block_start');
+  const long = Buffer.from(`event: ping\ndata: {"type":"ping","pad":"${'x'.repeat(9 << 20)}"}\n\n`);
+  const stream = Buffer.concat([WEB_SEARCH.subarray(0, at), long, WEB_SEARCH.subarray(at)]);
+  const { url, logs } = await loggedWorker();
+  const direct = sanitize(stream);
+  assert.ok(direct.report.notes.some((n) => n.code === 'max-buffer-exceeded'));
+  await withReply(partialStream(stream, { reset: false }), async () => {
+    const res = await post(url, '/v1/messages', simple({ stream: true }));
+    const got = Buffer.from(await res.arrayBuffer());
+    assert.deepEqual(new Uint8Array(got.subarray(0, direct.output.length)), new Uint8Array(direct.output));
+    assert.match(got.subarray(direct.output.length).toString(), /^: sse-sanitizer: max-buffer-exceeded: [^\n]+\n\n$/);
+  });
+  assert.match(await logged(logs, /max-buffer-exceeded/), /sse-sanitizer: .*max-buffer-exceeded/);
+});
+
+test('a non-streaming reply cut off: 502 api_error in the Anthropic shape, no stack trace', async () => {
+  await withReply(
+    (record, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '400' });
+      res.write('{"id":"msg_01","type":"message","content":[{"type":"text","te', () => setTimeout(() => res.socket.destroy(), 20));
+      return true;
+    },
+    async () => {
+      const message = await assertError(await post(bearerURL, '/v1/messages', simple()), 502, 'api_error');
+      assert.doesNotMatch(message, /\n\s+at /);
+    },
+  );
+});
+
+test('media types are compared case-insensitively, parameters allowed', async () => {
+  const sse = await withReply(
+    (record, res) => {
+      res.writeHead(200, { 'content-type': 'Text/Event-Stream; Charset="UTF-8"' });
+      res.end(WEB_SEARCH);
+      return true;
+    },
+    async () => new Uint8Array(await (await post(bearerURL, '/v1/messages', simple({ stream: true }))).arrayBuffer()),
+  );
+  assert.deepEqual(sse, sanitize(WEB_SEARCH).output);
+  const json = await withReply(
+    (record, res) => {
+      res.writeHead(200, { 'content-type': 'Application/JSON ; charset=utf-8' });
+      res.end(JSON.stringify(MESSAGE_WITH_BLANK));
+      return true;
+    },
+    async () => (await post(bearerURL, '/v1/messages', simple())).json(),
+  );
+  assert.deepEqual(json.content, [{ type: 'text', text: 'ok' }]);
+});
+
+test('content-encoding on a stream: gzip, br and deflate decoded and sanitized; an unknown coding passes with its header, logged', async () => {
+  const { url, logs } = await loggedWorker();
+  const encoded = { gzip: gzipSync(WEB_SEARCH), br: brotliCompressSync(WEB_SEARCH), deflate: deflateSync(WEB_SEARCH) };
+  for (const [coding, body] of Object.entries(encoded)) {
+    const res = await withReply(
+      (record, r) => {
+        r.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': coding });
+        // The first bytes alone: the Worker looks at them to tell whether workerd decoded.
+        r.write(body.subarray(0, 1), () => setTimeout(() => r.end(body.subarray(1)), 10));
+        return true;
+      },
+      () => rawRequest(url, { path: '/v1/messages', headers: { 'content-type': 'application/json', 'x-api-key': CLIENT_KEY, 'accept-encoding': 'identity' }, body: json(simple({ stream: true })) }),
+    );
+    assert.equal(res.headers['content-encoding'], undefined, coding);
+    assert.deepEqual(new Uint8Array(res.bytes), sanitize(WEB_SEARCH).output, coding);
+  }
+  const opaque = Buffer.from('\x00\x01 not SSE, some coding the Worker cannot read \xff');
+  const res = await withReply(
+    (record, r) => {
+      r.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'x-custom' });
+      r.end(opaque);
+      return true;
+    },
+    () => rawRequest(url, { path: '/v1/messages', headers: { 'content-type': 'application/json', 'x-api-key': CLIENT_KEY, 'accept-encoding': 'identity' }, body: json(simple({ stream: true })) }),
+  );
+  assert.equal(res.headers['content-encoding'], 'x-custom');
+  assert.deepEqual(res.bytes, opaque);
+  assert.match(await logged(logs, /x-custom/), /sse-sanitizer: .*x-custom/);
+});
+
+test('misconfiguration: UPSTREAM_URL with a query or a fragment is refused, the upstream never contacted', async () => {
+  const calls = await upstreamCalls(async () => {
+    for (const bad of [`${upstream.url}/?key=1`, `${upstream.url}/base#frag`, `${upstream.url}?`]) {
+      const url = await worker({ UPSTREAM_URL: bad });
+      assert.match(await assertError(await post(url, '/v1/messages', simple()), 500, 'api_error'), /UPSTREAM_URL.*(query|fragment)/);
+    }
+  });
+  assert.equal(calls.length, 0);
+});
+
+const CREDENTIAL_HEADERS = {
+  'x-litellm-api-key': 'sk-litellm-client-0003',
+  'api-key': 'azure-client-key-0004',
+  'x-goog-api-key': 'goog-client-key-0005',
+  cookie: 'session=client-cookie-0006',
+  'x-forwarded-for': '203.0.113.9',
+};
+
+test('auth secret: credential-like client headers are dropped unless listed in KEEP_CLIENT_HEADERS', async () => {
+  upstream.options.auth = { mode: 'bearer', key: UPSTREAM_KEY };
+  try {
+    const strict = await worker({ UPSTREAM_AUTH: 'secret', UPSTREAM_KEY, CLIENT_KEYS: CLIENT_KEY });
+    const keep = await worker({ UPSTREAM_AUTH: 'secret', UPSTREAM_KEY, CLIENT_KEYS: CLIENT_KEY, KEEP_CLIENT_HEADERS: 'cookie, X-Forwarded-For' });
+    const [dropped, kept] = await upstreamCalls(async () => {
+      for (const url of [strict, keep]) {
+        const res = await post(url, '/v1/messages', simple(), { ...CREDENTIAL_HEADERS, 'x-client-header': 'kept' });
+        assert.equal(res.status, 200);
+        await res.arrayBuffer();
+      }
+    });
+    for (const name of Object.keys(CREDENTIAL_HEADERS)) assert.equal(dropped.headers[name], undefined, name);
+    assert.equal(dropped.headers['x-client-header'], 'kept');
+    assert.equal(kept.headers.cookie, CREDENTIAL_HEADERS.cookie);
+    assert.equal(kept.headers['x-forwarded-for'], CREDENTIAL_HEADERS['x-forwarded-for']);
+    assert.equal(kept.headers['x-goog-api-key'], undefined);
+  } finally {
+    upstream.options.auth = { mode: 'either', key: CLIENT_KEY };
+  }
+  // The other modes forward them: the client's own credentials go upstream anyway.
+  const [call] = await upstreamCalls(async () => (await post(bearerURL, '/v1/messages', simple(), CREDENTIAL_HEADERS)).arrayBuffer());
+  assert.equal(call.headers['x-goog-api-key'], CREDENTIAL_HEADERS['x-goog-api-key']);
+});
+
+test('auth secret: UPSTREAM_KEY never reaches the client, in a header, an error body, a message or a stream split anywhere', async (t) => {
+  const url = await worker({ UPSTREAM_AUTH: 'secret', UPSTREAM_KEY, CLIENT_KEYS: CLIENT_KEY });
+  upstream.options.auth = { mode: 'bearer', key: UPSTREAM_KEY };
+  t.after(() => (upstream.options.auth = { mode: 'either', key: CLIENT_KEY }));
+  const echo = `key ${UPSTREAM_KEY} is over its budget`;
+  const errorEvent = `event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"${echo}"}}\n\n`;
+  const replies = [
+    [401, 'application/json', JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: echo } })],
+    [200, 'application/json', JSON.stringify({ ...MESSAGE_WITH_BLANK, content: [{ type: 'text', text: echo }] })],
+    [200, 'text/event-stream', Buffer.concat([cutStream(), Buffer.from(errorEvent)])],
+    [200, 'text/plain', echo.repeat(3)],
+  ];
+  for (const [status, type, body] of replies) {
+    for (const chunkBytes of [3, 1000]) {
+      const got = await withReply(
+        async (record, res) => {
+          res.writeHead(status, { 'content-type': type, 'x-upstream-debug': echo });
+          const bytes = Buffer.from(body);
+          for (let i = 0; i < bytes.length; i += chunkBytes) {
+            res.write(bytes.subarray(i, i + chunkBytes));
+            await new Promise((r) => setImmediate(r));
+          }
+          res.end();
+          return true;
+        },
+        async () => {
+          const res = await post(url, '/v1/messages', simple({ stream: type === 'text/event-stream' }));
+          return { status: res.status, headers: JSON.stringify([...res.headers]), text: await res.text() };
+        },
+      );
+      assert.equal(got.status, status);
+      for (const part of [got.headers, got.text]) {
+        assert.ok(!part.includes(UPSTREAM_KEY), `${type} in ${chunkBytes} B chunks: ${part.slice(0, 300)}`);
+        assert.ok(part.includes('is over its budget'), 'the rest of the text is kept');
+      }
+    }
+  }
+});
+
+test('a client that goes away during a non-streaming call: the upstream request is cancelled with it', async (t) => {
+  // NOTE: workerd's HTTP/1.1 server notices a client that left only when it
+  // writes to it, so the client here is a Worker calling through a service
+  // binding, whose abort reaches the Worker as a cancelled invocation (as a
+  // disconnect at Cloudflare's edge does).
+  const caller = `export default { async fetch(request, env) {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    try {
+      await env.FILTER.fetch('http://filter/v1/messages', { method: 'POST', signal: controller.signal, headers: { 'content-type': 'application/json', 'x-api-key': '${CLIENT_KEY}' }, body: ${JSON.stringify(json(simple()))} });
+      return new Response('completed');
+    } catch (err) {
+      return new Response(err.name);
+    }
+  } }`;
+  const mf = new Miniflare({
+    host: '127.0.0.1',
+    port: 0,
+    workers: [
+      { name: 'caller', modules: true, script: caller, compatibilityDate: '2025-09-01', serviceBindings: { FILTER: 'filter' } },
+      { name: 'filter', modules: await bundleWorker(workerEntry), modulesRoot: '/', compatibilityDate: '2025-09-01', bindings: { UPSTREAM_URL: upstream.url } },
+    ],
+  });
+  t.after(() => mf.dispose());
+  let closedAfter;
+  await withReply(
+    (record, res) => {
+      const started = performance.now();
+      res.on('close', () => (closedAfter = res.writableFinished ? Infinity : performance.now() - started));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"id":"msg_01",');
+      setTimeout(() => res.end(JSON.stringify(MESSAGE_WITH_BLANK).slice(1)), 3000);
+      return true;
+    },
+    async () => {
+      assert.equal(await (await fetch(await mf.ready)).text(), 'AbortError');
+      for (let i = 0; i < 50 && closedAfter === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    },
+  );
+  assert.ok(closedAfter < 1000, `the upstream request closed ${closedAfter} ms after it started`);
 });

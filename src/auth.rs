@@ -177,10 +177,7 @@ pub fn resolve(config: &AuthConfig) -> Result<Vec<(String, String)>, AuthError> 
         .find_map(|(k, token)| non_blank(k).map(|k| (k, token)))
         .ok_or(AuthError::MissingKey)?;
     // NOTE: a key pasted with its scheme ("Bearer sk-…") is taken without it.
-    let key = match key.get(..7) {
-        Some(p) if p.eq_ignore_ascii_case("bearer ") => key[7..].trim(),
-        _ => key,
-    };
+    let key = strip_bearer(key).unwrap_or(key);
     if key.is_empty() || !key.bytes().all(|b| (0x21..0x7f).contains(&b)) {
         return Err(AuthError::InvalidKey {
             redacted: redact(key),
@@ -190,7 +187,7 @@ pub fn resolve(config: &AuthConfig) -> Result<Vec<(String, String)>, AuthError> 
         Some(url) => parse_base_url(url)? != ANTHROPIC_HOST,
         None => false,
     };
-    let oauth = key.starts_with("sk-ant-oat");
+    let oauth = is_oauth(key);
     let mode = config
         .auth_mode
         .unwrap_or(if oauth || from_token_var || custom_host {
@@ -234,6 +231,333 @@ pub fn resolve(config: &AuthConfig) -> Result<Vec<(String, String)>, AuthError> 
         headers.push(("anthropic-beta".into(), betas.join(",")));
     }
     Ok(headers)
+}
+
+/// The credential of an `authorization: Bearer …` value (scheme matched in
+/// any case, spaces trimmed); `None` for another scheme.
+fn strip_bearer(value: &str) -> Option<&str> {
+    let value = value.trim();
+    match value.get(..7) {
+        Some(p) if p.eq_ignore_ascii_case("bearer ") => Some(value[7..].trim()),
+        _ => None,
+    }
+}
+
+/// Whether `key` is an OAuth token (`sk-ant-oat…`): those only work as
+/// `Authorization: Bearer`, with the [`OAUTH_BETA`] flag.
+fn is_oauth(key: &str) -> bool {
+    key.starts_with("sk-ant-oat")
+}
+
+/// How a forwarding proxy (the Worker's `UPSTREAM_AUTH`) sends the client's
+/// credential upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ForwardMode {
+    /// The client's key, always as `Authorization: Bearer` (default).
+    #[default]
+    Bearer,
+    /// The client's key in the header the client used; an OAuth token always
+    /// as Bearer.
+    Passthrough,
+    /// The client's key must be one of [`Forwarding::client_keys`]; the
+    /// upstream gets [`Forwarding::upstream_key`] instead, in the header
+    /// [`resolve`] chooses for the upstream's host.
+    Secret,
+}
+
+impl FromStr for ForwardMode {
+    type Err = AuthError;
+    /// `"bearer"`, `"passthrough"` or `"secret"`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "bearer" => Ok(ForwardMode::Bearer),
+            "passthrough" => Ok(ForwardMode::Passthrough),
+            "secret" => Ok(ForwardMode::Secret),
+            _ => Err(AuthError::InvalidForwardMode),
+        }
+    }
+}
+
+/// The auth settings of a forwarding proxy: what it sends upstream for a
+/// client's request. Build one, [`check`](Forwarding::check) it once (at
+/// startup), then call [`headers`](Forwarding::headers) per request.
+///
+/// ```
+/// use sse_sanitizer::auth::{ForwardMode, Forwarding};
+/// let proxy = Forwarding {
+///     mode: ForwardMode::Secret,
+///     upstream_url: "https://litellm.example".into(),
+///     upstream_key: Some("sk-litellm-upstream-secret".into()),
+///     client_keys: vec!["app-key-0001".into()],
+///     ..Default::default()
+/// };
+/// proxy.check().unwrap();
+/// let client = [("x-api-key".to_string(), "app-key-0001".to_string()), ("cookie".to_string(), "s=1".to_string())];
+/// let headers = proxy.headers(&client).unwrap();
+/// assert_eq!(headers[0], ("authorization".to_string(), "Bearer sk-litellm-upstream-secret".to_string()));
+/// assert!(headers.iter().all(|(name, _)| name != "cookie" && name != "x-api-key"));
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Forwarding {
+    /// See [`ForwardMode`]. Default [`ForwardMode::Bearer`].
+    pub mode: ForwardMode,
+    /// The upstream's base URL: absolute `http(s)`, with a host, without
+    /// credentials, query or fragment (the route path is appended to it).
+    pub upstream_url: String,
+    /// [`ForwardMode::Secret`]: the key sent upstream.
+    pub upstream_key: Option<String>,
+    /// [`ForwardMode::Secret`]: the keys clients must present.
+    pub client_keys: Vec<String>,
+    /// [`ForwardMode::Secret`]: credential-like client headers forwarded anyway
+    /// (names, any case). Default none: see [`Forwarding::headers`].
+    pub keep_client_headers: Vec<String>,
+}
+
+impl fmt::Debug for Forwarding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Forwarding")
+            .field("mode", &self.mode)
+            .field("upstream_url", &redact_url(&self.upstream_url))
+            .field("upstream_key", &self.upstream_key.as_deref().map(redact))
+            .field("client_keys", &self.client_keys.len())
+            .field("keep_client_headers", &self.keep_client_headers)
+            .finish()
+    }
+}
+
+impl Forwarding {
+    /// Checks the settings: the upstream URL (a query or a fragment would
+    /// swallow the route path appended to it), and for [`ForwardMode::Secret`]
+    /// an upstream key that fits in a header and at least one client key.
+    pub fn check(&self) -> Result<(), AuthError> {
+        parse_base_url(&self.upstream_url)?;
+        if self.upstream_url.contains(['?', '#']) {
+            return Err(AuthError::InvalidBaseUrl {
+                reason: "has a query or a fragment, where the route path would land",
+            });
+        }
+        if self.mode == ForwardMode::Secret {
+            let key = non_blank(&self.upstream_key).ok_or(AuthError::MissingSecret)?;
+            if !self.client_keys.iter().any(|k| !k.trim().is_empty()) {
+                return Err(AuthError::MissingSecret);
+            }
+            if !key.bytes().all(|b| (0x21..0x7f).contains(&b)) {
+                return Err(AuthError::InvalidKey {
+                    redacted: redact(key),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The headers to send upstream for a client request with `client`
+    /// headers (lowercase names, in order, hop-by-hop ones already removed):
+    /// the client's headers minus its credential (`x-api-key`, `authorization`)
+    /// and `anthropic-version` / `anthropic-beta`, then the auth headers
+    /// [`resolve`] makes from the client's key (or, in secret mode, the upstream
+    /// key) and those two values.
+    ///
+    /// In secret mode the other credential-like client headers (cookies, API
+    /// keys and tokens for other services, `x-forwarded-for` and the like) are
+    /// dropped as well, unless listed in [`Forwarding::keep_client_headers`]:
+    /// the client's credentials are not meant to reach the upstream, and the
+    /// upstream sees the proxy, not the client. In the other modes the client's
+    /// own key goes upstream anyway, and so do they.
+    ///
+    /// Errors: [`AuthError::ConflictingCredentials`] when the client sent both
+    /// `x-api-key` and `authorization`; [`AuthError::MissingClientKey`] when it
+    /// sent neither (or a non-Bearer `authorization`, or an empty value);
+    /// [`AuthError::UnknownClientKey`] when, in secret mode, its key is not one
+    /// of the client keys (compared in constant time).
+    pub fn headers(&self, client: &[(String, String)]) -> Result<Vec<(String, String)>, AuthError> {
+        // A header sent several times counts once, its values joined.
+        let value = |name: &str| {
+            let mut joined: Option<String> = None;
+            for (n, v) in client {
+                if n == name {
+                    joined = Some(match joined {
+                        Some(all) => all + "," + v,
+                        None => v.clone(),
+                    });
+                }
+            }
+            joined
+        };
+        let api_key = value("x-api-key");
+        let authorization = value("authorization");
+        let (key, used) = match (&api_key, &authorization) {
+            (Some(_), Some(_)) => return Err(AuthError::ConflictingCredentials),
+            (Some(k), None) => (k.trim(), AuthMode::ApiKey),
+            (None, Some(a)) => (strip_bearer(a).unwrap_or_default(), AuthMode::Bearer),
+            (None, None) => ("", AuthMode::ApiKey),
+        };
+        if key.is_empty() {
+            return Err(AuthError::MissingClientKey);
+        }
+        let mut config = AuthConfig {
+            anthropic_version: value("anthropic-version"),
+            anthropic_beta: value("anthropic-beta"),
+            ..Default::default()
+        };
+        match self.mode {
+            ForwardMode::Bearer => {
+                config.key = Some(key.into());
+                config.auth_mode = Some(AuthMode::Bearer);
+            }
+            ForwardMode::Passthrough => {
+                config.key = Some(key.into());
+                config.auth_mode = Some(if is_oauth(key) {
+                    AuthMode::Bearer
+                } else {
+                    used
+                });
+            }
+            ForwardMode::Secret => {
+                // NOTE: every listed key is compared, so the time does not tell which matched.
+                let mut known = false;
+                for k in &self.client_keys {
+                    let k = k.trim();
+                    known |= !k.is_empty() && same_key(key, k);
+                }
+                if !known {
+                    return Err(AuthError::UnknownClientKey);
+                }
+                config.configured_key = self.upstream_key.clone();
+                config.base_url = Some(self.upstream_url.clone());
+            }
+        }
+        let auth = resolve(&config)?;
+        let mut out = auth;
+        for (name, value) in client {
+            if self.forwards(name) {
+                out.push((name.clone(), value.clone()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether a client header goes upstream as it is (see [`Forwarding::headers`]).
+    fn forwards(&self, name: &str) -> bool {
+        let rebuilt = matches!(
+            name,
+            "x-api-key" | "authorization" | "anthropic-version" | "anthropic-beta"
+        );
+        let withheld = self.mode == ForwardMode::Secret
+            && is_credential_like(name)
+            && !self
+                .keep_client_headers
+                .iter()
+                .any(|k| k.trim().eq_ignore_ascii_case(name));
+        !rebuilt && !withheld
+    }
+}
+
+/// Header names that carry a credential or the client's identity: cookies,
+/// API keys, tokens, sessions, passwords, `authorization`-like names, and the
+/// forwarding headers that name the client's address.
+fn is_credential_like(name: &str) -> bool {
+    const WORDS: [&str; 8] = [
+        "api-key", "apikey", "api_key", "token", "secret", "password", "session", "auth",
+    ];
+    // NOTE: a byte window, not str::contains: its two-way searcher costs more
+    // wasm than this whole function.
+    let has = |w: &str| name.as_bytes().windows(w.len()).any(|x| x == w.as_bytes());
+    matches!(
+        name,
+        "cookie" | "forwarded" | "x-real-ip" | "true-client-ip" | "cf-connecting-ip"
+    ) || name.starts_with("x-forwarded-")
+        || WORDS.iter().any(|w| has(w))
+}
+
+/// Constant-time comparison: the lengths may leak, the contents do not.
+fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut diff = a.len() ^ b.len();
+    for (i, x) in a.iter().enumerate() {
+        diff |= usize::from(x ^ b.get(i % b.len().max(1)).copied().unwrap_or(0));
+    }
+    diff == 0
+}
+
+/// Replaces one secret (the proxy's upstream key) with its redacted form
+/// ([`redact`]) wherever it appears in a byte stream, also across chunk
+/// boundaries. Only a chunk's tail that could be the start of the secret is
+/// held back until the next chunk, so nothing else is delayed.
+///
+/// ```
+/// use sse_sanitizer::auth::Redactor;
+/// let mut r = Redactor::new("sk-upstream-secret-0002");
+/// let mut out = Vec::new();
+/// r.push(b"invalid key sk-upstream-se", &mut out);
+/// r.push(b"cret-0002, sk-up", &mut out);
+/// r.finish(&mut out);
+/// assert_eq!(out, b"invalid key sk-\xe2\x80\xa60002, sk-up");
+/// ```
+pub struct Redactor {
+    secret: Vec<u8>,
+    replacement: Vec<u8>,
+    tail: Vec<u8>,
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Redactor")
+            .field("secret", &String::from_utf8_lossy(&self.replacement))
+            .finish()
+    }
+}
+
+impl Redactor {
+    /// A redactor of `secret` (blank: it changes nothing).
+    pub fn new(secret: &str) -> Self {
+        let secret = secret.trim();
+        Redactor {
+            secret: secret.as_bytes().to_vec(),
+            replacement: redact(secret).into_bytes(),
+            tail: Vec::new(),
+        }
+    }
+
+    /// Writes `chunk` to `out` with the secret replaced, holding back a tail
+    /// that is a proper prefix of the secret.
+    pub fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        if self.secret.is_empty() {
+            out.extend_from_slice(chunk);
+            return;
+        }
+        let joined;
+        let data = if self.tail.is_empty() {
+            chunk
+        } else {
+            joined = [std::mem::take(&mut self.tail).as_slice(), chunk].concat();
+            &joined
+        };
+        let mut pos = 0;
+        // NOTE: memchr on the first byte, then a compare: O(input × secret
+        // length) at worst, and a secret is short (memmem's searchers would
+        // add more to the wasm than the rest of this module).
+        while let Some(at) = memchr::memchr_iter(self.secret[0], &data[pos..])
+            .map(|i| pos + i)
+            .find(|&i| data[i..].starts_with(&self.secret))
+        {
+            out.extend_from_slice(&data[pos..at]);
+            out.extend_from_slice(&self.replacement);
+            pos = at + self.secret.len();
+        }
+        let rest = &data[pos..];
+        let from = rest.len().saturating_sub(self.secret.len() - 1);
+        let held = memchr::memchr_iter(self.secret[0], &rest[from..])
+            .map(|i| from + i)
+            .find(|&i| self.secret.starts_with(&rest[i..]))
+            .unwrap_or(rest.len());
+        out.extend_from_slice(&rest[..held]);
+        self.tail.extend_from_slice(&rest[held..]);
+    }
+
+    /// Writes the held tail (it was not the secret after all).
+    pub fn finish(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.tail);
+    }
 }
 
 /// Redacts anything shaped like an API key (`sk-…`, 16+ characters) in a report

@@ -318,6 +318,16 @@ pub enum AuthError {
         /// The header's name.
         name: &'static str,
     },
+    /// A forwarding mode other than `bearer` / `passthrough` / `secret`.
+    InvalidForwardMode,
+    /// Secret forwarding without an upstream key or without client keys.
+    MissingSecret,
+    /// A client sent both `x-api-key` and `authorization`.
+    ConflictingCredentials,
+    /// A client sent no key (nor a Bearer `authorization`).
+    MissingClientKey,
+    /// A client's key is not one of the keys secret forwarding accepts.
+    UnknownClientKey,
 }
 
 impl AuthError {
@@ -329,6 +339,11 @@ impl AuthError {
             AuthError::InvalidKey { .. } => "invalid-key",
             AuthError::InvalidAuthMode => "invalid-auth-mode",
             AuthError::InvalidHeaderValue { .. } => "invalid-header-value",
+            AuthError::InvalidForwardMode => "invalid-forward-mode",
+            AuthError::MissingSecret => "missing-secret",
+            AuthError::ConflictingCredentials => "conflicting-credentials",
+            AuthError::MissingClientKey => "missing-client-key",
+            AuthError::UnknownClientKey => "unknown-client-key",
         }
     }
 }
@@ -347,6 +362,17 @@ impl fmt::Display for AuthError {
             AuthError::InvalidHeaderValue { name } => {
                 write!(f, "the `{name}` value cannot be sent in an HTTP header")
             }
+            AuthError::InvalidForwardMode => {
+                f.write_str("invalid forwarding mode: expected \"bearer\", \"passthrough\" or \"secret\"")
+            }
+            AuthError::MissingSecret => {
+                f.write_str("secret forwarding needs an upstream key and at least one client key")
+            }
+            AuthError::ConflictingCredentials => {
+                f.write_str("send either x-api-key or authorization, not both")
+            }
+            AuthError::MissingClientKey => f.write_str("x-api-key header is required"),
+            AuthError::UnknownClientKey => f.write_str("invalid x-api-key"),
         }
     }
 }

@@ -608,3 +608,100 @@ pub fn sanitize_message_bytes(body: &[u8], options: JsValue) -> Result<js_sys::A
     };
     Ok(js_sys::Array::of2(&out, &json_string(&report).into()))
 }
+
+// Forwarding proxies (js/proxy.js, shared by the Worker and sanitizingFetch):
+// the auth decisions and the secret scrubber of `auth`, and the default limits;
+// the request side only (`history` feature).
+
+#[cfg(feature = "history")]
+/// [`Limits::max_body_bytes`] by default (the Worker's and the CLI's cap on
+/// what they read).
+#[wasm_bindgen(js_name = defaultMaxBodyBytes)]
+pub fn default_max_body_bytes() -> usize {
+    Limits::default().max_body_bytes
+}
+
+#[cfg(feature = "history")]
+fn auth_error(e: &crate::AuthError) -> JsValue {
+    js_error(e.code(), &e.to_string())
+}
+
+#[cfg(feature = "history")]
+/// A checked [`auth::Forwarding`]: the constructor fails as
+/// [`auth::Forwarding::check`] does; the key and header lists are
+/// comma-separated.
+#[wasm_bindgen(js_name = WasmForwarding)]
+pub struct WasmForwarding(auth::Forwarding);
+
+#[cfg(feature = "history")]
+fn comma_list(list: &str) -> Vec<String> {
+    list.split(',').map(String::from).collect()
+}
+
+#[cfg(feature = "history")]
+#[wasm_bindgen(js_class = WasmForwarding)]
+impl WasmForwarding {
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        mode: &str,
+        upstream_url: String,
+        upstream_key: Option<String>,
+        client_keys: &str,
+        keep_client_headers: &str,
+    ) -> Result<WasmForwarding, JsValue> {
+        let forwarding = auth::Forwarding {
+            mode: mode.parse().map_err(|e| auth_error(&e))?,
+            upstream_url,
+            upstream_key,
+            client_keys: comma_list(client_keys),
+            keep_client_headers: comma_list(keep_client_headers),
+        };
+        forwarding.check().map_err(|e| auth_error(&e))?;
+        Ok(WasmForwarding(forwarding))
+    }
+
+    /// Upstream headers for client headers, both as `name\nvalue\n…` (a
+    /// header value never holds a line break).
+    pub fn headers(&self, client: &str) -> Result<String, JsValue> {
+        let mut lines = client.split('\n');
+        let mut pairs = Vec::new();
+        while let (Some(name), Some(value)) = (lines.next(), lines.next()) {
+            pairs.push((name.to_string(), value.to_string()));
+        }
+        let headers = self.0.headers(&pairs).map_err(|e| auth_error(&e))?;
+        let mut out = String::new();
+        for (name, value) in headers {
+            out.push_str(&name);
+            out.push('\n');
+            out.push_str(&value);
+            out.push('\n');
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(feature = "history")]
+/// [`auth::Redactor`].
+#[wasm_bindgen(js_name = WasmRedactor)]
+pub struct WasmRedactor(Option<auth::Redactor>);
+
+#[cfg(feature = "history")]
+#[wasm_bindgen(js_class = WasmRedactor)]
+impl WasmRedactor {
+    #[wasm_bindgen(constructor)]
+    pub fn new(secret: &str) -> WasmRedactor {
+        WasmRedactor(Some(auth::Redactor::new(secret)))
+    }
+
+    pub fn push(&mut self, chunk: &[u8]) -> Result<Vec<u8>, JsValue> {
+        let mut out = Vec::with_capacity(chunk.len());
+        self.0.as_mut().ok_or_else(finished)?.push(chunk, &mut out);
+        Ok(out)
+    }
+
+    pub fn finish(&mut self) -> Result<Vec<u8>, JsValue> {
+        let mut out = Vec::new();
+        self.0.take().ok_or_else(finished)?.finish(&mut out);
+        Ok(out)
+    }
+}

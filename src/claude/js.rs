@@ -4,7 +4,7 @@
 //! an error body, the index `Array.prototype.at` takes, and whether an index
 //! assignment lands on an array element.
 
-use crate::history::json::{Kind, J};
+use crate::history::json::{Kind, Raw};
 use serde_json::Value;
 
 /// `Number.prototype.toString()` of `x` (shortest round trip, exponent past
@@ -87,28 +87,27 @@ pub(crate) fn to_string(v: Option<&Value>) -> String {
 
 /// [`to_string`] of a value read in place (strings and numbers without a copy
 /// of the tree).
-pub(crate) fn text_of(v: Option<J<'_>>) -> String {
+pub(crate) fn text_of(v: Option<Raw<'_>>) -> String {
     match v {
         Some(v) if v.kind() == Kind::Str => v.str().map(|s| s.into_owned()).unwrap_or_default(),
-        Some(v) if v.kind() == Kind::Num => number(to_f64(&v.json())),
+        Some(v) if v.kind() == Kind::Num => number(to_f64(v.text())),
         // NOTE: serde_json refuses what the tape accepts only for a lone
         // surrogate or past its depth; the text as written is then close enough.
-        Some(v) => v
-            .to_value()
-            .map_or_else(|| v.json().into_owned(), |value| to_string(Some(&value))),
+        Some(v) => serde_json::from_str::<Value>(v.text())
+            .map_or_else(|_| v.text().to_string(), |value| to_string(Some(&value))),
         None => to_string(None),
     }
 }
 
 /// `ToNumber(v)`; `None` is `undefined`.
-fn to_number(v: Option<J<'_>>) -> f64 {
+fn to_number(v: Option<Raw<'_>>) -> f64 {
     let Some(v) = v else {
         return f64::NAN;
     };
     match v.kind() {
         Kind::Null => 0.0,
-        Kind::Bool => f64::from(u8::from(v.json() == "true")),
-        Kind::Num => to_f64(&v.json()),
+        Kind::Bool => f64::from(u8::from(v.text() == "true")),
+        Kind::Num => to_f64(v.text()),
         Kind::Str | Kind::Arr => string_to_number(&text_of(Some(v))),
         Kind::Obj => f64::NAN,
     }
@@ -151,7 +150,7 @@ fn string_to_number(s: &str) -> f64 {
 }
 
 /// The position `array.at(v)` reads in an array of `len` items, if any.
-pub(crate) fn at(v: Option<J<'_>>, len: usize) -> Option<usize> {
+pub(crate) fn at(v: Option<Raw<'_>>, len: usize) -> Option<usize> {
     let n = to_number(v);
     let n = if n.is_nan() { 0.0 } else { n.trunc() };
     let len = len as f64;
@@ -161,9 +160,9 @@ pub(crate) fn at(v: Option<J<'_>>, len: usize) -> Option<usize> {
 
 /// Whether `array[v] = x` writes an array element (the key `String(v)` is a
 /// canonical array index) rather than a stray property.
-pub(crate) fn is_array_index(v: Option<J<'_>>) -> bool {
+pub(crate) fn is_array_index(v: Option<Raw<'_>>) -> bool {
     let key = match v {
-        Some(v) if v.kind() == Kind::Num => number(to_f64(&v.json())),
+        Some(v) if v.kind() == Kind::Num => number(to_f64(v.text())),
         _ => text_of(v),
     };
     let canonical = key == "0"
@@ -172,15 +171,15 @@ pub(crate) fn is_array_index(v: Option<J<'_>>) -> bool {
 }
 
 /// Truthiness, `None` being `undefined`.
-pub(crate) fn truthy(v: Option<J<'_>>) -> bool {
+pub(crate) fn truthy(v: Option<Raw<'_>>) -> bool {
     let Some(v) = v else {
         return false;
     };
     match v.kind() {
         Kind::Null => false,
-        Kind::Bool => v.json() == "true",
+        Kind::Bool => v.text() == "true",
         Kind::Num => {
-            let n = to_f64(&v.json());
+            let n = to_f64(v.text());
             n != 0.0 && !n.is_nan()
         }
         Kind::Str => v.str().is_some_and(|s| !s.is_empty()),
@@ -189,7 +188,7 @@ pub(crate) fn truthy(v: Option<J<'_>>) -> bool {
 }
 
 /// How V8 names a primitive in `Cannot create property 'x' on number '5'`.
-pub(crate) fn describe_primitive(v: J<'_>) -> String {
+pub(crate) fn describe_primitive(v: Raw<'_>) -> String {
     let kind = match v.kind() {
         Kind::Num => "number",
         Kind::Str => "string",
@@ -277,7 +276,6 @@ fn write_str(s: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn numbers_print_as_in_js() {
@@ -346,13 +344,8 @@ mod tests {
 
     #[test]
     fn at_and_array_keys() {
-        let v = json!([1, "1", 1.7, -1, null, true, "x", [1], " 2 "]);
-        let items: Vec<_> = v
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| at(Some(J::V(v)), 3))
-            .collect();
+        let v = r#"[1, "1", 1.7, -1, null, true, "x", [1], " 2 "]"#;
+        let items: Vec<_> = Raw::root(v).items().map(|v| at(Some(v), 3)).collect();
         assert_eq!(
             items,
             [
@@ -368,12 +361,10 @@ mod tests {
             ]
         );
         assert_eq!(at(None, 3), Some(0));
-        assert_eq!(at(Some(J::V(&json!(3))), 3), None);
-        let keys: Vec<_> = v
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| is_array_index(Some(J::V(v))))
+        assert_eq!(at(Some(Raw::root("3")), 3), None);
+        let keys: Vec<_> = Raw::root(v)
+            .items()
+            .map(|v| is_array_index(Some(v)))
             .collect();
         assert_eq!(
             keys,

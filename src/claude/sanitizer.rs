@@ -74,7 +74,36 @@ impl StreamSanitizer {
 
     /// Ends the stream: releases anything held, passes a partial last event
     /// through unchanged, and returns the final report.
-    pub fn finish(self, out: &mut Vec<u8>) -> Report {
+    pub fn finish(mut self, out: &mut Vec<u8>) -> Report {
+        // NOTE: before the error event of `OnTruncated::ErrorEvent`, a partial
+        // last event is ended (a line end and a blank line) and sanitized as
+        // the complete event it then is: the output must be what a second
+        // pass over it gives (idempotence; fuzz regression sanitizer-1887be29).
+        let complete_partial = self.core.options.on_truncated == OnTruncated::ErrorEvent
+            && !self.core.passthrough
+            && !self.core.carry.is_empty();
+        if complete_partial {
+            let input_end = self
+                .core
+                .tracer
+                .as_ref()
+                .map(|t| t.input_at + self.core.carry.len() as u64);
+            self.push(b"\n\n", out);
+            // The two added bytes are not input: the trace's ranges end at
+            // the input's end.
+            if let (Some(end), Some(t)) = (input_end, &mut self.core.tracer) {
+                for e in t.entries.iter_mut().rev() {
+                    match &mut e.input {
+                        Some(r) if r[1] > end => {
+                            *r = [r[0].min(end), end];
+                            e.rule = Some("truncated");
+                        }
+                        _ => break,
+                    }
+                }
+                t.input_at = end;
+            }
+        }
         let StreamSanitizer { parser, mut core } = self;
         if let Some(t) = &mut core.tracer {
             t.origin = out.len();
@@ -82,7 +111,7 @@ impl StreamSanitizer {
         if !core.passthrough {
             // NOTE: an error here means the parser is poisoned, which only
             // happens after `overflow` switched to pass-through.
-            let partial = parser.finish().unwrap_or(false);
+            let partial = parser.finish().unwrap_or(false) || complete_partial;
             core.end(partial, out);
         }
         if let Some(t) = core.tracer.take() {
@@ -568,9 +597,9 @@ impl Core {
         // NOTE: the SDK only sees events by their `event:` name; a Claude
         // event sent as data only (some gateways, OpenAI-style relays) gets
         // its name line added, and from here on is that named event.
-        let name = kind
-            .name()
-            .filter(|_| self.options.event_names && event.event_type == b"message");
+        let name = kind.name().filter(|_| {
+            self.options.event_names && event.event_type == b"message" && valid_json(event.data)
+        });
         self.named_current = name.is_some();
         match name {
             Some(name) => {
@@ -1280,7 +1309,7 @@ impl Core {
             let added = self.options.on_truncated == OnTruncated::ErrorEvent;
             if added {
                 let from = self.out_at(out);
-                truncation_error_event(&cause, partial, out);
+                truncation_error_event(&cause, out);
                 if let Some(from) = from {
                     let to = self.out_at(out).unwrap_or(from);
                     self.record(TraceEntry {
@@ -1302,18 +1331,14 @@ impl Core {
 }
 
 /// Appends the Anthropic-shaped `error` event that tells every client the
-/// stream was cut (see [`OnTruncated::ErrorEvent`]). After a partial last
-/// event a line end and a blank line come first, so that the error event is
-/// not joined to it (the partial event is then dispatched as it is).
-fn truncation_error_event(cause: &str, partial: bool, out: &mut Vec<u8>) {
+/// stream was cut (see [`OnTruncated::ErrorEvent`]; a partial last event was
+/// ended before, in `finish`).
+fn truncation_error_event(cause: &str, out: &mut Vec<u8>) {
     let message = format!("stream truncated: {cause} (error event added by sse-sanitizer)");
     let data = serde_json::json!({
         "type": "error",
         "error": {"type": "api_error", "message": message},
     });
-    if partial {
-        out.extend_from_slice(b"\n\n");
-    }
     out.extend_from_slice(b"event: error\ndata: ");
     out.extend_from_slice(data.to_string().as_bytes());
     out.extend_from_slice(b"\n\n");

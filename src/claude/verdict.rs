@@ -69,7 +69,7 @@
 
 use super::js;
 use super::partial_json::{PartialCheck, TooDeep};
-use crate::history::json::{Doc, Kind, ParseError, J};
+use crate::history::json::{self, Kind, ParseError, Raw};
 use crate::{Limits, SseError, VerdictError};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -500,7 +500,7 @@ fn delta_target(delta: &str) -> Option<&'static str> {
 }
 
 /// `undefined` or `null`, as V8 names it.
-fn nullish(v: Option<J<'_>>) -> Option<&'static str> {
+fn nullish(v: Option<Raw<'_>>) -> Option<&'static str> {
     match v {
         None => Some("undefined"),
         Some(v) if v.kind() == Kind::Null => Some("null"),
@@ -513,13 +513,13 @@ fn read_error(of: &str, field: &str) -> String {
 }
 
 /// A non-negative integer index (`1.0` is one: JS numbers have no other kind).
-fn index_of(v: Option<J<'_>>) -> Option<u64> {
+fn index_of(v: Option<Raw<'_>>) -> Option<u64> {
     let v = v.filter(|v| v.kind() == Kind::Num)?;
-    let n: f64 = v.json().parse().ok()?;
+    let n: f64 = v.text().parse().ok()?;
     (n >= 0.0 && n.fract() == 0.0 && n < 9_007_199_254_740_992.0).then_some(n as u64)
 }
 
-fn target_of(v: Option<J<'_>>) -> Target {
+fn target_of(v: Option<Raw<'_>>) -> Target {
     match v {
         None => Target::Undefined,
         Some(v) => match v.kind() {
@@ -617,16 +617,17 @@ impl Model {
     }
 
     /// The data of a frame the SDK may skip: too deep is not an error here.
-    fn peek<'d>(&self, data: &'d str) -> Option<Doc<'d>> {
+    fn peek<'d>(&self, data: &'d str) -> Option<Raw<'d>> {
         if !data.trim_start().starts_with('{') {
             return None;
         }
-        Doc::parse(data, self.max_depth).ok()
+        json::validate(data, self.max_depth).ok()?;
+        Some(Raw::root(data))
     }
 
-    fn parse<'d>(&mut self, data: &'d str) -> Option<Doc<'d>> {
-        match Doc::parse(data, self.max_depth) {
-            Ok(doc) => Some(doc),
+    fn parse<'d>(&mut self, data: &'d str) -> Option<Raw<'d>> {
+        match json::validate(data, self.max_depth) {
+            Ok(()) => Some(Raw::root(data)),
             Err(ParseError::Depth) => {
                 self.poisoned = Some(VerdictError::MaxDepthExceeded {
                     limit: self.max_depth,
@@ -638,8 +639,7 @@ impl Model {
     }
 
     fn frame_text(&mut self, name: Option<&str>, data: &str) {
-        let claude_type = |doc: &Doc<'_>| {
-            let root = J::D(doc, doc.root());
+        let claude_type = |root: Raw<'_>| {
             let kind = root.get("type").and_then(|t| t.str())?;
             CLAUDE_EVENTS
                 .contains(&kind.as_ref())
@@ -647,18 +647,18 @@ impl Model {
         };
         match name {
             None => {
-                let Some(doc) = self.peek(data) else { return };
-                if let Some(kind) = claude_type(&doc).filter(|k| k != "ping") {
-                    let index = index_of(J::D(&doc, doc.root()).get("index"));
+                let Some(root) = self.peek(data) else { return };
+                if let Some(kind) = claude_type(root).filter(|k| k != "ping") {
+                    let index = index_of(root.get("index"));
                     let what =
                         format!("a `{kind}` frame without an `event:` line: the SDK skips it");
                     self.anomaly(UNNAMED_EVENT, index, what, None);
                 }
             }
             Some("ping") => {
-                let Some(doc) = self.peek(data) else { return };
-                if let Some(kind) = claude_type(&doc).filter(|k| k != "ping") {
-                    let index = index_of(J::D(&doc, doc.root()).get("index"));
+                let Some(root) = self.peek(data) else { return };
+                if let Some(kind) = claude_type(root).filter(|k| k != "ping") {
+                    let index = index_of(root.get("index"));
                     let what = format!(
                         "a `{kind}` event named `ping`: the SDK skips every event of that name"
                     );
@@ -675,7 +675,7 @@ impl Model {
                 if data.is_empty() {
                     return;
                 }
-                let Some(doc) = self.parse(data) else {
+                let Some(root) = self.parse(data) else {
                     if self.poisoned.is_none() {
                         let what = format!(
                             "the data of this `{name}` event is not JSON: JSON.parse throws (SDK: a SyntaxError worded by the JS engine): {}",
@@ -685,7 +685,6 @@ impl Model {
                     }
                     return;
                 };
-                let root = J::D(&doc, doc.root());
                 let kind = root.get("type").and_then(|t| t.str());
                 let index = index_of(root.get("index"));
                 if CLAUDE_EVENTS.contains(&name) && kind.as_deref() != Some(name) {
@@ -710,9 +709,14 @@ impl Model {
     /// The message of the SDK's `APIError` for an `error` frame with this data.
     fn api_error_message(&self, data: &str) -> String {
         // NOTE: the SDK's body is `safeJSON(data) ?? data`: `null` keeps the raw text.
-        let body = serde_json::from_str::<serde_json::Value>(data)
+        let stringify = |raw: Raw<'_>| {
+            serde_json::from_str(raw.text())
+                .map_or_else(|_| raw.text().to_string(), |v| js::stringify(&v))
+        };
+        let body = json::validate(data, self.max_depth)
             .ok()
-            .filter(|v| !v.is_null());
+            .map(|()| Raw::root(data))
+            .filter(|v| v.kind() != Kind::Null);
         let Some(body) = body else {
             return if data.is_empty() {
                 "(no status code or body)".into()
@@ -720,16 +724,16 @@ impl Model {
                 js::stringify(&data.into())
             };
         };
-        let message = body.get("message").filter(|m| js::truthy(Some(J::V(m))));
+        let message = body.get("message").filter(|m| js::truthy(Some(*m)));
         match message {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(m) => js::stringify(m),
-            None if js::truthy(Some(J::V(&body))) => js::stringify(&body),
+            Some(m) if m.kind() == Kind::Str => m.str().map(|s| s.into_owned()).unwrap_or_default(),
+            Some(m) => stringify(m),
+            None if js::truthy(Some(body)) => stringify(body),
             None => "(no status code or body)".into(),
         }
     }
 
-    fn event(&mut self, root: J<'_>) {
+    fn event(&mut self, root: Raw<'_>) {
         if root.kind() == Kind::Null {
             let text = read_error("null", "type");
             self.anomaly(
@@ -784,7 +788,7 @@ impl Model {
         }
     }
 
-    fn message_start(&mut self, root: J<'_>) {
+    fn message_start(&mut self, root: Raw<'_>) {
         if let Some(m) = &self.message {
             let (code, what) = if m.stopped {
                 (
@@ -815,9 +819,7 @@ impl Model {
             None => Content::Undefined,
             Some(c) => match c.kind() {
                 Kind::Null => Content::Null,
-                Kind::Arr => {
-                    Content::Array(c.items().into_iter().map(|b| block_of(b, false)).collect())
-                }
+                Kind::Arr => Content::Array(c.items().map(|b| block_of(b, false)).collect()),
                 Kind::Str => Content::Str(c.str().map_or(0, |s| s.encode_utf16().count())),
                 _ => Content::Other,
             },
@@ -858,7 +860,7 @@ impl Model {
         });
     }
 
-    fn message_delta(&mut self, root: J<'_>) {
+    fn message_delta(&mut self, root: Raw<'_>) {
         self.object_field(
             root,
             "message_delta",
@@ -888,7 +890,14 @@ impl Model {
 
     /// `event.field` must be an object: the SDK reads `event.field.read` (a
     /// TypeError when it is missing; `otherwise` says what a primitive does).
-    fn object_field(&mut self, root: J<'_>, event: &str, field: &str, read: &str, otherwise: &str) {
+    fn object_field(
+        &mut self,
+        root: Raw<'_>,
+        event: &str,
+        field: &str,
+        read: &str,
+        otherwise: &str,
+    ) {
         let value = root.get(field);
         if let Some(of) = nullish(value) {
             let what = format!("a `{event}` without `{field}`");
@@ -926,7 +935,7 @@ impl Model {
         }
     }
 
-    fn block_start(&mut self, root: J<'_>) {
+    fn block_start(&mut self, root: Raw<'_>) {
         let index = root.get("index");
         let at = index_of(index);
         let block = root.get("content_block");
@@ -990,7 +999,7 @@ impl Model {
 
     /// A delta's or stop's `index`: as given, as a non-negative integer, and
     /// the position `content.at(index)` reads (raising where the SDK raises).
-    fn locate<'j>(&mut self, root: J<'j>) -> (Option<J<'j>>, Option<u64>, Option<usize>) {
+    fn locate<'j>(&mut self, root: Raw<'j>) -> (Option<Raw<'j>>, Option<u64>, Option<usize>) {
         let index = root.get("index");
         let at = index_of(index);
         let position = self.at(index).unwrap_or_else(|text| {
@@ -1001,7 +1010,7 @@ impl Model {
     }
 
     /// `content.at(index)` as the SDK reads it: the position, or the TypeError.
-    fn at(&self, index: Option<J<'_>>) -> Result<Option<usize>, String> {
+    fn at(&self, index: Option<Raw<'_>>) -> Result<Option<usize>, String> {
         match self.message.as_ref().map(|m| &m.content) {
             None => Ok(None),
             Some(Content::Undefined) => Err(read_error("undefined", "at")),
@@ -1019,7 +1028,7 @@ impl Model {
         }
     }
 
-    fn block_delta(&mut self, root: J<'_>) {
+    fn block_delta(&mut self, root: Raw<'_>) {
         let (index, at, position) = self.locate(root);
         let delta = root.get("delta");
         if let Some(of) = nullish(delta) {
@@ -1117,7 +1126,7 @@ impl Model {
         }
     }
 
-    fn block_stop(&mut self, root: J<'_>) {
+    fn block_stop(&mut self, root: Raw<'_>) {
         let (_, at, position) = self.locate(root);
         // The SDK parses a tool input whose deltas it has not parsed yet.
         let mut tool_error = None;
@@ -1257,7 +1266,7 @@ fn classify_delta(
 }
 
 /// A block of `message.content` or of a `content_block_start`.
-fn block_of(v: J<'_>, open: bool) -> Block {
+fn block_of(v: Raw<'_>, open: bool) -> Block {
     match v.kind() {
         Kind::Null => Block::Null,
         Kind::Obj | Kind::Arr => Block::Object {

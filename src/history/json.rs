@@ -1,17 +1,16 @@
-//! A one-pass JSON indexer ("tape") over the request bytes, plus a read-only view
-//! ([`J`]) that works the same over the tape and over an owned `serde_json::Value`.
+//! The history engine's JSON layer: one validating pass over the request bytes,
+//! then [`Raw`] views that read values straight from the source text.
 //!
-//! Why not `serde_json::Value` everywhere: a 2 MB history parsed into `Value` costs
-//! an allocation per string and per object. The tape costs one scan and one small
-//! node per value; strings stay in the input. The normalizer reads the tape, edits
-//! only the blocks it changes (as `Value`), and writes the output by stitching the
-//! untouched raw slices, so untouched parts keep their exact bytes (key order,
-//! number formatting, whitespace) and a clean body is returned as the same bytes.
+//! Why no tree: a history parsed into `serde_json::Value` (or a node per value)
+//! costs several times its size in memory, and crafted bodies of tiny values make
+//! that many times. A `Raw` is a span of the validated source; reading a field
+//! scans the object it belongs to, so the engine visits each block a constant
+//! number of times and its memory is per block, not per value. Edits produce new
+//! text for the block they change ([`ObjEdit`]); untouched parts keep their exact
+//! bytes (key order, number formatting, whitespace), and a clean body comes back
+//! as the same bytes.
 
-use serde_json::Value;
 use std::borrow::Cow;
-
-pub(crate) type NodeId = u32;
 
 /// The kind of a JSON value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,31 +23,13 @@ pub(crate) enum Kind {
     Obj,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Node {
-    kind: Kind,
-    /// Strings only: the literal holds at least one backslash escape.
-    escaped: bool,
-    start: u32,
-    end: u32,
-    /// Index of the node after this value's whole subtree.
-    next: u32,
-}
-
-/// Why the indexer stopped.
+/// Why validation stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ParseError {
-    /// Not JSON; the byte offset where the indexer gave up.
+    /// Not JSON; the byte offset where the validator gave up.
     Syntax(usize),
     /// Nesting deeper than the limit.
     Depth,
-}
-
-/// An indexed JSON document borrowing its source text.
-#[derive(Debug)]
-pub(crate) struct Doc<'a> {
-    src: &'a str,
-    nodes: Vec<Node>,
 }
 
 // NOTE: `ESC[b]` is true for the bytes that end a fast scan inside a string: the
@@ -65,14 +46,29 @@ const ESC: [bool; 256] = {
     t
 };
 
-struct Parser<'a, 'n> {
+/// Checks that `src` is one JSON value (RFC 8259, as serde_json reads it) nested
+/// at most `max_depth` deep. No allocation; linear in `src`.
+pub(crate) fn validate(src: &str, max_depth: usize) -> Result<(), ParseError> {
+    let mut v = Validator {
+        b: src.as_bytes(),
+        i: 0,
+        max_depth,
+    };
+    v.value(0)?;
+    v.ws();
+    if v.i != src.len() {
+        return v.err();
+    }
+    Ok(())
+}
+
+struct Validator<'a> {
     b: &'a [u8],
     i: usize,
-    nodes: &'n mut Vec<Node>,
     max_depth: usize,
 }
 
-impl Parser<'_, '_> {
+impl Validator<'_> {
     fn ws(&mut self) {
         while let Some(&c) = self.b.get(self.i) {
             if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
@@ -87,40 +83,22 @@ impl Parser<'_, '_> {
         Err(ParseError::Syntax(self.i))
     }
 
-    fn push(&mut self, kind: Kind, start: usize) -> usize {
-        let id = self.nodes.len();
-        self.nodes.push(Node {
-            kind,
-            escaped: false,
-            start: start as u32,
-            end: start as u32,
-            next: 0,
-        });
-        id
-    }
-
-    fn close(&mut self, id: usize) {
-        let next = self.nodes.len() as u32;
-        let node = &mut self.nodes[id];
-        node.end = self.i as u32;
-        node.next = next;
-    }
-
     fn value(&mut self, depth: usize) -> Result<(), ParseError> {
         self.ws();
-        let start = self.i;
         match self.b.get(self.i) {
-            Some(b'{') => {
+            Some(&open @ (b'{' | b'[')) => {
                 if depth >= self.max_depth {
                     return Err(ParseError::Depth);
                 }
-                let id = self.push(Kind::Obj, start);
+                let close = if open == b'{' { b'}' } else { b']' };
                 self.i += 1;
                 self.ws();
-                if self.b.get(self.i) == Some(&b'}') {
+                if self.b.get(self.i) == Some(&close) {
                     self.i += 1;
-                } else {
-                    loop {
+                    return Ok(());
+                }
+                loop {
+                    if open == b'{' {
                         self.ws();
                         if self.b.get(self.i) != Some(&b'"') {
                             return self.err();
@@ -131,60 +109,31 @@ impl Parser<'_, '_> {
                             return self.err();
                         }
                         self.i += 1;
-                        self.value(depth + 1)?;
-                        self.ws();
-                        match self.b.get(self.i) {
-                            Some(b',') => self.i += 1,
-                            Some(b'}') => {
-                                self.i += 1;
-                                break;
-                            }
-                            _ => return self.err(),
+                    }
+                    self.value(depth + 1)?;
+                    self.ws();
+                    match self.b.get(self.i) {
+                        Some(b',') => self.i += 1,
+                        Some(&c) if c == close => {
+                            self.i += 1;
+                            return Ok(());
                         }
+                        _ => return self.err(),
                     }
                 }
-                self.close(id);
             }
-            Some(b'[') => {
-                if depth >= self.max_depth {
-                    return Err(ParseError::Depth);
-                }
-                let id = self.push(Kind::Arr, start);
-                self.i += 1;
-                self.ws();
-                if self.b.get(self.i) == Some(&b']') {
-                    self.i += 1;
-                } else {
-                    loop {
-                        self.value(depth + 1)?;
-                        self.ws();
-                        match self.b.get(self.i) {
-                            Some(b',') => self.i += 1,
-                            Some(b']') => {
-                                self.i += 1;
-                                break;
-                            }
-                            _ => return self.err(),
-                        }
-                    }
-                }
-                self.close(id);
-            }
-            Some(b'"') => self.string()?,
-            Some(b't') => self.literal(b"true", Kind::Bool)?,
-            Some(b'f') => self.literal(b"false", Kind::Bool)?,
-            Some(b'n') => self.literal(b"null", Kind::Null)?,
-            Some(b'-' | b'0'..=b'9') => self.number()?,
-            _ => return self.err(),
+            Some(b'"') => self.string(),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => self.err(),
         }
-        Ok(())
     }
 
-    fn literal(&mut self, word: &[u8], kind: Kind) -> Result<(), ParseError> {
+    fn literal(&mut self, word: &[u8]) -> Result<(), ParseError> {
         if self.b[self.i..].starts_with(word) {
-            let id = self.push(kind, self.i);
             self.i += word.len();
-            self.close(id);
             Ok(())
         } else {
             self.err()
@@ -200,7 +149,6 @@ impl Parser<'_, '_> {
     }
 
     fn number(&mut self) -> Result<(), ParseError> {
-        let id = self.push(Kind::Num, self.i);
         if self.b.get(self.i) == Some(&b'-') {
             self.i += 1;
         }
@@ -226,14 +174,11 @@ impl Parser<'_, '_> {
                 return self.err();
             }
         }
-        self.close(id);
         Ok(())
     }
 
     fn string(&mut self) -> Result<(), ParseError> {
-        let id = self.push(Kind::Str, self.i);
         self.i += 1;
-        let mut escaped = false;
         loop {
             while self.i < self.b.len() && !ESC[self.b[self.i] as usize] {
                 self.i += 1;
@@ -241,171 +186,416 @@ impl Parser<'_, '_> {
             match self.b.get(self.i) {
                 Some(b'"') => {
                     self.i += 1;
-                    break;
+                    return Ok(());
                 }
-                Some(b'\\') => {
-                    escaped = true;
-                    match self.b.get(self.i + 1) {
-                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 2,
-                        Some(b'u') => {
-                            let hex = self.b.get(self.i + 2..self.i + 6);
-                            if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                                return self.err();
-                            }
-                            self.i += 6;
+                Some(b'\\') => match self.b.get(self.i + 1) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.i += 2,
+                    Some(b'u') => {
+                        let hex = self.b.get(self.i + 2..self.i + 6);
+                        if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                            return self.err();
                         }
-                        _ => return self.err(),
+                        self.i += 6;
                     }
-                }
+                    _ => return self.err(),
+                },
                 _ => return self.err(),
             }
         }
-        self.close(id);
-        self.nodes[id].escaped = escaped;
-        Ok(())
     }
 }
 
-impl<'a> Doc<'a> {
-    /// Indexes `src`. `max_depth` bounds the nesting of arrays and objects.
-    pub(crate) fn parse(src: &'a str, max_depth: usize) -> Result<Doc<'a>, ParseError> {
-        // NOTE: a JSON value needs at least one node per ~6 bytes of a typical
-        // history; reserving src.len()/16 avoids most regrowth without overshooting.
-        let mut nodes = Vec::with_capacity(src.len() / 16 + 4);
-        let mut p = Parser {
-            b: src.as_bytes(),
-            i: 0,
-            nodes: &mut nodes,
-            max_depth,
-        };
-        p.value(0)?;
-        p.ws();
-        if p.i != src.len() {
-            return p.err();
+/// The end of the JSON value that starts at `i` in validated text (after any
+/// whitespace). Linear in the value's length; never panics, whatever the text.
+fn skip_value(b: &[u8], i: usize) -> usize {
+    match b.get(i) {
+        Some(b'"') => skip_string(b, i),
+        Some(b'{' | b'[') => {
+            let mut depth = 0usize;
+            let mut j = i;
+            while let Some(&c) = b.get(j) {
+                match c {
+                    b'"' => {
+                        j = skip_string(b, j);
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return j + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            b.len()
         }
-        Ok(Doc { src, nodes })
+        Some(_) => {
+            let mut j = i;
+            while let Some(c) = b.get(j) {
+                if matches!(c, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
+                    break;
+                }
+                j += 1;
+            }
+            j
+        }
+        None => i,
+    }
+}
+
+/// The end of the string literal that starts at `i`.
+fn skip_string(b: &[u8], i: usize) -> usize {
+    let mut j = i + 1;
+    while let Some(p) = memchr::memchr2(b'"', b'\\', &b[j.min(b.len())..]) {
+        let at = j + p;
+        if b[at] == b'"' {
+            return at + 1;
+        }
+        j = at + 2;
+    }
+    b.len()
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+        i += 1;
+    }
+    i
+}
+
+/// A JSON value in validated source text: its exact span, read in place.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Raw<'a> {
+    src: &'a str,
+    start: u32,
+    end: u32,
+}
+
+impl<'a> Raw<'a> {
+    /// The one value of validated `src` (surrounding whitespace excluded).
+    pub(crate) fn root(src: &'a str) -> Raw<'a> {
+        let b = src.as_bytes();
+        let start = skip_ws(b, 0);
+        Raw::at(src, start)
     }
 
-    pub(crate) fn root(&self) -> NodeId {
-        0
+    /// A view of `text`, which is one JSON value and nothing else (text this
+    /// engine wrote itself).
+    pub(crate) fn whole(text: &'a str) -> Raw<'a> {
+        Raw {
+            src: text,
+            start: 0,
+            end: text.len() as u32,
+        }
     }
 
-    pub(crate) fn kind(&self, id: NodeId) -> Kind {
-        self.nodes[id as usize].kind
+    fn at(src: &'a str, start: usize) -> Raw<'a> {
+        let end = skip_value(src.as_bytes(), start);
+        Raw {
+            src,
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    /// Where the value starts in its source.
+    pub(crate) fn offset(self) -> usize {
+        self.start as usize
     }
 
     /// The value's exact source text.
-    pub(crate) fn raw(&self, id: NodeId) -> &'a str {
-        let n = &self.nodes[id as usize];
-        &self.src[n.start as usize..n.end as usize]
+    pub(crate) fn text(self) -> &'a str {
+        self.src
+            .get(self.start as usize..self.end as usize)
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn kind(self) -> Kind {
+        match self.text().as_bytes().first() {
+            Some(b'{') => Kind::Obj,
+            Some(b'[') => Kind::Arr,
+            Some(b'"') => Kind::Str,
+            Some(b't' | b'f') => Kind::Bool,
+            Some(b'n') => Kind::Null,
+            _ => Kind::Num,
+        }
     }
 
     /// A string's text between its quotes, escapes left as written.
-    fn inner(&self, id: NodeId) -> &'a str {
-        let raw = self.raw(id);
-        &raw[1..raw.len() - 1]
+    fn inner(self) -> &'a str {
+        let t = self.text();
+        t.get(1..t.len().saturating_sub(1)).unwrap_or_default()
     }
 
-    pub(crate) fn str(&self, id: NodeId) -> Option<Cow<'a, str>> {
-        let n = &self.nodes[id as usize];
-        if n.kind != Kind::Str {
+    /// A string value, unescaped.
+    pub(crate) fn str(self) -> Option<Cow<'a, str>> {
+        if self.kind() != Kind::Str {
             return None;
         }
-        let inner = self.inner(id);
-        Some(if n.escaped {
+        let inner = self.inner();
+        Some(if inner.contains('\\') {
             Cow::Owned(unescape(inner))
         } else {
             Cow::Borrowed(inner)
         })
     }
 
-    /// Compares a string node with `s` without decoding when it has no escapes.
-    pub(crate) fn str_eq(&self, id: NodeId, s: &str) -> bool {
-        let n = &self.nodes[id as usize];
-        n.kind == Kind::Str
-            && if n.escaped {
-                unescape(self.inner(id)) == s
+    /// Compares a string value with `s` without decoding when it has no escapes.
+    pub(crate) fn str_eq(self, s: &str) -> bool {
+        self.kind() == Kind::Str && {
+            let inner = self.inner();
+            if inner.contains('\\') {
+                unescape(inner) == s
             } else {
-                self.inner(id) == s
+                inner == s
             }
-    }
-
-    pub(crate) fn blank(&self, id: NodeId) -> Option<Blank> {
-        (self.kind(id) == Kind::Str).then(|| blank_escaped(self.inner(id)))
-    }
-
-    /// `(key, value)` node pairs of an object, in source order.
-    pub(crate) fn entries(&self, id: NodeId) -> Entries<'_, 'a> {
-        let n = &self.nodes[id as usize];
-        let end = if n.kind == Kind::Obj { n.next } else { id + 1 };
-        Entries {
-            doc: self,
-            at: id + 1,
-            end,
         }
     }
 
-    /// Element nodes of an array, in order.
-    pub(crate) fn items(&self, id: NodeId) -> Items<'_, 'a> {
-        let n = &self.nodes[id as usize];
-        let end = if n.kind == Kind::Arr { n.next } else { id + 1 };
+    pub(crate) fn blank(self) -> Option<Blank> {
+        (self.kind() == Kind::Str).then(|| blank_escaped(self.inner()))
+    }
+
+    /// `(key, value)` pairs of an object, in source order (empty otherwise).
+    pub(crate) fn entries(self) -> Entries<'a> {
+        let b = self.src.as_bytes();
+        let open = self.kind() == Kind::Obj;
+        Entries {
+            src: self.src,
+            at: if open {
+                self.start as usize + 1
+            } else {
+                b.len()
+            },
+            end: self.end as usize,
+        }
+    }
+
+    /// Elements of an array, in order (empty otherwise).
+    pub(crate) fn items(self) -> Items<'a> {
+        let b = self.src.as_bytes();
+        let open = self.kind() == Kind::Arr;
         Items {
-            doc: self,
-            at: id + 1,
-            end,
+            src: self.src,
+            at: if open {
+                self.start as usize + 1
+            } else {
+                b.len()
+            },
+            end: self.end as usize,
         }
     }
 
     /// The value of `key`; with duplicate keys the last one, as `JSON.parse` and
     /// serde_json read it.
-    pub(crate) fn get(&self, id: NodeId, key: &str) -> Option<NodeId> {
-        self.entries(id)
-            .filter(|&(k, _)| self.str_eq(k, key))
+    pub(crate) fn get(self, key: &str) -> Option<Raw<'a>> {
+        self.entries()
+            .filter(|(k, _)| k.str_eq(key))
             .last()
             .map(|(_, v)| v)
     }
+
+    /// `get` that treats an explicit `null` as absent.
+    pub(crate) fn get_some(self, key: &str) -> Option<Raw<'a>> {
+        self.get(key).filter(|v| v.kind() != Kind::Null)
+    }
+
+    /// A string field's value, unescaped.
+    pub(crate) fn get_str(self, key: &str) -> Option<Cow<'a, str>> {
+        self.get(key).and_then(Raw::str)
+    }
+
+    /// The value of the `type` field ("" when absent or not a string).
+    pub(crate) fn type_name(self) -> Cow<'a, str> {
+        self.get_str("type").unwrap_or_default()
+    }
+
+    /// Compact JSON text (whitespace outside strings removed), for reports.
+    pub(crate) fn compact(self) -> String {
+        let t = self.text();
+        let b = t.as_bytes();
+        let mut out = String::with_capacity(t.len());
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'"' => {
+                    let end = skip_string(b, i);
+                    out.push_str(&t[i..end]);
+                    i = end;
+                }
+                b' ' | b'\n' | b'\r' | b'\t' => i += 1,
+                _ => {
+                    let start = i;
+                    while i < b.len() && !matches!(b[i], b'"' | b' ' | b'\n' | b'\r' | b'\t') {
+                        i += 1;
+                    }
+                    out.push_str(&t[start..i]);
+                }
+            }
+        }
+        out
+    }
 }
 
-pub(crate) struct Entries<'d, 'a> {
-    doc: &'d Doc<'a>,
-    at: NodeId,
-    end: NodeId,
+pub(crate) struct Entries<'a> {
+    src: &'a str,
+    at: usize,
+    end: usize,
 }
 
-impl Iterator for Entries<'_, '_> {
-    type Item = (NodeId, NodeId);
+impl<'a> Iterator for Entries<'a> {
+    type Item = (Raw<'a>, Raw<'a>);
     fn next(&mut self) -> Option<Self::Item> {
-        if self.at >= self.end {
+        let b = self.src.as_bytes();
+        let i = skip_ws(b, self.at);
+        if i >= self.end || b.get(i) != Some(&b'"') {
+            self.at = self.end;
             return None;
         }
-        let key = self.at;
-        let value = key + 1;
-        self.at = self.doc.nodes[value as usize].next;
+        let key = Raw::at(self.src, i);
+        let colon = skip_ws(b, key.end as usize);
+        if b.get(colon) != Some(&b':') {
+            self.at = self.end;
+            return None;
+        }
+        let value = Raw::at(self.src, skip_ws(b, colon + 1));
+        let after = skip_ws(b, value.end as usize);
+        self.at = if b.get(after) == Some(&b',') {
+            after + 1
+        } else {
+            self.end
+        };
         Some((key, value))
     }
 }
 
-pub(crate) struct Items<'d, 'a> {
-    doc: &'d Doc<'a>,
-    at: NodeId,
-    end: NodeId,
+pub(crate) struct Items<'a> {
+    src: &'a str,
+    at: usize,
+    end: usize,
 }
 
-impl Iterator for Items<'_, '_> {
-    type Item = NodeId;
-    fn next(&mut self) -> Option<NodeId> {
-        if self.at >= self.end {
+impl<'a> Iterator for Items<'a> {
+    type Item = Raw<'a>;
+    fn next(&mut self) -> Option<Raw<'a>> {
+        let b = self.src.as_bytes();
+        let i = skip_ws(b, self.at);
+        if i >= self.end || matches!(b.get(i), Some(b']') | None) {
+            self.at = self.end;
             return None;
         }
-        let id = self.at;
-        self.at = self.doc.nodes[id as usize].next;
-        Some(id)
+        let item = Raw::at(self.src, i);
+        let after = skip_ws(b, item.end as usize);
+        self.at = if b.get(after) == Some(&b',') {
+            after + 1
+        } else {
+            self.end
+        };
+        Some(item)
     }
 }
 
+/// Changes to one JSON object's fields, applied in one pass by [`ObjEdit::apply`].
+#[derive(Debug, Default, Clone)]
+pub(crate) struct ObjEdit {
+    /// Fields to remove.
+    pub(crate) remove: Vec<String>,
+    /// Fields to set to this JSON text (replaced in place, or appended).
+    pub(crate) set: Vec<(String, String)>,
+}
+
+impl ObjEdit {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.remove.is_empty() && self.set.is_empty()
+    }
+
+    pub(crate) fn remove(&mut self, key: &str) {
+        self.remove.push(key.to_string());
+    }
+
+    pub(crate) fn set(&mut self, key: &str, json: String) {
+        self.set.retain(|(k, _)| k != key);
+        self.set.push((key.to_string(), json));
+    }
+
+    /// The object's text with the edits applied; every other field keeps its
+    /// exact key and value text. Duplicate keys are all removed or replaced.
+    pub(crate) fn apply(&self, obj: Raw<'_>) -> String {
+        let mut out = String::with_capacity(obj.text().len() + 16);
+        out.push('{');
+        let mut done = vec![false; self.set.len()];
+        let mut first = true;
+        let mut sep = |out: &mut String| {
+            if !std::mem::take(&mut first) {
+                out.push(',');
+            }
+        };
+        for (k, v) in obj.entries() {
+            let name = k.str().unwrap_or_default();
+            if self.remove.iter().any(|r| *r == name) {
+                continue;
+            }
+            sep(&mut out);
+            out.push_str(k.text());
+            out.push(':');
+            match self.set.iter().position(|(s, _)| *s == name) {
+                Some(at) => {
+                    out.push_str(&self.set[at].1);
+                    done[at] = true;
+                }
+                None => out.push_str(v.text()),
+            }
+        }
+        for ((key, json), done) in self.set.iter().zip(done) {
+            if !done {
+                sep(&mut out);
+                escape_into(&mut out, key);
+                out.push(':');
+                out.push_str(json);
+            }
+        }
+        out.push('}');
+        out
+    }
+}
+
+/// Appends `s` as a JSON string literal (escaped as serde_json does).
+pub(crate) fn escape_into(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(HEX[(c as usize) >> 4] as char);
+                out.push(HEX[(c as usize) & 15] as char);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// `s` as a JSON string literal.
+pub(crate) fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    escape_into(&mut out, s);
+    out
+}
+
 /// Decodes the inside of a JSON string literal (never panics, whatever the text;
-/// meaningful for literals the indexer accepted). Lone
-/// surrogates become U+FFFD (the indexer, like browsers' `JSON.parse`, accepts them).
+/// meaningful for literals the validator accepted). Lone surrogates become
+/// U+FFFD (the validator, like browsers' `JSON.parse`, accepts them).
 pub(crate) fn unescape(inner: &str) -> String {
     let mut out = String::with_capacity(inner.len());
     let mut rest = inner;
@@ -485,110 +675,6 @@ fn blank_escaped(inner: &str) -> Blank {
     blank_of(&unescape(inner))
 }
 
-/// A read-only view of a JSON value held either by a [`Doc`] or as a `Value`.
-#[derive(Clone, Copy)]
-pub(crate) enum J<'b> {
-    D(&'b Doc<'b>, NodeId),
-    V(&'b Value),
-}
-
-impl<'b> J<'b> {
-    pub(crate) fn kind(self) -> Kind {
-        match self {
-            J::D(d, id) => d.kind(id),
-            J::V(v) => match v {
-                Value::Null => Kind::Null,
-                Value::Bool(_) => Kind::Bool,
-                Value::Number(_) => Kind::Num,
-                Value::String(_) => Kind::Str,
-                Value::Array(_) => Kind::Arr,
-                Value::Object(_) => Kind::Obj,
-            },
-        }
-    }
-
-    pub(crate) fn str(self) -> Option<Cow<'b, str>> {
-        match self {
-            J::D(d, id) => d.str(id),
-            J::V(v) => v.as_str().map(Cow::Borrowed),
-        }
-    }
-
-    pub(crate) fn str_eq(self, s: &str) -> bool {
-        match self {
-            J::D(d, id) => d.str_eq(id, s),
-            J::V(v) => v.as_str() == Some(s),
-        }
-    }
-
-    pub(crate) fn blank(self) -> Option<Blank> {
-        match self {
-            J::D(d, id) => d.blank(id),
-            J::V(v) => v.as_str().map(blank_of),
-        }
-    }
-
-    pub(crate) fn get(self, key: &str) -> Option<J<'b>> {
-        match self {
-            J::D(d, id) => d.get(id, key).map(|v| J::D(d, v)),
-            J::V(v) => v.get(key).map(J::V),
-        }
-    }
-
-    /// `get` that treats an explicit `null` as absent.
-    pub(crate) fn get_some(self, key: &str) -> Option<J<'b>> {
-        self.get(key).filter(|v| v.kind() != Kind::Null)
-    }
-
-    pub(crate) fn keys(self) -> Vec<Cow<'b, str>> {
-        match self {
-            J::D(d, id) => d.entries(id).filter_map(|(k, _)| d.str(k)).collect(),
-            J::V(v) => v
-                .as_object()
-                .map(|m| m.keys().map(|k| Cow::Borrowed(k.as_str())).collect())
-                .unwrap_or_default(),
-        }
-    }
-
-    pub(crate) fn items(self) -> Vec<J<'b>> {
-        match self {
-            J::D(d, id) => d.items(id).map(|i| J::D(d, i)).collect(),
-            J::V(v) => v
-                .as_array()
-                .map(|a| a.iter().map(J::V).collect())
-                .unwrap_or_default(),
-        }
-    }
-
-    /// The value's JSON text (source text for a `Doc`, compact for a `Value`).
-    pub(crate) fn json(self) -> Cow<'b, str> {
-        match self {
-            J::D(d, id) => Cow::Borrowed(d.raw(id)),
-            J::V(v) => Cow::Owned(v.to_string()),
-        }
-    }
-
-    /// Compact JSON text, for reports (source formatting dropped).
-    pub(crate) fn compact(self) -> String {
-        match self {
-            J::D(d, id) => serde_json::from_str::<Value>(d.raw(id))
-                .map(|v| v.to_string())
-                .unwrap_or_else(|_| d.raw(id).to_string()),
-            J::V(v) => v.to_string(),
-        }
-    }
-
-    /// An owned copy to edit. `None` when serde_json refuses the text (a lone
-    /// surrogate escape, or nesting past its own recursion limit): such a block is
-    /// then left as it is.
-    pub(crate) fn to_value(self) -> Option<Value> {
-        match self {
-            J::D(d, id) => serde_json::from_str(d.raw(id)).ok(),
-            J::V(v) => Some(v.clone()),
-        }
-    }
-}
-
 /// RFC 6901 escaping of one reference token.
 pub(crate) fn pointer_token(s: &str) -> Cow<'_, str> {
     if s.contains(['~', '/']) {
@@ -603,7 +689,7 @@ mod tests {
     use super::*;
 
     fn ok(s: &str) -> bool {
-        Doc::parse(s, 128).is_ok()
+        validate(s, 128).is_ok()
     }
 
     #[test]
@@ -635,24 +721,48 @@ mod tests {
 
     #[test]
     fn navigates_and_keeps_raw_text() {
-        let src = r#"{"a" : [1, {"k":"v\"x"}], "n": 1.50}"#;
-        let d = Doc::parse(src, 128).unwrap();
-        let a = d.get(d.root(), "a").unwrap();
-        let items: Vec<_> = d.items(a).collect();
-        assert_eq!(d.raw(items[0]), "1");
-        assert_eq!(d.str(d.get(items[1], "k").unwrap()).unwrap(), "v\"x");
-        assert_eq!(d.raw(d.get(d.root(), "n").unwrap()), "1.50");
-        assert_eq!(d.entries(d.root()).count(), 2);
+        let src = r#" {"a" : [1, {"k":"v\"x"} , "]}" ], "n": 1.50, "n": 2 } "#;
+        validate(src, 128).unwrap();
+        let root = Raw::root(src);
+        let a = root.get("a").unwrap();
+        let items: Vec<_> = a.items().collect();
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[0].text(), "1");
+        assert_eq!(items[1].get("k").unwrap().str().unwrap(), "v\"x");
+        assert_eq!(items[2].str().unwrap(), "]}");
+        assert_eq!(
+            root.get("n").unwrap().text(),
+            "2",
+            "the last duplicate wins"
+        );
+        assert_eq!(root.entries().count(), 3);
+        assert_eq!(items[1].compact(), r#"{"k":"v\"x"}"#);
+        assert_eq!(Raw::root("[]").items().count(), 0);
+        assert_eq!(Raw::root("{ }").entries().count(), 0);
+    }
+
+    #[test]
+    fn edits_keep_the_other_fields_verbatim() {
+        let src =
+            r#"{"type" : "text", "text":"", "x": [1, 2 ], "cache_control":{"type":"ephemeral"}}"#;
+        let mut edit = ObjEdit::default();
+        edit.remove("x");
+        edit.set("text", escape("a\"b\n"));
+        edit.set("new", "true".into());
+        assert_eq!(
+            edit.apply(Raw::root(src)),
+            r#"{"type":"text","text":"a\"b\n","cache_control":{"type":"ephemeral"},"new":true}"#
+        );
     }
 
     #[test]
     fn depth_limit() {
-        assert_eq!(Doc::parse("[[[1]]]", 2).unwrap_err(), ParseError::Depth);
-        assert!(Doc::parse("[[1]]", 2).is_ok());
+        assert_eq!(validate("[[[1]]]", 2).unwrap_err(), ParseError::Depth);
+        assert!(validate("[[1]]", 2).is_ok());
     }
 
     #[test]
-    fn unescape_and_blank() {
+    fn unescape_escape_and_blank() {
         assert_eq!(unescape(r"a\ud83d\ude00\u00e9\/"), "a😀é/");
         assert_eq!(unescape(r"\ud800x"), "\u{fffd}x");
         // Malformed tails do not panic.
@@ -667,6 +777,9 @@ mod tests {
             "\\ud800\\uéé",
         ] {
             let _ = unescape(s);
+        }
+        for s in ["", "a\"\\\n\r\t\u{1}\u{8}\u{c}é😀", "\u{7f}"] {
+            assert_eq!(escape(s), serde_json::to_string(s).unwrap());
         }
         assert_eq!(blank_escaped(r"\n\n"), Blank::Whitespace);
         assert_eq!(blank_escaped(r"\u0020"), Blank::Whitespace);

@@ -20,10 +20,16 @@
 //! assert!(matches!(same, std::borrow::Cow::Borrowed(_)) && none.is_empty());
 //! ```
 
+mod blanks;
+mod checks;
+mod fields;
 pub(crate) mod json;
-mod normalize;
+mod model;
+mod pairing;
 pub mod rules;
-mod validate;
+mod system;
+mod turns;
+mod write;
 
 use crate::error::HistoryError;
 use crate::Limits;
@@ -50,6 +56,17 @@ pub struct NormalizeOptions {
     pub placeholder: Placeholder,
     /// Size and depth limits.
     pub limits: Limits,
+}
+
+impl NormalizeOptions {
+    /// The value of the boolean option `name` (as JS spells it), for a rule's
+    /// `opt_in`.
+    pub(crate) fn flag(&self, name: &str) -> bool {
+        match name {
+            "strictFields" => self.strict_fields,
+            _ => false,
+        }
+    }
 }
 
 /// One thing the normalizer did.
@@ -109,14 +126,16 @@ pub fn validate(
 
 /// Normalizes a JSON request body. Returns `Cow::Borrowed(body)` (the same bytes)
 /// when nothing needed a change; otherwise new bytes in which every part the
-/// normalizer did not touch keeps its exact source text.
+/// normalizer did not touch keeps its exact source text. Linear in the body's
+/// size whatever its shape.
 pub fn normalize_bytes<'a>(
     body: &'a [u8],
     options: &NormalizeOptions,
 ) -> Result<(Cow<'a, [u8]>, Vec<Change>), HistoryError> {
-    let doc = parse_doc(body, &options.limits)?;
-    let mut run = normalize::Run::new(&doc, options.profile, Some(options))?;
-    run.normalize();
+    let src = checked_source(body, &options.limits)?;
+    let depth = options.limits.json_depth();
+    let mut run = model::Run::new(src, options.profile, model::Mode::Normalize(options), depth)?;
+    run.run();
     if run.changes.is_empty() {
         return Ok((Cow::Borrowed(body), Vec::new()));
     }
@@ -124,22 +143,23 @@ pub fn normalize_bytes<'a>(
     Ok((Cow::Owned(out), run.changes))
 }
 
-/// Validates a JSON request body under `profile`.
+/// Validates a JSON request body under `profile`: what a strict upstream would
+/// answer, with its exact texts. Linear in the body's size whatever its shape.
 pub fn validate_bytes(
     body: &[u8],
     profile: Profile,
     limits: &Limits,
 ) -> Result<Vec<Violation>, HistoryError> {
-    let doc = parse_doc(body, limits)?;
-    let mut run = normalize::Run::new(&doc, profile, None)?;
-    run.normalize();
-    validate::validator_only(&mut run);
+    let src = checked_source(body, limits)?;
+    let mut run = model::Run::new(src, profile, model::Mode::Validate, limits.json_depth())?;
+    run.run();
     Ok(run.violations)
 }
 
-fn parse_doc<'a>(body: &'a [u8], limits: &Limits) -> Result<json::Doc<'a>, HistoryError> {
-    // NOTE: the indexer stores offsets as u32: no limit admits 4 GiB or more
-    // (past it the offsets would wrap and slicing would panic).
+/// The body as validated JSON text within the limits.
+fn checked_source<'a>(body: &'a [u8], limits: &Limits) -> Result<&'a str, HistoryError> {
+    // NOTE: offsets are kept as u32: no limit admits 4 GiB or more (past it
+    // they would wrap).
     let limit = limits.max_body_bytes.min(u32::MAX as usize);
     if body.len() > limit {
         return Err(HistoryError::BodyTooLarge {
@@ -148,20 +168,21 @@ fn parse_doc<'a>(body: &'a [u8], limits: &Limits) -> Result<json::Doc<'a>, Histo
         });
     }
     let src = std::str::from_utf8(body).map_err(|e| json_error(body, e.valid_up_to()))?;
-    json::Doc::parse(src, limits.json_depth()).map_err(|e| match e {
+    json::validate(src, limits.json_depth()).map_err(|e| match e {
         json::ParseError::Depth => HistoryError::MaxDepthExceeded {
             limit: limits.json_depth(),
         },
         json::ParseError::Syntax(at) => json_error(body, at),
-    })
+    })?;
+    Ok(src)
 }
 
-/// The error for a body the indexer refused: serde_json's own diagnosis (line,
+/// The error for a body the validator refused: serde_json's own diagnosis (line,
 /// column, reason), which never quotes the input.
 fn json_error(body: &[u8], at: usize) -> HistoryError {
     match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
         Err(e) => HistoryError::invalid_json(&e, body),
-        // NOTE: the indexer and serde_json accept the same grammar (tested), so this
+        // NOTE: the validator and serde_json accept the same grammar (tested), so this
         // arm is a safety net, not a path real input takes.
         Ok(_) => HistoryError::InvalidJson {
             offset: at,

@@ -10,7 +10,7 @@
 //! indices the upstream reports, i.e. after that merge; schema errors
 //! (`Field required`, `Extra inputs are not permitted`, …) use the indices as sent.
 
-use super::Profile;
+use super::{NormalizeOptions, Profile};
 
 /// One rule of the catalog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,12 +27,25 @@ pub struct Rule {
     /// Other upstream answers of the same defect (e.g. a missing field instead of
     /// an empty one), also templates.
     pub other_messages: &'static [&'static str],
+    /// The option that must be on for the fix to run (`strictFields`), when
+    /// the fix is opt-in.
+    pub opt_in: Option<&'static str>,
 }
 
 impl Rule {
     /// Whether the rule applies under `profile`.
     pub fn applies(&self, profile: Profile) -> bool {
         self.profiles.contains(&profile)
+    }
+
+    /// Whether `normalize()` with `options` fixes this rule's violations under
+    /// `profile`: it applies, has a fix, is not switched off, and its opt-in
+    /// option (if any) is on.
+    pub fn fixes(&self, profile: Profile, options: &NormalizeOptions) -> bool {
+        self.applies(profile)
+            && self.fix.is_some()
+            && !options.disabled_rules.iter().any(|d| d == self.id)
+            && self.opt_in.map_or(true, |name| options.flag(name))
     }
 }
 
@@ -66,6 +79,7 @@ catalog! {
         fix: None,
         message: "messages.{m}.content.{b}.thinking.signature: Field required",
         other_messages: &[MSG_SIGNATURE_INVALID, MSG_REDACTED_DATA_MISSING],
+        opt_in: None,
     }
     FOREIGN_FIELD = {
         id: "foreign-field",
@@ -73,6 +87,7 @@ catalog! {
         fix: Some("removes a field that belongs to another block type (e.g. `tool_use_id` or `text` on a tool_use)"),
         message: "messages.{m}.content.{b}.{type}.{field}: Extra inputs are not permitted",
         other_messages: &[],
+        opt_in: None,
     }
     UNKNOWN_FIELD = {
         id: "unknown-field",
@@ -80,6 +95,7 @@ catalog! {
         fix: Some("with strictFields only: removes a field that no schema of the block type (or of a message) has"),
         message: "messages.{m}.content.{b}.{type}.{field}: Extra inputs are not permitted",
         other_messages: &[MSG_MESSAGE_EXTRA],
+        opt_in: Some("strictFields"),
     }
     TOOL_INPUT_STRING = {
         id: "tool-input-string",
@@ -87,6 +103,7 @@ catalog! {
         fix: Some("parses a tool_use `input` given as a JSON string into an object (`\"\"` becomes `{}`); an unparseable one stays and is reported"),
         message: "messages.{m}.content.{b}.{type}.input: Input should be a valid dictionary",
         other_messages: &[],
+        opt_in: None,
     }
     EMPTY_TEXT = {
         id: "empty-text",
@@ -94,6 +111,7 @@ catalog! {
         fix: Some("removes a text block whose text is `\"\"`, null or missing"),
         message: "messages: text content blocks must be non-empty",
         other_messages: &[MSG_TEXT_MISSING, MSG_TEXT_NOT_STRING],
+        opt_in: None,
     }
     WHITESPACE_TEXT = {
         id: "whitespace-text",
@@ -101,6 +119,7 @@ catalog! {
         fix: Some("removes a whitespace-only text block; anthropic: only when its message (or tool_result) holds nothing else, bedrock: always"),
         message: "messages: text content blocks must contain non-whitespace text",
         other_messages: &[MSG_BEDROCK_BLANK],
+        opt_in: None,
     }
     // NOTE: before EMPTY_TEXT's removal would run: a blank block before a
     // thinking block is never removed. Evidence: anomalyco/opencode #16748,
@@ -113,6 +132,7 @@ catalog! {
         fix: Some("appends placeholder text (default \"...\") to a blank text block that comes before a thinking or redacted_thinking block of an assistant message, instead of removing it (removal would move the thinking block); whitespace-only too under every profile, as LiteLLM strips such blocks"),
         message: MSG_THINKING_MOVED,
         other_messages: &[],
+        opt_in: None,
     }
     CACHE_CONTROL_ON_EMPTY = {
         id: "cache-control-on-empty",
@@ -120,6 +140,7 @@ catalog! {
         fix: Some("moves the cache_control of a removed block to the previous kept block of the same message (dropped, and reported, when there is none)"),
         message: "messages.{m}.content.{b}.text: cache_control cannot be set for empty text blocks",
         other_messages: &[],
+        opt_in: None,
     }
     EMPTY_MESSAGE = {
         id: "empty-message",
@@ -127,6 +148,7 @@ catalog! {
         fix: Some("removes a message whose content is `[]` or `\"\"` (a final assistant message may stay empty)"),
         message: "messages.{m}: all messages must have non-empty content except for the optional final assistant message",
         other_messages: &[],
+        opt_in: None,
     }
     ORPHAN_TOOL_RESULT = {
         id: "orphan-tool-result",
@@ -134,6 +156,7 @@ catalog! {
         fix: Some("turns a tool_result with no matching tool_use in the previous assistant message into text that keeps its content"),
         message: "messages.{m}.content.{b}: unexpected `tool_use_id` found in `tool_result` blocks: {id}. Each `tool_result` block must have a corresponding `tool_use` block in the previous message.",
         other_messages: &[],
+        opt_in: None,
     }
     TOOL_RESULT_FIRST = {
         id: "tool-result-first",
@@ -141,6 +164,7 @@ catalog! {
         fix: Some("moves tool_result blocks to the start of their user message"),
         message: "messages.{m}: Did not find {n} `tool_result` block(s) at the beginning of this message. Messages following `tool_use` blocks must begin with a matching number of `tool_result` blocks.",
         other_messages: &[],
+        opt_in: None,
     }
     MISSING_TOOL_RESULT = {
         id: "missing-tool-result",
@@ -148,6 +172,7 @@ catalog! {
         fix: Some("inserts a tool_result with `is_error: true` and a short explanation for a tool_use that got none"),
         message: "messages.{m}: `tool_use` ids were found without `tool_result` blocks immediately after: {ids}. Each `tool_use` block must have a corresponding `tool_result` block in the next message.",
         other_messages: &[],
+        opt_in: None,
     }
     MERGE_ROLES = {
         id: "merge-roles",
@@ -155,6 +180,7 @@ catalog! {
         fix: Some("merges consecutive messages of the same role into one (string content becomes a text block); Anthropic itself accepts and merges them"),
         message: "A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.",
         other_messages: &[],
+        opt_in: None,
     }
     FINAL_TRAILING_WHITESPACE = {
         id: "final-trailing-whitespace",
@@ -162,6 +188,7 @@ catalog! {
         fix: Some("trims trailing whitespace at the end of a final assistant (prefill) message"),
         message: "messages: final assistant content cannot end with trailing whitespace",
         other_messages: &[],
+        opt_in: None,
     }
     EMPTY_SYSTEM = {
         id: "empty-system",
@@ -169,6 +196,7 @@ catalog! {
         fix: Some("removes empty or whitespace-only system text blocks, and a blank `system` string"),
         message: "system: text content blocks must contain non-whitespace text",
         other_messages: &[MSG_SYSTEM_EMPTY],
+        opt_in: None,
     }
     DUPLICATE_TOOL_USE_ID = {
         id: "duplicate-tool-use-id",
@@ -176,6 +204,7 @@ catalog! {
         fix: None,
         message: "messages.{m}.content.{b}: tool_use ids must be unique",
         other_messages: &[],
+        opt_in: None,
     }
     TOOL_USE_ID_PATTERN = {
         id: "tool-use-id-pattern",
@@ -183,6 +212,7 @@ catalog! {
         fix: None,
         message: "messages.{m}.content.{b}.{type}.id: String should match pattern '^[a-zA-Z0-9_-]+$'",
         other_messages: &[],
+        opt_in: None,
     }
     TOOL_NAME_PATTERN = {
         id: "tool-name-pattern",
@@ -190,6 +220,7 @@ catalog! {
         fix: None,
         message: "tools.{t}.custom.name: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'",
         other_messages: &[],
+        opt_in: None,
     }
     // NOTE: bedrock only. The Anthropic API accepts tool_use/tool_result blocks
     // without `tools`: the corpus holds such an accepted request
@@ -200,6 +231,7 @@ catalog! {
         fix: None,
         message: "The toolConfig field must be defined when using toolUse and toolResult content blocks.",
         other_messages: &[],
+        opt_in: None,
     }
     // NOTE: a real Bedrock 400 in the corpus
     // (chatlas__test_provider_bedrock_test_anthropic_images.yaml, interaction 1).
@@ -209,6 +241,7 @@ catalog! {
         fix: None,
         message: "messages.{m}.content.{b}.{type}.source.base64.data: URL sources are not supported",
         other_messages: &[],
+        opt_in: None,
     }
     UNKNOWN_ROLE = {
         id: "unknown-role",
@@ -216,6 +249,7 @@ catalog! {
         fix: None,
         message: "messages.{m}.role: Input should be 'user' or 'assistant'",
         other_messages: &[],
+        opt_in: None,
     }
     // NOTE: manual thinking only (`thinking.type: "enabled"`, with or without
     // the interleaved-thinking beta): seen in public 400s only there (n8n-io/n8n
@@ -231,6 +265,7 @@ catalog! {
         fix: None,
         message: "messages.{m}.content.0.type: Expected `thinking` or `redacted_thinking`, but found `{type}`. When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable `thinking`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking",
         other_messages: &[],
+        opt_in: None,
     }
     THINKING_FINAL_BLOCK = {
         id: "thinking-final-block",
@@ -238,6 +273,7 @@ catalog! {
         fix: None,
         message: "messages.{m}: The final block in an assistant message cannot be `thinking`.",
         other_messages: &[],
+        opt_in: None,
     }
     THINKING_DISABLED = {
         id: "thinking-disabled",
@@ -245,6 +281,7 @@ catalog! {
         fix: None,
         message: "messages.{m}.content.{b}: When thinking is disabled, an `assistant` message in the final position cannot contain `thinking`. To use thinking blocks, enable `thinking` in your request.",
         other_messages: &[],
+        opt_in: None,
     }
 }
 
@@ -379,6 +416,13 @@ pub(crate) const BLOCK_FIELDS: &[(&str, &[&str])] = &[
 
 /// Fields of a message object.
 pub(crate) const MESSAGE_FIELDS: &[&str] = &["role", "content"];
+
+/// The tool-call block types (their `input` must be an object).
+pub(crate) const TOOL_USE_TYPES: &[&str] = &["tool_use", "server_tool_use", "mcp_tool_use"];
+
+pub(crate) fn is_tool_use(ty: &str) -> bool {
+    TOOL_USE_TYPES.contains(&ty)
+}
 
 pub(crate) fn block_fields(ty: &str) -> Option<&'static [&'static str]> {
     BLOCK_FIELDS.iter().find(|(t, _)| *t == ty).map(|(_, f)| *f)

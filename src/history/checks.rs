@@ -1,10 +1,13 @@
-//! Validator-only rules: defects with no safe automatic fix. They run on the body
-//! as sent, after the fixable rules have reported.
+//! The validator-only rules: defects with no safe automatic fix (roles, tool
+//! ids and names, tools, URL sources, thinking). They run on the body as sent,
+//! after the fixable rules have reported (validate only).
 
-use super::json::{Kind, J};
-use super::normalize::{view, Content, Role, Run};
+use super::json::{Kind, Raw};
+use super::model::{Content, Origin, Role, Run};
 use super::rules::*;
 use super::Profile;
+use crate::is_thinking;
+use std::collections::HashSet;
 
 fn id_ok(s: &str) -> bool {
     !s.is_empty()
@@ -16,11 +19,15 @@ fn name_ok(s: &str) -> bool {
     (1..=64).contains(&s.len()) && id_ok(s)
 }
 
-pub(crate) fn validator_only(run: &mut Run<'_>) {
-    let doc = run.doc;
-    let root = doc.root();
-    let top = J::D(doc, root);
-    let is_obj = doc.kind(root) == Kind::Obj;
+impl Run<'_, '_> {
+    pub(crate) fn validator_only(&mut self) {
+        checks(self);
+    }
+}
+
+fn checks(run: &mut Run<'_, '_>) {
+    let top = run.root;
+    let is_obj = top.kind() == Kind::Obj;
 
     // Roles.
     for mi in 0..run.msgs.len() {
@@ -36,7 +43,7 @@ pub(crate) fn validator_only(run: &mut Run<'_>) {
     }
 
     // tool_use ids: pattern and uniqueness.
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     let mut any_tool_block = false;
     for mi in 0..run.msgs.len() {
         let Content::Blocks(blocks) = &run.msgs[mi].content else {
@@ -45,8 +52,8 @@ pub(crate) fn validator_only(run: &mut Run<'_>) {
         let mut found = Vec::new();
         let mut urls = Vec::new();
         for (bi, blk) in blocks.iter().enumerate() {
-            let j = view(doc, &blk.src);
-            let ty = j.get("type").and_then(|t| t.str()).unwrap_or_default();
+            let j = blk.view();
+            let ty = j.type_name();
             any_tool_block |= ty == "tool_use" || ty == "tool_result";
             let url_source = j
                 .get("source")
@@ -58,7 +65,7 @@ pub(crate) fn validator_only(run: &mut Run<'_>) {
             if ty != "tool_use" && ty != "server_tool_use" {
                 continue;
             }
-            let Some(id) = j.get("id").and_then(|i| i.str()) else {
+            let Some(id) = j.get_str("id") else {
                 continue;
             };
             found.push((bi, blk.at, ty.into_owned(), id.into_owned()));
@@ -66,7 +73,7 @@ pub(crate) fn validator_only(run: &mut Run<'_>) {
         for (at, ty) in urls {
             let ptr = run.at_ptr(at);
             let (m, b) = match at {
-                super::normalize::Origin::Block(m, b) => (m, b),
+                Origin::Block(m, b) => (m, b),
                 _ => continue,
             };
             run.report(
@@ -91,17 +98,13 @@ pub(crate) fn validator_only(run: &mut Run<'_>) {
                     ),
                 );
             }
-            if ty == "tool_use" {
-                if seen.contains(&id) {
-                    let (um, ub) = run.up(mi, bi);
-                    run.report(
-                        &DUPLICATE_TOOL_USE_ID,
-                        format!("{ptr}/id"),
-                        render(DUPLICATE_TOOL_USE_ID.message, &[("m", &um), ("b", &ub)]),
-                    );
-                } else {
-                    seen.push(id);
-                }
+            if ty == "tool_use" && !seen.insert(id) {
+                let (um, ub) = run.up(mi, bi);
+                run.report(
+                    &DUPLICATE_TOOL_USE_ID,
+                    format!("{ptr}/id"),
+                    render(DUPLICATE_TOOL_USE_ID.message, &[("m", &um), ("b", &ub)]),
+                );
             }
         }
     }
@@ -109,11 +112,11 @@ pub(crate) fn validator_only(run: &mut Run<'_>) {
     // Tool definitions.
     let tools = if is_obj { top.get("tools") } else { None };
     if let Some(tools) = tools {
-        for (t, tool) in tools.items().into_iter().enumerate() {
+        for (t, tool) in tools.items().enumerate() {
             let custom = tool
                 .get("type")
                 .map_or(true, |ty| ty.str_eq("custom") || ty.kind() == Kind::Null);
-            let Some(name) = tool.get("name").and_then(|n| n.str()) else {
+            let Some(name) = tool.get_str("name") else {
                 continue;
             };
             if custom && !name_ok(&name) {
@@ -125,7 +128,7 @@ pub(crate) fn validator_only(run: &mut Run<'_>) {
             }
         }
     }
-    let no_tools = tools.map_or(true, |t| t.items().is_empty());
+    let no_tools = tools.map_or(true, |t| t.items().next().is_none());
     if run.profile == Profile::Bedrock && any_tool_block && no_tools {
         let path = if is_obj { "/tools" } else { "" };
         run.report(&TOOLS_REQUIRED, path.into(), TOOLS_REQUIRED.message.into());
@@ -134,38 +137,26 @@ pub(crate) fn validator_only(run: &mut Run<'_>) {
     thinking(run, top, is_obj);
 }
 
-fn first_type(run: &Run<'_>, mi: usize) -> Option<String> {
+fn first_type(run: &Run<'_, '_>, mi: usize) -> Option<String> {
     match &run.msgs[mi].content {
-        Content::Blocks(b) => b.first().map(|blk| {
-            view(run.doc, &blk.src)
-                .get("type")
-                .and_then(|t| t.str())
-                .unwrap_or_default()
-                .into_owned()
-        }),
+        Content::Blocks(b) => b.first().map(|blk| blk.view().type_name().into_owned()),
         Content::Str(..) => Some("text".into()),
         Content::Opaque => None,
     }
 }
 
-fn block_types(run: &Run<'_>, mi: usize) -> Vec<String> {
+fn block_types(run: &Run<'_, '_>, mi: usize) -> Vec<String> {
     match &run.msgs[mi].content {
         Content::Blocks(b) => b
             .iter()
-            .map(|blk| {
-                view(run.doc, &blk.src)
-                    .get("type")
-                    .and_then(|t| t.str())
-                    .unwrap_or_default()
-                    .into_owned()
-            })
+            .map(|blk| blk.view().type_name().into_owned())
             .collect(),
         Content::Str(..) => vec!["text".into()],
         Content::Opaque => Vec::new(),
     }
 }
 
-fn thinking(run: &mut Run<'_>, top: J<'_>, is_obj: bool) {
+fn thinking(run: &mut Run<'_, '_>, top: Raw<'_>, is_obj: bool) {
     let mode = if is_obj {
         top.get("thinking").and_then(|t| t.get("type"))
     } else {
@@ -176,7 +167,6 @@ fn thinking(run: &mut Run<'_>, top: J<'_>, is_obj: bool) {
     let Some(last) = run.msgs.len().checked_sub(1) else {
         return;
     };
-    let is_thinking = |t: &str| t == "thinking" || t == "redacted_thinking";
     if run.msgs[last].role == Role::Assistant {
         let types = block_types(run, last);
         let origin = run.msgs[last].origin;

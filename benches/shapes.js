@@ -1,0 +1,142 @@
+// normalize() and validate() on crafted bodies of 1, 4, 16 and 32 MiB, in the
+// worst shapes found (issue 14) and ordinary ones: time as a ratio of
+// JSON.parse + JSON.stringify on the same bytes, and peak wasm memory as a
+// multiple of the body size. Each memory figure comes from a fresh wasm
+// instance (its memory only grows, so its size after the call is the peak).
+import { readFileSync } from 'node:fs';
+import { normalize, validate } from 'sse-sanitizer';
+import { fmt, table } from './util.js';
+
+const MiB = 1 << 20;
+const SIZES = (process.env.SHAPE_SIZES ?? '1,4,16,32').split(',').map(Number);
+const wasmBytes = readFileSync(new URL('../pkg/sse_sanitizer_bg.wasm', import.meta.url));
+const encoder = new TextEncoder();
+
+/** `count` copies of `unit` (a JSON fragment) joined with commas, sized to about `bytes`. */
+function repeat(unit, bytes, extra = 0) {
+  const count = Math.max(1, Math.floor((bytes - extra) / (unit.length + 1)));
+  return Array(count).fill(unit).join(',');
+}
+
+const corpusMessages = (() => {
+  const lines = readFileSync(new URL('../tests/fixtures/requests.jsonl', import.meta.url), 'utf8').trim().split('\n');
+  const out = [];
+  for (const l of lines) {
+    for (const m of JSON.parse(l).body.messages) {
+      if (out.at(-1)?.role === m.role) out.push({ role: m.role === 'user' ? 'assistant' : 'user', content: 'ok' });
+      if (out.length === 0 && m.role !== 'user') continue;
+      out.push(m);
+    }
+  }
+  return out;
+})();
+
+/** The shapes: name → (size in bytes) → [body text, profile]. */
+export const SHAPES = {
+  'blank blocks in one message': (n) => [
+    `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[${repeat('{"type":"text","text":""}', n, 64)},{"type":"text","text":"hi"}]}]}`,
+    'anthropic',
+  ],
+  'messages to merge (bedrock)': (n) => [
+    `{"model":"m","max_tokens":1,"messages":[${repeat('{"role":"user","content":"hi"}', n, 64)}]}`,
+    'bedrock',
+  ],
+  'tool pairs to repair': (n) => {
+    const pairs = Math.max(1, Math.floor(n / 160));
+    const uses = Array.from({ length: pairs }, (_, i) => `{"type":"tool_use","id":"toolu_${i}","name":"f","input":{}}`);
+    // Results after text (moved to the front), every other one missing, one orphan each 8.
+    const results = Array.from({ length: pairs }, (_, i) =>
+      i % 8 === 7 ? `{"type":"tool_result","tool_use_id":"orphan_${i}","content":"r"}` : i % 2 ? '' : `{"type":"tool_result","tool_use_id":"toolu_${i}","content":"r"}`,
+    ).filter(Boolean);
+    return [
+      `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"go"},{"role":"assistant","content":[${uses.join(',')}]},{"role":"user","content":[{"type":"text","text":"here"},${results.join(',')}]}]}`,
+      'anthropic',
+    ];
+  },
+  'ordinary history (corpus turns)': (n) => {
+    const messages = [];
+    let size = 64;
+    for (let i = 0; size < n; i++) {
+      const m = corpusMessages[i % corpusMessages.length];
+      const text = JSON.stringify(m);
+      if (messages.length && JSON.parse(messages.at(-1)).role === m.role) continue;
+      messages.push(text);
+      size += text.length + 1;
+    }
+    if (JSON.parse(messages.at(-1)).role !== 'user') messages.push('{"role":"user","content":"ok"}');
+    return [`{"model":"m","max_tokens":1,"messages":[${messages.join(',')}]}`, 'anthropic'];
+  },
+  'one large image': (n) => [
+    `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"${'A'.repeat(Math.max(0, n - 200))}"}},{"type":"text","text":"what is it?"}]}]}`,
+    'anthropic',
+  ],
+};
+
+let fresh = 0;
+/** Peak wasm memory of one normalize (or validate) call on a fresh instance. */
+async function peakMemory(bytes, profile, fn) {
+  const glue = await import(`../pkg/sse_sanitizer.js?instance=${fresh++}`);
+  glue.initSync({ module: wasmBytes });
+  const before = glue.wasmMemory().buffer.byteLength;
+  glue[fn](bytes, { profile });
+  return glue.wasmMemory().buffer.byteLength - before;
+}
+
+function time(fn, minMs = 300) {
+  fn();
+  let n = 0;
+  const start = performance.now();
+  let elapsed;
+  do {
+    fn();
+    n++;
+    elapsed = performance.now() - start;
+  } while (elapsed < minMs);
+  return elapsed / n;
+}
+
+/** Every shape at every size: `{ shape, size, bytes, ms, floorMs, ratio, memory, changes }`. */
+export async function measure(sizes = SIZES) {
+  const out = [];
+  for (const [shape, make] of Object.entries(SHAPES)) {
+    for (const mib of sizes) {
+      const [text, profile] = make(mib * MiB);
+      const bytes = encoder.encode(text);
+      const changes = normalize(bytes, { profile }).changes.length;
+      const ms = time(() => normalize(bytes, { profile }));
+      const validateMs = time(() => validate(bytes, { profile }));
+      const floorMs = time(() => JSON.stringify(JSON.parse(new TextDecoder().decode(bytes))));
+      const memory = await peakMemory(bytes, profile, 'normalizeBytes');
+      const validateMemory = await peakMemory(bytes, profile, 'validateBytes');
+      out.push({ shape, size: mib, bytes: bytes.length, ms, validateMs, floorMs, changes, memory, validateMemory });
+    }
+  }
+  return out;
+}
+
+export async function run() {
+  const rows = await measure();
+  const byShape = new Map();
+  for (const r of rows) (byShape.get(r.shape) ?? byShape.set(r.shape, []).get(r.shape)).push(r);
+  const lines = rows.map((r) => {
+    const first = byShape.get(r.shape)[0];
+    const ratio = r.ms / r.floorMs;
+    const drift = ratio / (first.ms / first.floorMs);
+    return [
+      r.shape,
+      `${r.size} MiB`,
+      String(r.changes),
+      fmt(r.ms, 0),
+      fmt(ratio, 2) + '×',
+      fmt(drift, 2) + '×',
+      fmt(r.validateMs / r.floorMs, 2) + '×',
+      fmt(r.memory / r.bytes, 2) + '×',
+      fmt(r.validateMemory / r.bytes, 2) + '×',
+    ];
+  });
+  table(
+    'normalize/validate on crafted bodies: time vs JSON.parse+stringify of the same bytes, its drift from the 1 MiB ratio, peak wasm memory / body size (targets: ≤ 3×, drift ≤ 1.5×, memory ≤ 3× + 8 MiB)',
+    ['shape', 'size', 'changes', 'normalize ms', 'vs JSON', 'drift', 'validate vs JSON', 'normalize mem', 'validate mem'],
+    lines,
+  );
+}

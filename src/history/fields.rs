@@ -1,0 +1,319 @@
+//! Phase 1, each message and block on its own: fields that do not belong
+//! (`foreign-field`, `unknown-field`), tool inputs given as strings
+//! (`tool-input-string`), thinking block shape (`thinking-untouched`), and the
+//! blank text blocks (see `blanks`) of each message and tool_result.
+
+use super::blanks::{plan_blanks, BlankText};
+use super::json::{blank_of, escape, pointer_token, validate, Blank, Kind, ObjEdit, Raw};
+use super::model::{Blk, Content, Origin, Run, Src};
+use super::rules::{self, *};
+use crate::is_thinking;
+
+impl<'b> Run<'b, '_> {
+    pub(crate) fn phase_blocks(&mut self) {
+        for mi in 0..self.msgs.len() {
+            self.message_fields(mi);
+            if let Content::Str(raw, _) = self.msgs[mi].content {
+                self.string_content_blank(mi, raw);
+                continue;
+            }
+            let Content::Blocks(mut blocks) =
+                std::mem::replace(&mut self.msgs[mi].content, Content::Opaque)
+            else {
+                continue;
+            };
+            let mut touched = false;
+            for blk in blocks.iter_mut() {
+                touched |= self.block_fields_and_input(mi, blk);
+            }
+            touched |= self.blanks_in_message(mi, &mut blocks);
+            let msg = &mut self.msgs[mi];
+            msg.content = Content::Blocks(blocks);
+            msg.touched |= touched;
+        }
+    }
+
+    fn message_fields(&mut self, mi: usize) {
+        let (raw, origin) = (self.msgs[mi].raw, self.msgs[mi].origin);
+        for (k, v) in raw.entries() {
+            let field = k.str().unwrap_or_default();
+            if MESSAGE_FIELDS.contains(&field.as_ref()) {
+                continue;
+            }
+            let path = format!("{}/{}", self.msg_ptr(origin), pointer_token(&field));
+            self.report(
+                &UNKNOWN_FIELD,
+                path.clone(),
+                render(
+                    MSG_MESSAGE_EXTRA,
+                    &[("m", &origin.to_string()), ("field", &field)],
+                ),
+            );
+            if self.fixing(&UNKNOWN_FIELD) {
+                let detail = format!("\"{field}\": {} is not a field of a message", v.text());
+                self.change(&UNKNOWN_FIELD, path, "removed", detail);
+                self.msgs[mi].dropped.push(k.offset());
+                self.msgs[mi].touched = true;
+            }
+        }
+    }
+
+    fn string_content_blank(&mut self, mi: usize, raw: Raw<'b>) {
+        if raw.blank() != Some(Blank::Whitespace) {
+            return;
+        }
+        let origin = self.msgs[mi].origin;
+        let message = self
+            .blank_message(BlankText::Whitespace, &origin.to_string(), "0")
+            .unwrap_or_else(|| WHITESPACE_TEXT.message.to_string());
+        let path = format!("{}/content", self.msg_ptr(origin));
+        self.report(&WHITESPACE_TEXT, path.clone(), message);
+        if self.fixing(&WHITESPACE_TEXT) {
+            let detail = format!("whitespace-only content {}", raw.text());
+            self.msgs[mi].content = Content::Str(raw, Some(String::new()));
+            self.msgs[mi].touched = true;
+            self.change(&WHITESPACE_TEXT, path, "removed", detail);
+        }
+    }
+
+    /// foreign / unknown fields, tool input strings, thinking signatures, and the
+    /// blank blocks inside a tool_result. Returns whether the block changed.
+    fn block_fields_and_input(&mut self, mi: usize, blk: &mut Blk<'b>) -> bool {
+        let at = blk.at;
+        let ptr = self.at_ptr(at);
+        let (m, b) = Self::input_coords(at);
+        let mut edit = ObjEdit::default();
+        let new = {
+            let j = blk.view();
+            if j.kind() != Kind::Obj {
+                return false;
+            }
+            let ty = j.type_name();
+            if is_thinking(&ty) {
+                self.thinking_checks(mi, at, j, &ty);
+                return false;
+            }
+            // Fields of another type, or of no known schema.
+            for (field, foreign) in extra_fields(j, &ty) {
+                let rule = if foreign {
+                    &FOREIGN_FIELD
+                } else {
+                    &UNKNOWN_FIELD
+                };
+                let path = format!("{ptr}/{}", pointer_token(&field));
+                self.report(
+                    rule,
+                    path.clone(),
+                    render(
+                        rule.message,
+                        &[("m", &m), ("b", &b), ("type", &ty), ("field", &field)],
+                    ),
+                );
+                if self.fixing(rule) {
+                    let value = j.get(&field).map(|v| v.compact()).unwrap_or_default();
+                    let detail = if foreign {
+                        format!(
+                            "\"{field}\": {value} belongs to {}, not {ty}",
+                            rules::owner_of(&field)
+                        )
+                    } else {
+                        format!("\"{field}\": {value} is not a field of {ty}")
+                    };
+                    self.change(rule, path, "removed", detail);
+                    edit.remove(&field);
+                }
+            }
+            if rules::is_tool_use(&ty) {
+                if let Some(input) = self.tool_input(j, &ptr, &m, &b, &ty) {
+                    edit.set("input", input);
+                }
+            }
+            if ty == "tool_result" {
+                if let Some(content) = self.tool_result_content(j, &ptr, &m, &b) {
+                    edit.set("content", content);
+                }
+            }
+            (!edit.is_empty()).then(|| edit.apply(j))
+        };
+        match new {
+            Some(text) => {
+                blk.src = Src::Owned(text.into());
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn thinking_checks(&mut self, mi: usize, at: Origin, j: Raw<'_>, ty: &str) {
+        if !self.validating() {
+            return;
+        }
+        let ptr = self.at_ptr(at);
+        let (m, b) = Self::input_coords(at);
+        if ty == "thinking" {
+            match j.get("signature") {
+                None => self.report(
+                    &THINKING_UNTOUCHED,
+                    format!("{ptr}/signature"),
+                    render(THINKING_UNTOUCHED.message, &[("m", &m), ("b", &b)]),
+                ),
+                Some(s) if s.blank() == Some(Blank::Empty) || s.kind() == Kind::Null => {
+                    let bi = match at {
+                        Origin::Block(_, bi) => bi,
+                        _ => 0,
+                    };
+                    let (um, ub) = self.up(mi, bi);
+                    self.report(
+                        &THINKING_UNTOUCHED,
+                        format!("{ptr}/signature"),
+                        render(MSG_SIGNATURE_INVALID, &[("m", &um), ("b", &ub)]),
+                    )
+                }
+                Some(_) => {}
+            }
+        } else if j.get("data").is_none() {
+            self.report(
+                &THINKING_UNTOUCHED,
+                format!("{ptr}/data"),
+                render(MSG_REDACTED_DATA_MISSING, &[("m", &m), ("b", &b)]),
+            );
+        }
+    }
+
+    /// The new `input` (JSON text) of a tool_use whose input is not an object.
+    fn tool_input(&mut self, j: Raw<'_>, ptr: &str, m: &str, b: &str, ty: &str) -> Option<String> {
+        let input = j.get("input")?;
+        if input.kind() == Kind::Obj {
+            return None;
+        }
+        let path = format!("{ptr}/input");
+        self.report(
+            &TOOL_INPUT_STRING,
+            path.clone(),
+            render(
+                TOOL_INPUT_STRING.message,
+                &[("m", m), ("b", b), ("type", ty)],
+            ),
+        );
+        if !self.fixing(&TOOL_INPUT_STRING) || input.kind() != Kind::Str {
+            return None;
+        }
+        let text = input.str().unwrap_or_default();
+        let (parsed, detail) = if blank_of(&text) != Blank::Text {
+            (
+                "{}".to_string(),
+                format!("blank string {} replaced by {{}}", escape(&text)),
+            )
+        } else {
+            // NOTE: the string must hold one JSON object (within the depth
+            // limit); anything else stays as it is (still a violation).
+            let depth = self.json_depth();
+            let trimmed = text.trim_matches([' ', '\n', '\r', '\t']);
+            if !trimmed.starts_with('{') || validate(trimmed, depth).is_err() {
+                return None;
+            }
+            (
+                trimmed.to_string(),
+                "JSON string parsed into an object".to_string(),
+            )
+        };
+        self.change(&TOOL_INPUT_STRING, path, "parsed", detail);
+        Some(parsed)
+    }
+
+    /// The new `content` (JSON text) of a tool_result: its blank text blocks
+    /// and extra fields dealt with.
+    fn tool_result_content(&mut self, j: Raw<'_>, ptr: &str, m: &str, b: &str) -> Option<String> {
+        let content = j.get("content").filter(|c| c.kind() == Kind::Arr)?;
+        let items: Vec<Raw<'_>> = content.items().collect();
+        let mut edits: Vec<ObjEdit> = vec![ObjEdit::default(); items.len()];
+        for (k, item) in items.iter().enumerate() {
+            if item.kind() != Kind::Obj {
+                continue;
+            }
+            let ty = item.type_name();
+            for (field, foreign) in extra_fields(*item, &ty) {
+                let rule = if foreign {
+                    &FOREIGN_FIELD
+                } else {
+                    &UNKNOWN_FIELD
+                };
+                let path = format!("{ptr}/content/{k}/{}", pointer_token(&field));
+                let nested_b = format!("{b}.tool_result.content.{k}");
+                self.report(
+                    rule,
+                    path.clone(),
+                    render(
+                        rule.message,
+                        &[("m", m), ("b", &nested_b), ("type", &ty), ("field", &field)],
+                    ),
+                );
+                if self.fixing(rule) {
+                    let value = item.get(&field).map(|v| v.compact()).unwrap_or_default();
+                    self.change(
+                        rule,
+                        path,
+                        "removed",
+                        format!("\"{field}\": {value} is not a field of {ty}"),
+                    );
+                    edits[k].remove(&field);
+                }
+            }
+        }
+        let plan = plan_blanks(&items, self.profile, false, false);
+        let content_ptr = format!("{ptr}/content");
+        let blank = self.apply_blank_plan_reports(
+            &plan,
+            &items,
+            &content_ptr,
+            m,
+            &format!("{b}.tool_result.content."),
+            None,
+        );
+        if edits.iter().all(ObjEdit::is_empty) && blank.removed.is_empty() {
+            return None;
+        }
+        for &(from, to) in &blank.moves {
+            if let (Some(to), Some(cc)) = (to, items[from].get("cache_control")) {
+                edits[to].set("cache_control", cc.text().to_string());
+            }
+        }
+        let mut removed = vec![false; items.len()];
+        for &i in &blank.removed {
+            removed[i] = true;
+        }
+        let kept = items.iter().zip(&edits).zip(&removed).filter(|(_, r)| !**r);
+        let mut out = String::from("[");
+        for (n, ((item, edit), _)) in kept.enumerate() {
+            if n > 0 {
+                out.push(',');
+            }
+            if edit.is_empty() {
+                out.push_str(item.text());
+            } else {
+                out.push_str(&edit.apply(*item));
+            }
+        }
+        out.push(']');
+        Some(out)
+    }
+}
+
+/// Fields of a known block type that its schema lacks: `(field, foreign)`, where
+/// `foreign` means another block type has it. Thinking blocks are never judged.
+pub(crate) fn extra_fields(j: Raw<'_>, ty: &str) -> Vec<(String, bool)> {
+    let Some(schema) = rules::block_fields(ty) else {
+        return Vec::new();
+    };
+    if is_thinking(ty) {
+        return Vec::new();
+    }
+    j.entries()
+        .filter_map(|(k, _)| k.str())
+        .filter(|k| !schema.contains(&k.as_ref()))
+        .map(|k| {
+            let foreign = rules::is_block_field(&k);
+            (k.into_owned(), foreign)
+        })
+        .collect()
+}

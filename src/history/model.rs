@@ -1,0 +1,428 @@
+//! The request model both entry points share, and how a [`Run`] reports.
+//!
+//! A [`Run`] holds a light model of the conversation: messages → blocks, each
+//! block either still its source text ([`Src::Raw`]) or new text an edit made
+//! ([`Src::Owned`]), and each remembering where it came from in the input
+//! ([`Origin`]). The phases (one module each: `fields`, `blanks`, `turns`,
+//! `pairing`, `system`, and `checks` for the validator-only rules) detect
+//! their defects on that model and, per defect, either report a [`Violation`]
+//! ([`Mode::Validate`]: the model is never changed, so every phase sees the body
+//! as sent) or apply the fix and record a [`Change`] ([`Mode::Normalize`]).
+//! Detection is written once, so the validator and the normalizer cannot
+//! disagree about what a rule means. `write` turns the model back into bytes.
+//!
+//! Every phase is linear in the size of the body: blocks are visited a constant
+//! number of times, lists are rebuilt in one pass, lookups go through sets.
+
+use super::json::{Kind, Raw};
+use super::rules::Rule;
+use super::{Change, NormalizeOptions, Profile, Violation};
+use crate::error::HistoryError;
+use crate::Placeholder;
+
+/// What a run is for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mode<'o> {
+    /// Report every violation of the body as sent; change nothing.
+    Validate,
+    /// Apply every enabled fix and report the changes.
+    Normalize(&'o NormalizeOptions),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    User,
+    Assistant,
+    /// `system` (mid-conversation, where the profile has it) or anything else:
+    /// never merged, paired or reordered.
+    Other,
+}
+
+/// A block: its source text, or the new text of an edited / new block.
+pub(crate) enum Src<'b> {
+    Raw(Raw<'b>),
+    Owned(Box<str>),
+}
+
+impl Src<'_> {
+    pub(crate) fn view(&self) -> Raw<'_> {
+        match self {
+            Src::Raw(r) => *r,
+            Src::Owned(text) => Raw::whole(text),
+        }
+    }
+}
+
+/// Where a block came from in the input.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Origin {
+    /// `messages[m].content[b]`.
+    Block(usize, usize),
+    /// The string `messages[m].content`, turned into a text block.
+    Content(usize),
+    /// Inserted into `messages[m]` at position `b`.
+    New(usize, usize),
+}
+
+pub(crate) struct Blk<'b> {
+    pub(crate) src: Src<'b>,
+    pub(crate) at: Origin,
+}
+
+impl<'b> Blk<'b> {
+    pub(crate) fn view(&self) -> Raw<'_> {
+        self.src.view()
+    }
+}
+
+pub(crate) enum Content<'b> {
+    /// String content; `Some` once edited.
+    Str(Raw<'b>, Option<String>),
+    Blocks(Vec<Blk<'b>>),
+    /// Missing or neither string nor array: passed through.
+    Opaque,
+}
+
+pub(crate) struct Msg<'b> {
+    /// Index in the input `messages`.
+    pub(crate) origin: usize,
+    pub(crate) raw: Raw<'b>,
+    pub(crate) role: Role,
+    pub(crate) content: Content<'b>,
+    /// Content changed: the message is re-serialized on output.
+    pub(crate) touched: bool,
+    /// Message fields removed (strictFields): where their keys start.
+    pub(crate) dropped: Vec<usize>,
+}
+
+pub(crate) enum System<'b> {
+    Keep,
+    Remove,
+    Blocks(Vec<Src<'b>>),
+}
+
+pub(crate) struct Run<'b, 'o> {
+    pub(crate) root: Raw<'b>,
+    pub(crate) profile: Profile,
+    pub(crate) mode: Mode<'o>,
+    pub(crate) bare: bool,
+    pub(crate) messages: Raw<'b>,
+    pub(crate) msgs: Vec<Msg<'b>>,
+    pub(crate) system: System<'b>,
+    pub(crate) changes: Vec<Change>,
+    pub(crate) violations: Vec<Violation>,
+    /// Validate only: upstream (turn-merged) message index and block offset of
+    /// each message, see `rules` module docs.
+    upstream: Vec<(usize, usize)>,
+    /// The JSON depth limit (for JSON inside strings, e.g. a tool input).
+    depth: usize,
+    /// Changes / violations past [`MAX_REPORTED`], counted per rule.
+    omitted: Vec<(&'static Rule, u64)>,
+}
+
+/// Bound of the changes (and of the violations) a run lists; past it each rule
+/// gets one summary entry (action `omitted`) with the count, so that a crafted
+/// body of millions of tiny defects keeps a small report.
+pub(crate) const MAX_REPORTED: usize = 1000;
+
+impl<'b, 'o> Run<'b, 'o> {
+    /// The model of validated `src`; `depth` is the JSON depth limit.
+    pub(crate) fn new(
+        src: &'b str,
+        profile: Profile,
+        mode: Mode<'o>,
+        depth: usize,
+    ) -> Result<Self, HistoryError> {
+        let root = Raw::root(src);
+        let (bare, messages) = match root.kind() {
+            Kind::Arr => (true, root),
+            Kind::Obj => match root.get("messages") {
+                Some(m) if m.kind() == Kind::Arr => (false, m),
+                _ => {
+                    return Err(HistoryError::InvalidShape {
+                        reason: "an object needs a `messages` array",
+                    })
+                }
+            },
+            _ => {
+                return Err(HistoryError::InvalidShape {
+                    reason: "expected an object with `messages`, or a bare messages array",
+                })
+            }
+        };
+        let msgs = messages
+            .items()
+            .enumerate()
+            .map(|(origin, raw)| {
+                let role = match raw.get("role") {
+                    Some(r) if r.str_eq("user") => Role::User,
+                    Some(r) if r.str_eq("assistant") => Role::Assistant,
+                    _ => Role::Other,
+                };
+                let content = match raw.get("content") {
+                    Some(c) if c.kind() == Kind::Str => Content::Str(c, None),
+                    Some(c) if c.kind() == Kind::Arr => Content::Blocks(
+                        c.items()
+                            .enumerate()
+                            .map(|(b, item)| Blk {
+                                src: Src::Raw(item),
+                                at: Origin::Block(origin, b),
+                            })
+                            .collect(),
+                    ),
+                    _ => Content::Opaque,
+                };
+                Msg {
+                    origin,
+                    raw,
+                    role,
+                    content,
+                    touched: false,
+                    dropped: Vec::new(),
+                }
+            })
+            .collect();
+        let mut run = Run {
+            root,
+            profile,
+            mode,
+            bare,
+            messages,
+            msgs,
+            system: System::Keep,
+            changes: Vec::new(),
+            violations: Vec::new(),
+            upstream: Vec::new(),
+            depth,
+            omitted: Vec::new(),
+        };
+        if run.validating() {
+            run.upstream = run.upstream_indices();
+        }
+        Ok(run)
+    }
+
+    /// Runs every phase, in catalog order.
+    pub(crate) fn run(&mut self) {
+        self.phase_blocks();
+        self.phase_empty_messages();
+        self.phase_pairing();
+        self.phase_merge_roles();
+        self.phase_final_whitespace();
+        self.phase_system();
+        if self.validating() {
+            self.validator_only();
+        }
+        self.summarize_omitted();
+    }
+
+    pub(crate) fn json_depth(&self) -> usize {
+        self.depth
+    }
+
+    // ---- reporting -------------------------------------------------------
+
+    pub(crate) fn validating(&self) -> bool {
+        matches!(self.mode, Mode::Validate)
+    }
+
+    /// Whether `rule`'s fix is to be applied now.
+    pub(crate) fn fixing(&self, rule: &Rule) -> bool {
+        match self.mode {
+            Mode::Validate => false,
+            Mode::Normalize(o) => rule.fixes(self.profile, o),
+        }
+    }
+
+    /// The placeholder of rule `thinking-position`.
+    pub(crate) fn placeholder(&self) -> &'o str {
+        match self.mode {
+            Mode::Normalize(o) => o.placeholder.as_str(),
+            Mode::Validate => Placeholder::DEFAULT,
+        }
+    }
+
+    pub(crate) fn report(&mut self, rule: &'static Rule, path: String, message: String) {
+        self.report_hint(rule, path, message, None);
+    }
+
+    pub(crate) fn report_hint(
+        &mut self,
+        rule: &'static Rule,
+        path: String,
+        message: String,
+        hint: Option<String>,
+    ) {
+        if !self.validating() || !rule.applies(self.profile) {
+            return;
+        }
+        if self.violations.len() >= MAX_REPORTED {
+            self.omit(rule);
+            return;
+        }
+        self.violations.push(Violation {
+            rule: rule.id,
+            path,
+            message,
+            hint,
+        });
+    }
+
+    pub(crate) fn change(
+        &mut self,
+        rule: &'static Rule,
+        path: String,
+        action: &'static str,
+        detail: String,
+    ) {
+        if self.changes.len() >= MAX_REPORTED {
+            self.omit(rule);
+            return;
+        }
+        self.changes.push(Change {
+            rule: rule.id,
+            path,
+            action,
+            detail: crate::auth::scrub_keys(&detail),
+        });
+    }
+
+    fn omit(&mut self, rule: &'static Rule) {
+        match self.omitted.iter_mut().find(|(r, _)| r.id == rule.id) {
+            Some((_, n)) => *n += 1,
+            None => self.omitted.push((rule, 1)),
+        }
+    }
+
+    /// Appends the summary entries of the omitted changes or violations.
+    fn summarize_omitted(&mut self) {
+        let what = if self.validating() {
+            "violations"
+        } else {
+            "changes"
+        };
+        for (rule, n) in std::mem::take(&mut self.omitted) {
+            let detail = format!(
+                "{n} more {what} of rule {} are not listed (a report lists {MAX_REPORTED})",
+                rule.id
+            );
+            if self.validating() {
+                self.violations.push(Violation {
+                    rule: rule.id,
+                    path: String::new(),
+                    message: rule.message.to_string(),
+                    hint: Some(detail),
+                });
+            } else {
+                self.changes.push(Change {
+                    rule: rule.id,
+                    path: String::new(),
+                    action: "omitted",
+                    detail,
+                });
+            }
+        }
+    }
+
+    pub(crate) fn msg_ptr(&self, m: usize) -> String {
+        if self.bare {
+            format!("/{m}")
+        } else {
+            format!("/messages/{m}")
+        }
+    }
+
+    pub(crate) fn at_ptr(&self, at: Origin) -> String {
+        match at {
+            Origin::Block(m, b) | Origin::New(m, b) => format!("{}/content/{b}", self.msg_ptr(m)),
+            Origin::Content(m) => format!("{}/content", self.msg_ptr(m)),
+        }
+    }
+
+    /// The upstream's index of message `mi` and of its block `b` (validate only).
+    pub(crate) fn up(&self, mi: usize, b: usize) -> (String, String) {
+        let (m, off) = self.upstream.get(mi).copied().unwrap_or((mi, 0));
+        (m.to_string(), (off + b).to_string())
+    }
+
+    fn upstream_indices(&self) -> Vec<(usize, usize)> {
+        let mut out = Vec::with_capacity(self.msgs.len());
+        let (mut turn, mut off) = (0usize, 0usize);
+        for (i, m) in self.msgs.iter().enumerate() {
+            // NOTE: Anthropic merges consecutive same-role messages before its
+            // semantic checks and reports the merged indices (a real 400 in the corpus
+            // says `messages.0.content.1` for the second of two user messages).
+            let merged = self.profile == Profile::Anthropic
+                && i > 0
+                && m.role != Role::Other
+                && m.role == self.msgs[i - 1].role;
+            if i > 0 && !merged {
+                turn += 1;
+                off = 0;
+            }
+            out.push((turn, off));
+            off += match &m.content {
+                Content::Blocks(b) => b.len(),
+                Content::Str(..) => 1,
+                Content::Opaque => 0,
+            };
+        }
+        out
+    }
+
+    /// Input coordinates of a block, for schema-level messages.
+    pub(crate) fn input_coords(at: Origin) -> (String, String) {
+        match at {
+            Origin::Block(m, b) | Origin::New(m, b) => (m.to_string(), b.to_string()),
+            Origin::Content(m) => (m.to_string(), "0".into()),
+        }
+    }
+
+    /// The text of string content (edited or as sent).
+    pub(crate) fn str_text(content: &Content<'b>) -> Option<std::borrow::Cow<'b, str>> {
+        match content {
+            Content::Str(_, Some(s)) => Some(std::borrow::Cow::Owned(s.clone())),
+            Content::Str(raw, None) => raw.str(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_empty_content(content: &Content<'b>) -> bool {
+        match content {
+            Content::Blocks(b) => b.is_empty(),
+            Content::Str(..) => Self::str_text(content).is_some_and(|s| s.is_empty()),
+            Content::Opaque => false,
+        }
+    }
+
+    /// Runs of consecutive messages the upstream treats as one turn: same role
+    /// (user or assistant); any other role stands alone.
+    pub(crate) fn turns(&self) -> Vec<(usize, usize)> {
+        let mut out: Vec<(usize, usize)> = Vec::new();
+        for (i, m) in self.msgs.iter().enumerate() {
+            match out.last_mut() {
+                Some((s, e)) if m.role != Role::Other && self.msgs[*s].role == m.role => *e = i + 1,
+                _ => out.push((i, i + 1)),
+            }
+        }
+        out
+    }
+}
+
+/// Removes the items at the positions `remove` (in any order), in one pass.
+pub(crate) fn retain_unmarked<T>(items: &mut Vec<T>, remove: &[usize]) {
+    if remove.is_empty() {
+        return;
+    }
+    let mut marked = vec![false; items.len()];
+    for &i in remove {
+        if let Some(m) = marked.get_mut(i) {
+            *m = true;
+        }
+    }
+    let mut k = 0;
+    items.retain(|_| {
+        k += 1;
+        !marked[k - 1]
+    });
+}

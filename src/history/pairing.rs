@@ -1,0 +1,461 @@
+//! Phase 3, tool_use / tool_result pairing per user turn: `orphan-tool-result`,
+//! `tool-result-first`, `missing-tool-result`. Linear: ids go through sets,
+//! block lists are rebuilt once per turn.
+
+use super::json::{blank_of, escape, Blank, Kind, ObjEdit, Raw};
+use super::model::{retain_unmarked, Blk, Content, Origin, Role, Run, Src};
+use super::rules::*;
+use super::turns::text_block;
+use super::{Change, Violation};
+use std::collections::HashSet;
+
+/// A block of a turn: its message, its position, and for a tool_result its
+/// `tool_use_id` (`Some(None)` when it has none).
+type TurnBlock = (usize, usize, Option<Option<String>>);
+
+impl<'b> Run<'b, '_> {
+    pub(crate) fn phase_pairing(&mut self) {
+        let turns = self.turns();
+        // NOTE: back to front: fixing a turn may empty messages of that turn,
+        // which are removed at the end (their positions stay valid meanwhile).
+        let mut groups: Vec<(Vec<Change>, Vec<Violation>)> = Vec::new();
+        let mut emptied = Vec::new();
+        for t in (0..turns.len()).rev() {
+            let (c0, v0) = (self.changes.len(), self.violations.len());
+            let (start, end) = turns[t];
+            if self.msgs[start].role != Role::User {
+                continue;
+            }
+            let expected = match t.checked_sub(1).map(|p| turns[p]) {
+                Some(prev) if self.msgs[prev.0].role == Role::Assistant => self.tool_use_ids(prev),
+                _ => Vec::new(),
+            };
+            let assistant_at = t.checked_sub(1).map(|p| turns[p].0);
+            self.pair_turn(start, end, &expected, assistant_at, &mut emptied);
+            let changes = self.changes.split_off(c0);
+            let violations = self.violations.split_off(v0);
+            groups.push((changes, violations));
+        }
+        // Reports in document order.
+        for (changes, violations) in groups.into_iter().rev() {
+            self.changes.extend(changes);
+            self.violations.extend(violations);
+        }
+        retain_unmarked(&mut self.msgs, &emptied);
+    }
+
+    /// The ids of the tool_use blocks of the messages in `range`, in order,
+    /// each once, with where the first one is.
+    fn tool_use_ids(&self, range: (usize, usize)) -> Vec<(String, Origin)> {
+        let mut ids: Vec<(String, Origin)> = Vec::new();
+        let mut seen = HashSet::new();
+        for msg in &self.msgs[range.0..range.1] {
+            let Content::Blocks(blocks) = &msg.content else {
+                continue;
+            };
+            for blk in blocks {
+                let j = blk.view();
+                if j.get("type").is_some_and(|t| t.str_eq("tool_use")) {
+                    if let Some(id) = j.get_str("id") {
+                        if seen.insert(id.to_string()) {
+                            ids.push((id.into_owned(), blk.at));
+                        }
+                    }
+                }
+            }
+        }
+        ids
+    }
+
+    /// Positions in the turn, in merged order.
+    fn turn_blocks(&self, start: usize, end: usize) -> Vec<TurnBlock> {
+        let mut out = Vec::new();
+        for mi in start..end {
+            match &self.msgs[mi].content {
+                Content::Blocks(blocks) => {
+                    for (bi, blk) in blocks.iter().enumerate() {
+                        let j = blk.view();
+                        let tr = j
+                            .get("type")
+                            .is_some_and(|t| t.str_eq("tool_result"))
+                            .then(|| j.get_str("tool_use_id").map(|s| s.into_owned()));
+                        out.push((mi, bi, tr));
+                    }
+                }
+                Content::Str(..) => out.push((mi, 0, None)),
+                Content::Opaque => {}
+            }
+        }
+        out
+    }
+
+    fn pair_turn(
+        &mut self,
+        start: usize,
+        end: usize,
+        expected: &[(String, Origin)],
+        assistant_at: Option<usize>,
+        emptied: &mut Vec<usize>,
+    ) {
+        let blocks = self.turn_blocks(start, end);
+        let expected_ids: HashSet<&str> = expected.iter().map(|(e, _)| e.as_str()).collect();
+        let mut matched: HashSet<&str> = HashSet::new();
+        let mut orphans = Vec::new();
+        let mut matched_at = Vec::new();
+        for (pos, (mi, bi, tr)) in blocks.iter().enumerate() {
+            let Some(id) = tr else { continue };
+            match id.as_deref() {
+                Some(id) if expected_ids.contains(id) && !matched.contains(id) => {
+                    matched.insert(id);
+                    matched_at.push((pos, *mi, *bi));
+                }
+                _ => orphans.push((*mi, *bi, id.clone().unwrap_or_else(|| "null".into()))),
+            }
+        }
+        let lead = blocks.iter().take_while(|(_, _, tr)| tr.is_some()).count();
+        let missing: Vec<&(String, Origin)> = expected
+            .iter()
+            .filter(|(e, _)| !matched.contains(e.as_str()))
+            .collect();
+
+        // Report (validate): on the body as sent.
+        if self.validating() {
+            for (mi, bi, id) in &orphans {
+                let at = self.block_at(*mi, *bi);
+                let (um, ub) = self.up(*mi, *bi);
+                self.report(
+                    &ORPHAN_TOOL_RESULT,
+                    self.at_ptr(at),
+                    render(
+                        ORPHAN_TOOL_RESULT.message,
+                        &[("m", &um), ("b", &ub), ("id", id)],
+                    ),
+                );
+            }
+            let late: Vec<_> = matched_at
+                .iter()
+                .filter(|(pos, _, _)| *pos >= lead)
+                .collect();
+            if let Some((_, mi, bi)) = late.first() {
+                let at = self.block_at(*mi, *bi);
+                let (um, _) = self.up(start, 0);
+                self.report(
+                    &TOOL_RESULT_FIRST,
+                    self.at_ptr(at),
+                    render(
+                        TOOL_RESULT_FIRST.message,
+                        &[("m", &um), ("n", &late.len().to_string())],
+                    ),
+                );
+            }
+            if let (Some(first), Some(a)) = (missing.first(), assistant_at) {
+                let ids: Vec<&str> = missing.iter().map(|(id, _)| id.as_str()).collect();
+                let (um, _) = self.up(a, 0);
+                self.report(
+                    &MISSING_TOOL_RESULT,
+                    self.at_ptr(first.1),
+                    render(
+                        MISSING_TOOL_RESULT.message,
+                        &[("m", &um), ("ids", &ids.join(", "))],
+                    ),
+                );
+            }
+            return;
+        }
+
+        // Fix (normalize).
+        let matched: HashSet<String> = matched.into_iter().map(str::to_string).collect();
+        let missing: Vec<String> = missing.into_iter().map(|(id, _)| id.clone()).collect();
+        if self.fixing(&ORPHAN_TOOL_RESULT) && !orphans.is_empty() {
+            self.convert_orphans(&orphans);
+        }
+        let fix_first = self.fixing(&TOOL_RESULT_FIRST);
+        let fix_missing = self.fixing(&MISSING_TOOL_RESULT) && !missing.is_empty();
+        if !fix_first && !fix_missing {
+            return;
+        }
+        // Recompute after orphan conversion: which matched results sit after the
+        // leading run of tool_result blocks.
+        let blocks = self.turn_blocks(start, end);
+        let lead = blocks.iter().take_while(|(_, _, tr)| tr.is_some()).count();
+        let late: Vec<(usize, usize)> = blocks
+            .iter()
+            .enumerate()
+            .filter(|(pos, (_, _, tr))| {
+                *pos >= lead
+                    && tr
+                        .as_ref()
+                        .is_some_and(|id| id.as_ref().is_some_and(|i| matched.contains(i)))
+            })
+            .map(|(_, (mi, bi, _))| (*mi, *bi))
+            .collect();
+        // Where the leading run ends: (message, index after its last block).
+        let (ins_mi, ins_bi) = match lead.checked_sub(1).map(|p| (blocks[p].0, blocks[p].1)) {
+            Some((mi, bi)) => (mi, bi + 1),
+            None => (start, 0),
+        };
+        // NOTE: a message whose `content` is absent or neither a string nor an
+        // array cannot take blocks (and the upstream refuses it with a schema
+        // error no rule fixes): leave the turn's pairing as it is, rather than
+        // report an insertion that cannot be written or move blocks into it
+        // (they would vanish from the output).
+        if matches!(self.msgs[ins_mi].content, Content::Opaque) {
+            return;
+        }
+        let move_late = fix_first && !late.is_empty();
+        if move_late || fix_missing {
+            let rule = if move_late {
+                &TOOL_RESULT_FIRST
+            } else {
+                &MISSING_TOOL_RESULT
+            };
+            self.ensure_blocks(ins_mi, rule);
+        }
+        let mut moved: Vec<Blk<'b>> = Vec::new();
+        if move_late {
+            // One pass per message: take the late blocks out, in order.
+            let mut by_msg: Vec<(usize, Vec<usize>)> = Vec::new();
+            for &(mi, bi) in &late {
+                match by_msg.last_mut() {
+                    Some((m, list)) if *m == mi => list.push(bi),
+                    _ => by_msg.push((mi, vec![bi])),
+                }
+            }
+            for (mi, positions) in by_msg {
+                let Content::Blocks(list) = &mut self.msgs[mi].content else {
+                    continue;
+                };
+                let mut taken = vec![false; list.len()];
+                for &bi in &positions {
+                    taken[bi] = true;
+                }
+                let old = std::mem::take(list);
+                for (blk, take) in old.into_iter().zip(taken) {
+                    if take {
+                        moved.push(blk);
+                    } else {
+                        list.push(blk);
+                    }
+                }
+                self.msgs[mi].touched = true;
+            }
+            let to = self.msg_ptr(self.msgs[ins_mi].origin);
+            for blk in &moved {
+                let from = self.at_ptr(blk.at);
+                self.change(
+                    &TOOL_RESULT_FIRST,
+                    from,
+                    "moved",
+                    format!("tool_result moved to the start of the user message {to}"),
+                );
+            }
+        }
+        let mut inserted: Vec<Blk<'b>> = Vec::new();
+        if fix_missing {
+            let origin = self.msgs[ins_mi].origin;
+            for (k, id) in missing.iter().enumerate() {
+                let at = Origin::New(origin, ins_bi + moved.len() + k);
+                let path = self.at_ptr(at);
+                self.change(
+                    &MISSING_TOOL_RESULT,
+                    path,
+                    "inserted",
+                    format!("tool_result with is_error: true for the unanswered tool_use {id}"),
+                );
+                let text = format!(
+                    "{{\"type\":\"tool_result\",\"tool_use_id\":{},\"content\":\"No result was recorded for this tool call (it was interrupted).\",\"is_error\":true}}",
+                    escape(id)
+                );
+                inserted.push(Blk {
+                    src: Src::Owned(text.into()),
+                    at,
+                });
+            }
+        }
+        if moved.is_empty() && inserted.is_empty() {
+            return;
+        }
+        if let Content::Blocks(list) = &mut self.msgs[ins_mi].content {
+            let at = ins_bi.min(list.len());
+            list.splice(at..at, moved.into_iter().chain(inserted));
+        }
+        self.msgs[ins_mi].touched = true;
+        // Later messages of the turn may be left empty by the moves.
+        let newly: Vec<usize> = (start + 1..end)
+            .filter(|&i| Self::is_empty_content(&self.msgs[i].content))
+            .collect();
+        self.report_empty(&newly);
+        if self.fixing(&EMPTY_MESSAGE) {
+            emptied.extend(newly);
+        }
+    }
+
+    /// Turns each orphan tool_result `(message, block, id)` into text that
+    /// keeps its content; every message rebuilt once.
+    fn convert_orphans(&mut self, orphans: &[(usize, usize, String)]) {
+        let mut by_msg: Vec<(usize, Vec<(usize, &str)>)> = Vec::new();
+        for (mi, bi, id) in orphans {
+            match by_msg.last_mut() {
+                Some((m, list)) if m == mi => list.push((*bi, id)),
+                _ => by_msg.push((*mi, vec![(*bi, id)])),
+            }
+        }
+        for (mi, list) in by_msg {
+            let Content::Blocks(blocks) = &mut self.msgs[mi].content else {
+                continue;
+            };
+            let old = std::mem::take(blocks);
+            let mut reports = Vec::new();
+            let mut next = list.iter().peekable();
+            for (bi, blk) in old.into_iter().enumerate() {
+                match next.peek() {
+                    Some(&&(at_bi, id)) if at_bi == bi => {
+                        next.next();
+                        let new = orphan_to_text(blk.view(), id);
+                        reports.push((blk.at, id.to_string(), new.len()));
+                        blocks.extend(new.into_iter().map(|text| Blk {
+                            src: Src::Owned(text),
+                            at: blk.at,
+                        }));
+                    }
+                    _ => blocks.push(blk),
+                }
+            }
+            self.msgs[mi].touched = true;
+            for (at, id, n) in reports {
+                let path = self.at_ptr(at);
+                self.change(
+                    &ORPHAN_TOOL_RESULT,
+                    path,
+                    "converted",
+                    format!("tool_result for {id} has no tool_use in the previous assistant message; its content kept as {n} text/content block(s)"),
+                );
+            }
+        }
+    }
+
+    /// Reports the messages at `positions` as empty (and records their removal
+    /// when fixing); the caller removes them.
+    pub(crate) fn report_empty(&mut self, positions: &[usize]) {
+        for &pos in positions {
+            let origin = self.msgs[pos].origin;
+            let path = self.msg_ptr(origin);
+            self.report(
+                &EMPTY_MESSAGE,
+                path.clone(),
+                render(EMPTY_MESSAGE.message, &[("m", &origin.to_string())]),
+            );
+            if self.fixing(&EMPTY_MESSAGE) {
+                let role = match self.msgs[pos].role {
+                    Role::User => "user",
+                    Role::Assistant => "assistant",
+                    Role::Other => "other-role",
+                };
+                self.change(
+                    &EMPTY_MESSAGE,
+                    path,
+                    "removed",
+                    format!("{role} message with empty content"),
+                );
+            }
+        }
+    }
+
+    fn block_at(&self, mi: usize, bi: usize) -> Origin {
+        match &self.msgs[mi].content {
+            Content::Blocks(list) => list
+                .get(bi)
+                .map(|b| b.at)
+                .unwrap_or(Origin::Content(self.msgs[mi].origin)),
+            _ => Origin::Content(self.msgs[mi].origin),
+        }
+    }
+}
+
+/// A JSON value as readable text that keeps every string verbatim: one
+/// `key: value` line per scalar, nested values indented under their key.
+fn plain_text(value: Raw<'_>) -> String {
+    fn walk(value: Raw<'_>, key: Option<&str>, depth: usize, out: &mut String) {
+        let pad = "  ".repeat(depth);
+        let label = key.map(|k| format!("{k}: ")).unwrap_or_default();
+        match value.kind() {
+            Kind::Str => {
+                let s = value.str().unwrap_or_default();
+                out.push_str(&format!("{pad}{label}{s}\n"));
+            }
+            Kind::Obj | Kind::Arr => {
+                if key.is_some() {
+                    out.push_str(&format!("{pad}{label}\n"));
+                }
+                let inner = depth + usize::from(key.is_some());
+                if value.kind() == Kind::Obj {
+                    for (k, v) in value.entries() {
+                        walk(v, Some(&k.str().unwrap_or_default()), inner, out);
+                    }
+                } else {
+                    for v in value.items() {
+                        walk(v, None, inner, out);
+                    }
+                }
+            }
+            _ => out.push_str(&format!("{pad}{label}{}\n", value.text())),
+        }
+    }
+    let mut out = String::new();
+    walk(value, None, 0, &mut out);
+    out.trim_end().to_string()
+}
+
+/// What an orphan tool_result becomes: text (and content blocks) that keeps
+/// its whole content.
+fn orphan_to_text(j: Raw<'_>, id: &str) -> Vec<Box<str>> {
+    let is_error = j.get("is_error").is_some_and(|e| e.text() == "true");
+    let header = if is_error {
+        format!("Tool error ({id}):")
+    } else {
+        format!("Tool result ({id}):")
+    };
+    let mut out: Vec<Box<str>> = match j.get_some("content") {
+        Some(c) if c.kind() == Kind::Str => {
+            let s = c.str().unwrap_or_default();
+            if blank_of(&s) == Blank::Text {
+                vec![text_block(&format!("{header}\n{s}"))]
+            } else {
+                vec![text_block(&format!("{header} (empty)"))]
+            }
+        }
+        Some(c) if c.kind() == Kind::Arr => {
+            let mut v = vec![text_block(&header)];
+            for item in c.items() {
+                // NOTE: only blocks a user message may hold move out as they
+                // are; anything else (a nested tool_result, say) becomes text,
+                // and blank text goes, so that no other rule fires on the
+                // result (fuzz regression normalizer-1ac49a35).
+                match item.get_str("type").as_deref() {
+                    Some("text") => {
+                        let text = item.get_str("text");
+                        if text.is_some_and(|t| blank_of(&t) == Blank::Text) {
+                            v.push(item.text().into());
+                        }
+                    }
+                    Some("image" | "document" | "search_result") => v.push(item.text().into()),
+                    _ => {
+                        let text = plain_text(item);
+                        if blank_of(&text) == Blank::Text {
+                            v.push(text_block(&text));
+                        }
+                    }
+                }
+            }
+            v
+        }
+        Some(c) => vec![text_block(&format!("{header}\n{}", c.text()))],
+        None => vec![text_block(&format!("{header} (empty)"))],
+    };
+    if let (Some(cc), Some(last)) = (j.get_some("cache_control"), out.last_mut()) {
+        let mut edit = ObjEdit::default();
+        edit.set("cache_control", cc.text().to_string());
+        *last = edit.apply(Raw::whole(last)).into();
+    }
+    out
+}

@@ -1,0 +1,104 @@
+//! Phase 6, the top-level `system` prompt: `empty-system` (and the
+//! cache_control of a removed system block, `cache-control-on-empty`).
+
+use super::blanks::{plan_blanks, BlankText};
+use super::json::{Blank, Kind, ObjEdit, Raw};
+use super::model::{retain_unmarked, Run, Src, System};
+use super::rules::*;
+
+impl<'b> Run<'b, '_> {
+    pub(crate) fn phase_system(&mut self) {
+        if self.bare {
+            return;
+        }
+        let Some(sys) = self.root.get("system") else {
+            return;
+        };
+        match sys.kind() {
+            Kind::Str => {
+                let blank = sys.blank();
+                if blank == Some(Blank::Text) {
+                    return;
+                }
+                let message = if blank == Some(Blank::Empty) {
+                    MSG_SYSTEM_EMPTY
+                } else {
+                    EMPTY_SYSTEM.message
+                };
+                self.report(&EMPTY_SYSTEM, "/system".into(), message.into());
+                if self.fixing(&EMPTY_SYSTEM) {
+                    self.system = System::Remove;
+                    self.change(
+                        &EMPTY_SYSTEM,
+                        "/system".into(),
+                        "removed",
+                        format!("blank system prompt {}", sys.text()),
+                    );
+                }
+            }
+            Kind::Arr => {
+                let items: Vec<Raw<'b>> = sys.items().collect();
+                // NOTE: every blank system block goes, whatever the profile: the
+                // system prompt has no "other content" exception.
+                let plan = plan_blanks(&items, self.profile, true, false);
+                if plan.remove.is_empty() {
+                    return;
+                }
+                let mut removed = Vec::new();
+                for &(i, kind) in &plan.remove {
+                    let path = format!("/system/{i}");
+                    let message = if kind == BlankText::Whitespace {
+                        EMPTY_SYSTEM.message
+                    } else {
+                        MSG_SYSTEM_EMPTY
+                    };
+                    self.report(&EMPTY_SYSTEM, path.clone(), message.into());
+                    if self.fixing(&EMPTY_SYSTEM) {
+                        self.change(
+                            &EMPTY_SYSTEM,
+                            path,
+                            "removed",
+                            format!("blank system text block {}", items[i].compact()),
+                        );
+                        removed.push(i);
+                    }
+                }
+                if removed.is_empty() {
+                    return;
+                }
+                let mut out: Vec<Src<'b>> = items.iter().map(|r| Src::Raw(*r)).collect();
+                for &(from, to) in &plan.cache {
+                    let value = items[from]
+                        .get("cache_control")
+                        .map(|c| c.compact())
+                        .unwrap_or_default();
+                    let path = format!("/system/{from}/cache_control");
+                    match (to, self.fixing(&CACHE_CONTROL_ON_EMPTY)) {
+                        (Some(t), true) => {
+                            if let Some(cc) = items[from].get("cache_control") {
+                                let mut edit = ObjEdit::default();
+                                edit.set("cache_control", cc.text().to_string());
+                                out[t] = Src::Owned(edit.apply(items[t]).into());
+                                self.change(
+                                    &CACHE_CONTROL_ON_EMPTY,
+                                    path,
+                                    "moved",
+                                    format!("{value} moved to /system/{t}"),
+                                );
+                            }
+                        }
+                        _ => self.change(
+                            &CACHE_CONTROL_ON_EMPTY,
+                            path,
+                            "removed",
+                            format!("{value} removed with its block"),
+                        ),
+                    }
+                }
+                retain_unmarked(&mut out, &removed);
+                self.system = System::Blocks(out);
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! Whole messages: `empty-message`, `merge-roles` (bedrock), and
+//! `final-trailing-whitespace`; none of them moves the thinking blocks of the
+//! latest assistant message (`thinking-position`).
+
+use super::blanks::{can_take_cache_control, set_field};
+use super::json::{escape, ObjEdit};
+use super::model::{retain_unmarked, Blk, Content, Msg, Origin, Role, Run, Src};
+use super::rules::*;
+use crate::is_thinking;
+use std::borrow::Cow;
+
+/// `{"type":"text","text":…}`.
+pub(crate) fn text_block(text: &str) -> Box<str> {
+    format!("{{\"type\":\"text\",\"text\":{}}}", escape(text)).into()
+}
+
+impl<'b> Run<'b, '_> {
+    // ---- phase 2: empty messages -------------------------------------------
+
+    pub(crate) fn phase_empty_messages(&mut self) {
+        let last = self.msgs.len().saturating_sub(1);
+        let mut drop = Vec::new();
+        for (pos, msg) in self.msgs.iter().enumerate() {
+            let final_assistant = pos == last && msg.role == Role::Assistant;
+            if !final_assistant && Self::is_empty_content(&msg.content) {
+                drop.push(pos);
+            }
+        }
+        // NOTE: removing the empty messages between two assistant messages
+        // joins them into one turn (the upstream merges consecutive same-role
+        // messages), which moves the thinking blocks of the second one. When
+        // that one is the latest assistant message and holds thinking, the
+        // last empty message of the run stays, filled with the placeholder.
+        let latest = self.msgs.iter().rposition(|m| m.role == Role::Assistant);
+        let mut keep = None;
+        let mut run_start = 0;
+        for k in 0..drop.len() {
+            if k > 0 && drop[k] != drop[k - 1] + 1 {
+                run_start = k;
+            }
+            let (a, b) = (drop[run_start], drop[k]);
+            let joins = a > 0
+                && self.msgs[a - 1].role == Role::Assistant
+                && Some(b + 1) == latest
+                && holds_thinking(&self.msgs[b + 1]);
+            if joins {
+                keep = Some(k);
+            }
+        }
+        if let Some(k) = keep {
+            let pos = drop.remove(k);
+            self.fill_empty_message(pos);
+        }
+        self.drop_empty(drop);
+    }
+
+    /// An empty message that must stay (see `phase_empty_messages`): reported
+    /// as empty, and given the placeholder as its text when fixing.
+    fn fill_empty_message(&mut self, pos: usize) {
+        let origin = self.msgs[pos].origin;
+        let path = self.msg_ptr(origin);
+        let hint = "do not remove this message: that joins the assistant messages around it into one turn and moves the thinking blocks of the latest one; normalize() gives it placeholder text instead".to_string();
+        self.report_hint(
+            &EMPTY_MESSAGE,
+            path.clone(),
+            render(EMPTY_MESSAGE.message, &[("m", &origin.to_string())]),
+            Some(hint),
+        );
+        if !self.fixing(&THINKING_POSITION) {
+            return;
+        }
+        let placeholder = self.placeholder();
+        let msg = &mut self.msgs[pos];
+        msg.content = match msg.content {
+            Content::Str(raw, _) => Content::Str(raw, Some(placeholder.to_string())),
+            _ => Content::Blocks(vec![Blk {
+                src: Src::Owned(text_block(placeholder)),
+                at: Origin::New(origin, 0),
+            }]),
+        };
+        msg.touched = true;
+        self.change(
+            &THINKING_POSITION,
+            format!("{path}/content"),
+            "replaced",
+            format!(
+                "empty content became the text {}: removing the message would join the assistant messages around it and move the thinking blocks of the latest one",
+                escape(placeholder)
+            ),
+        );
+    }
+
+    /// Reports and (when fixing) removes the messages at `positions` (empty ones).
+    fn drop_empty(&mut self, positions: Vec<usize>) {
+        self.report_empty(&positions);
+        if self.fixing(&EMPTY_MESSAGE) {
+            retain_unmarked(&mut self.msgs, &positions);
+        }
+    }
+
+    /// Turns string content into a one-text-block array (recorded as a change).
+    pub(crate) fn ensure_blocks(&mut self, mi: usize, rule: &'static Rule) {
+        let mut content = std::mem::replace(&mut self.msgs[mi].content, Content::Opaque);
+        let origin = self.msgs[mi].origin;
+        let converted = self.string_to_blocks(&mut content, origin, rule);
+        self.msgs[mi].content = content;
+        self.msgs[mi].touched |= converted;
+    }
+
+    /// Turns string `content` (of the message at `origin`) into a
+    /// one-text-block array, recorded as a change under `rule`; returns
+    /// whether it did.
+    fn string_to_blocks(
+        &mut self,
+        content: &mut Content<'b>,
+        origin: usize,
+        rule: &'static Rule,
+    ) -> bool {
+        let Content::Str(..) = content else {
+            return false;
+        };
+        let text = Self::str_text(content).unwrap_or_default();
+        let mut list = Vec::new();
+        if !text.is_empty() {
+            list.push(Blk {
+                src: Src::Owned(text_block(&text)),
+                at: Origin::Content(origin),
+            });
+        }
+        *content = Content::Blocks(list);
+        let path = format!("{}/content", self.msg_ptr(origin));
+        self.change(
+            rule,
+            path,
+            "converted",
+            "string content turned into a text block".into(),
+        );
+        true
+    }
+
+    // ---- phase 4: bedrock role alternation ---------------------------------
+
+    pub(crate) fn phase_merge_roles(&mut self) {
+        // NOTE: merging the latest assistant message into the one before it
+        // moves its thinking blocks (their indices grow by the earlier
+        // message's length), which the upstream refuses; such a merge is left
+        // undone and reported with a hint. Linear: one pass into a new list.
+        let latest = self
+            .msgs
+            .iter()
+            .rposition(|m| m.role == Role::Assistant)
+            .filter(|&i| holds_thinking(&self.msgs[i]))
+            .map(|i| self.msgs[i].origin);
+        let msgs = std::mem::take(&mut self.msgs);
+        let mut out: Vec<Msg<'b>> = Vec::with_capacity(msgs.len());
+        for cur in msgs {
+            let Some(prev) = out.last_mut() else {
+                out.push(cur);
+                continue;
+            };
+            if cur.role == Role::Other || cur.role != prev.role {
+                out.push(cur);
+                continue;
+            }
+            let mergeable =
+                !matches!(prev.content, Content::Opaque) && !matches!(cur.content, Content::Opaque);
+            let pinned = cur.role == Role::Assistant && Some(cur.origin) == latest;
+            let path = self.msg_ptr(cur.origin);
+            let hint = pinned.then(|| {
+                "do not merge it into the previous message: that moves the thinking blocks of the latest assistant message; keep the original response as its own turn instead".to_string()
+            });
+            self.report_hint(
+                &MERGE_ROLES,
+                path.clone(),
+                MERGE_ROLES.message.to_string(),
+                hint,
+            );
+            if !self.fixing(&MERGE_ROLES) || !mergeable || pinned {
+                out.push(cur);
+                continue;
+            }
+            let (prev_origin, mut prev_content) = (
+                prev.origin,
+                std::mem::replace(&mut prev.content, Content::Opaque),
+            );
+            self.string_to_blocks(&mut prev_content, prev_origin, &MERGE_ROLES);
+            let text = Self::str_text(&cur.content).map(Cow::into_owned);
+            let mut extra = match cur.content {
+                Content::Blocks(list) => list,
+                Content::Str(..) => text
+                    .filter(|t| !t.is_empty())
+                    .map(|t| {
+                        vec![Blk {
+                            src: Src::Owned(text_block(&t)),
+                            at: Origin::Content(cur.origin),
+                        }]
+                    })
+                    .unwrap_or_default(),
+                Content::Opaque => Vec::new(),
+            };
+            if let Content::Blocks(list) = &mut prev_content {
+                list.append(&mut extra);
+            }
+            let into = self.msg_ptr(prev_origin);
+            if let Some(prev) = out.last_mut() {
+                prev.content = prev_content;
+                prev.touched = true;
+            }
+            self.change(&MERGE_ROLES, path, "merged", format!("merged into {into}"));
+        }
+        self.msgs = out;
+    }
+
+    // ---- phase 5: trailing whitespace of a final assistant message ----------
+
+    pub(crate) fn phase_final_whitespace(&mut self) {
+        let Some(mi) = self.msgs.len().checked_sub(1) else {
+            return;
+        };
+        if self.msgs[mi].role != Role::Assistant {
+            return;
+        }
+        let origin = self.msgs[mi].origin;
+        if let Content::Str(raw, _) = self.msgs[mi].content {
+            let text = Self::str_text(&self.msgs[mi].content)
+                .unwrap_or_default()
+                .into_owned();
+            let trimmed = text.trim_end();
+            if trimmed.len() == text.len() {
+                return;
+            }
+            let path = format!("{}/content", self.msg_ptr(origin));
+            self.report(
+                &FINAL_TRAILING_WHITESPACE,
+                path.clone(),
+                FINAL_TRAILING_WHITESPACE.message.into(),
+            );
+            if self.fixing(&FINAL_TRAILING_WHITESPACE) {
+                let detail = format!("trailing {} trimmed", escape(&text[trimmed.len()..]));
+                self.msgs[mi].content = Content::Str(raw, Some(trimmed.to_string()));
+                self.msgs[mi].touched = true;
+                self.change(&FINAL_TRAILING_WHITESPACE, path, "trimmed", detail);
+            }
+            return;
+        }
+        loop {
+            // Read what is needed, then let go of the borrow before reporting.
+            let (at, text, cc) = {
+                let Content::Blocks(list) = &self.msgs[mi].content else {
+                    return;
+                };
+                let Some(last) = list.last() else { return };
+                let j = last.view();
+                if !j.get("type").is_some_and(|t| t.str_eq("text")) {
+                    return;
+                }
+                let Some(text) = j.get_str("text") else {
+                    return;
+                };
+                if text.trim_end().len() == text.len() {
+                    return;
+                }
+                let cc = j.get_some("cache_control").map(|c| c.text().to_string());
+                (last.at, text.into_owned(), cc)
+            };
+            let trimmed_len = text.trim_end().len();
+            let path = format!("{}/text", self.at_ptr(at));
+            self.report(
+                &FINAL_TRAILING_WHITESPACE,
+                path.clone(),
+                FINAL_TRAILING_WHITESPACE.message.into(),
+            );
+            if !self.fixing(&FINAL_TRAILING_WHITESPACE) {
+                return;
+            }
+            let detail = format!("trailing {} trimmed", escape(&text[trimmed_len..]));
+            self.msgs[mi].touched = true;
+            if trimmed_len == 0 {
+                let block_path = self.at_ptr(at);
+                self.change(
+                    &FINAL_TRAILING_WHITESPACE,
+                    block_path,
+                    "removed",
+                    format!("text block left empty: {detail}"),
+                );
+                if let Content::Blocks(list) = &mut self.msgs[mi].content {
+                    list.pop();
+                }
+                if let Some(cc) = cc {
+                    self.carry_cache_control(mi, at, cc);
+                }
+                continue;
+            }
+            if let Content::Blocks(list) = &mut self.msgs[mi].content {
+                if let Some(last) = list.last_mut() {
+                    set_field(last, "text", escape(&text[..trimmed_len]));
+                }
+            }
+            self.change(&FINAL_TRAILING_WHITESPACE, path, "trimmed", detail);
+            return;
+        }
+    }
+
+    /// Moves a removed last block's cache_control (JSON text `cc`) to the new
+    /// last block.
+    fn carry_cache_control(&mut self, mi: usize, from: Origin, cc: String) {
+        let path = format!("{}/cache_control", self.at_ptr(from));
+        let shown = super::json::Raw::whole(&cc).compact();
+        let target = match &self.msgs[mi].content {
+            Content::Blocks(list) => list
+                .last()
+                .filter(|b| can_take_cache_control(b.view()))
+                .map(|b| b.at),
+            _ => None,
+        };
+        let Some(to) = target else {
+            self.change(
+                &CACHE_CONTROL_ON_EMPTY,
+                path,
+                "removed",
+                format!("{shown} dropped with its block: no earlier block can take it"),
+            );
+            return;
+        };
+        if let Content::Blocks(list) = &mut self.msgs[mi].content {
+            if let Some(last) = list.last_mut() {
+                let mut edit = ObjEdit::default();
+                edit.set("cache_control", cc);
+                last.src = Src::Owned(edit.apply(last.view()).into());
+            }
+        }
+        let to = self.at_ptr(to);
+        self.change(
+            &CACHE_CONTROL_ON_EMPTY,
+            path,
+            "moved",
+            format!("{shown} moved to {to}"),
+        );
+    }
+}
+
+pub(crate) fn holds_thinking(msg: &Msg<'_>) -> bool {
+    match &msg.content {
+        Content::Blocks(list) => list.iter().any(|b| is_thinking(&b.view().type_name())),
+        _ => false,
+    }
+}
