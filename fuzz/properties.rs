@@ -10,7 +10,8 @@
 
 use serde_json::Value;
 use sse_sanitizer::claude::{
-    sanitize, Accumulator, OnTruncated, Report, SanitizerOptions, StreamSanitizer, TraceAction,
+    sanitize, validate_stream, Accumulator, Anomaly, OnTruncated, Report, SanitizerOptions,
+    SdkOutcome, StreamSanitizer, StreamValidator, TraceAction, MAX_ANOMALIES,
 };
 use sse_sanitizer::history::{normalize_bytes, rule, validate_bytes, NormalizeOptions, Profile};
 use sse_sanitizer::sse::{Event, Parser};
@@ -348,6 +349,54 @@ fn starts_in_order(events: &[Event]) -> bool {
 /// accumulates, its blocks start in index order and the sanitizer had nothing
 /// to note, accumulating the sanitized stream gives the same message minus the
 /// dropped blocks.
+/// The stream verdict of `chunks`, or its error code.
+fn verdict(
+    limits: Limits,
+    chunks: &mut dyn Iterator<Item = &[u8]>,
+) -> Result<Vec<Anomaly>, String> {
+    let mut validator = StreamValidator::new(limits);
+    for chunk in chunks {
+        validator.push(chunk).map_err(|e| e.code().to_string())?;
+    }
+    validator.finish().map_err(|e| e.code().to_string())
+}
+
+/// The verdict: no panic; the same for any split, also under small limits;
+/// at most one anomaly the SDK raises on, every later one unreached, the list
+/// bounded; and a stream it finds nothing wrong with accumulates.
+fn verdict_properties(input: &[u8], size: usize, accumulated: &Accumulated) {
+    for limits in [Limits::default(), small_limits()] {
+        let whole = verdict(limits, &mut std::iter::once(input));
+        assert_eq!(
+            whole,
+            verdict(limits, &mut input.chunks(size)),
+            "chunk size {size}"
+        );
+        assert_eq!(
+            whole,
+            verdict(limits, &mut input.chunks(1)),
+            "1-byte chunks"
+        );
+        let Ok(anomalies) = whole else { continue };
+        assert!(anomalies.len() <= MAX_ANOMALIES + 2);
+        if let Some(at) = anomalies.iter().position(|a| a.sdk == SdkOutcome::Raises) {
+            assert!(anomalies[at + 1..]
+                .iter()
+                .all(|a| a.sdk == SdkOutcome::Unreached || a.code == "too-many-anomalies"));
+            assert!(anomalies[..at].iter().all(|a| a.sdk != SdkOutcome::Raises));
+        }
+    }
+    // NOTE: a BOM inside the stream is stripped by the SDK's decoder on every
+    // line, by the WHATWG parser (the accumulator's) only at the start.
+    let clean = validate_stream(input, Limits::default()).is_ok_and(|a| a.is_empty());
+    if clean && !input.windows(3).any(|w| w == b"\xEF\xBB\xBF") {
+        assert!(
+            accumulated.is_ok(),
+            "no anomaly, but accumulate fails: {accumulated:?}"
+        );
+    }
+}
+
 pub fn accumulator_properties(data: &[u8]) {
     let (size, input) = split_input(data);
     let limits = Limits::default();
@@ -355,6 +404,7 @@ pub fn accumulator_properties(data: &[u8]) {
     let split = parse(limits, &mut input.chunks(size));
     let acc_whole = accumulate(&whole.0);
     assert_eq!(acc_whole, accumulate(&split.0), "chunk size {size}");
+    verdict_properties(input, size, &acc_whole);
 
     let Ok(mut expected) = acc_whole else {
         return;

@@ -4,7 +4,7 @@
 // so memory stays flat whatever the input size.
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { once } from 'node:events';
-import { SanitizerError, SseParser, StreamSanitizer, accumulate, normalize, validate } from './node.js';
+import { SanitizerError, SseParser, StreamSanitizer, accumulate, normalize, validate, validateStream } from './node.js';
 import { defaultMaxBodyBytes } from './proxy.js';
 
 const HELP = `Usage: sse-sanitizer <command> [file] [options]
@@ -17,6 +17,9 @@ Commands:
                with placeholder text; everything else byte-identical)
   events       SSE capture → one JSON object per event on stdout
   accumulate   SSE capture → the final assistant Message JSON on stdout
+  check        SSE capture → the stream verdict: one JSON anomaly per line
+               ({ code, event, index, message, sdk }); \`sdk: "raises"\` marks
+               the one the official SDK fails on, with its exact error text
   normalize    Messages API request JSON → normalized JSON on stdout
   validate     Messages API request JSON → the violations a strict upstream
                would answer, one JSON object per line
@@ -31,13 +34,14 @@ Options:
   -h, --help                      this help
   -v, --version                   the version
 
-Exit codes: 0 ok, 1 violations found (validate), 2 bad input or usage, or a
-failed read or write (one line on stderr). normalize and validate read at most
-the body limit (${defaultMaxBodyBytes() >> 20} MiB).
+Exit codes: 0 ok, 1 violations or anomalies found (validate, check), 2 bad
+input or usage, or a failed read or write (one line on stderr). normalize and
+validate read at most the body limit (${defaultMaxBodyBytes() >> 20} MiB).
 
 Examples:
   curl -N https://gateway.example/v1/messages ... | sse-sanitizer clean > clean.sse
   sse-sanitizer validate --profile bedrock request.json
+  sse-sanitizer check capture.sse
 `;
 
 class UsageError extends Error {}
@@ -167,6 +171,15 @@ const commands = {
     const message = await accumulate(chunks(opts.file));
     await write(JSON.stringify(message, null, 2) + '\n');
     return 0;
+  },
+
+  async check(opts) {
+    const anomalies = await validateStream(chunks(opts.file));
+    await write(anomalies.map((a) => JSON.stringify(a) + '\n').join(''));
+    const raised = anomalies.find((a) => a.sdk === 'raises');
+    if (anomalies.length === 0) process.stderr.write('clean: no anomaly\n');
+    else process.stderr.write(`${anomalies.length} anomal${anomalies.length === 1 ? 'y' : 'ies'}; the official SDK ${raised ? `fails: ${raised.message}` : 'reads the stream without an error'}\n`);
+    return anomalies.length ? 1 : 0;
   },
 
   async normalize(opts) {

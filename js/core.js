@@ -16,10 +16,8 @@ const { normalizeBytes, ruleCatalog, sanitizeMessageBytes, validateBytes } = glu
 /** Loads the wasm module from `source` (URL, bytes, Response, WebAssembly.Module); see load.js. */
 export const { init, ready } = loader;
 
-export const { SseParser, createEventStream, StreamSanitizer, createSanitizerStream, sanitize, accumulate } = streamApi(
-  glue,
-  loader,
-);
+export const { SseParser, createEventStream, StreamSanitizer, createSanitizerStream, sanitize, accumulate, validateStream } =
+  streamApi(glue, loader);
 
 const encoder = new TextEncoder();
 
@@ -77,6 +75,13 @@ let catalog;
 export function rules() {
   assertReady();
   return (catalog ??= Object.freeze(JSON.parse(ruleCatalog()).map(Object.freeze)));
+}
+
+let anomalyClasses;
+/** The stream anomaly catalog: `[{ code, summary, sdk }]`. */
+export function anomalies() {
+  assertReady();
+  return (anomalyClasses ??= Object.freeze(JSON.parse(glue.anomalyCatalog()).map(Object.freeze)));
 }
 
 /** The request headers for an Anthropic call (lowercase names), never both auth headers. */

@@ -97,9 +97,20 @@ export interface SseEvent {
 
 export type BytesLike = Uint8Array | ArrayBuffer | ArrayBufferView | string;
 
+/** Options of {@link SseParser} and {@link createEventStream}. */
+export interface SseParserOptions extends Limits {
+  /**
+   * Called with the new reconnection time (ms) for every valid `retry` field, in stream
+   * order, also in blocks that dispatch no event (an event whose block set one carries it
+   * as `retry` too). The calls for a chunk come during its `feed()`, after its events are
+   * read, before `feed()` returns them.
+   */
+  onRetry?: (ms: number) => void;
+}
+
 /** Incremental WHATWG event-stream parser. */
 export declare class SseParser {
-  constructor(options?: Limits);
+  constructor(options?: SseParserOptions);
   /** Feeds a chunk (split anywhere); returns the events it completed. Throws SanitizerError `max-buffer-exceeded`. */
   feed(chunk: BytesLike): SseEvent[];
   /** Ends the stream; true when an unterminated last event was discarded. */
@@ -107,7 +118,7 @@ export declare class SseParser {
 }
 
 /** `response.body.pipeThrough(createEventStream())` → a stream of SseEvent. */
-export declare function createEventStream(options?: Limits): TransformStream<BytesLike, SseEvent>;
+export declare function createEventStream(options?: SseParserOptions): TransformStream<BytesLike, SseEvent>;
 
 // ---------------------------------------------------------------------------
 // Claude streams
@@ -292,6 +303,22 @@ export interface Message {
   [key: string]: unknown;
 }
 
+/** What {@link accumulate} reads: the raw stream, chunks of it, or its events. */
+export type AccumulateInput =
+  | BytesLike
+  | ReadableStream<BytesLike | SseEvent>
+  | AsyncIterable<BytesLike | SseEvent>
+  | Iterable<Pick<SseEvent, 'type' | 'data'>>;
+
+export interface AccumulateOptions extends Limits {
+  /**
+   * `"one"` (default): one message, as the SDK reads a stream (a second `message_start`
+   * rejects with `unexpected-message-start`). `"all"`: a capture of several turns back to
+   * back (`message_start … message_stop` repeated) gives every message, in order.
+   */
+  messages?: 'one' | 'all';
+}
+
 /**
  * Folds a Claude stream into its final Message. Input: the raw stream (string or bytes),
  * a ReadableStream or async iterable of chunks, or an iterable of {@link SseEvent}.
@@ -299,16 +326,75 @@ export interface Message {
  * `overloaded_error`) when the stream carried an `error` event; other codes:
  * `invalid-json`, `unexpected-message-start`,
  * `invalid-tool-input`, `no-message`, `incomplete-stream` (no `message_stop`, as the
- * SDK's `finalMessage()` rejects it too), `max-buffer-exceeded`.
+ * SDK's `finalMessage()` rejects it too), `max-buffer-exceeded`, `invalid-option`.
  */
-export declare function accumulate(
-  input:
-    | BytesLike
-    | ReadableStream<BytesLike | SseEvent>
-    | AsyncIterable<BytesLike | SseEvent>
-    | Iterable<Pick<SseEvent, 'type' | 'data'>>,
+export declare function accumulate(input: AccumulateInput, options: AccumulateOptions & { messages: 'all' }): Promise<Message[]>;
+export declare function accumulate(input: AccumulateInput, options?: AccumulateOptions & { messages?: 'one' }): Promise<Message>;
+export declare function accumulate(input: AccumulateInput, options?: AccumulateOptions): Promise<Message | Message[]>;
+
+/** Every code of the stream anomaly catalog (see {@link anomalies}). */
+export type StreamAnomalyCode =
+  | 'unnamed-event'
+  | 'event-name-mismatch'
+  | 'malformed-json'
+  | 'error-event'
+  | 'invalid-event'
+  | 'second-message-start'
+  | 'concatenated-message'
+  | 'message-start-with-content'
+  | 'start-reusing-index'
+  | 'start-index-gap'
+  | 'delta-without-start'
+  | 'delta-kind-mismatch'
+  | 'delta-after-stop'
+  | 'stop-without-start'
+  | 'unterminated-block'
+  | 'invalid-tool-input'
+  | 'event-outside-message'
+  | 'truncated'
+  | 'no-message'
+  | 'too-many-anomalies';
+
+/** One anomaly of a stream, with what the official SDK (1.12, `beta.messages.stream()`) does about it. */
+export interface StreamAnomaly {
+  code: StreamAnomalyCode;
+  /** 0-based number of the frame (frames with a `data` line or a non-empty `event` line); at the end, the frame count. */
+  event: number;
+  /** The content block index concerned, if any. */
+  index: number | null;
+  /**
+   * With `sdk: 'raises'`: the exact error text the SDK raises (V8's wording for TypeErrors;
+   * for `malformed-json` and `invalid-tool-input` the engine's SyntaxError is described).
+   * Otherwise: what is wrong and what the SDK does instead.
+   */
+  message: string;
+  /** `raises`: the SDK fails here (at most one per stream); `silent`: it reads on; `unreached`: it failed earlier. */
+  sdk: 'raises' | 'silent' | 'unreached';
+}
+
+/** A row of the stream anomaly catalog. */
+export interface AnomalyClass {
+  code: StreamAnomalyCode;
+  /** What is wrong. */
+  summary: string;
+  /** What the SDK does about it. */
+  sdk: string;
+}
+
+/**
+ * The stream verdict: every anomaly of a Claude stream, in stream order (at most 1000, then
+ * `too-many-anomalies`). Synchronous for a string or bytes; a Promise for a ReadableStream
+ * or an (async) iterable of chunks. Throws SanitizerError `max-buffer-exceeded` or
+ * `max-depth-exceeded` past a limit.
+ */
+export declare function validateStream(input: BytesLike, options?: Limits): StreamAnomaly[];
+export declare function validateStream(
+  input: ReadableStream<BytesLike> | AsyncIterable<BytesLike> | Iterable<BytesLike>,
   options?: Limits,
-): Promise<Message>;
+): Promise<StreamAnomaly[]>;
+
+/** The stream anomaly catalog (frozen). */
+export declare function anomalies(): readonly AnomalyClass[];
 
 // ---------------------------------------------------------------------------
 // Request histories

@@ -94,10 +94,12 @@ export function streamApi(glue, loader) {
   class SseParser {
     #inner;
     #input = { ptr: 0, size: 0 };
+    #onRetry;
 
     constructor(options = {}) {
       assertReady();
       this.#inner = new WasmParser(options);
+      this.#onRetry = options.onRetry;
     }
 
     feed(chunk) {
@@ -115,6 +117,10 @@ export function streamApi(glue, loader) {
       const wideLen = u32[h + 3];
       const lengthsAt = u32[h + 4] >>> 2;
       const count = u32[h + 5];
+      // Every valid `retry` field of the chunk, in order, also from blocks that
+      // dispatch no event. NOTE: copied now and reported last: the callback may
+      // call into wasm and detach these views.
+      const retries = this.#onRetry && u32[h + 7] ? Array.from(u32.subarray(u32[h + 6] >>> 2, (u32[h + 6] >>> 2) + u32[h + 7])) : undefined;
       const ascii = asciiLen === 0 ? '' : decoder.decode(u8.subarray(asciiPtr, asciiPtr + asciiLen));
       const wide = wideLen === 0 ? '' : decoder.decode(u8.subarray(widePtr, widePtr + wideLen));
       const lengths = u32.subarray(lengthsAt, lengthsAt + count);
@@ -133,6 +139,7 @@ export function streamApi(glue, loader) {
         const retry = lengths[i + 3];
         events[j] = retry === 0 ? { type, data, lastEventId } : { type, data, lastEventId, retry: retry - 1 };
       }
+      if (retries) for (const ms of retries) this.#onRetry(ms);
       return events;
     }
 
@@ -266,11 +273,12 @@ export function streamApi(glue, loader) {
    * `finalMessage()` builds it. Takes the raw stream (string or bytes), a
    * ReadableStream or async iterable of chunks, or an iterable of SseEvent.
    * Rejects with SanitizerError `upstream-error` (with `upstreamType`) when the
-   * stream carried an `error` event.
+   * stream carried an `error` event. With `{ messages: 'all' }`, every message
+   * of a capture that holds several turns back to back, as an array.
    */
   async function accumulate(input, options = {}) {
     if (!loader.loaded) await loader.ready;
-    const inner = new WasmAccumulator(options);
+    const inner = call(() => new WasmAccumulator(options));
     const take = (chunk) => {
       if (isEvent(chunk)) call(() => inner.push(chunk.type ?? 'message', chunk.data));
       else {
@@ -279,13 +287,8 @@ export function streamApi(glue, loader) {
       }
     };
     try {
-      if (typeof input === 'string' || input instanceof ArrayBuffer || ArrayBuffer.isView(input)) take(input);
-      else if (input && typeof input[Symbol.asyncIterator] === 'function') for await (const c of input) take(c);
-      else if (input && typeof input.getReader === 'function') {
-        const reader = input.getReader();
-        for (let r = await reader.read(); !r.done; r = await reader.read()) take(r.value);
-      } else if (input && typeof input[Symbol.iterator] === 'function') for (const c of input) take(c);
-      else throw new SanitizerError('invalid-input', 'accumulate() takes a string, bytes, a ReadableStream or events');
+      if (isBytesLike(input)) take(input);
+      else await eachChunk(input, take, 'accumulate() takes a string, bytes, a ReadableStream or events');
     } catch (err) {
       inner.free();
       throw err;
@@ -293,5 +296,56 @@ export function streamApi(glue, loader) {
     return JSON.parse(call(() => inner.finish()));
   }
 
-  return { SseParser, createEventStream, StreamSanitizer, createSanitizerStream, sanitize, accumulate };
+  /**
+   * The stream verdict: every anomaly of a Claude stream, `[{ code, event,
+   * index, message, sdk }]`, where `sdk` says what the official SDK does about
+   * it (`raises`, with its exact error text in `message`; `silent`;
+   * `unreached`). Synchronous for a string or bytes; a ReadableStream or
+   * (async) iterable of chunks gives a Promise. Only where the module has it
+   * (the full one).
+   */
+  function validateStream(input, options = {}) {
+    const run = () => {
+      const inner = new glue.WasmValidator(options);
+      const buffer = { ptr: 0, size: 0 };
+      const take = (chunk) => callWithInput(inner, buffer, glue.WasmValidator.prototype.push, toBytes(chunk));
+      const finish = () => JSON.parse(call(() => inner.finish()));
+      const fail = (err) => {
+        inner.free();
+        throw err;
+      };
+      if (!isBytesLike(input)) {
+        const usage = 'validateStream() takes a string, bytes, a ReadableStream or an iterable of chunks';
+        return eachChunk(input, take, usage).then(finish, fail);
+      }
+      try {
+        take(input);
+      } catch (err) {
+        fail(err);
+      }
+      return finish();
+    };
+    if (isBytesLike(input)) {
+      assertReady();
+      return run();
+    }
+    return whenReady(run);
+  }
+
+  const api = { SseParser, createEventStream, StreamSanitizer, createSanitizerStream, sanitize, accumulate };
+  return glue.WasmValidator ? { ...api, validateStream } : api;
+}
+
+function isBytesLike(input) {
+  return typeof input === 'string' || input instanceof ArrayBuffer || ArrayBuffer.isView(input);
+}
+
+/** Calls `take` with each chunk of a ReadableStream, an async iterable or an iterable. */
+async function eachChunk(input, take, usage) {
+  if (input && typeof input[Symbol.asyncIterator] === 'function') for await (const c of input) take(c);
+  else if (input && typeof input.getReader === 'function') {
+    const reader = input.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) take(r.value);
+  } else if (input && typeof input[Symbol.iterator] === 'function') for (const c of input) take(c);
+  else throw new SanitizerError('invalid-input', usage);
 }

@@ -10,6 +10,7 @@ export {
   Limits,
   BytesLike,
   SseEvent,
+  SseParserOptions,
   SseParser,
   createEventStream,
   SanitizerOptions,
@@ -22,5 +23,7 @@ export {
   sanitize,
   ContentBlock,
   Message,
+  AccumulateInput,
+  AccumulateOptions,
   accumulate,
 } from './index.js';

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sanitize, accumulate, normalize, SseParser } from '../js/node.js';
+import { sanitize, accumulate, normalize, SseParser, validateStream } from '../js/node.js';
 import { corpusStreams } from './corpus.js';
 
 const cli = new URL('../js/cli.js', import.meta.url).pathname;
@@ -116,6 +116,36 @@ test('normalize and validate: JSON out, violations, exit codes', async () => {
   assert.match(clean.stderr, /clean under bedrock/);
 });
 
+test('check: the stream verdict as JSON lines, exit 1 on anomalies, 0 when clean, 2 on bad input', async () => {
+  const clean = streams.find((s) => validateStream(s.bytes).length === 0);
+  const ok = await run(['check'], clean.bytes);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout.length, 0);
+  assert.match(ok.stderr, /clean: no anomaly/);
+
+  const spliced = streams.find((s) => s.name.endsWith('vercel-ai__spliced-message-start.sse'));
+  const file = join(dir, 'spliced.sse');
+  writeFileSync(file, spliced.bytes);
+  const bad = await run(['check', file]);
+  assert.equal(bad.code, 1, bad.stderr);
+  const lines = bad.stdout.toString().trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines, validateStream(spliced.bytes));
+  assert.ok(lines.some((a) => a.code === 'second-message-start' && a.sdk === 'raises'));
+  assert.match(bad.stderr, /the official SDK fails: Unexpected event order/);
+
+  // A data-only relay: the SDK skips every frame, the verdict says so.
+  const unnamed = await run(['check'], 'data: {"type":"message_start","message":{"content":[]}}\n\ndata: {"type":"message_stop"}\n\n');
+  assert.equal(unnamed.code, 1);
+  assert.match(unnamed.stdout.toString(), /"code":"unnamed-event"/);
+  assert.match(unnamed.stdout.toString(), /"code":"no-message".*"sdk":"raises"/);
+
+  const missing = await run(['check', join(dir, 'nope.sse')]);
+  assert.equal(missing.code, 2);
+  const huge = await run(['check'], `data: ${'x'.repeat(9 << 20)}\n\n`);
+  assert.equal(huge.code, 2);
+  assert.match(huge.stderr, /max-buffer-exceeded/);
+});
+
 test('bad input and usage: exit 2 with a clear message', async () => {
   const cases = [
     [['normalize'], '{"messages": [', /invalid-json: invalid JSON/],
@@ -134,6 +164,7 @@ test('bad input and usage: exit 2 with a clear message', async () => {
   const help = await run(['--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout.toString(), /Usage: sse-sanitizer <command>/);
+  assert.match(help.stdout.toString(), /^  check +SSE capture/m);
 });
 
 test('clean streams 1 GiB of real events with flat memory', async (t) => {

@@ -44,6 +44,12 @@ test('RuleId lists exactly the ids of the rules catalog', () => {
   assert.deepEqual(typed, api.rules().map((r) => r.id).sort());
 });
 
+test('StreamAnomalyCode lists exactly the codes of the anomaly catalog', () => {
+  const union = dts.slice(dts.indexOf('export type StreamAnomalyCode'), dts.indexOf('export interface StreamAnomaly '));
+  const typed = [...union.matchAll(/'([a-z-]+)'/g)].map((m) => m[1]).sort();
+  assert.deepEqual(typed, api.anomalies().map((a) => a.code).sort());
+});
+
 test('WorkerEnv in worker.d.ts names exactly the bindings worker.js reads', () => {
   const source = readFileSync(new URL('../js/worker.js', import.meta.url), 'utf8');
   const read = [...new Set([...source.matchAll(/\benv\.([A-Z_]+)/g)].map((m) => m[1]))].sort();

@@ -109,6 +109,43 @@ impl fmt::Display for AccumulateError {
 
 impl std::error::Error for AccumulateError {}
 
+/// Errors of the stream verdict ([`crate::claude::StreamValidator`]): a limit
+/// of [`crate::Limits`] exceeded. The validator is done after one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerdictError {
+    /// A line or a frame grew past its limit.
+    Sse(SseError),
+    /// An event's JSON (or a tool input) nests deeper than
+    /// [`crate::Limits::max_json_depth`].
+    MaxDepthExceeded {
+        /// The limit.
+        limit: usize,
+    },
+}
+
+impl VerdictError {
+    /// Stable kebab-case code, shared with JS.
+    pub fn code(&self) -> &'static str {
+        match self {
+            VerdictError::Sse(e) => e.code(),
+            VerdictError::MaxDepthExceeded { .. } => "max-depth-exceeded",
+        }
+    }
+}
+
+impl fmt::Display for VerdictError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerdictError::Sse(e) => e.fmt(f),
+            VerdictError::MaxDepthExceeded { limit } => {
+                write!(f, "JSON nesting in the stream exceeds the limit of {limit}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for VerdictError {}
+
 /// Errors of the history normalizer and validator.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HistoryError {

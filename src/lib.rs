@@ -28,6 +28,6 @@ pub mod sse;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-pub use error::{AccumulateError, AuthError, HistoryError, OptionError, SseError};
+pub use error::{AccumulateError, AuthError, HistoryError, OptionError, SseError, VerdictError};
 pub use limits::Limits;
 pub use policy::{is_thinking, KeptReason, Placeholder, Profile};

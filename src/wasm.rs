@@ -8,6 +8,8 @@
 
 use wasm_bindgen::prelude::*;
 
+#[cfg(feature = "verdict")]
+use crate::VerdictError;
 #[cfg(feature = "history")]
 use crate::{auth, history, HistoryError};
 use crate::{claude, sse, AccumulateError, Limits};
@@ -67,12 +69,13 @@ pub fn wasm_memory() -> JsValue {
     wasm_bindgen::memory()
 }
 
-/// SSE parser. `feed` returns 0 when the chunk completed no event, else the
-/// address of six u32: the address and byte length of the text of the
-/// completed events that are all ASCII (type, data, last event id of each,
-/// back to back), the same for the other events, and the address and count of
-/// five u32 per event: the UTF-16 lengths of type, data and id within its
-/// text, retry + 1 (0 when unset), and 1 when the event is in the second text.
+/// SSE parser. `feed` returns 0 when the chunk completed no event and read no
+/// `retry`, else the address of eight u32: the address and byte length of the
+/// text of the completed events that are all ASCII (type, data, last event id
+/// of each, back to back), the same for the other events, the address and
+/// count of five u32 per event: the UTF-16 lengths of type, data and id within
+/// its text, retry + 1 (0 when unset), and 1 when the event is in the second
+/// text; and the address and count of the `retry` values read, in order.
 /// One boundary crossing for all events of a chunk; JS decodes each text once.
 // NOTE: the split matters for speed: one non-ASCII byte makes the JS engine
 // build a two-byte string of a whole text (≈4× slower to decode, twice the
@@ -84,7 +87,8 @@ pub struct WasmParser {
     ascii: String,
     wide: String,
     lengths: Vec<u32>,
-    header: [u32; 6],
+    retries: Vec<u32>,
+    header: [u32; 8],
 }
 
 #[wasm_bindgen(js_class = WasmParser)]
@@ -97,7 +101,8 @@ impl WasmParser {
             ascii: String::new(),
             wide: String::new(),
             lengths: Vec::new(),
-            header: [0; 6],
+            retries: Vec::new(),
+            header: [0; 8],
         }
     }
 
@@ -110,13 +115,21 @@ impl WasmParser {
     pub fn feed(&mut self, len: usize) -> Result<u32, JsValue> {
         let chunk = self.input.get(len)?;
         let (ascii, wide, lengths) = (&mut self.ascii, &mut self.wide, &mut self.lengths);
+        let retries = &mut self.retries;
         ascii.clear();
         wide.clear();
         lengths.clear();
+        retries.clear();
         self.parser
             .feed_raw(chunk, &mut |segment| {
-                let sse::RawSegment::Event { event, .. } = segment else {
-                    return;
+                let event = match segment {
+                    sse::RawSegment::Event { event, .. } => event,
+                    sse::RawSegment::Retry(ms) => {
+                        // NOTE: saturates like an event's retry below.
+                        retries.push(ms.min(u64::from(u32::MAX - 1)) as u32);
+                        return;
+                    }
+                    _ => return,
                 };
                 let fields = [&*event.event_type, &*event.data, event.last_event_id];
                 let is_ascii = fields.iter().all(|f| f.is_ascii());
@@ -139,7 +152,7 @@ impl WasmParser {
                 lengths.push(u32::from(!is_ascii));
             })
             .map_err(|e| js_error(e.code(), &e.to_string()))?;
-        if self.lengths.is_empty() {
+        if self.lengths.is_empty() && self.retries.is_empty() {
             return Ok(0);
         }
         self.header = [
@@ -149,6 +162,8 @@ impl WasmParser {
             self.wide.len() as u32,
             addr(self.lengths.as_ptr()),
             self.lengths.len() as u32,
+            addr(self.retries.as_ptr()),
+            self.retries.len() as u32,
         ];
         Ok(addr(self.header.as_ptr()))
     }
@@ -336,16 +351,33 @@ fn json_string<T: serde::Serialize + ?Sized>(value: &T) -> String {
 pub struct WasmAccumulator {
     parser: sse::Parser,
     inner: claude::Accumulator,
+    all: bool,
 }
 
 #[wasm_bindgen(js_class = WasmAccumulator)]
 impl WasmAccumulator {
+    /// Options: the limits, and `messages`: `"one"` (default) or `"all"`.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> WasmAccumulator {
-        WasmAccumulator {
+    pub fn new(options: JsValue) -> Result<WasmAccumulator, JsValue> {
+        let all = match get_string(&options, "messages").as_deref() {
+            None | Some("one") => false,
+            Some("all") => true,
+            Some(_) => {
+                return Err(js_error(
+                    "invalid-option",
+                    "invalid option `messages`: expected \"one\" or \"all\"",
+                ))
+            }
+        };
+        Ok(WasmAccumulator {
             parser: sse::Parser::new(limits_from_js(&options)),
-            inner: claude::Accumulator::new(),
-        }
+            inner: if all {
+                claude::Accumulator::concatenated()
+            } else {
+                claude::Accumulator::new()
+            },
+            all,
+        })
     }
 
     pub fn feed(&mut self, chunk: &[u8]) -> Result<(), JsValue> {
@@ -367,15 +399,71 @@ impl WasmAccumulator {
             .map_err(|e| accumulate_error(&e))
     }
 
-    /// The final message as JSON.
+    /// The final message as JSON (with `messages: "all"`, the array of them).
     pub fn finish(self) -> Result<String, JsValue> {
-        let WasmAccumulator { parser, inner } = self;
+        let WasmAccumulator { parser, inner, all } = self;
         parser
             .finish()
             .map_err(|e| js_error(e.code(), &e.to_string()))?;
+        if all {
+            let messages = inner.finish_all().map_err(|e| accumulate_error(&e))?;
+            return Ok(json_string(&messages));
+        }
         let message = inner.finish().map_err(|e| accumulate_error(&e))?;
         Ok(json_string(&message))
     }
+}
+
+/// Stream verdict: `push` takes the `len` bytes JS wrote at the address
+/// `reserve` returned; `finish` returns the anomalies as JSON.
+#[cfg(feature = "verdict")]
+#[wasm_bindgen(js_name = WasmValidator)]
+pub struct WasmValidator {
+    inner: claude::StreamValidator,
+    input: InputBuffer,
+}
+
+#[cfg(feature = "verdict")]
+#[wasm_bindgen(js_class = WasmValidator)]
+impl WasmValidator {
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> WasmValidator {
+        WasmValidator {
+            inner: claude::StreamValidator::new(limits_from_js(&options)),
+            input: InputBuffer::default(),
+        }
+    }
+
+    /// See [`InputBuffer::reserve`].
+    pub fn reserve(&mut self, len: usize) -> u32 {
+        self.input.reserve(len)
+    }
+
+    pub fn push(&mut self, len: usize) -> Result<(), JsValue> {
+        let chunk = self.input.get(len)?;
+        self.inner.push(chunk).map_err(|e| verdict_error(&e))
+    }
+
+    pub fn finish(self) -> Result<String, JsValue> {
+        let anomalies = self.inner.finish().map_err(|e| verdict_error(&e))?;
+        Ok(json_string(&anomalies))
+    }
+}
+
+#[cfg(feature = "verdict")]
+fn verdict_error(e: &VerdictError) -> JsValue {
+    js_error(e.code(), &e.to_string())
+}
+
+/// The stream anomaly catalog as JSON.
+#[cfg(feature = "verdict")]
+#[wasm_bindgen(js_name = anomalyCatalog)]
+pub fn anomaly_catalog() -> String {
+    let rows: Vec<_> = claude::ANOMALIES
+        .iter()
+        .map(|a| serde_json::json!({ "code": a.code, "summary": a.summary, "sdk": a.sdk }))
+        .collect();
+    json_string(&rows)
 }
 
 fn accumulate_error(e: &AccumulateError) -> JsValue {

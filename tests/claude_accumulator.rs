@@ -11,6 +11,12 @@ use sse_sanitizer::claude::{sanitize, Accumulator, SanitizerOptions};
 use sse_sanitizer::AccumulateError;
 use support::corpus_streams;
 
+/// How many `message_start` and `message_stop` events a stream has.
+fn starts_and_stops(events: &[sse_sanitizer::sse::Event]) -> (usize, usize) {
+    let count = |t: &str| events.iter().filter(|e| e.event_type == t).count();
+    (count("message_start"), count("message_stop"))
+}
+
 fn accumulate(bytes: &[u8]) -> Result<Value, AccumulateError> {
     let mut acc = Accumulator::new();
     for e in events(bytes) {
@@ -117,14 +123,7 @@ fn corpus_streams_accumulate_like_an_independent_fold() {
     let (mut ok, mut multi, mut incomplete) = (0, 0, 0);
     for (name, input) in corpus_streams() {
         let all = events(&input);
-        let starts = all
-            .iter()
-            .filter(|e| e.event_type == "message_start")
-            .count();
-        let stops = all
-            .iter()
-            .filter(|e| e.event_type == "message_stop")
-            .count();
+        let (starts, stops) = starts_and_stops(&all);
         let message = match accumulate(&input) {
             Ok(m) => m,
             // Like the SDK's finalMessage(): no final message without message_stop.
@@ -353,12 +352,152 @@ fn a_tool_input_cut_short_is_partially_parsed_like_the_sdk() {
         Err(AccumulateError::Incomplete)
     ));
     // With a message_stop but still no content_block_stop, the tool input is
-    // the SDK's partial parse of what arrived.
+    // the SDK's partial parse of what arrived: SDK 1.12 (the pinned one) keeps
+    // every whole array item, where 0.x kept only the first
+    // (pkg-tests/peer-vectors.test.js checks this against the SDK itself).
     input.extend_from_slice(b"\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
     let m = accumulate(&input).unwrap();
     assert_eq!(
         m["content"][1]["input"],
-        json!({"filename": "taxes.txt", "lines_of_text": ["# COMPREHENSIVE TAX GUIDE FOR INDIVIDUALS WITH MULTIPLE W-2s"]})
+        json!({"filename": "taxes.txt", "lines_of_text": [
+            "# COMPREHENSIVE TAX GUIDE FOR INDIVIDUALS WITH MULTIPLE W-2s", "", "## INTRODUCTION", ""
+        ]})
     );
     assert_eq!(m["stop_reason"], "max_tokens");
+}
+
+fn push_all(acc: &mut Accumulator, events: &[&str]) -> Result<(), AccumulateError> {
+    for data in events {
+        let v: Value = serde_json::from_str(data).unwrap();
+        acc.push(v["type"].as_str().unwrap(), data)?;
+    }
+    Ok(())
+}
+
+const START: &str = r#"{"type":"message_start","message":{"id":"m","role":"assistant","content":[],"usage":{"output_tokens":1}}}"#;
+const STOP: &str = r#"{"type":"message_stop"}"#;
+
+#[test]
+fn tool_inputs_follow_the_sdk_buffer() {
+    let tool = |input: &str| {
+        format!(
+            r#"{{"type":"content_block_start","index":0,"content_block":{{"type":"tool_use","id":"t","name":"f"{input}}}}}"#
+        )
+    };
+    let delta = |json: &str| {
+        format!(
+            r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"input_json_delta","partial_json":{}}}}}"#,
+            serde_json::to_string(json).unwrap()
+        )
+    };
+    let stop = r#"{"type":"content_block_stop","index":0}"#;
+    let run = |events: &[&str]| {
+        let mut acc = Accumulator::new();
+        push_all(&mut acc, events).and_then(|()| acc.finish())
+    };
+    // No delta: `input` stays as started, absent stays absent.
+    let m = run(&[START, &tool(r#","input":{"a":1}"#), stop, STOP]).unwrap();
+    assert_eq!(m["content"][0]["input"], json!({"a": 1}));
+    let m = run(&[START, &tool(""), stop, STOP]).unwrap();
+    assert_eq!(m["content"][0].get("input"), None);
+    // Only empty deltas: the SDK's `{}`, whatever the start said.
+    let m = run(&[START, &tool(r#","input":{"a":1}"#), &delta(""), stop, STOP]).unwrap();
+    assert_eq!(m["content"][0]["input"], json!({}));
+    // A delta after the stop adds to the same text, as the SDK's buffer does.
+    let m = run(&[
+        START,
+        &tool(r#","input":{}"#),
+        &delta(r#"{"a":"#),
+        stop,
+        &delta(r#"1}"#),
+        stop,
+        STOP,
+    ])
+    .unwrap();
+    assert_eq!(m["content"][0]["input"], json!({"a": 1}));
+    // A delta without `partial_json` appends "undefined": the SDK fails at the stop.
+    let no_json = r#"{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta"}}"#;
+    let err = run(&[START, &tool(r#","input":{}"#), &delta("{"), no_json, stop]).unwrap_err();
+    assert_eq!(err.code(), "invalid-tool-input");
+    assert!(err.to_string().contains("{undefined"), "{err}");
+}
+
+#[test]
+fn concatenated_turns_accumulate_to_every_message() {
+    let text = |t: &str| {
+        [
+            r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#
+                .to_string(),
+            format!(
+                r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":"{t}"}}}}"#
+            ),
+            r#"{"type":"content_block_stop","index":0}"#.to_string(),
+        ]
+    };
+    let turn = |t: &str| {
+        let [a, b, c] = text(t);
+        vec![START.to_string(), a, b, c, STOP.to_string()]
+    };
+    let two: Vec<String> = [turn("one"), turn("two")].concat();
+    let two: Vec<&str> = two.iter().map(String::as_str).collect();
+    // The default reads one message, as the SDK does.
+    let err = push_all(&mut Accumulator::new(), &two).unwrap_err();
+    assert_eq!(err.code(), "unexpected-message-start");
+    let mut acc = Accumulator::concatenated();
+    push_all(&mut acc, &two).unwrap();
+    let all = acc.finish_all().unwrap();
+    let texts: Vec<_> = all
+        .iter()
+        .map(|m| m["content"][0]["text"].clone())
+        .collect();
+    assert_eq!(texts, [json!("one"), json!("two")]);
+    let mut acc = Accumulator::concatenated();
+    push_all(&mut acc, &two).unwrap();
+    assert_eq!(acc.finish().unwrap()["content"][0]["text"], "two");
+    // A message_start while a message is open stays an error; a cut last turn is incomplete.
+    let err = push_all(
+        &mut Accumulator::concatenated(),
+        &two[..3]
+            .iter()
+            .chain(&two[5..])
+            .copied()
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "unexpected-message-start");
+    let mut acc = Accumulator::concatenated();
+    push_all(&mut acc, &two[..8]).unwrap();
+    assert_eq!(acc.finish_all().unwrap_err().code(), "incomplete-stream");
+    assert_eq!(
+        Accumulator::concatenated().finish_all().unwrap_err().code(),
+        "no-message"
+    );
+}
+
+#[test]
+fn concatenated_corpus_captures_accumulate_turn_by_turn() {
+    let mut seen = 0;
+    for (name, input) in corpus_streams() {
+        let all = events(&input);
+        let (starts, stops) = starts_and_stops(&all);
+        if starts < 2 || starts != stops {
+            continue;
+        }
+        let mut acc = Accumulator::concatenated();
+        let pushed = all
+            .iter()
+            .try_for_each(|e| acc.push(&e.event_type, &e.data));
+        let Ok(()) = pushed else {
+            // A spliced capture: a message_start inside an open message.
+            assert!(
+                matches!(pushed, Err(AccumulateError::UnexpectedMessageStart)),
+                "{name}"
+            );
+            continue;
+        };
+        let messages = acc.finish_all().unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(messages.len(), starts, "{name}");
+        seen += 1;
+    }
+    assert!(seen >= 5, "{seen} concatenated captures");
 }

@@ -634,3 +634,31 @@ fn invalid_utf8_passes_through() {
     assert!(report.notes.is_empty());
     assert_eq!(report.events_changed, 2 + 3);
 }
+
+/// As `Report::truncated` documents: a stream that ends on an `error` event
+/// is not truncated, even with a held text block or an open tool block.
+#[test]
+fn a_stream_ending_on_an_error_event_with_a_block_open_is_not_truncated() {
+    let error = ev(
+        "error",
+        r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+    );
+    let tool = ev(
+        "content_block_start",
+        r#"{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":"f","input":{}}}"#,
+    );
+    for open in [text_start(0, ""), tool] {
+        let input = message_start() + &open + &error;
+        let (output, report) = sanitize_all_ways(input.as_bytes(), &default());
+        assert_bytes_eq(&output, input.as_bytes(), "output");
+        assert!(!report.truncated);
+        assert_eq!(
+            report.notes.iter().map(|n| n.code).collect::<Vec<_>>(),
+            ["error-event"]
+        );
+    }
+    // Cut after the error, inside another event: that is truncated.
+    let input = message_start() + &text_start(0, "") + &error + "event: ping\ndata: {";
+    let (_, report) = sanitize_all_ways(input.as_bytes(), &default());
+    assert!(report.truncated);
+}

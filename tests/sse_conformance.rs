@@ -397,3 +397,49 @@ fn hundred_megabyte_line_with_one_megabyte_limit_stays_bounded() {
         "failed at {failed_at}"
     );
 }
+
+/// Every valid `retry` field is reported as `Segment::Retry` where its line is
+/// read (before its block's event), also in a block that dispatches nothing,
+/// in the same order for any split; `feed_bytes` (the sanitizer's path) does
+/// not report them.
+#[test]
+fn retry_fields_are_reported_in_order_also_without_an_event() {
+    use sse_sanitizer::sse::Segment;
+    let input: &[u8] =
+        b"\nretry: 500\n\ndata: first\n\nretry: 50x\n\nretry: 7\nretry: 8\ndata: second\n\nretry:9\r\r";
+    let log = |chunks: &[&[u8]]| {
+        let mut parser = Parser::default();
+        let mut log = Vec::new();
+        for chunk in chunks {
+            parser
+                .feed_segments(chunk, &mut |s| match s {
+                    Segment::Retry(ms) => log.push(format!("retry {ms}")),
+                    Segment::Event { event, .. } => log.push(format!("event {}", event.data)),
+                    Segment::Empty { .. } | Segment::CrLfTail => {}
+                })
+                .unwrap();
+        }
+        (log, parser.reconnection_time())
+    };
+    let whole = log(&[input]);
+    assert_eq!(
+        whole.0,
+        [
+            "retry 500",
+            "event first",
+            "retry 7",
+            "retry 8",
+            "event second",
+            "retry 9"
+        ]
+    );
+    assert_eq!(whole.1, Some(9));
+    for at in 0..=input.len() {
+        assert_eq!(log(&[&input[..at], &input[at..]]), whole, "split at {at}");
+    }
+    let mut bytes_segments = 0;
+    Parser::default()
+        .feed_bytes(input, &mut |_| bytes_segments += 1)
+        .unwrap();
+    assert_eq!(bytes_segments, 6, "blocks only");
+}

@@ -3,6 +3,7 @@
 // `@ts-expect-error` fails the compile if the line below it stops being an error.
 import {
   accumulate,
+  anomalies,
   authHeaders,
   createEventStream,
   createSanitizerStream,
@@ -16,11 +17,15 @@ import {
   SseParser,
   StreamSanitizer,
   validate,
+  validateStream,
+  type AnomalyClass,
   type Change,
   type FetchReport,
   type Message,
   type SanitizeReport,
   type SseEvent,
+  type StreamAnomaly,
+  type StreamAnomalyCode,
   type Violation,
 } from 'sse-sanitizer';
 import worker, { type WorkerEnv } from 'sse-sanitizer/worker';
@@ -50,7 +55,18 @@ const asBytes: Uint8Array = sanitize(new Uint8Array(0)).output;
 const wrongForm: Uint8Array = sanitize('data: x\n\n').output;
 const message: Promise<Message> = accumulate(clean);
 const fromEvents: Promise<Message> = accumulate(parsed);
+const turns: Promise<Message[]> = accumulate(clean, { messages: 'all' });
+// @ts-expect-error every message of a capture comes as an array
+const oneOfTurns: Promise<Message> = accumulate(clean, { messages: 'all' });
+// @ts-expect-error only 'one' or 'all'
+accumulate(clean, { messages: 'last' });
 const reply: { body: { type: string }; report: SanitizeReport } = sanitizeMessage({ type: 'message' });
+const verdict: StreamAnomaly[] = validateStream('event: ping\ndata: {}\n\n');
+const later: Promise<StreamAnomaly[]> = validateStream(new ReadableStream<Uint8Array>());
+const raised: boolean = verdict.some((a) => a.sdk === 'raises' && a.code === 'truncated');
+// @ts-expect-error not a code of the catalog
+const unknownCode: StreamAnomalyCode = 'bad-event';
+const classes: string[] = anomalies().map((a: AnomalyClass) => a.summary);
 
 // Histories.
 const history = { model: 'claude-sonnet-5-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] };
@@ -104,7 +120,8 @@ const answer: Promise<Response> = worker.fetch(new Request('http://127.0.0.1/v1/
 const noUpstream: WorkerEnv = { PROFILE: 'anthropic' };
 
 export {
-  events, parsed, discarded, out, dropped, asText, asBytes, wrongForm, message, fromEvents, reply,
+  events, parsed, discarded, out, dropped, asText, asBytes, wrongForm, message, fromEvents, turns, oneOfTurns, reply,
+  verdict, later, raised, unknownCode, classes,
   normalized, bytes, violations, ids, headers, shown, wrapped, answer, noUpstream,
   loaded, fromBytes, waited, streamed, streamReady, streamParser,
 };

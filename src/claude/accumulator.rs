@@ -1,6 +1,8 @@
-use super::partial_json::partial_parse;
+use super::js;
+use super::partial_json::PartialCheck;
 use crate::auth::scrub_keys;
 use crate::error::AccumulateError;
+use crate::Limits;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -13,9 +15,12 @@ use std::collections::BTreeMap;
 ///   `thinking_delta` appends to `thinking`, `signature_delta` replaces
 ///   `signature`; `input_json_delta` (on `tool_use`, `server_tool_use`,
 ///   `mcp_tool_use` blocks) is buffered and parsed into `input` at the block's
-///   `content_block_stop` (no deltas: `input` stays as started, `{}` if absent);
-///   a tool block still open at [`Accumulator::finish`] gets the SDK's partial
-///   parse of what arrived;
+///   `content_block_stop` with the SDK's partial JSON parser (a tool input cut
+///   off mid-JSON keeps every whole value that arrived; no deltas: `input` stays
+///   as started; only empty deltas: `{}`). As in the SDK, the text persists
+///   after the stop: a delta after the stop adds to it (that input is parsed
+///   again at [`Accumulator::finish`]), and a tool block still open at
+///   [`Accumulator::finish`] gets the partial parse of what arrived;
 /// - `message_delta` merges its `delta` (`stop_reason`, `stop_sequence`, ...)
 ///   into the message and overwrites the `usage` fields it carries (not summed);
 /// - an `error` event is an [`AccumulateError::Upstream`]; `ping` and unknown
@@ -23,7 +28,9 @@ use std::collections::BTreeMap;
 /// - no final message without `message_stop` ([`AccumulateError::Incomplete`]).
 ///
 /// Events count by their data's `type`, as in the SDK (see
-/// [`Accumulator::push`]). A second `message_start` is an error, as in the SDK.
+/// [`Accumulator::push`]). A second `message_start` is an error, as in the SDK,
+/// unless the accumulator was made with [`Accumulator::concatenated`] for a
+/// capture of several turns back to back.
 ///
 /// ```
 /// let mut acc = sse_sanitizer::claude::Accumulator::new();
@@ -39,11 +46,55 @@ use std::collections::BTreeMap;
 /// ```
 #[derive(Debug, Default)]
 pub struct Accumulator {
+    /// Messages finished before the current one ([`Accumulator::concatenated`]).
+    done: Vec<Value>,
     message: Option<Value>,
-    /// `input_json_delta` text of tool blocks not stopped yet, by index.
-    tool_json: BTreeMap<u64, String>,
+    /// The `input_json_delta` text of the current message's tool blocks, by index.
+    tools: BTreeMap<u64, ToolInput>,
     /// Whether `message_stop` arrived (the SDK has no final message without it).
     stopped: bool,
+    concatenated: bool,
+}
+
+/// A tool block's `input_json_delta` text as the SDK keeps it (its `__json_buf`).
+#[derive(Debug)]
+struct ToolInput {
+    json: String,
+    check: PartialCheck,
+    /// Deltas arrived since the last `content_block_stop`.
+    dirty: bool,
+    /// `input` was parsed from the text once already.
+    parsed: bool,
+    /// `input` is older than the text (parsed again at `finish`).
+    stale: bool,
+}
+
+impl ToolInput {
+    fn new() -> Self {
+        ToolInput {
+            json: String::new(),
+            check: PartialCheck::new(Limits::default().json_depth()),
+            dirty: false,
+            parsed: false,
+            stale: false,
+        }
+    }
+
+    fn push(&mut self, part: &str) {
+        self.json.push_str(part);
+        self.check.push(part);
+        self.dirty = true;
+        self.stale = true;
+    }
+
+    /// The input as the SDK parses it: `{}` for no text, `None` when its
+    /// partial JSON parser throws.
+    fn value(&self) -> Option<Value> {
+        if self.json.is_empty() {
+            return Some(Value::Object(Map::new()));
+        }
+        self.check.parse(&self.json)
+    }
 }
 
 fn tracks_tool_input(block: &Map<String, Value>) -> bool {
@@ -54,9 +105,21 @@ fn tracks_tool_input(block: &Map<String, Value>) -> bool {
 }
 
 impl Accumulator {
-    /// An empty accumulator.
+    /// An empty accumulator for one message, as the SDK reads a stream.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An accumulator for a capture that holds several turns back to back
+    /// (`message_start … message_stop` repeated): a `message_start` after a
+    /// `message_stop` starts the next message. A `message_start` while a
+    /// message is open is still an error. Read them with
+    /// [`Accumulator::finish_all`].
+    pub fn concatenated() -> Self {
+        Accumulator {
+            concatenated: true,
+            ..Self::default()
+        }
     }
 
     /// Takes one event: its `event:` name and its data. As in the SDK, a
@@ -96,10 +159,10 @@ impl Accumulator {
             "message_delta" => message_delta(message, event),
             "content_block_start" => content_block_start(message, event),
             "content_block_delta" => {
-                content_block_delta(message, &mut self.tool_json, event);
+                content_block_delta(message, &mut self.tools, event);
                 Ok(())
             }
-            "content_block_stop" => content_block_stop(message, &mut self.tool_json, &event),
+            "content_block_stop" => content_block_stop(message, &mut self.tools, &event),
             "message_stop" => {
                 self.stopped = true;
                 Ok(())
@@ -109,21 +172,34 @@ impl Accumulator {
     }
 
     /// The message so far (`None` before `message_start`). Tool inputs are
-    /// filled in at their block's `content_block_stop`.
+    /// filled in at their block's first `content_block_stop` (after a later
+    /// delta, at [`Accumulator::finish`]).
     pub fn message(&self) -> Option<&Value> {
         self.message.as_ref()
     }
 
-    /// The final message. A tool block that never stopped gets the SDK's
-    /// partial parse of its input. Like the SDK's `finalMessage()`, fails with
+    /// The final message (with [`Accumulator::concatenated`], the last one).
+    /// A tool block that never stopped gets the SDK's partial parse of its
+    /// input. Like the SDK's `finalMessage()`, fails with
     /// [`AccumulateError::NoMessage`] when the stream had no `message_start`
     /// and [`AccumulateError::Incomplete`] when it ended before `message_stop`
     /// (the partial message stays readable through [`Accumulator::message`]).
     pub fn finish(self) -> Result<Value, AccumulateError> {
+        let mut all = self.finish_all()?;
+        // NOTE: finish_all never returns an empty list.
+        Ok(all.pop().unwrap_or(Value::Null))
+    }
+
+    /// Every message of the stream, in order (one unless the accumulator is
+    /// [`Accumulator::concatenated`]); the same errors as
+    /// [`Accumulator::finish`], for the last message.
+    pub fn finish_all(self) -> Result<Vec<Value>, AccumulateError> {
         let Accumulator {
+            mut done,
             message,
-            tool_json,
+            tools,
             stopped,
+            ..
         } = self;
         let Some(mut message) = message else {
             return Err(AccumulateError::NoMessage);
@@ -131,19 +207,13 @@ impl Accumulator {
         if !stopped {
             return Err(AccumulateError::Incomplete);
         }
-        for (index, json) in tool_json {
-            let block = usize::try_from(index)
-                .ok()
-                .and_then(|i| message.get_mut("content")?.get_mut(i)?.as_object_mut());
-            if let (Some(block), Some(input)) = (block, partial_parse(&json)) {
-                block.insert("input".to_string(), input);
-            }
-        }
-        Ok(message)
+        fill_tool_inputs(&mut message, tools);
+        done.push(message);
+        Ok(done)
     }
 
     fn message_start(&mut self, mut event: Map<String, Value>) -> Result<(), AccumulateError> {
-        if self.message.is_some() {
+        if self.message.is_some() && !(self.concatenated && self.stopped) {
             return Err(AccumulateError::UnexpectedMessageStart);
         }
         let Some(Value::Object(mut message)) = event.remove("message") else {
@@ -158,8 +228,26 @@ impl Accumulator {
                 "`message.content` is not an array",
             ));
         }
-        self.message = Some(Value::Object(message));
+        if let Some(mut previous) = self.message.replace(Value::Object(message)) {
+            fill_tool_inputs(&mut previous, std::mem::take(&mut self.tools));
+            self.done.push(previous);
+        }
+        self.stopped = false;
         Ok(())
+    }
+}
+
+/// Gives the tool blocks whose input text changed after their last parse (or
+/// that never stopped) the SDK's parse of the whole text; an input the SDK's
+/// parser refuses stays as it was.
+fn fill_tool_inputs(message: &mut Value, tools: BTreeMap<u64, ToolInput>) {
+    for (index, tool) in tools {
+        let block = usize::try_from(index)
+            .ok()
+            .and_then(|i| message.get_mut("content")?.get_mut(i)?.as_object_mut());
+        if let (true, Some(block), Some(input)) = (tool.stale, block, tool.value()) {
+            block.insert("input".to_string(), input);
+        }
     }
 }
 
@@ -281,7 +369,7 @@ fn content_block_start(
 
 fn content_block_delta(
     message: &mut Map<String, Value>,
-    tool_json: &mut BTreeMap<u64, String>,
+    tools: &mut BTreeMap<u64, ToolInput>,
     mut event: Map<String, Value>,
 ) {
     let Some(index) = index_of(&event) else {
@@ -325,9 +413,13 @@ fn content_block_delta(
             }
         }
         ("input_json_delta", _) if tracks_tool_input(block) => {
-            if let Some(Value::String(part)) = delta.get("partial_json") {
-                tool_json.entry(index).or_default().push_str(part);
-            }
+            // NOTE: the SDK concatenates `partial_json` whatever it is
+            // (`undefined` when absent), as JS `+` does.
+            let part = js::to_string(delta.get("partial_json"));
+            tools
+                .entry(index)
+                .or_insert_with(ToolInput::new)
+                .push(&part);
         }
         _ => {}
     }
@@ -346,13 +438,12 @@ fn append(block: &mut Map<String, Value>, key: &str, add: Option<&Value>) {
 
 fn content_block_stop(
     message: &mut Map<String, Value>,
-    tool_json: &mut BTreeMap<u64, String>,
+    tools: &mut BTreeMap<u64, ToolInput>,
     event: &Map<String, Value>,
 ) -> Result<(), AccumulateError> {
     let Some(index) = index_of(event) else {
         return Ok(());
     };
-    let json = tool_json.remove(&index);
     let Some(block) = usize::try_from(index)
         .ok()
         .and_then(|i| content(message)?.get_mut(i))
@@ -363,26 +454,37 @@ fn content_block_stop(
     if !tracks_tool_input(block) {
         return Ok(());
     }
-    let input = match json.as_deref() {
-        None | Some("") => match block.get("input") {
-            Some(_) => return Ok(()),
-            None => Value::Object(Map::new()),
-        },
-        // NOTE: whole JSON parses as JSON; only text that is not (a tool input
-        // cut short) falls back to the SDK's partial parser.
-        Some(json) => match serde_json::from_str(json)
-            .ok()
-            .or_else(|| partial_parse(json))
-        {
-            Some(input) => input,
-            None => {
-                return Err(AccumulateError::InvalidToolInput {
-                    index,
-                    detail: scrub_keys(&format!("tool input is not JSON: {json}")),
-                })
-            }
-        },
+    // As in the SDK, only a block that got deltas since its last stop parses.
+    let Some(tool) = tools.get_mut(&index).filter(|t| t.dirty) else {
+        return Ok(());
     };
-    block.insert("input".to_string(), input);
-    Ok(())
+    if !tool.check.is_empty() && tool.check.accepts() != Ok(true) {
+        let tool = tools.remove(&index);
+        let json = tool.map(|t| t.json).unwrap_or_default();
+        return Err(AccumulateError::InvalidToolInput {
+            index,
+            detail: scrub_keys(&format!("tool input is not JSON: {json}")),
+        });
+    }
+    tool.dirty = false;
+    // NOTE: parsing again at every later stop would make a stream that
+    // alternates deltas and stops quadratic; such an input is parsed at finish.
+    if tool.parsed {
+        return Ok(());
+    }
+    match tool.value() {
+        Some(input) => {
+            block.insert("input".to_string(), input);
+            tool.parsed = true;
+            tool.stale = false;
+            Ok(())
+        }
+        None => {
+            let json = tools.remove(&index).map(|t| t.json).unwrap_or_default();
+            Err(AccumulateError::InvalidToolInput {
+                index,
+                detail: scrub_keys(&format!("tool input is not JSON: {json}")),
+            })
+        }
+    }
 }

@@ -88,6 +88,10 @@
 //!   partial last event (no closing blank line) is passed through unchanged,
 //!   and `truncated` is set when the stream ended inside a held block, inside
 //!   an event, or after a `message_start` without `message_stop` (and no `error`).
+//!   A stream that ends on an `error` event is not truncated, even with a block
+//!   open: the error is how it ended (every client raises it), the error
+//!   released a held block unchanged before it, and the report notes
+//!   `error-event`.
 //! - **Limits**: held bytes are bounded by [`Limits::max_held_bytes`]; past it
 //!   the held events are released unchanged (an open block is kept, blocks
 //!   that ended blank are decided as if no thinking block followed) and
@@ -140,14 +144,19 @@
 //! be dropped or rewritten is checked with a full (non-allocating) parse.
 
 mod accumulator;
+mod js;
 mod message;
 mod partial_json;
 mod sanitizer;
 mod scan;
+mod verdict;
 
 pub use accumulator::Accumulator;
 pub use message::sanitize_message;
 pub use sanitizer::StreamSanitizer;
+pub use verdict::{
+    validate_stream, Anomaly, AnomalyClass, SdkOutcome, StreamValidator, ANOMALIES, MAX_ANOMALIES,
+};
 
 use crate::{KeptReason, Limits, Placeholder, Profile};
 use serde::Serialize;

@@ -23,7 +23,7 @@
 mod blanks;
 mod checks;
 mod fields;
-mod json;
+pub(crate) mod json;
 mod model;
 mod pairing;
 pub mod rules;

@@ -28,6 +28,11 @@ pub enum Segment {
     /// previous block at the end of the previous chunk. It belongs to that
     /// block's raw bytes.
     CrLfTail,
+    /// A valid `retry` field was read: the reconnection time is now this many
+    /// milliseconds. Reported as its line is read, so before the event of its
+    /// block, and also when the block dispatches no event (the event then
+    /// carries it as [`Event::retry`] too).
+    Retry(u64),
 }
 
 /// A dispatched event borrowed from the parser and the current chunk: no
@@ -73,6 +78,8 @@ pub enum RawSegment<'a> {
     },
     /// See [`Segment::CrLfTail`].
     CrLfTail,
+    /// See [`Segment::Retry`].
+    Retry(u64),
 }
 
 /// A dispatched event as the raw bytes of its fields, not decoded: for
@@ -89,7 +96,8 @@ pub struct EventBytes<'a> {
     pub retry: Option<u64>,
 }
 
-/// [`Segment`] with undecoded event bytes, from [`Parser::feed_bytes`].
+/// [`Segment`] with undecoded event bytes, from [`Parser::feed_bytes`]
+/// (which does not report `retry` fields; see [`Segment::Retry`]).
 #[derive(Debug)]
 pub enum ByteSegment<'a> {
     /// A block ended and dispatched this event.
@@ -106,6 +114,19 @@ pub enum ByteSegment<'a> {
     },
     /// See [`Segment::CrLfTail`].
     CrLfTail,
+}
+
+/// What `feed_inner` reports: a block end, or a `retry` field.
+enum Out<'a> {
+    Segment(ByteSegment<'a>),
+    Retry(u64),
+}
+
+/// What a line was, for `feed_inner`.
+enum Line {
+    Blank,
+    Retry(u64),
+    Other,
 }
 
 /// Incremental WHATWG event-stream parser.
@@ -192,6 +213,7 @@ impl Parser {
                 },
                 RawSegment::Empty { end } => Segment::Empty { end },
                 RawSegment::CrLfTail => Segment::CrLfTail,
+                RawSegment::Retry(ms) => Segment::Retry(ms),
             })
         })
     }
@@ -202,9 +224,9 @@ impl Parser {
         chunk: &[u8],
         out: &mut impl FnMut(RawSegment<'_>),
     ) -> Result<(), SseError> {
-        self.feed_bytes(chunk, &mut |segment| {
-            out(match segment {
-                ByteSegment::Event { end, event } => RawSegment::Event {
+        self.feed_guarded(chunk, &mut |item| {
+            out(match item {
+                Out::Segment(ByteSegment::Event { end, event }) => RawSegment::Event {
                     end,
                     event: EventRef {
                         event_type: decode_borrowed(event.event_type),
@@ -213,17 +235,32 @@ impl Parser {
                         retry: event.retry,
                     },
                 },
-                ByteSegment::Empty { end } => RawSegment::Empty { end },
-                ByteSegment::CrLfTail => RawSegment::CrLfTail,
+                Out::Segment(ByteSegment::Empty { end }) => RawSegment::Empty { end },
+                Out::Segment(ByteSegment::CrLfTail) => RawSegment::CrLfTail,
+                Out::Retry(ms) => RawSegment::Retry(ms),
             })
         })
     }
 
-    /// Like [`Parser::feed_raw`] without UTF-8 decoding of the event's fields.
+    /// Like [`Parser::feed_raw`] without UTF-8 decoding of the event's fields
+    /// (and without [`Segment::Retry`] reports).
     pub fn feed_bytes(
         &mut self,
         chunk: &[u8],
         out: &mut impl FnMut(ByteSegment<'_>),
+    ) -> Result<(), SseError> {
+        self.feed_guarded(chunk, &mut |item| {
+            if let Out::Segment(segment) = item {
+                out(segment)
+            }
+        })
+    }
+
+    /// `feed_inner`, poisoning the parser on an error.
+    fn feed_guarded(
+        &mut self,
+        chunk: &[u8],
+        out: &mut impl FnMut(Out<'_>),
     ) -> Result<(), SseError> {
         if let Some(err) = &self.poisoned {
             return Err(err.clone());
@@ -270,11 +307,11 @@ impl Parser {
 
     /// Ends a block at `end` (offset in `chunk`), dispatching its event if it
     /// has data, and resets the per-event buffers.
-    fn dispatch(&mut self, chunk: &[u8], end: usize, out: &mut impl FnMut(ByteSegment<'_>)) {
+    fn dispatch(&mut self, chunk: &[u8], end: usize, out: &mut impl FnMut(Out<'_>)) {
         let retry = self.retry.take();
         if self.data_lines == 0 {
             self.event_type.clear();
-            out(ByteSegment::Empty { end });
+            out(Out::Segment(ByteSegment::Empty { end }));
             return;
         }
         let data = match self.data_in_chunk.take() {
@@ -286,7 +323,7 @@ impl Parser {
         } else {
             &self.event_type[..]
         };
-        out(ByteSegment::Event {
+        out(Out::Segment(ByteSegment::Event {
             end,
             event: EventBytes {
                 event_type,
@@ -294,17 +331,13 @@ impl Parser {
                 last_event_id: &self.last_event_id,
                 retry,
             },
-        });
+        }));
         self.data.clear();
         self.data_lines = 0;
         self.event_type.clear();
     }
 
-    fn feed_inner(
-        &mut self,
-        chunk: &[u8],
-        out: &mut impl FnMut(ByteSegment<'_>),
-    ) -> Result<(), SseError> {
+    fn feed_inner(&mut self, chunk: &[u8], out: &mut impl FnMut(Out<'_>)) -> Result<(), SseError> {
         let mut pos = 0;
         if chunk.is_empty() {
             return Ok(());
@@ -314,7 +347,7 @@ impl Parser {
             if chunk[0] == b'\n' {
                 pos = 1;
                 if self.pending_cr_closed_block {
-                    out(ByteSegment::CrLfTail);
+                    out(Out::Segment(ByteSegment::CrLfTail));
                 }
             }
             self.pending_cr_closed_block = false;
@@ -355,20 +388,24 @@ impl Parser {
                     self.pending_cr = true;
                 }
             }
-            let blank = if self.line.is_empty() {
+            let kind = if self.line.is_empty() {
                 self.process_line(chunk, &rest[..i], Some(pos))?
             } else {
                 self.check_line_len(self.line.len() + i)?;
                 let mut line = std::mem::take(&mut self.line);
                 line.extend_from_slice(&rest[..i]);
-                let blank = self.process_line(chunk, &line, None)?;
+                let kind = self.process_line(chunk, &line, None)?;
                 line.clear();
                 self.line = line;
-                blank
+                kind
             };
-            if blank {
-                self.pending_cr_closed_block = self.pending_cr;
-                self.dispatch(chunk, end, out);
+            match kind {
+                Line::Blank => {
+                    self.pending_cr_closed_block = self.pending_cr;
+                    self.dispatch(chunk, end, out);
+                }
+                Line::Retry(ms) => out(Out::Retry(ms)),
+                Line::Other => {}
             }
             pos = end;
         }
@@ -391,19 +428,20 @@ impl Parser {
     }
 
     /// Interprets one complete line; `offset` is where it starts in the current
-    /// chunk when it lies wholly inside it. Returns true for a blank line.
+    /// chunk when it lies wholly inside it. Says whether it was blank or a
+    /// valid `retry`.
     fn process_line(
         &mut self,
         chunk: &[u8],
         line: &[u8],
         offset: Option<usize>,
-    ) -> Result<bool, SseError> {
+    ) -> Result<Line, SseError> {
         self.check_line_len(line.len())?;
         if line.is_empty() {
-            return Ok(true);
+            return Ok(Line::Blank);
         }
         if line[0] == b':' {
-            return Ok(false);
+            return Ok(Line::Other);
         }
         let (field, value_start) = match memchr::memchr(b':', line) {
             Some(colon) => {
@@ -454,10 +492,11 @@ impl Parser {
                 });
                 self.retry = Some(n);
                 self.reconnection_time = Some(n);
+                return Ok(Line::Retry(n));
             }
             _ => {}
         }
-        Ok(false)
+        Ok(Line::Other)
     }
 }
 

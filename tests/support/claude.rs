@@ -57,6 +57,7 @@ pub fn raw_blocks(bytes: &[u8]) -> (Vec<Vec<u8>>, Vec<u8>) {
                 start = end;
             }
             Segment::CrLfTail => unreachable!("one chunk"),
+            Segment::Retry(_) => {}
         })
         .unwrap();
     (blocks, bytes[start..].to_vec())
