@@ -84,8 +84,10 @@ pub(crate) fn plan_blanks(
     always_whitespace: bool,
     pinned: bool,
 ) -> BlankPlan {
-    let only_blanks = scans.iter().all(|s| s.blank.is_some());
-    let mut remove = Vec::new();
+    let blanks = scans.iter().filter(|s| s.blank.is_some()).count();
+    let only_blanks = blanks == scans.len();
+    // NOTE: sized exactly: a crafted list can be millions of blank blocks.
+    let mut remove = Vec::with_capacity(blanks);
     let mut fill = Vec::new();
     // NOTE: from the end, so "the first thinking block after it" is known at
     // each block with no rescan (linear in the list).
@@ -163,7 +165,7 @@ fn filled_text(j: Raw<'_>, placeholder: &str) -> String {
 #[derive(Default)]
 pub(crate) struct BlankEdits {
     /// Blocks to remove.
-    pub(crate) removed: Vec<usize>,
+    pub(crate) removed: Vec<u32>,
     /// cache_control moves `(from, to)`.
     pub(crate) moves: Vec<(usize, Option<usize>)>,
     /// Blocks that get the placeholder appended.
@@ -222,7 +224,10 @@ impl<'b> Run<'b, '_> {
             Items::Message(blocks, mi) => Some((blocks[i].at, mi)),
             Items::Nested(_) => None,
         };
-        let mut edits = BlankEdits::default();
+        let mut edits = BlankEdits {
+            removed: Vec::with_capacity(plan.remove.len()),
+            ..BlankEdits::default()
+        };
         for &(i, kind) in &plan.remove {
             let i = i as usize;
             let rule = if kind == BlankText::Whitespace {
@@ -241,7 +246,7 @@ impl<'b> Run<'b, '_> {
                     }
                 } else if self.fixing(rule) {
                     self.omit(rule);
-                    edits.removed.push(i);
+                    edits.removed.push(i as u32);
                 }
                 continue;
             }
@@ -269,7 +274,7 @@ impl<'b> Run<'b, '_> {
                     ),
                 };
                 self.change(rule, path, "removed", detail);
-                edits.removed.push(i);
+                edits.removed.push(i as u32);
             }
         }
         for &(i, kind, thinking) in &plan.fill {
@@ -313,7 +318,7 @@ impl<'b> Run<'b, '_> {
         }
         let mut removed = vec![false; scans.len()];
         for &i in &edits.removed {
-            removed[i] = true;
+            removed[i as usize] = true;
         }
         for &(from, to) in &plan.cache {
             let (from, to) = (from as usize, to.map(|t| t as usize));

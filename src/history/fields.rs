@@ -52,7 +52,7 @@ impl<'b> Run<'b, '_> {
             if self.fixing(&UNKNOWN_FIELD) {
                 let detail = format!("\"{field}\": {} is not a field of a message", v.text());
                 self.change(&UNKNOWN_FIELD, path, "removed", detail);
-                self.msgs[mi].dropped.push(k.offset());
+                self.dropped_fields.insert(k.offset());
                 self.msgs[mi].touched = true;
             }
         }
@@ -282,7 +282,7 @@ impl<'b> Run<'b, '_> {
         }
         let mut removed = vec![false; items.len()];
         for &i in &blank.removed {
-            removed[i] = true;
+            removed[i as usize] = true;
         }
         let kept = items.iter().zip(&edits).zip(&removed).filter(|(_, r)| !**r);
         let mut out = String::from("[");

@@ -91,8 +91,6 @@ pub(crate) struct Msg<'b> {
     pub(crate) content: Content<'b>,
     /// Content changed: the message is re-serialized on output.
     pub(crate) touched: bool,
-    /// Message fields removed (strictFields): where their keys start.
-    pub(crate) dropped: Vec<usize>,
 }
 
 pub(crate) enum System<'b> {
@@ -118,6 +116,8 @@ pub(crate) struct Run<'b, 'o> {
     depth: usize,
     /// Changes / violations past [`MAX_REPORTED`], counted per rule.
     omitted: Vec<(&'static Rule, u64)>,
+    /// Message fields removed (strictFields): where their keys start in the body.
+    pub(crate) dropped_fields: std::collections::HashSet<usize>,
 }
 
 /// Bound of the changes (and of the violations) a run lists; past it each rule
@@ -150,38 +150,35 @@ impl<'b, 'o> Run<'b, 'o> {
                 })
             }
         };
-        let msgs = messages
-            .items()
-            .enumerate()
-            .map(|(origin, raw)| {
-                let role = match raw.get("role") {
-                    Some(r) if r.str_eq("user") => Role::User,
-                    Some(r) if r.str_eq("assistant") => Role::Assistant,
-                    _ => Role::Other,
-                };
-                let content = match raw.get("content") {
-                    Some(c) if c.kind() == Kind::Str => Content::Str(c, None),
-                    Some(c) if c.kind() == Kind::Arr => Content::Blocks(
-                        c.items()
-                            .enumerate()
-                            .map(|(b, item)| Blk {
-                                src: Src::Raw(item),
-                                at: Origin::Block(origin, b),
-                            })
-                            .collect(),
-                    ),
-                    _ => Content::Opaque,
-                };
-                Msg {
-                    origin,
-                    raw,
-                    role,
-                    content,
-                    touched: false,
-                    dropped: Vec::new(),
+        // NOTE: lists are sized exactly (one more scan of the array) so that a
+        // body of many small values never holds a half-empty doubled buffer.
+        let mut msgs = Vec::with_capacity(messages.items().count());
+        msgs.extend(messages.items().enumerate().map(|(origin, raw)| {
+            let role = match raw.get("role") {
+                Some(r) if r.str_eq("user") => Role::User,
+                Some(r) if r.str_eq("assistant") => Role::Assistant,
+                _ => Role::Other,
+            };
+            let content = match raw.get("content") {
+                Some(c) if c.kind() == Kind::Str => Content::Str(c, None),
+                Some(c) if c.kind() == Kind::Arr => {
+                    let mut blocks = Vec::with_capacity(c.items().count());
+                    blocks.extend(c.items().enumerate().map(|(b, item)| Blk {
+                        src: Src::Raw(item),
+                        at: Origin::Block(origin, b),
+                    }));
+                    Content::Blocks(blocks)
                 }
-            })
-            .collect();
+                _ => Content::Opaque,
+            };
+            Msg {
+                origin,
+                raw,
+                role,
+                content,
+                touched: false,
+            }
+        }));
         let mut run = Run {
             root,
             profile,
@@ -195,6 +192,7 @@ impl<'b, 'o> Run<'b, 'o> {
             upstream: Vec::new(),
             depth,
             omitted: Vec::new(),
+            dropped_fields: Default::default(),
         };
         if run.validating() {
             run.upstream = run.upstream_indices();
@@ -429,13 +427,13 @@ impl<'b, 'o> Run<'b, 'o> {
 }
 
 /// Removes the items at the positions `remove` (in any order), in one pass.
-pub(crate) fn retain_unmarked<T>(items: &mut Vec<T>, remove: &[usize]) {
+pub(crate) fn retain_unmarked<T, I: Copy + TryInto<usize>>(items: &mut Vec<T>, remove: &[I]) {
     if remove.is_empty() {
         return;
     }
     let mut marked = vec![false; items.len()];
     for &i in remove {
-        if let Some(m) = marked.get_mut(i) {
+        if let Some(m) = i.try_into().ok().and_then(|i| marked.get_mut(i)) {
             *m = true;
         }
     }

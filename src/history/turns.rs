@@ -144,48 +144,59 @@ impl<'b> Run<'b, '_> {
         // NOTE: merging the latest assistant message into the one before it
         // moves its thinking blocks (their indices grow by the earlier
         // message's length), which the upstream refuses; such a merge is left
-        // undone and reported with a hint. Linear: one pass into a new list.
+        // undone and reported with a hint. Linear and in place: the kept
+        // messages are compacted to the front of the list.
         let latest = self
             .msgs
             .iter()
             .rposition(|m| m.role == Role::Assistant)
             .filter(|&i| holds_thinking(&self.msgs[i]))
             .map(|i| self.msgs[i].origin);
-        let msgs = std::mem::take(&mut self.msgs);
-        let mut out: Vec<Msg<'b>> = Vec::with_capacity(msgs.len());
-        for cur in msgs {
-            let Some(prev) = out.last_mut() else {
-                out.push(cur);
+        let mut msgs = std::mem::take(&mut self.msgs);
+        let mut kept = 0;
+        for r in 0..msgs.len() {
+            let (head, tail) = msgs.split_at_mut(r);
+            let cur = &mut tail[0];
+            let prev = match kept {
+                0 => None,
+                k => head.get_mut(k - 1),
+            };
+            let Some(prev) = prev.filter(|p| cur.role != Role::Other && cur.role == p.role) else {
+                msgs.swap(kept, r);
+                kept += 1;
                 continue;
             };
-            if cur.role == Role::Other || cur.role != prev.role {
-                out.push(cur);
-                continue;
-            }
             let mergeable =
                 !matches!(prev.content, Content::Opaque) && !matches!(cur.content, Content::Opaque);
             let pinned = cur.role == Role::Assistant && Some(cur.origin) == latest;
-            let path = self.msg_ptr(cur.origin);
+            let listing = !self.report_full();
+            let path = if listing {
+                self.msg_ptr(cur.origin)
+            } else {
+                String::new()
+            };
             let hint = pinned.then(|| {
                 "do not merge it into the previous message: that moves the thinking blocks of the latest assistant message; keep the original response as its own turn instead".to_string()
             });
-            self.report_hint(
-                &MERGE_ROLES,
-                path.clone(),
-                MERGE_ROLES.message.to_string(),
-                hint,
-            );
+            if listing {
+                self.report_hint(
+                    &MERGE_ROLES,
+                    path.clone(),
+                    MERGE_ROLES.message.to_string(),
+                    hint,
+                );
+            } else {
+                self.omit_violation(&MERGE_ROLES);
+            }
             if !self.fixing(&MERGE_ROLES) || !mergeable || pinned {
-                out.push(cur);
+                msgs.swap(kept, r);
+                kept += 1;
                 continue;
             }
-            let (prev_origin, mut prev_content) = (
-                prev.origin,
-                std::mem::replace(&mut prev.content, Content::Opaque),
-            );
-            self.string_to_blocks(&mut prev_content, prev_origin, &MERGE_ROLES);
+            let prev_origin = prev.origin;
+            self.string_to_blocks(&mut prev.content, prev_origin, &MERGE_ROLES);
             let text = Self::str_text(&cur.content).map(Cow::into_owned);
-            let mut extra = match cur.content {
+            let extra = match std::mem::replace(&mut cur.content, Content::Opaque) {
                 Content::Blocks(list) => list,
                 Content::Str(..) => text
                     .filter(|t| !t.is_empty())
@@ -198,17 +209,19 @@ impl<'b> Run<'b, '_> {
                     .unwrap_or_default(),
                 Content::Opaque => Vec::new(),
             };
-            if let Content::Blocks(list) = &mut prev_content {
-                list.append(&mut extra);
+            if let Content::Blocks(list) = &mut prev.content {
+                list.extend(extra);
             }
-            let into = self.msg_ptr(prev_origin);
-            if let Some(prev) = out.last_mut() {
-                prev.content = prev_content;
-                prev.touched = true;
+            prev.touched = true;
+            if self.report_full() {
+                self.omit(&MERGE_ROLES);
+            } else {
+                let into = self.msg_ptr(prev_origin);
+                self.change(&MERGE_ROLES, path, "merged", format!("merged into {into}"));
             }
-            self.change(&MERGE_ROLES, path, "merged", format!("merged into {into}"));
         }
-        self.msgs = out;
+        msgs.truncate(kept);
+        self.msgs = msgs;
     }
 
     // ---- phase 5: trailing whitespace of a final assistant message ----------

@@ -58,7 +58,7 @@ impl Run<'_, '_> {
             let fields = msg
                 .raw
                 .entries()
-                .filter(|(k, _)| !msg.dropped.contains(&k.offset()));
+                .filter(|(k, _)| !self.dropped_fields.contains(&k.offset()));
             for (n, (k, v)) in fields.enumerate() {
                 if n > 0 {
                     out.push(b',');
