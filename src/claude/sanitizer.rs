@@ -97,10 +97,11 @@ impl StreamSanitizer {
         if let Some(t) = &mut core.tracer {
             t.origin = out.len();
         }
-        if !core.passthrough {
-            // NOTE: an error here means the parser is poisoned, which only
-            // happens after `overflow` switched to pass-through.
-            let partial = parser.finish().unwrap_or(false) || complete_partial;
+        // NOTE: an error here means the parser is poisoned, which only happens
+        // after `overflow` switched to pass-through. A partial event that
+        // overflowed when it was ended still gets its error event.
+        let partial = parser.finish().unwrap_or(false) || complete_partial;
+        if !core.passthrough || complete_partial {
             core.end(partial, out);
         }
         if let Some(t) = core.tracer.take() {
@@ -451,10 +452,15 @@ impl Core {
         let Some(t) = &mut self.tracer else { return };
         let len = bytes.len() as u64;
         let to = t.at(out);
+        let end = t.input_end;
         match t.passed.and_then(|i| t.entries.get_mut(i)) {
             Some(e) => {
                 if let Some(input) = &mut e.input {
                     input[1] += len;
+                    if let Some(end) = end.filter(|&end| input[1] > end) {
+                        *input = [input[0].min(end), end];
+                        e.rule = Some("truncated");
+                    }
                 }
                 if let Some(output) = &mut e.output {
                     output[1] = to;
