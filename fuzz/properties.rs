@@ -1,5 +1,5 @@
 //! Properties shared by the fuzz targets (`fuzz/fuzz_targets/*`) and the
-//! deterministic property suite (`tests/properties.rs`): one function per
+//! deterministic property suite (`tests/properties/`): one function per
 //! target, taking raw fuzz bytes.
 //!
 //! Input layout: the first byte is a control byte (its low 6 bits pick a chunk
@@ -525,9 +525,10 @@ fn strings(v: &Value, out: &mut Vec<String>) {
 
 /// The normalizer and the validator never panic and agree on whether a body
 /// is acceptable input at all; a normalized body:
-/// - validates clean of every violation a rule can fix (`unknown-field`
-///   counts only with `strict_fields`, as it is only fixed then; tool pairing
-///   and role merging only when every message has string or array content);
+/// - validates clean of every violation a rule fixes under these options
+///   ([`Rule::fixes`](sse_sanitizer::history::Rule::fixes): `unknown-field`
+///   only with `strict_fields`; tool pairing and role merging only when every
+///   message has string or array content);
 /// - normalizes again to the very same bytes with no change (idempotent);
 /// - keeps every non-blank text, tool id and signature of the input, or the
 ///   change that removed it says so in its detail (nothing lost silently).
@@ -604,9 +605,7 @@ pub fn normalizer_properties(data: &[u8]) {
                 r.id,
                 "missing-tool-result" | "tool-result-first" | "merge-roles"
             );
-            r.fix.is_some()
-                && (strict_fields || r.id != "unknown-field")
-                && (turns_fixable || !turn_rule)
+            r.fixes(profile, &options) && (turns_fixable || !turn_rule)
         })
         .collect();
     assert!(

@@ -18,6 +18,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 use support::corpus_dir;
+use support::stream::{
+    block_stop, event, message_start, message_stop, text_delta, text_start, MESSAGE_START,
+};
 
 const MB: usize = 1 << 20;
 
@@ -126,45 +129,6 @@ fn events_of(bytes: &[u8]) -> Vec<Event> {
     events
 }
 
-fn ev(name: &str, data: &str) -> String {
-    format!("event: {name}\ndata: {data}\n\n")
-}
-
-const MESSAGE_START: &str = r#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"usage":{"output_tokens":1}}}"#;
-
-fn message_start() -> String {
-    ev("message_start", MESSAGE_START)
-}
-
-fn text_start(index: &str, text: &str) -> String {
-    ev(
-        "content_block_start",
-        &format!(
-            r#"{{"type":"content_block_start","index":{index},"content_block":{{"type":"text","text":"{text}"}}}}"#
-        ),
-    )
-}
-
-fn text_delta(index: &str, text: &str) -> String {
-    ev(
-        "content_block_delta",
-        &format!(
-            r#"{{"type":"content_block_delta","index":{index},"delta":{{"type":"text_delta","text":"{text}"}}}}"#
-        ),
-    )
-}
-
-fn stop(index: &str) -> String {
-    ev(
-        "content_block_stop",
-        &format!(r#"{{"type":"content_block_stop","index":{index}}}"#),
-    )
-}
-
-fn message_stop() -> String {
-    ev("message_stop", r#"{"type":"message_stop"}"#)
-}
-
 /// A 100 MB line, fed in 1 MiB chunks with default limits: the parser stops
 /// at 8 MiB with `max-buffer-exceeded` and stays poisoned; the sanitizer
 /// notes it and passes every byte through; memory stays near the limits.
@@ -220,41 +184,41 @@ fn ten_thousand_deep_json_in_sse_data() {
         // block is dropped; the accumulator's serde_json stops at depth 128.
         message_start()
             + &text_start("0", "")
-            + &ev(
+            + &event(
                 "content_block_delta",
                 &format!(
                     r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":""}},"x":{deep}}}"#
                 ),
             )
-            + &stop("0")
+            + &block_stop("0")
             + &message_stop(),
         // As the started block itself, and as an unknown event.
         message_start()
-            + &ev(
+            + &event(
                 "content_block_start",
                 &format!(r#"{{"type":"content_block_start","index":0,"content_block":{deep}}}"#),
             )
-            + &ev("whatever", &deep)
+            + &event("whatever", &deep)
             + &message_stop(),
         // As a tool input, stopped and unstopped.
         message_start()
-            + &ev(
+            + &event(
                 "content_block_start",
                 r#"{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":"f","input":{}}}"#,
             )
-            + &ev(
+            + &event(
                 "content_block_delta",
                 &format!(
                     r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"input_json_delta","partial_json":"{deep}"}}}}"#
                 ),
             )
-            + &stop("0"),
+            + &block_stop("0"),
         message_start()
-            + &ev(
+            + &event(
                 "content_block_start",
                 r#"{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":"f","input":{}}}"#,
             )
-            + &ev(
+            + &event(
                 "content_block_delta",
                 &format!(
                     r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"input_json_delta","partial_json":"{}"}}}}"#,
@@ -323,9 +287,9 @@ fn invalid_utf8_and_nul_everywhere() {
     let clean = message_start()
         + &text_start("0", "")
         + &text_delta("0", "hi")
-        + &stop("0")
+        + &block_stop("0")
         + &text_start("1", "")
-        + &stop("1")
+        + &block_stop("1")
         + &message_stop();
     let clean = clean.as_bytes();
     peak_mib("invalid UTF-8 and NUL", || {
@@ -430,8 +394,8 @@ fn millions_of_tiny_events() {
 
     let rise = peak_mib("100 000 empty text blocks", || {
         let blocks = 100_000;
-        let one = |i: usize| (text_start(&i.to_string(), "") + &stop(&i.to_string())).into_bytes();
-        let visible = text_start("100000", "") + &text_delta("100000", "x") + &stop("100000");
+        let one = |i: usize| (text_start(i, "") + &block_stop(i)).into_bytes();
+        let visible = text_start("100000", "") + &text_delta("100000", "x") + &block_stop("100000");
         let chunks = std::iter::once(message_start().into_bytes())
             .chain(
                 (0..blocks)
@@ -448,7 +412,8 @@ fn millions_of_tiny_events() {
         assert_eq!(report.blocks_dropped.len(), Report::MAX_ENTRIES);
         assert_eq!(report.events_changed, 2 * blocks as u64 + 3);
         // All that is left: the visible block, renumbered to 0.
-        let expected = message_start() + &text_start("0", "") + &text_delta("0", "x") + &stop("0");
+        let expected =
+            message_start() + &text_start("0", "") + &text_delta("0", "x") + &block_stop("0");
         assert_eq!(String::from_utf8(out).unwrap(), expected + &message_stop());
     });
     assert_peak_below(rise, 30);
@@ -490,16 +455,16 @@ fn absurd_indices() {
         // After a dropped block, so that renumbering is active.
         let input = message_start()
             + &text_start("0", "")
-            + &stop("0")
+            + &block_stop("0")
             + &text_start(index, "")
             + &text_delta(index, "x")
-            + &stop(index)
+            + &block_stop(index)
             + &message_stop();
         let (out, report) = sanitize(input.as_bytes(), &SanitizerOptions::default());
         let expected = message_start()
             + &text_start(index, "")
             + &text_delta(index, "x")
-            + &stop(index)
+            + &block_stop(index)
             + &message_stop();
         assert_eq!(String::from_utf8(out).unwrap(), expected, "index {index}");
         assert_eq!(report.blocks_dropped.len(), 1);
@@ -510,9 +475,9 @@ fn absurd_indices() {
     }
     // u64::MAX is a valid index: renumbered to u64::MAX - 1.
     let max = u64::MAX.to_string();
-    let input = message_start() + &text_start("0", "") + &stop("0") + &stop(&max);
+    let input = message_start() + &text_start("0", "") + &block_stop("0") + &block_stop(&max);
     let (out, _) = sanitize(input.as_bytes(), &SanitizerOptions::default());
-    let expected = message_start() + &stop(&(u64::MAX - 1).to_string());
+    let expected = message_start() + &block_stop(u64::MAX - 1);
     assert_eq!(String::from_utf8(out).unwrap(), expected);
 }
 
@@ -526,10 +491,10 @@ fn duplicated_message_start() {
         + &text_start("0", "")
         + &message_start()
         + &text_start("0", "")
-        + &stop("0")
+        + &block_stop("0")
         + &text_start("1", "")
         + &text_delta("1", "x")
-        + &stop("1")
+        + &block_stop("1")
         + &message_stop();
     let (out, report) = sanitize(input.as_bytes(), &SanitizerOptions::default());
     let expected = message_start()
@@ -537,7 +502,7 @@ fn duplicated_message_start() {
         + &message_start()
         + &text_start("0", "")
         + &text_delta("0", "x")
-        + &stop("0")
+        + &block_stop("0")
         + &message_stop();
     assert_eq!(String::from_utf8(out).unwrap(), expected);
     assert_eq!(report.notes[0].code, "unterminated-block");
@@ -601,7 +566,7 @@ fn fifty_megabyte_request_body() {
 #[test]
 fn state_after_limits() {
     let _serial = serial();
-    let empty_block = text_start("1", "") + &stop("1");
+    let empty_block = text_start("1", "") + &block_stop("1");
     let options = SanitizerOptions {
         limits: Limits::default()
             .with_max_line_bytes(300)
@@ -610,7 +575,8 @@ fn state_after_limits() {
     };
 
     let long_line = format!("data: {}\n\n", "a".repeat(400));
-    let input = message_start() + &text_start("0", "") + &stop("0") + &long_line + &empty_block;
+    let input =
+        message_start() + &text_start("0", "") + &block_stop("0") + &long_line + &empty_block;
     let (out, report) = sanitize(input.as_bytes(), &options);
     let expected = message_start() + &long_line + &empty_block;
     assert_eq!(String::from_utf8(out).unwrap(), expected);
@@ -618,8 +584,8 @@ fn state_after_limits() {
     assert!(codes.contains(&"max-buffer-exceeded"), "{codes:?}");
     assert_eq!(report.blocks_dropped.len(), 1);
 
-    let pings = ev("ping", r#"{"type":"ping"}"#).repeat(10);
-    let held_too_long = text_start("0", "") + &pings + &stop("0");
+    let pings = event("ping", r#"{"type":"ping"}"#).repeat(10);
+    let held_too_long = text_start("0", "") + &pings + &block_stop("0");
     let input = message_start() + &held_too_long + &empty_block + &message_stop();
     let (out, report) = sanitize(input.as_bytes(), &options);
     let expected = message_start() + &held_too_long + &message_stop();

@@ -1,15 +1,11 @@
-//! Claude-stream helpers shared by the `claude_*` tests: chunked runs and an
-//! independent, whole-stream model of what the sanitizer must drop.
-#![allow(dead_code)] // each test binary uses a subset
+//! Claude-stream helpers: chunked sanitizer runs, an independent
+//! whole-stream model of what the sanitizer must drop, and blank blocks to
+//! insert into real streams.
 
-use crate::support::{corpus_dir, XorShift};
+use super::XorShift;
 use serde_json::Value;
 use sse_sanitizer::claude::{Report, SanitizerOptions, StreamSanitizer};
 use sse_sanitizer::sse::{Event, Parser, Segment};
-
-pub fn corpus_stream(rel: &str) -> Vec<u8> {
-    std::fs::read(corpus_dir().join(rel)).unwrap()
-}
 
 /// Runs the sanitizer over `input` cut into chunks of the given sizes (the
 /// sizes repeat; 0 = one whole chunk).

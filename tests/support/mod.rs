@@ -1,5 +1,15 @@
-//! Shared test helpers: a seeded RNG (no dependency), chunkers, the corpus.
+//! The one test harness every test binary shares (`mod support;`, or
+//! `#[path = "../support/mod.rs"] mod support;` from a directory binary):
+//! - a seeded RNG ([`XorShift`], [`seed`]) and chunkers ([`random_chunks`]);
+//! - the corpus: [`corpus_dir`], [`corpus_streams`], recorded request bodies
+//!   ([`requests`]);
+//! - SSE builders for crafted Claude streams ([`stream`]);
+//! - the independent whole-stream model of the sanitizer ([`claude`]).
 #![allow(dead_code)] // each test binary uses a different subset
+
+pub mod claude;
+pub mod requests;
+pub mod stream;
 
 use std::path::PathBuf;
 
@@ -12,7 +22,8 @@ pub fn seed() -> u64 {
         .unwrap_or(0x5eed_2026)
 }
 
-/// xorshift64*: small, deterministic, good enough to pick split points.
+/// xorshift64*: small, deterministic, good enough to pick split points and
+/// mutations. The only RNG of the tests.
 pub struct XorShift(u64);
 
 impl XorShift {
@@ -27,9 +38,9 @@ impl XorShift {
         self.0 = x;
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
-    /// Uniform in `0..n` (n > 0).
+    /// Uniform in `0..n` (0 when `n` is 0).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next() % n.max(1) as u64) as usize
     }
 }
 
@@ -49,6 +60,12 @@ pub fn random_chunks<'a>(rng: &mut XorShift, input: &'a [u8], max_len: usize) ->
 /// The project's copy of the corpus.
 pub fn corpus_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
+}
+
+/// One corpus file's bytes, by its path under `tests/corpus`.
+pub fn corpus_file(rel: &str) -> Vec<u8> {
+    let path = corpus_dir().join(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Every recorded SSE body: streams/, handwritten/streams/, compatible/streams/.

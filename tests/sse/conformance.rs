@@ -2,11 +2,9 @@
 //! one case per rule of the spec text, each run whole, split at every byte
 //! position, at 1-byte chunks and at random points (`SSE_SEED` reproduces).
 
-mod support;
-
+use crate::support::{random_chunks, seed, XorShift};
 use sse_sanitizer::sse::{Event, Parser};
 use sse_sanitizer::{Limits, SseError};
-use support::{random_chunks, seed, XorShift};
 
 /// (what, input, expected events as (type, data, last_event_id, retry))
 type Case = (

@@ -1,5 +1,5 @@
 //! Regression tests for bugs found by the fuzz targets (`fuzz/`), the
-//! property suite (`tests/properties.rs`) and the hostile-input suite
+//! property suite (`tests/properties/`) and the hostile-input suite
 //! (`tests/hostile.rs`). Each test names what it broke.
 
 use serde_json::{json, Value};

@@ -2,14 +2,9 @@
 //! (`[{request: {url, body}, response: {status_code}}]`), a nock recording
 //! (`[{scope, path, body, status}]`) and VCR cassettes (`interactions[].request.body`,
 //! a JSON string).
-#![allow(dead_code)]
 
+use super::corpus_dir;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-pub fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
-}
 
 /// Which API a recorded request went to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

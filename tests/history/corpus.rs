@@ -3,9 +3,7 @@
 //! checks `tests/fixtures/requests.jsonl`, the extracted bodies the JS tests and
 //! benchmarks read.
 
-mod common;
-
-use common::{accepted, recorded_requests, Api};
+use crate::support::requests::{accepted, recorded_requests, Api};
 use serde_json::{json, Value};
 use sse_sanitizer::history::{
     normalize, normalize_bytes, validate, validate_bytes, NormalizeOptions, Profile,
@@ -58,6 +56,7 @@ fn accepted_bedrock_requests_are_left_alone() {
 fn accepted_vertex_requests_are_left_alone() {
     let n = check_clean(Api::Vertex, Profile::Anthropic);
     println!("{n} accepted Vertex rawPredict bodies: unchanged, clean");
+    assert!(n >= 10, "only {n} requests extracted");
 }
 
 /// The corpus also holds requests the API refused: the validator must give the
@@ -99,7 +98,7 @@ fn rejected_requests_get_the_upstream_text() {
         ["messages.0.content.1.image.source.base64.data: URL sources are not supported"]
     );
 
-    let path = common::corpus_dir()
+    let path = crate::support::corpus_dir()
         .join("responses/vercel-ai__anthropic-issue-17366-orphan-tool-result.1.json");
     let pair: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let v = validate(&pair["request"], Profile::Anthropic).unwrap();
@@ -125,7 +124,7 @@ fn rejected_requests_get_the_upstream_text() {
 
 #[test]
 fn fixture_requests_jsonl_is_current() {
-    let path = common::corpus_dir().join("../fixtures/requests.jsonl");
+    let path = crate::support::corpus_dir().join("../fixtures/requests.jsonl");
     let mut text = String::new();
     for r in accepted(Api::Anthropic) {
         let line = json!({"source": r.source, "index": r.index, "body": r.body});
@@ -139,6 +138,6 @@ fn fixture_requests_jsonl_is_current() {
     let current = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         current == text,
-        "tests/fixtures/requests.jsonl is stale: run `UPDATE=1 cargo test --test history_corpus`"
+        "tests/fixtures/requests.jsonl is stale: run `UPDATE=1 cargo test --test history corpus`"
     );
 }

@@ -1,15 +1,11 @@
 //! The accumulator on the corpus, checked against an independent fold of the
 //! same events, and composed with the sanitizer.
 
-#[path = "support/claude.rs"]
-mod claude_support;
-mod support;
-
-use claude_support::*;
+use crate::support::claude::*;
+use crate::support::{corpus_file, corpus_streams};
 use serde_json::{json, Map, Value};
 use sse_sanitizer::claude::{sanitize, Accumulator, SanitizerOptions};
 use sse_sanitizer::AccumulateError;
-use support::corpus_streams;
 
 /// How many `message_start` and `message_stop` events a stream has.
 fn starts_and_stops(events: &[sse_sanitizer::sse::Event]) -> (usize, usize) {
@@ -345,7 +341,7 @@ fn errors_have_codes() {
 #[test]
 fn a_tool_input_cut_short_is_partially_parsed_like_the_sdk() {
     let mut input =
-        corpus_stream("streams/anthropic-sdk-typescript__incomplete_partial_json_response.sse");
+        corpus_file("streams/anthropic-sdk-typescript__incomplete_partial_json_response.sse");
     // As recorded, the stream ends without message_stop: no final message.
     assert!(matches!(
         accumulate(&input),
@@ -374,7 +370,7 @@ fn push_all(acc: &mut Accumulator, events: &[&str]) -> Result<(), AccumulateErro
     Ok(())
 }
 
-const START: &str = r#"{"type":"message_start","message":{"id":"m","role":"assistant","content":[],"usage":{"output_tokens":1}}}"#;
+const START: &str = crate::support::stream::MESSAGE_START;
 const STOP: &str = r#"{"type":"message_stop"}"#;
 
 #[test]

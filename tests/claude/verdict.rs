@@ -3,11 +3,12 @@
 //! every split point (pkg-tests/verdict.test.js checks the same classes, the
 //! whole corpus and seeded mutations against the official SDK itself).
 
-mod support;
-
+use crate::support::corpus_dir;
+use crate::support::stream::{
+    block_stop, json_delta, message_end, message_start, text_delta, text_start, tool_start,
+};
 use sse_sanitizer::claude::{validate_stream, Anomaly, SdkOutcome, StreamValidator, ANOMALIES};
 use sse_sanitizer::Limits;
-use support::corpus_dir;
 
 /// `code@event[index] sdk`, and the message when the SDK raises.
 fn show(anomalies: &[Anomaly]) -> Vec<String> {
@@ -41,43 +42,12 @@ fn corpus(path: &str) -> Vec<u8> {
     std::fs::read(corpus_dir().join(path)).unwrap()
 }
 
-const START: &str = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"x\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}}\n\n";
-const END: &str = "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":2}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
-
-fn ev(kind: &str, body: &str) -> String {
-    format!("event: {kind}\ndata: {{\"type\":\"{kind}\",{body}}}\n\n")
-}
-fn text(i: u64) -> String {
-    ev(
-        "content_block_start",
-        &format!("\"index\":{i},\"content_block\":{{\"type\":\"text\",\"text\":\"\"}}"),
-    )
-}
-fn tool(i: u64) -> String {
-    ev("content_block_start", &format!("\"index\":{i},\"content_block\":{{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\",\"input\":{{}}}}"))
-}
-fn td(i: u64) -> String {
-    ev(
-        "content_block_delta",
-        &format!("\"index\":{i},\"delta\":{{\"type\":\"text_delta\",\"text\":\"hi\"}}"),
-    )
-}
-fn json(i: u64, partial: &str) -> String {
-    let partial = serde_json::to_string(partial).unwrap();
-    ev(
-        "content_block_delta",
-        &format!(
-            "\"index\":{i},\"delta\":{{\"type\":\"input_json_delta\",\"partial_json\":{partial}}}"
-        ),
-    )
-}
-fn stop(i: u64) -> String {
-    ev("content_block_stop", &format!("\"index\":{i}"))
-}
-
 fn crafted() -> Vec<(&'static str, String)> {
-    let s = START;
-    let e = END;
+    let text = |i| text_start(i, "");
+    let td = |i| text_delta(i, "hi");
+    let (tool, json, stop) = (tool_start, json_delta, block_stop);
+    let s = &message_start();
+    let e = &message_end();
     vec![
         ("clean", format!("{s}{}{}{}{e}", text(0), td(0), stop(0))),
         ("clean, CRLF and a BOM on every line", format!("{s}{}{}{}{e}", text(0), td(0), stop(0)).replace("data:", "\u{feff}data:").replace('\n', "\r\n")),
@@ -235,7 +205,8 @@ fn limits_are_typed_errors_and_the_validator_stays_failed() {
     assert_eq!(v.push(b"\n\n").unwrap_err(), err);
     assert_eq!(v.finish().unwrap_err(), err);
     let deep = format!(
-        "{START}event: foo\ndata: {}{}\n\n",
+        "{}event: foo\ndata: {}{}\n\n",
+        message_start(),
         "[".repeat(200),
         "]".repeat(200)
     );
@@ -243,10 +214,12 @@ fn limits_are_typed_errors_and_the_validator_stays_failed() {
     assert_eq!(err.code(), "max-depth-exceeded");
     // A tool input nested past the limit too (its text is checked, never parsed whole).
     let deep_tool = format!(
-        "{START}{}{}{}{END}",
-        tool(0),
-        json(0, &"[".repeat(200)),
-        stop(0)
+        "{}{}{}{}{}",
+        message_start(),
+        tool_start(0),
+        json_delta(0, &"[".repeat(200)),
+        block_stop(0),
+        message_end()
     );
     let err = validate_stream(deep_tool.as_bytes(), Limits::default()).unwrap_err();
     assert_eq!(err.code(), "max-depth-exceeded");
@@ -256,11 +229,11 @@ fn limits_are_typed_errors_and_the_validator_stays_failed() {
 fn time_is_linear_in_the_input_whatever_its_shape() {
     // A tool block that alternates deltas and stops: every stop checks the
     // input, which would be quadratic if the input were parsed again each time.
-    let mut input = format!("{START}{}", tool(0));
-    input.push_str(&json(0, "{\"a\": ["));
+    let mut input = message_start() + &tool_start(0);
+    input.push_str(&json_delta(0, "{\"a\": ["));
     for _ in 0..100_000 {
-        input.push_str(&json(0, "1, "));
-        input.push_str(&stop(0));
+        input.push_str(&json_delta(0, "1, "));
+        input.push_str(&block_stop(0));
     }
     let anomalies = verdict(input.as_bytes());
     assert!(anomalies.iter().all(|a| a.code == "delta-after-stop"

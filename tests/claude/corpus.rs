@@ -1,13 +1,9 @@
 //! The sanitizer on every recorded stream of the corpus.
 
-#[path = "support/claude.rs"]
-mod claude_support;
-mod support;
-
-use claude_support::*;
+use crate::support::claude::*;
+use crate::support::{corpus_file, corpus_streams, seed, XorShift};
 use sse_sanitizer::claude::{sanitize, SanitizerOptions};
 use sse_sanitizer::Profile;
-use support::{corpus_streams, seed, XorShift};
 
 /// Streams of the corpus with a text block that ends empty or whitespace-only
 /// (found independently by `model_drops`; listed here so that a change in the
@@ -140,7 +136,7 @@ fn crlf_streams_behave_like_lf_streams() {
     // ends, cut everywhere, including between the CR and LF of a dropped event.
     let mut rng = XorShift::new(seed() ^ 2);
     for (name, _) in WITH_BLANK_BLOCKS {
-        let lf = corpus_stream(name);
+        let lf = corpus_file(name);
         for eol in [&b"\r\n"[..], b"\r"] {
             let input: Vec<u8> = lf.split(|&b| b == b'\n').collect::<Vec<_>>().join(eol);
             let whole = sanitize(&input, &SanitizerOptions::default());
@@ -167,7 +163,7 @@ fn crlf_streams_behave_like_lf_streams() {
 #[test]
 fn index_skew_passes_through_unchanged() {
     let name = "streams/vercel-ai__anthropic-code-execution-pdf-skill.1.sse";
-    let input = corpus_stream(name);
+    let input = corpus_file(name);
     let (output, report) = sanitize(&input, &SanitizerOptions::default());
     assert!(output == input);
     assert!(report.blocks_dropped.is_empty());

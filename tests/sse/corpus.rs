@@ -2,10 +2,8 @@
 //! 1-byte chunks and at random chunk sizes; every Claude event's data is JSON
 //! that round-trips; writing the events back and re-parsing gives them again.
 
-mod support;
-
+use crate::support::{corpus_streams, random_chunks, seed, XorShift};
 use sse_sanitizer::sse::{Event, Parser, Writer};
-use support::{corpus_streams, random_chunks, seed, XorShift};
 
 fn parse(chunks: &[&[u8]]) -> Vec<Event> {
     let mut p = Parser::default();
@@ -86,20 +84,34 @@ fn writer_output_parses_back_to_the_same_events() {
     }
 }
 
+/// Damaged input under any chunking: no panic, no error under the default
+/// limits, and exactly the events the spec gives (invalid UTF-8 becomes
+/// U+FFFD; a block with no `data` field or no blank line after it dispatches
+/// nothing).
 #[test]
-fn bad_input_never_panics() {
-    let inputs: Vec<Vec<u8>> = vec![
-        vec![],
-        vec![0xFF; 1000],
-        vec![0; 1000],
-        b"\r\r\r\n\n\n\r".to_vec(),
-        b"{\"type\":\"message_start\"}".to_vec(),
-        (0..=255u8).cycle().take(100_000).collect(),
+fn damaged_input_gives_the_same_events_under_any_chunking() {
+    let noise: Vec<u8> = (0..=255u8).cycle().take(100_000).collect();
+    let cases: Vec<(Vec<u8>, Vec<&str>)> = vec![
+        (vec![], vec![]),
+        (vec![0xFF; 1000], vec![]),
+        (vec![0; 1000], vec![]),
+        (b"\r\r\r\n\n\n\r".to_vec(), vec![]),
+        (b"{\"type\":\"message_start\"}".to_vec(), vec![]),
+        // Bytes 0..=255 in order: line breaks, but never a `data` field.
+        (noise, vec![]),
+        (b"data: \xFF\xC3\n\n".to_vec(), vec!["\u{FFFD}\u{FFFD}"]),
+        (b"data\r\rdata:\0x\n\n".to_vec(), vec!["", "\0x"]),
     ];
-    for input in inputs {
+    for (input, expected) in cases {
         for chunk in [1, 3, 4096] {
             let chunks: Vec<&[u8]> = input.chunks(chunk).collect();
-            let _ = parse(&chunks);
+            let data: Vec<String> = parse(&chunks).into_iter().map(|e| e.data).collect();
+            assert_eq!(
+                data,
+                expected,
+                "{:?}… in chunks of {chunk}",
+                &input[..input.len().min(16)]
+            );
         }
     }
 }

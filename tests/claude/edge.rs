@@ -1,56 +1,15 @@
 //! Broken, hostile and huge streams: no panic, no lost bytes, bounded
 //! buffering, and a report that says what happened.
 
-#[path = "support/claude.rs"]
-mod claude_support;
-mod support;
-
-use claude_support::*;
+use crate::support::claude::*;
+use crate::support::stream::{
+    block_stop, event, message_end, message_start, overloaded, ping, text_delta, text_start,
+};
+use crate::support::{corpus_file, seed, XorShift};
 use sse_sanitizer::claude::{sanitize, Accumulator, Report, SanitizerOptions, StreamSanitizer};
 use sse_sanitizer::Profile;
 use sse_sanitizer::{AccumulateError, Limits};
-use support::{seed, XorShift};
 
-fn ev(ty: &str, data: &str) -> String {
-    format!("event: {ty}\ndata: {data}\n\n")
-}
-fn message_start() -> String {
-    ev(
-        "message_start",
-        r#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"model":"m","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":1}}}"#,
-    )
-}
-fn text_start(i: u64, text: &str) -> String {
-    ev(
-        "content_block_start",
-        &format!(
-            r#"{{"type":"content_block_start","index":{i},"content_block":{{"type":"text","text":"{text}"}}}}"#
-        ),
-    )
-}
-fn text_delta(i: u64, text: &str) -> String {
-    ev(
-        "content_block_delta",
-        &format!(
-            r#"{{"type":"content_block_delta","index":{i},"delta":{{"type":"text_delta","text":"{text}"}}}}"#
-        ),
-    )
-}
-fn stop(i: u64) -> String {
-    ev(
-        "content_block_stop",
-        &format!(r#"{{"type":"content_block_stop","index":{i}}}"#),
-    )
-}
-fn ping() -> String {
-    ev("ping", r#"{"type": "ping"}"#)
-}
-fn message_end() -> String {
-    ev(
-        "message_delta",
-        r#"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":9}}"#,
-    ) + &ev("message_stop", r#"{"type":"message_stop"}"#)
-}
 fn codes(report: &Report) -> Vec<&'static str> {
     report.notes.iter().map(|n| n.code).collect()
 }
@@ -87,7 +46,7 @@ fn truncation_at_every_event_boundary() {
         "streams/chatlas__test_provider_anthropic_test_anthropic_empty_response.0.sse",
         "streams/anthropic-sdk-python__incomplete_partial_json_response.sse",
     ] {
-        let input = corpus_stream(name);
+        let input = corpus_file(name);
         let (blocks, _) = raw_blocks(&input);
         for k in 0..=blocks.len() {
             let prefix: Vec<u8> = blocks[..k].concat();
@@ -118,12 +77,9 @@ fn truncation_at_every_event_boundary() {
 
 #[test]
 fn error_event_mid_stream() {
-    let error = ev(
-        "error",
-        r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
-    );
+    let error = overloaded();
     // Inside a blank block: the block is released unchanged.
-    let input = message_start() + &text_start(0, "") + &error + &stop(0);
+    let input = message_start() + &text_start(0, "") + &error + &block_stop(0);
     let (output, report) = sanitize_all_ways(input.as_bytes(), &default());
     assert_bytes_eq(&output, (input).as_bytes(), "output");
     assert!(report.blocks_dropped.is_empty());
@@ -138,7 +94,7 @@ fn error_event_mid_stream() {
     );
 
     // In a real stream.
-    let real = corpus_stream(
+    let real = corpus_file(
         "streams/chatlas__test_provider_anthropic_test_anthropic_simple_streaming_request.sse",
     );
     let (blocks, _) = raw_blocks(&real);
@@ -164,11 +120,11 @@ fn error_event_mid_stream() {
 
 #[test]
 fn malformed_json_passes_through_and_is_noted() {
-    let broken_start = ev(
+    let broken_start = event(
         "content_block_start",
         r#"{"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}"#,
     );
-    let broken_stop = ev(
+    let broken_stop = event(
         "content_block_stop",
         r#"{"type":"content_block_stop","index":0"#,
     );
@@ -180,22 +136,22 @@ fn malformed_json_passes_through_and_is_noted() {
         ),
         // A broken start.
         (
-            message_start() + &broken_start + &stop(1) + &message_end(),
+            message_start() + &broken_start + &block_stop(1) + &message_end(),
             "malformed-json",
         ),
         // Not JSON at all.
         (
-            message_start() + &ev("content_block_delta", "{oops") + &message_end(),
+            message_start() + &event("content_block_delta", "{oops") + &message_end(),
             "malformed-json",
         ),
         (
-            message_start() + &ev("message", "[DONE]") + &message_end(),
+            message_start() + &event("message", "[DONE]") + &message_end(),
             "non-claude-event",
         ),
         // event: name and data type disagree.
         (
             message_start()
-                + &ev(
+                + &event(
                     "ping",
                     r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
                 )
@@ -212,12 +168,13 @@ fn malformed_json_passes_through_and_is_noted() {
     // A broken event while a blank block is held does not stop the drop.
     let input = message_start()
         + &text_start(0, "")
-        + &ev("message", "{oops")
-        + &stop(0)
+        + &event("message", "{oops")
+        + &block_stop(0)
         + &text_start(1, "x")
         + &message_end();
     let (output, report) = sanitize_all_ways(input.as_bytes(), &default());
-    let expected = message_start() + &ev("message", "{oops") + &text_start(0, "x") + &message_end();
+    let expected =
+        message_start() + &event("message", "{oops") + &text_start(0, "x") + &message_end();
     assert_bytes_eq(&output, (expected).as_bytes(), "output");
     assert_eq!(codes(&report), ["malformed-json"]);
 }
@@ -247,7 +204,7 @@ fn fifty_megabyte_text_block_is_not_buffered() {
     for _ in 0..count {
         input.push_str(&delta);
     }
-    input += &(stop(0) + &message_end());
+    input += &(block_stop(0) + &message_end());
     assert!(input.len() > 50 << 20);
     let (output, report, max_lag) = lag(input.as_bytes(), 64 << 10, &default());
     assert_bytes_eq(&output, (input).as_bytes(), "output");
@@ -263,7 +220,7 @@ fn whitespace_block_larger_than_the_hold_limit_is_released() {
     while input.len() < 1_200_000 {
         input += &text_delta(0, " ");
     }
-    input += &(stop(0) + &message_end());
+    input += &(block_stop(0) + &message_end());
     let (output, report, max_lag) = lag(input.as_bytes(), 4096, &default());
     assert_bytes_eq(&output, (input).as_bytes(), "output");
     assert!(report.blocks_dropped.is_empty());
@@ -275,7 +232,7 @@ fn whitespace_block_larger_than_the_hold_limit_is_released() {
     assert_eq!(sanitize_all_ways(input.as_bytes(), &default()).1, report);
 
     // A smaller limit keeps the real whitespace blocks of a real stream.
-    let real = corpus_stream("streams/vercel-ai__anthropic-web-search-tool.1.sse");
+    let real = corpus_file("streams/vercel-ai__anthropic-web-search-tool.1.sse");
     let options = SanitizerOptions {
         limits: Limits::default().with_max_held_bytes(100),
         ..default()
@@ -297,7 +254,7 @@ fn a_hundred_thousand_pings() {
     assert!(max_lag < 1000);
 
     // Inside a blank block: past the hold limit they are released.
-    let input = message_start() + &text_start(0, "") + &pings + &stop(0) + &message_end();
+    let input = message_start() + &text_start(0, "") + &pings + &block_stop(0) + &message_end();
     let (output, report) = sanitize(input.as_bytes(), &default());
     assert_bytes_eq(&output, (input).as_bytes(), "output");
     assert_eq!(codes(&report), ["held-limit-exceeded"]);
@@ -323,9 +280,9 @@ fn buffer_limits_switch_to_pass_through() {
         + &text_start(0, "")
         + &ping()
         + &long
-        + &stop(0)
+        + &block_stop(0)
         + &text_start(1, "")
-        + &stop(1)
+        + &block_stop(1)
         + &message_end();
     let options = SanitizerOptions {
         limits: Limits::default().with_max_line_bytes(300),
@@ -344,11 +301,11 @@ fn buffer_limits_switch_to_pass_through() {
     let comments = ": keep-alive\n".repeat(1000);
     let input = message_start()
         + &text_start(0, "")
-        + &stop(0)
+        + &block_stop(0)
         + &comments
         + "\n"
         + &text_start(0, "")
-        + &stop(0)
+        + &block_stop(0)
         + &message_end();
     let options = SanitizerOptions {
         limits: Limits::default()
@@ -358,14 +315,14 @@ fn buffer_limits_switch_to_pass_through() {
     };
     let (output, report) = sanitize_all_ways(input.as_bytes(), &options);
     let expected =
-        message_start() + &comments + "\n" + &text_start(0, "") + &stop(0) + &message_end();
+        message_start() + &comments + "\n" + &text_start(0, "") + &block_stop(0) + &message_end();
     assert_bytes_eq(&output, (expected).as_bytes(), "output");
     assert_eq!(codes(&report), ["max-buffer-exceeded"]);
 }
 
 #[test]
 fn bom_partial_tail_and_events_before_message_start() {
-    let real = corpus_stream("streams/vercel-ai__anthropic-web-search-tool.1.sse");
+    let real = corpus_file("streams/vercel-ai__anthropic-web-search-tool.1.sse");
     let with_bom = [b"\xEF\xBB\xBF".as_slice(), &real].concat();
     let (output, report) = sanitize_all_ways(&with_bom, &default());
     assert!(output == [b"\xEF\xBB\xBF".as_slice(), &sanitize(&real, &default()).0].concat());
@@ -373,8 +330,11 @@ fn bom_partial_tail_and_events_before_message_start() {
 
     // A blank block before any message_start is still a blank block, and the
     // BOM stays when the very first block is dropped.
-    let input =
-        "\u{feff}".to_string() + &text_start(0, "") + &stop(0) + &text_start(1, "hi") + ": tail\n";
+    let input = "\u{feff}".to_string()
+        + &text_start(0, "")
+        + &block_stop(0)
+        + &text_start(1, "hi")
+        + ": tail\n";
     let (output, report) = sanitize_all_ways(input.as_bytes(), &default());
     assert_bytes_eq(
         &output,
@@ -392,11 +352,11 @@ fn bom_partial_tail_and_events_before_message_start() {
 
 #[test]
 fn non_claude_streams_pass_and_the_report_stays_small() {
-    let chunk = ev(
+    let chunk = event(
         "message",
         r#"{"id":"c","object":"chat.completion.chunk","choices":[{"delta":{"content":""}}]}"#,
     );
-    let input = chunk.repeat(2000) + &ev("message", "[DONE]");
+    let input = chunk.repeat(2000) + &event("message", "[DONE]");
     let (output, report) = sanitize(input.as_bytes(), &default());
     assert_bytes_eq(&output, (input).as_bytes(), "output");
     assert_eq!(report.notes.len(), Report::MAX_ENTRIES + 1);
@@ -407,17 +367,17 @@ fn non_claude_streams_pass_and_the_report_stays_small() {
 #[test]
 fn renumbering_rewrites_only_the_digits() {
     let split_start = "event: content_block_start\ndata: {\"type\":\"content_block_start\",\ndata: \"index\":2,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\",\"input\":{\"index\":7}}}\n\n";
-    let padded_delta = ev(
+    let padded_delta = event(
         "content_block_delta",
         r#"{"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"index\": 2}"}      }"#,
     );
     let padded_stop = "event: content_block_stop\r\ndata: {\"type\":\"content_block_stop\",  \"index\" :  2 }\r\n\r\n";
     let input = message_start()
         + &text_start(0, "hi")
-        + &stop(0)
+        + &block_stop(0)
         + &text_start(1, "")
         + &text_delta(1, "")
-        + &stop(1)
+        + &block_stop(1)
         + split_start
         + &padded_delta
         + padded_stop
@@ -425,7 +385,7 @@ fn renumbering_rewrites_only_the_digits() {
     let (output, report) = sanitize_all_ways(input.as_bytes(), &default());
     let expected = message_start()
         + &text_start(0, "hi")
-        + &stop(0)
+        + &block_stop(0)
         + &split_start.replace("\"index\":2", "\"index\":1")
         + &padded_delta.replace("\"index\":2,", "\"index\":1,")
         + &padded_stop.replace(":  2 }", ":  1 }")
@@ -434,12 +394,15 @@ fn renumbering_rewrites_only_the_digits() {
     assert_eq!(report.events_changed, 3 + 3);
     assert_eq!(
         report.blocks_dropped[0].bytes as usize,
-        text_start(1, "").len() + text_delta(1, "").len() + stop(1).len()
+        text_start(1, "").len() + text_delta(1, "").len() + block_stop(1).len()
     );
 
     // A late event for the dropped index is left alone and noted.
-    let input =
-        message_start() + &text_start(0, "") + &stop(0) + &text_delta(0, "late") + &message_end();
+    let input = message_start()
+        + &text_start(0, "")
+        + &block_stop(0)
+        + &text_delta(0, "late")
+        + &message_end();
     let (output, report) = sanitize_all_ways(input.as_bytes(), &default());
     assert_bytes_eq(
         &output,
@@ -451,54 +414,54 @@ fn renumbering_rewrites_only_the_digits() {
     // A new message starts a new numbering.
     let input = message_start()
         + &text_start(0, "")
-        + &stop(0)
+        + &block_stop(0)
         + &text_start(1, "a")
-        + &stop(1)
+        + &block_stop(1)
         + &message_end()
         + &message_start()
         + &text_start(0, "b")
-        + &stop(0)
+        + &block_stop(0)
         + &message_end();
     let (output, _) = sanitize_all_ways(input.as_bytes(), &default());
     let expected = message_start()
         + &text_start(0, "a")
-        + &stop(0)
+        + &block_stop(0)
         + &message_end()
         + &message_start()
         + &text_start(0, "b")
-        + &stop(0)
+        + &block_stop(0)
         + &message_end();
     assert_bytes_eq(&output, (expected).as_bytes(), "output");
 }
 
 #[test]
 fn only_blank_text_blocks_are_touched() {
-    let thinking = ev(
+    let thinking = event(
         "content_block_start",
         r#"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}}"#,
-    ) + &ev(
+    ) + &event(
         "content_block_delta",
         r#"{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EqQBCgIYAhIM"}}"#,
-    ) + &stop(0);
-    let redacted = ev(
+    ) + &block_stop(0);
+    let redacted = event(
         "content_block_start",
         r#"{"type":"content_block_start","index":1,"content_block":{"type":"redacted_thinking","data":""}}"#,
-    ) + &stop(1);
+    ) + &block_stop(1);
     let cited = text_start(2, "")
-        + &ev(
+        + &event(
             "content_block_delta",
             r#"{"type":"content_block_delta","index":2,"delta":{"type":"citations_delta","citation":{"type":"char_location","cited_text":"x"}}}"#,
         )
-        + &stop(2);
-    let with_citations = ev(
+        + &block_stop(2);
+    let with_citations = event(
         "content_block_start",
         r#"{"type":"content_block_start","index":3,"content_block":{"type":"text","text":"","citations":[{"type":"char_location"}]}}"#,
-    ) + &stop(3);
-    let unknown_block = ev(
+    ) + &block_stop(3);
+    let unknown_block = event(
         "content_block_start",
         r#"{"type":"content_block_start","index":4,"content_block":{"type":"future_block","text":""}}"#,
-    ) + &stop(4);
-    let visible = text_start(5, "") + &text_delta(5, " ") + &text_delta(5, "x") + &stop(5);
+    ) + &block_stop(4);
+    let visible = text_start(5, "") + &text_delta(5, " ") + &text_delta(5, "x") + &block_stop(5);
     let input = message_start()
         + &thinking
         + &redacted
@@ -521,15 +484,15 @@ fn only_blank_text_blocks_are_touched() {
     let input = message_start()
         + &text_start(0, "")
         + ": comment\n\n"
-        + &ev("future_event", r#"{"type":"future_event"}"#)
+        + &event("future_event", r#"{"type":"future_event"}"#)
         + &text_delta(0, "")
         + &ping()
-        + &stop(0)
+        + &block_stop(0)
         + &message_end();
     let (output, _) = sanitize_all_ways(input.as_bytes(), &default());
     let expected = message_start()
         + ": comment\n\n"
-        + &ev("future_event", r#"{"type":"future_event"}"#)
+        + &event("future_event", r#"{"type":"future_event"}"#)
         + &ping()
         + &message_end();
     assert_bytes_eq(&output, (expected).as_bytes(), "output");
@@ -539,8 +502,7 @@ fn only_blank_text_blocks_are_touched() {
 fn a_block_left_open_is_released() {
     // The hand-written out-of-order file: a blank block that never stops,
     // then a message_stop without its closing blank line.
-    let input =
-        corpus_stream("handwritten/streams/anthropic-sdk-python__out_of_order_response.sse");
+    let input = corpus_file("handwritten/streams/anthropic-sdk-python__out_of_order_response.sse");
     let (output, report) = sanitize_all_ways(&input, &default());
     assert_bytes_eq(&output, &input, "output");
     assert_eq!(codes(&report), ["truncated"]);
@@ -565,7 +527,7 @@ fn random_garbage_never_panics_and_never_loses_bytes() {
     // and when nothing was dropped the output is the input.
     let mut rng = XorShift::new(seed() ^ 5);
     for round in 0..400 {
-        let real = corpus_stream(if round % 2 == 0 {
+        let real = corpus_file(if round % 2 == 0 {
             "streams/chatlas__test_provider_anthropic_test_anthropic_tool_variations.3.sse"
         } else {
             "streams/vercel-ai__anthropic-web-search-tool.1.sse"
@@ -619,17 +581,17 @@ fn random_garbage_never_panics_and_never_loses_bytes() {
 fn invalid_utf8_passes_through() {
     let bad = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"caf\u{e9} \u{1F600}";
     let mut input =
-        (message_start() + &text_start(0, "") + &stop(0) + &text_start(1, "x")).into_bytes();
+        (message_start() + &text_start(0, "") + &block_stop(0) + &text_start(1, "x")).into_bytes();
     input.extend_from_slice(bad.as_bytes());
     input.extend_from_slice(b"\xFF\xFE\"}}\n\n");
-    input.extend_from_slice((stop(1) + &message_end()).as_bytes());
+    input.extend_from_slice((block_stop(1) + &message_end()).as_bytes());
     let (output, report) = sanitize_all_ways(&input, &default());
     // The block goes and every later index moves, the one next to the
     // invalid bytes too (only those bytes' digits of `"index"` change).
     let mut expected = (message_start() + &text_start(0, "x")).into_bytes();
     expected.extend_from_slice(bad.replace("\"index\":1", "\"index\":0").as_bytes());
     expected.extend_from_slice(b"\xFF\xFE\"}}\n\n");
-    expected.extend_from_slice((stop(0) + &message_end()).as_bytes());
+    expected.extend_from_slice((block_stop(0) + &message_end()).as_bytes());
     assert_bytes_eq(&output, &expected, "output");
     assert!(report.notes.is_empty());
     assert_eq!(report.events_changed, 2 + 3);
@@ -639,11 +601,8 @@ fn invalid_utf8_passes_through() {
 /// is not truncated, even with a held text block or an open tool block.
 #[test]
 fn a_stream_ending_on_an_error_event_with_a_block_open_is_not_truncated() {
-    let error = ev(
-        "error",
-        r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
-    );
-    let tool = ev(
+    let error = overloaded();
+    let tool = event(
         "content_block_start",
         r#"{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":"f","input":{}}}"#,
     );

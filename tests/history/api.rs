@@ -1,5 +1,6 @@
 //! Entry points: input forms, errors, limits, byte preservation, no panics.
 
+use crate::support::{seed, XorShift};
 use serde_json::{json, Value};
 use sse_sanitizer::history::{
     normalize, normalize_bytes, validate, validate_bytes, NormalizeOptions, Profile, RULES,
@@ -161,7 +162,7 @@ fn no_panics_on_damaged_input() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/requests.jsonl"),
     )
     .unwrap();
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut rng = XorShift::new(seed());
     let odd = [
         r#"{"messages":[null,1,"x",[],{"role":"user"},{"role":"user","content":{}},{"content":[]}]}"#,
         r#"{"messages":[{"role":"user","content":[null,1,"s",{"type":1},{"type":"tool_result"},{"type":"tool_use","input":[1]}]}],"system":[null,{"type":"text","text":""}],"tools":[{"name":1},null]}"#,
@@ -174,14 +175,11 @@ fn no_panics_on_damaged_input() {
             .to_string()
             .into_bytes();
         for _ in 0..20 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
             let mut b = body.clone();
-            let at = (x as usize) % b.len();
-            match x % 3 {
+            let at = rng.below(b.len());
+            match rng.below(3) {
                 0 => b.truncate(at),
-                1 => b[at] = (x >> 8) as u8,
+                1 => b[at] = rng.next() as u8,
                 _ => {
                     b.remove(at);
                 }

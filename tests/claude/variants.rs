@@ -1,14 +1,10 @@
 //! Real streams with blank text blocks spliced in: the sanitizer must give
 //! back exactly what it gives for the real stream.
 
-#[path = "support/claude.rs"]
-mod claude_support;
-mod support;
-
-use claude_support::*;
+use crate::support::claude::*;
+use crate::support::{corpus_file, corpus_streams, seed, XorShift};
 use sse_sanitizer::claude::{sanitize, SanitizerOptions};
 use sse_sanitizer::Profile;
-use support::{corpus_streams, seed, XorShift};
 
 /// The profile under which every shape of `BLANKS` is blank (whitespace too).
 fn bedrock() -> SanitizerOptions {
@@ -135,7 +131,7 @@ fn inserted_whitespace_block_stays_under_the_anthropic_profile() {
         profile: Profile::Anthropic,
         ..SanitizerOptions::default()
     };
-    let input = corpus_stream(
+    let input = corpus_file(
         "streams/chatlas__test_provider_anthropic_test_anthropic_simple_streaming_request.sse",
     );
     for (kind, at, index) in insertion_points(&input) {

@@ -1,11 +1,16 @@
 //! Deterministic property suite: the fuzz properties (`fuzz/properties.rs`)
 //! over real corpus streams and request bodies and seeded mutations of them
-//! (`SSE_SEED`). Also writes the fuzzers' seed corpus (`fuzz/seeds.sh`).
+//! (`SSE_SEED`), real requests with real-client defects (`defects`), and the
+//! fuzz findings (`regressions`). Also writes the fuzzers' seed corpus
+//! (`fuzz/seeds.sh`).
 
-mod common;
-#[path = "../fuzz/properties.rs"]
+#[path = "../../fuzz/properties.rs"]
 mod properties;
+#[path = "../support/mod.rs"]
 mod support;
+
+mod defects;
+mod regressions;
 
 use std::path::Path;
 use support::{corpus_streams, seed, XorShift};
@@ -151,7 +156,7 @@ const JSON_VALUES: &[&[u8]] = &[
 fn request_cases() -> Vec<Vec<u8>> {
     let mut rng = XorShift::new(seed());
     let mut out = Vec::new();
-    for r in common::recorded_requests() {
+    for r in support::requests::recorded_requests() {
         let body = r.raw.as_bytes();
         let control = (rng.below(4) as u8) << 6;
         out.push([&[control][..], body].concat());
