@@ -196,6 +196,11 @@ fn add_event_line(raw: &[u8], name: &str, out: &mut Vec<u8>) {
 fn classify(event: &EventBytes<'_>) -> Kind {
     let data = event.data;
     let name = event.event_type;
+    // NOTE: the SDK raises on any `event: error`, whatever its data (plain
+    // text from a gateway included): it ends the message for every client.
+    if name == b"error" {
+        return Kind::Error;
+    }
     match scan::find_keys(data, [b"type"]) {
         Ok([Some(r)]) => {
             let ty = &data[r];
@@ -210,11 +215,8 @@ fn classify(event: &EventBytes<'_>) -> Kind {
                     .map_or(Kind::Unknown, |&(_, kind)| kind)
             }
         }
-        Ok([None]) => match name {
-            b"ping" => Kind::Ping,
-            b"error" => Kind::Error,
-            _ => Kind::Foreign("its data has no `type`"),
-        },
+        Ok([None]) if name == b"ping" => Kind::Ping,
+        Ok([None]) => Kind::Foreign("its data has no `type`"),
         Err(_) if data.trim_ascii_start().starts_with(b"{") => Kind::Malformed,
         Err(_) => Kind::Foreign("its data is not a JSON object"),
     }
