@@ -168,3 +168,19 @@ test('every limit is enforced from JS options', async () => {
   assert.equal(codeOf(() => normalize(nested, { maxBodyBytes: 10 })), 'body-too-large');
   await assert.rejects(accumulate(line, { maxLineBytes: 1000 }), (e) => e.code === 'max-buffer-exceeded');
 });
+
+test('large normalize calls reuse the wasm memory: it does not grow with every call', () => {
+  // 300,000 empty text blocks in one message (7.4 MiB): the first call grows
+  // the memory it needs, the next ones reuse it.
+  const unit = '{"type":"text","text":""}';
+  const body = encoder.encode(`{"messages":[{"role":"user","content":[${Array(300_000).fill(unit).join(',')},{"type":"text","text":"x"}]}]}`);
+  normalize(body);
+  const after = wasmBytes();
+  for (let i = 0; i < 6; i++) {
+    const { changes } = normalize(body);
+    assert.equal(changes.at(-1).action, 'omitted');
+    validate(body);
+  }
+  assert.equal(wasmBytes(), after, `wasm memory grew from ${after >> 20} MiB to ${wasmBytes() >> 20} MiB`);
+  // (The peak each shape needs, on a fresh instance: `npm run bench -- shapes`.)
+});

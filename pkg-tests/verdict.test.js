@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { SanitizerError, accumulate, anomalies, validateStream } from '../js/node.js';
+import { SanitizerError, StreamSanitizer, accumulate, anomalies, sanitize, validateStream } from '../js/node.js';
 import { chunk, corpusStreams, rng } from './corpus.js';
 
 const encoder = new TextEncoder();
@@ -152,6 +152,49 @@ test('crafted streams, one per anomaly class: the expected code, the SDK agreein
   }
   const all = anomalies().map((a) => a.code).filter((c) => c !== 'too-many-anomalies');
   assert.deepEqual([...covered].sort(), all.sort(), 'every class has a crafted stream');
+});
+
+test('the repairs on every crafted stream: the same bytes at every split point, and the SDK reading the repaired stream as the verdict of it says', async () => {
+  const options = { onTruncated: 'error-event' };
+  for (const [name, body] of CRAFTED) {
+    const bytes = encoder.encode(body);
+    const { output, report } = sanitize(bytes, options);
+    for (let at = 0; at <= bytes.length; at++) {
+      const s = new StreamSanitizer(options);
+      const parts = [s.push(bytes.subarray(0, at)), s.push(bytes.subarray(at))];
+      const { output: tail } = s.finish();
+      assert.deepEqual(Buffer.concat([...parts, tail]), Buffer.from(output), `${name} split at ${at}`);
+    }
+    const repaired = await agrees(`${name} (repaired)`, output);
+    // A stream cut short now ends with the error event: the SDK raises its message.
+    if (report.truncated) {
+      assert.equal(repaired?.code, 'error-event', `${name}: ${decoder.decode(output).slice(-200)}`);
+      const error = await sdk(output);
+      assert.ok(error, `${name}: the SDK raises on the repaired stream`);
+      // (After a message_stop the SDK raises without the event's body.)
+      if (error.error) assert.match(JSON.stringify(error.error), /stream truncated/, name);
+    }
+    // Data-only Claude frames are named: the SDK no longer skips them.
+    if (report.eventsNamed > 0) assert.ok(!validateStream(output).some((a) => a.code === 'unnamed-event'), name);
+  }
+});
+
+test('the repairs, byte for byte: event names added, the error event appended, a reused index kept', () => {
+  const unnamed = START + text(0) + td(0).replace('event: content_block_delta\n', '') + stop(0) + END;
+  assert.equal(sanitize(unnamed).output, START + text(0) + td(0) + stop(0) + END);
+  const cut = START + text(0) + td(0);
+  const { output, report } = sanitize(cut, { onTruncated: 'error-event' });
+  assert.equal(report.truncated, true);
+  assert.equal(
+    output,
+    cut + 'event: error\ndata: {"type":"error","error":{"type":"api_error","message":"stream truncated: the stream ended before message_stop (error event added by sse-sanitizer)"}}\n\n',
+  );
+  assert.equal(sanitize(cut).output, cut, 'the default passes a cut stream as it is');
+  // A blank block dropped, then a block that reuses its index: it takes that place.
+  const reused = START + text(0) + stop(0) + text(0) + td(0) + stop(0) + tool(1) + stop(1) + END;
+  const fixed = sanitize(reused);
+  assert.equal(fixed.output, START + text(0) + td(0) + stop(0) + tool(1) + stop(1) + END);
+  assert.deepEqual(fixed.report.notes.map((n) => n.code), ['index-reused']);
 });
 
 test('the peer vectors\' recorded streams (Vercel\'s data-only form): the SDK skips every frame, the verdict says why', async () => {

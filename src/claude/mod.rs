@@ -183,10 +183,11 @@ pub struct SanitizerOptions {
     /// devtools). Default `false`.
     pub trace: bool,
     /// Add an `event: <type>` line to a Claude event sent as data only (its
-    /// data's `type` is a known Claude event type, its frame has no `event:`
-    /// line, or `event: message`): the official SDK ignores events without
-    /// a name, so such a reply disappears. `data: [DONE]` and anything not a
-    /// Claude event pass as they are. Default `true`.
+    /// data is valid JSON with a known Claude event `type`, its frame has no
+    /// `event` line at all): the official SDK ignores events without a name,
+    /// so such a reply disappears. `data: [DONE]`, anything not a Claude
+    /// event and frames with an `event` line of their own pass as they are.
+    /// Default `true`.
     pub event_names: bool,
     /// Buffer limits; the sanitizer uses `max_line_bytes`, `max_event_bytes`
     /// and `max_held_bytes`.

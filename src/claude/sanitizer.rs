@@ -157,34 +157,26 @@ impl Kind {
     }
 }
 
-/// `raw` (one SSE block) with an `event: <name>` line: first, or last when
-/// the block has an `event` field already (an explicit `event: message`; a
-/// later `event` line wins), in the block's own line ending.
+/// `raw` (one SSE block without an `event` field) with an `event: <name>`
+/// line first, in the block's own line ending.
 fn add_event_line(raw: &[u8], name: &str, out: &mut Vec<u8>) {
     let eol: &[u8] = match memchr::memchr2(b'\r', b'\n', raw) {
         Some(p) if raw[p] == b'\n' => b"\n",
         Some(p) if raw.get(p + 1) == Some(&b'\n') => b"\r\n",
         _ => b"\r",
     };
-    let has_event_field = scan::lines(raw).any(|line| {
+    out.extend_from_slice(b"event: ");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(eol);
+    out.extend_from_slice(raw);
+}
+
+/// Whether a raw SSE block has an `event` field line (even an empty one).
+fn has_event_field(raw: &[u8]) -> bool {
+    scan::lines(raw).any(|line| {
         line.strip_prefix(b"event")
             .is_some_and(|rest| rest.is_empty() || rest[0] == b':')
-    });
-    let line = |out: &mut Vec<u8>| {
-        out.extend_from_slice(b"event: ");
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(eol);
-    };
-    if has_event_field {
-        // Before the blank line that ends the block.
-        let cut = raw.len() - if raw.ends_with(b"\r\n") { 2 } else { 1 };
-        out.extend_from_slice(&raw[..cut]);
-        line(out);
-        out.extend_from_slice(&raw[cut..]);
-    } else {
-        line(out);
-        out.extend_from_slice(raw);
-    }
+    })
 }
 
 /// The event's kind, from its data's top-level `type`, as the SDK and the
@@ -196,6 +188,11 @@ fn add_event_line(raw: &[u8], name: &str, out: &mut Vec<u8>) {
 fn classify(event: &EventBytes<'_>) -> Kind {
     let data = event.data;
     let name = event.event_type;
+    // NOTE: the SDK raises on any `event: error`, whatever its data (plain
+    // text from a gateway included): it ends the message for every client.
+    if name == b"error" {
+        return Kind::Error;
+    }
     match scan::find_keys(data, [b"type"]) {
         Ok([Some(r)]) => {
             let ty = &data[r];
@@ -210,11 +207,8 @@ fn classify(event: &EventBytes<'_>) -> Kind {
                     .map_or(Kind::Unknown, |&(_, kind)| kind)
             }
         }
-        Ok([None]) => match name {
-            b"ping" => Kind::Ping,
-            b"error" => Kind::Error,
-            _ => Kind::Foreign("its data has no `type`"),
-        },
+        Ok([None]) if name == b"ping" => Kind::Ping,
+        Ok([None]) => Kind::Foreign("its data has no `type`"),
         Err(_) if data.trim_ascii_start().starts_with(b"{") => Kind::Malformed,
         Err(_) => Kind::Foreign("its data is not a JSON object"),
     }
@@ -602,7 +596,10 @@ impl Core {
         // event sent as data only (some gateways, OpenAI-style relays) gets
         // its name line added, and from here on is that named event.
         let name = kind.name().filter(|_| {
-            self.options.event_names && event.event_type == b"message" && valid_json(event.data)
+            self.options.event_names
+                && event.event_type == b"message"
+                && !has_event_field(raw)
+                && valid_json(event.data)
         });
         self.named_current = name.is_some();
         match name {
