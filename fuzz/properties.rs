@@ -10,8 +10,8 @@
 
 use serde_json::Value;
 use sse_sanitizer::claude::{
-    sanitize, validate_stream, Accumulator, Anomaly, OnTruncated, Report, SanitizerOptions,
-    SdkOutcome, StreamSanitizer, StreamValidator, TraceAction, MAX_ANOMALIES,
+    sanitize, validate_stream, Accumulator, Anomaly, NoteCode, OnTruncated, Report,
+    SanitizerOptions, SdkOutcome, StreamSanitizer, StreamValidator, TraceAction, MAX_ANOMALIES,
 };
 use sse_sanitizer::history::{normalize_bytes, rule, validate_bytes, NormalizeOptions, Profile};
 use sse_sanitizer::sse::{Event, Parser};
@@ -102,10 +102,12 @@ fn sanitize_chunks(options: &SanitizerOptions, input: &[u8], size: usize) -> (Ve
 /// Whether the sanitizer hit a buffer limit and passed (part of) the stream
 /// through undecided.
 fn hit_limit(report: &Report) -> bool {
-    report
-        .notes
-        .iter()
-        .any(|n| matches!(n.code, "max-buffer-exceeded" | "held-limit-exceeded"))
+    report.notes.iter().any(|n| {
+        matches!(
+            n.code,
+            NoteCode::MaxBufferExceeded | NoteCode::HeldLimitExceeded
+        )
+    })
 }
 
 /// Bytes one inserted placeholder `text_delta` event may add (the default
@@ -186,8 +188,8 @@ pub fn sanitizer_properties(data: &[u8]) {
     // were already dropped and renumbered, so the skewed event's index can
     // name another block in the output than in the input: a second pass sees
     // no skew and drops a blank block the first pass kept (fuzz/known/README.md).
-    let skew_after_drop =
-        !report.blocks_dropped.is_empty() && report.notes.iter().any(|n| n.code == "index-skew");
+    let skew_after_drop = !report.blocks_dropped.is_empty()
+        && report.notes.iter().any(|n| n.code == NoteCode::IndexSkew);
     if !hit_limit(report) && !skew_after_drop {
         let (again, second) = sanitize(out, &options);
         assert_eq!(&again, out, "not idempotent: {second:?}");

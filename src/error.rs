@@ -1,10 +1,13 @@
 //! Error types, one enum per area. Every variant has a stable kebab-case
 //! [`code`](SseError::code) that the JS `SanitizerError` carries as `error.code`.
+//! The enums are `#[non_exhaustive]`: a new error case is not a breaking
+//! change, so a `match` on one needs a `_` arm.
 
 use std::fmt;
 
 /// Errors of the SSE parser (and of everything that parses SSE on its way).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SseError {
     /// A line or an event grew past its limit in [`crate::Limits`]. The parser is
     /// poisoned after this: further input is refused with the same error.
@@ -39,6 +42,7 @@ impl std::error::Error for SseError {}
 
 /// Errors of the [`crate::claude::Accumulator`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AccumulateError {
     /// The stream carried an `error` event, e.g. `overloaded_error`.
     Upstream {
@@ -112,6 +116,7 @@ impl std::error::Error for AccumulateError {}
 /// Errors of the stream verdict ([`crate::claude::StreamValidator`]): a limit
 /// of [`crate::Limits`] exceeded. The validator is done after one.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum VerdictError {
     /// A line or a frame grew past its limit.
     Sse(SseError),
@@ -148,6 +153,7 @@ impl std::error::Error for VerdictError {}
 
 /// Errors of the history normalizer and validator.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HistoryError {
     /// The body is not JSON. Positions come from serde_json; the input is never
     /// quoted.
@@ -298,6 +304,7 @@ impl std::error::Error for OptionError {}
 
 /// Errors of auth header resolution. None of them ever holds a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AuthError {
     /// No key from any source.
     MissingKey,

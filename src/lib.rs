@@ -17,6 +17,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[macro_use]
+mod codes;
+
 pub mod auth;
 pub mod claude;
 pub mod error;
@@ -30,4 +33,4 @@ mod wasm;
 
 pub use error::{AccumulateError, AuthError, HistoryError, OptionError, SseError, VerdictError};
 pub use limits::Limits;
-pub use policy::{is_thinking, KeptReason, Placeholder, Profile};
+pub use policy::{is_thinking, BlankText, KeptReason, Placeholder, Profile};

@@ -128,15 +128,26 @@ impl Default for Placeholder {
     }
 }
 
-/// Why a blank text block was kept with the placeholder instead of removed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum KeptReason {
-    /// A thinking block comes after it in its message.
-    ThinkingFollows,
-    /// A thinking block came earlier in its (streamed) message, so a later one
-    /// may follow (interleaved thinking): removing the block could move it.
-    ThinkingEarlier,
+kebab_enum! {
+    /// Why a blank text block was kept with the placeholder instead of removed.
+    pub enum KeptReason {
+        /// A thinking block comes after it in its message.
+        ThinkingFollows = "thinking-follows",
+        /// A thinking block came earlier in its (streamed) message, so a later
+        /// one may follow (interleaved thinking): removing the block could
+        /// move it.
+        ThinkingEarlier = "thinking-earlier",
+    }
+}
+
+kebab_enum! {
+    /// What makes a text block blank; the strings are the catalog's rule ids.
+    pub enum BlankText {
+        /// `""`, null or no text at all (rule `empty-text`).
+        Empty = "empty-text",
+        /// Only whitespace (rule `whitespace-text`).
+        Whitespace = "whitespace-text",
+    }
 }
 
 impl KeptReason {

@@ -9,7 +9,9 @@
 mod support;
 
 use serde_json::{json, Value};
-use sse_sanitizer::claude::{sanitize, Accumulator, Report, SanitizerOptions, StreamSanitizer};
+use sse_sanitizer::claude::{
+    sanitize, Accumulator, NoteCode, Report, SanitizerOptions, StreamSanitizer,
+};
 use sse_sanitizer::history::{normalize_bytes, validate_bytes, NormalizeOptions, Profile};
 use sse_sanitizer::sse::{Event, Parser};
 use sse_sanitizer::{AccumulateError, HistoryError, Limits, SseError};
@@ -581,7 +583,7 @@ fn state_after_limits() {
     let expected = message_start() + &long_line + &empty_block;
     assert_eq!(String::from_utf8(out).unwrap(), expected);
     let codes: Vec<_> = report.notes.iter().map(|n| n.code).collect();
-    assert!(codes.contains(&"max-buffer-exceeded"), "{codes:?}");
+    assert!(codes.contains(&NoteCode::MaxBufferExceeded), "{codes:?}");
     assert_eq!(report.blocks_dropped.len(), 1);
 
     let pings = event("ping", r#"{"type":"ping"}"#).repeat(10);

@@ -5,8 +5,8 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::{DroppedBlock, Note, ReplacedBlock, Report, SanitizerOptions};
-use crate::{is_thinking, KeptReason};
+use super::{DroppedBlock, Note, NoteCode, ReplacedBlock, Report, SanitizerOptions};
+use crate::{is_thinking, BlankText, KeptReason};
 
 /// The stream sanitizer's decision, applied to the `content` of a whole
 /// `Message` JSON body: empty text blocks (and under `bedrock` whitespace-only
@@ -31,19 +31,21 @@ pub fn sanitize_message<'a>(body: &'a [u8], options: &SanitizerOptions) -> (Cow<
         Ok(Value::Object(message)) => message,
         Ok(_) => {
             report.notes.push(note(
-                "non-claude-event",
+                NoteCode::NonClaudeEvent,
                 "the body is not a JSON object".into(),
             ));
             return (Cow::Borrowed(body), report);
         }
         Err(err) => {
-            report.notes.push(note("malformed-json", err.to_string()));
+            report
+                .notes
+                .push(note(NoteCode::MalformedJson, err.to_string()));
             return (Cow::Borrowed(body), report);
         }
     };
     let Some(Value::Array(content)) = message.get_mut("content") else {
         report.notes.push(note(
-            "non-claude-event",
+            NoteCode::NonClaudeEvent,
             "the body has no `content` array".into(),
         ));
         return (Cow::Borrowed(body), report);
@@ -64,7 +66,7 @@ pub fn sanitize_message<'a>(body: &'a [u8], options: &SanitizerOptions) -> (Cow<
         let Some(blank) = blank_text(block) else {
             continue;
         };
-        let droppable = blank == "empty-text" || options.profile.rejects_whitespace_text();
+        let droppable = blank == BlankText::Empty || options.profile.rejects_whitespace_text();
         if thinking_later {
             append_placeholder(block, options.placeholder.as_str());
             report.blocks_replaced.push(ReplacedBlock {
@@ -102,15 +104,15 @@ pub fn sanitize_message<'a>(body: &'a [u8], options: &SanitizerOptions) -> (Cow<
     (Cow::Owned(out), report)
 }
 
-/// `"empty-text"` or `"whitespace-text"` for a blank text block, else `None`.
-fn blank_text(block: &Value) -> Option<&'static str> {
+/// What makes a text block blank, or `None` for any other block.
+fn blank_text(block: &Value) -> Option<BlankText> {
     if block.get("type").and_then(Value::as_str) != Some("text") {
         return None;
     }
     match block.get("text") {
-        None | Some(Value::Null) => Some("empty-text"),
-        Some(Value::String(s)) if s.is_empty() => Some("empty-text"),
-        Some(Value::String(s)) if s.chars().all(char::is_whitespace) => Some("whitespace-text"),
+        None | Some(Value::Null) => Some(BlankText::Empty),
+        Some(Value::String(s)) if s.is_empty() => Some(BlankText::Empty),
+        Some(Value::String(s)) if s.chars().all(char::is_whitespace) => Some(BlankText::Whitespace),
         _ => None,
     }
 }
@@ -154,7 +156,11 @@ mod tests {
             .collect();
         assert_eq!(
             dropped,
-            [(0, "empty-text"), (2, "whitespace-text"), (3, "empty-text")]
+            [
+                (0, BlankText::Empty),
+                (2, BlankText::Whitespace),
+                (3, BlankText::Empty)
+            ]
         );
         let (out, report) = run(body, Profile::Anthropic);
         assert!(out.contains(r#"{"type":"text","text":" \n"}"#));
@@ -176,7 +182,10 @@ mod tests {
                 .iter()
                 .map(|b| (b.index, b.blank))
                 .collect();
-            assert_eq!(replaced, [(0, "whitespace-text"), (2, "empty-text")]);
+            assert_eq!(
+                replaced,
+                [(0, BlankText::Whitespace), (2, BlankText::Empty)]
+            );
             assert_eq!(report.blocks_dropped[0].index, 4);
         }
     }

@@ -158,7 +158,7 @@ pub use verdict::{
     validate_stream, Anomaly, AnomalyClass, SdkOutcome, StreamValidator, ANOMALIES, MAX_ANOMALIES,
 };
 
-use crate::{KeptReason, Limits, Placeholder, Profile};
+use crate::{BlankText, KeptReason, Limits, Placeholder, Profile};
 use serde::Serialize;
 
 /// Options of the [`StreamSanitizer`] (and of [`sanitize_message`]).
@@ -314,26 +314,27 @@ impl TraceEntry {
     }
 }
 
-/// See [`TraceEntry::action`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TraceAction {
-    /// Written out unchanged.
-    Kept,
-    /// Written out with its `index` lowered.
-    Renumbered,
-    /// Written out with an `event:` line added
-    /// ([`SanitizerOptions::event_names`]).
-    Named,
-    /// Removed (a blank text block's event).
-    Dropped,
-    /// Added by the sanitizer: a placeholder `text_delta`, or the `error`
-    /// event of [`OnTruncated::ErrorEvent`].
-    Inserted,
-    /// Passed through undecided after a buffer limit, or a partial last event.
-    Passed,
-    /// The trace stopped here ([`Report::MAX_TRACE`] entries).
-    Truncated,
+kebab_enum! {
+    /// See [`TraceEntry::action`].
+    pub enum TraceAction {
+        /// Written out unchanged.
+        Kept = "kept",
+        /// Written out with its `index` lowered.
+        Renumbered = "renumbered",
+        /// Written out with an `event:` line added
+        /// ([`SanitizerOptions::event_names`]).
+        Named = "named",
+        /// Removed (a blank text block's event).
+        Dropped = "dropped",
+        /// Added by the sanitizer: a placeholder `text_delta`, or the `error`
+        /// event of [`OnTruncated::ErrorEvent`].
+        Inserted = "inserted",
+        /// Passed through undecided after a buffer limit, or a partial last
+        /// event.
+        Passed = "passed",
+        /// The trace stopped here ([`Report::MAX_TRACE`] entries).
+        Truncated = "truncated",
+    }
 }
 
 /// A text block removed from the stream.
@@ -344,8 +345,8 @@ pub struct DroppedBlock {
     pub message: u32,
     /// Its original `index`.
     pub index: u64,
-    /// `"empty-text"` or `"whitespace-text"`.
-    pub reason: &'static str,
+    /// What made it blank (`"empty-text"` or `"whitespace-text"` in JSON).
+    pub reason: BlankText,
     /// Bytes removed: its start, deltas and stop, framing included.
     pub bytes: u64,
 }
@@ -360,8 +361,8 @@ pub struct ReplacedBlock {
     pub index: u64,
     /// The catalog rule: `"thinking-position"`.
     pub rule: &'static str,
-    /// What it was: `"empty-text"` or `"whitespace-text"`.
-    pub blank: &'static str,
+    /// What it was (`"empty-text"` or `"whitespace-text"` in JSON).
+    pub blank: BlankText,
     /// Why it was not dropped.
     pub reason: KeptReason,
 }
@@ -369,15 +370,44 @@ pub struct ReplacedBlock {
 /// A report entry about something the sanitizer passed through or could not do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Note {
-    /// Stable kebab-case code: `malformed-json`, `non-claude-event`,
-    /// `error-event`, `index-skew`, `index-reused`, `unterminated-block`, `truncated`,
-    /// `held-limit-exceeded`, `max-buffer-exceeded`, `report-truncated`.
-    pub code: &'static str,
+    /// What it is about.
+    pub code: NoteCode,
     /// The 0-based number of the event concerned (for end-of-stream notes: the
     /// number of events seen).
     pub event: u64,
     /// Human-readable detail.
     pub detail: String,
+}
+
+kebab_enum! {
+    /// See [`Note::code`].
+    pub enum NoteCode {
+        /// An event's data is not JSON (or not the shape its type needs);
+        /// passed through unchanged.
+        MalformedJson = "malformed-json",
+        /// Not a Claude event (another API's stream, `[DONE]`, an event name
+        /// that disagrees with its data's type); passed through unchanged.
+        NonClaudeEvent = "non-claude-event",
+        /// An `error` event from the upstream; passed through.
+        ErrorEvent = "error-event",
+        /// An event's `index` is not the one the blocks so far lead to; it
+        /// and the rest of its message pass unrenumbered.
+        IndexSkew = "index-skew",
+        /// A `content_block_start` reuses the index of a dropped block; it
+        /// takes that place.
+        IndexReused = "index-reused",
+        /// A block still open at `message_stop`.
+        UnterminatedBlock = "unterminated-block",
+        /// The stream ended early (see [`Report::truncated`]).
+        Truncated = "truncated",
+        /// A held block outgrew [`Limits::max_held_bytes`]; released undecided.
+        HeldLimitExceeded = "held-limit-exceeded",
+        /// A line or an event outgrew its limit; the rest of the stream passes
+        /// through unread.
+        MaxBufferExceeded = "max-buffer-exceeded",
+        /// [`Report::MAX_ENTRIES`] notes were listed; later ones are not.
+        ReportTruncated = "report-truncated",
+    }
 }
 
 /// Sanitizes a whole stream at once; see [`StreamSanitizer`].

@@ -1,9 +1,9 @@
 use super::scan::{self, Blank};
 use super::{
-    DroppedBlock, Note, OnTruncated, ReplacedBlock, Report, SanitizerOptions, TraceAction,
-    TraceEntry,
+    DroppedBlock, Note, NoteCode, OnTruncated, ReplacedBlock, Report, SanitizerOptions,
+    TraceAction, TraceEntry,
 };
-use crate::policy::KeptReason;
+use crate::policy::{BlankText, KeptReason};
 use crate::sse::{ByteSegment, EventBytes, Parser};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -475,7 +475,7 @@ impl Core {
         }
     }
 
-    fn note(&mut self, event: u64, code: &'static str, detail: impl FnOnce() -> String) {
+    fn note(&mut self, event: u64, code: NoteCode, detail: impl FnOnce() -> String) {
         let notes = &mut self.report.notes;
         if notes.len() < Report::MAX_ENTRIES {
             notes.push(Note {
@@ -485,7 +485,7 @@ impl Core {
             });
         } else if notes.len() == Report::MAX_ENTRIES {
             notes.push(Note {
-                code: "report-truncated",
+                code: NoteCode::ReportTruncated,
                 event,
                 detail: format!(
                     "more than {} notes; the rest are omitted",
@@ -524,7 +524,7 @@ impl Core {
             // limit or the raw block limit can trip first depending on where
             // the chunks end, and the report must not depend on chunking
             // (fuzz regression sanitizer-ccfa702b).
-            self.note(n, "max-buffer-exceeded", || {
+            self.note(n, NoteCode::MaxBufferExceeded, || {
                 "an SSE line or event exceeds the buffer limits (max_line_bytes, max_event_bytes); passing the rest of the stream through unchanged".to_string()
             });
         }
@@ -634,7 +634,7 @@ impl Core {
             }
             Kind::Ping | Kind::Unknown => self.other(raw, n, out),
             Kind::Malformed => {
-                self.note(n, "malformed-json", || {
+                self.note(n, NoteCode::MalformedJson, || {
                     format!(
                         "`{}` event data is not valid JSON",
                         String::from_utf8_lossy(event.event_type)
@@ -643,7 +643,7 @@ impl Core {
                 self.other(raw, n, out);
             }
             Kind::Foreign(why) => {
-                self.note(n, "non-claude-event", || {
+                self.note(n, NoteCode::NonClaudeEvent, || {
                     format!(
                         "`{}` event passed through: {why}",
                         String::from_utf8_lossy(event.event_type)
@@ -654,7 +654,7 @@ impl Core {
             Kind::Error => {
                 self.settle(false, out);
                 self.msg.errored = true;
-                self.note(n, "error-event", || error_detail(event.data));
+                self.note(n, NoteCode::ErrorEvent, || error_detail(event.data));
                 self.emit(raw, out);
             }
             Kind::MessageStart => {
@@ -720,7 +720,7 @@ impl Core {
             // came and nothing more is dropped in this message.
             self.settle(false, out);
             self.msg.skewed = true;
-            self.note(n, "index-skew", || match index {
+            self.note(n, NoteCode::IndexSkew, || match index {
                 Some(i) => format!(
                     "text block {open} was held when a {} for index {i} arrived; released unchanged",
                     String::from_utf8_lossy(event.event_type)
@@ -753,7 +753,7 @@ impl Core {
             // dropped, so this block and those after it keep their numbers.
             if let Ok(at) = self.msg.dropped.binary_search(&i) {
                 self.msg.dropped.remove(at);
-                self.note(n, "index-reused", || {
+                self.note(n, NoteCode::IndexReused, || {
                     format!("a content_block_start reuses index {i} of a dropped block; it takes that place")
                 });
             }
@@ -815,7 +815,7 @@ impl Core {
     /// releases what is held and writes the event out unchanged.
     fn malformed(&mut self, raw: &[u8], event: &EventBytes<'_>, n: u64, out: &mut Vec<u8>) {
         self.settle(false, out);
-        self.note(n, "malformed-json", || {
+        self.note(n, NoteCode::MalformedJson, || {
             format!(
                 "`{}` event data is not valid JSON; passed through unchanged",
                 String::from_utf8_lossy(event.event_type)
@@ -948,7 +948,7 @@ impl Core {
             // (After a thinking block they were given the placeholder instead:
             // nothing moves, nothing to note.)
             if !self.msg.thinking {
-                self.note(n, "held-limit-exceeded", || {
+                self.note(n, NoteCode::HeldLimitExceeded, || {
                     format!("blank text blocks from {first} on were decided before the next block started (more than {limit} bytes held); a thinking block after them would move")
                 });
             }
@@ -956,7 +956,7 @@ impl Core {
         if self.held_measure > limit {
             let index = self.group.last().map_or(0, |c| c.index);
             self.settle(false, out);
-            self.note(n, "held-limit-exceeded", || {
+            self.note(n, NoteCode::HeldLimitExceeded, || {
                 format!(
                     "text block {index} held more than {limit} bytes undecided; released unchanged"
                 )
@@ -1004,9 +1004,9 @@ impl Core {
         let message = self.msg.count.saturating_sub(1);
         for (c, outcome) in self.group[..count].iter().zip(&outcomes) {
             let blank = if c.whitespace {
-                "whitespace-text"
+                BlankText::Whitespace
             } else {
-                "empty-text"
+                BlankText::Empty
             };
             match *outcome {
                 Outcome::Drop => {
@@ -1057,7 +1057,7 @@ impl Core {
             }
             if let Ok(at) = self.msg.dropped.binary_search(&index) {
                 self.msg.dropped.remove(at);
-                self.note(at_event, "index-reused", || {
+                self.note(at_event, NoteCode::IndexReused, || {
                     format!("a content_block_start reuses index {index} of a dropped block; it takes that place")
                 });
             }
@@ -1099,11 +1099,14 @@ impl Core {
                 }
                 (Some(k), Outcome::Drop) => {
                     entry.action = TraceAction::Dropped;
-                    entry.rule = Some(if self.group[k].whitespace {
-                        "whitespace-text"
-                    } else {
-                        "empty-text"
-                    });
+                    entry.rule = Some(
+                        if self.group[k].whitespace {
+                            BlankText::Whitespace
+                        } else {
+                            BlankText::Empty
+                        }
+                        .as_str(),
+                    );
                 }
                 (Some(_), outcome) => {
                     let new = self.new_index(part.index, part.event);
@@ -1182,7 +1185,7 @@ impl Core {
     /// unchanged (it never got its stop).
     fn end_hold(&mut self, what: &str, n: u64, out: &mut Vec<u8>) {
         if let Some(index) = self.open_index() {
-            self.note(n, "unterminated-block", || {
+            self.note(n, NoteCode::UnterminatedBlock, || {
                 format!("text block {index} had no content_block_stop before {what}; released unchanged")
             });
         }
@@ -1201,7 +1204,7 @@ impl Core {
         match self.msg.dropped.binary_search(&index) {
             Ok(_) => {
                 self.msg.skewed = true;
-                self.note(n, "index-skew", || {
+                self.note(n, NoteCode::IndexSkew, || {
                     format!(
                         "an event uses index {index} of a dropped block; passed through unchanged"
                     )
@@ -1216,7 +1219,7 @@ impl Core {
     fn emit_renumbered(&mut self, raw: &[u8], index: u64, data: &[u8], n: u64, out: &mut Vec<u8>) {
         if let Some(new) = self.new_index(index, n) {
             if !valid_json(data) {
-                self.note(n, "malformed-json", || {
+                self.note(n, NoteCode::MalformedJson, || {
                     "event data is not valid JSON; not renumbered".to_string()
                 });
             } else {
@@ -1320,7 +1323,7 @@ impl Core {
                     });
                 }
             }
-            self.note(n, "truncated", || {
+            self.note(n, NoteCode::Truncated, || {
                 if added {
                     format!("{cause}; an `error` event was appended")
                 } else {

@@ -6,6 +6,7 @@
 use super::json::{escape, Blank, Kind, ObjEdit, Raw};
 use super::model::{retain_unmarked, Blk, Origin, Role, Run, Src};
 use super::rules::{self, *};
+use super::ChangeAction::{Moved, Removed, Replaced};
 use super::Profile;
 use crate::is_thinking;
 
@@ -273,7 +274,7 @@ impl<'b> Run<'b, '_> {
                             .unwrap_or_default()
                     ),
                 };
-                self.change(rule, path, "removed", detail);
+                self.change(rule, path, Removed, detail);
                 edits.removed.push(i as u32);
             }
         }
@@ -304,12 +305,7 @@ impl<'b> Run<'b, '_> {
                 let detail = format!(
                     "{before} became {after}: the {thinking_type} block at {thinking_path} comes after it, and removing it would move that block",
                 );
-                self.change(
-                    &THINKING_POSITION,
-                    format!("{path}/text"),
-                    "replaced",
-                    detail,
-                );
+                self.change(&THINKING_POSITION, format!("{path}/text"), Replaced, detail);
                 edits.filled.push(i);
             }
         }
@@ -335,14 +331,14 @@ impl<'b> Run<'b, '_> {
                 match to {
                     Some(t) => {
                         let detail = format!("{value} moved to {}", path_of(self, t));
-                        self.change(&CACHE_CONTROL_ON_EMPTY, path, "moved", detail);
+                        self.change(&CACHE_CONTROL_ON_EMPTY, path, Moved, detail);
                         edits.moves.push((from, Some(t)));
                     }
                     None => {
                         let detail = format!(
                             "{value} dropped: no earlier block of this message can take it"
                         );
-                        self.change(&CACHE_CONTROL_ON_EMPTY, path, "removed", detail);
+                        self.change(&CACHE_CONTROL_ON_EMPTY, path, Removed, detail);
                     }
                 }
             } else {
@@ -350,7 +346,7 @@ impl<'b> Run<'b, '_> {
                 self.change(
                     &CACHE_CONTROL_ON_EMPTY,
                     path,
-                    "removed",
+                    Removed,
                     format!("{value} removed with its block (rule cache-control-on-empty is off)"),
                 );
             }

@@ -7,6 +7,7 @@ use super::blanks::{plan_blanks, BlankText, Items};
 use super::json::{blank_of, escape, pointer_token, validate, Blank, Kind, ObjEdit, Raw};
 use super::model::{Blk, Content, Origin, Run, Src};
 use super::rules::{self, *};
+use super::ChangeAction::{Parsed, Removed};
 use crate::is_thinking;
 
 impl<'b> Run<'b, '_> {
@@ -51,7 +52,7 @@ impl<'b> Run<'b, '_> {
             );
             if self.fixing(&UNKNOWN_FIELD) {
                 let detail = format!("\"{field}\": {} is not a field of a message", v.text());
-                self.change(&UNKNOWN_FIELD, path, "removed", detail);
+                self.change(&UNKNOWN_FIELD, path, Removed, detail);
                 self.dropped_fields.insert(k.offset());
                 self.msgs[mi].touched = true;
             }
@@ -72,7 +73,7 @@ impl<'b> Run<'b, '_> {
             let detail = format!("whitespace-only content {}", raw.text());
             self.msgs[mi].content = Content::Str(raw, Some(String::new()));
             self.msgs[mi].touched = true;
-            self.change(&WHITESPACE_TEXT, path, "removed", detail);
+            self.change(&WHITESPACE_TEXT, path, Removed, detail);
         }
     }
 
@@ -119,7 +120,7 @@ impl<'b> Run<'b, '_> {
                     } else {
                         format!("\"{field}\": {value} is not a field of {ty}")
                     };
-                    self.change(rule, path, "removed", detail);
+                    self.change(rule, path, Removed, detail);
                     edit.remove(&field);
                 }
             }
@@ -217,7 +218,7 @@ impl<'b> Run<'b, '_> {
                 "JSON string parsed into an object".to_string(),
             )
         };
-        self.change(&TOOL_INPUT_STRING, path, "parsed", detail);
+        self.change(&TOOL_INPUT_STRING, path, Parsed, detail);
         Some(parsed)
     }
 
@@ -253,7 +254,7 @@ impl<'b> Run<'b, '_> {
                     self.change(
                         rule,
                         path,
-                        "removed",
+                        Removed,
                         format!("\"{field}\": {value} is not a field of {ty}"),
                     );
                     edits[k].remove(&field);

@@ -77,11 +77,38 @@ pub struct Change {
     /// JSON Pointer (RFC 6901) into the INPUT body; for an insertion, the position
     /// where the new value went.
     pub path: String,
-    /// `removed`, `moved`, `parsed`, `inserted`, `converted`, `trimmed` or `merged`.
-    pub action: &'static str,
+    /// What it did.
+    pub action: ChangeAction,
     /// Human-readable detail, holding any removed value (never a credential: the
     /// body holds none).
     pub detail: String,
+}
+
+kebab_enum! {
+    /// See [`Change::action`].
+    pub enum ChangeAction {
+        /// A value removed (its text is in the detail).
+        Removed = "removed",
+        /// A value moved (a `cache_control`, a `tool_result`, a message).
+        Moved = "moved",
+        /// A tool input given as a JSON string, parsed to its object.
+        Parsed = "parsed",
+        /// A value added (a `tool_result` for an interrupted tool call).
+        Inserted = "inserted",
+        /// A value turned into another kind (an orphan `tool_result` into
+        /// text, string content into a text block).
+        Converted = "converted",
+        /// Trailing whitespace cut off.
+        Trimmed = "trimmed",
+        /// Consecutive same-role messages merged into one.
+        Merged = "merged",
+        /// A text changed in place (the placeholder appended to a blank text
+        /// block before a thinking block).
+        Replaced = "replaced",
+        /// More changes of one rule than a report lists
+        /// (1000); the detail gives the count.
+        Omitted = "omitted",
+    }
 }
 
 /// One thing the strict upstream would reject.

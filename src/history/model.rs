@@ -16,7 +16,7 @@
 
 use super::json::{Kind, Raw};
 use super::rules::Rule;
-use super::{Change, NormalizeOptions, Profile, Violation};
+use super::{Change, ChangeAction, NormalizeOptions, Profile, Violation};
 use crate::error::HistoryError;
 use crate::Placeholder;
 
@@ -270,7 +270,7 @@ impl<'b, 'o> Run<'b, 'o> {
         &mut self,
         rule: &'static Rule,
         path: String,
-        action: &'static str,
+        action: ChangeAction,
         detail: String,
     ) {
         if self.changes.len() >= MAX_REPORTED {
@@ -334,7 +334,7 @@ impl<'b, 'o> Run<'b, 'o> {
                 self.changes.push(Change {
                     rule: rule.id,
                     path: String::new(),
-                    action: "omitted",
+                    action: ChangeAction::Omitted,
                     detail,
                 });
             }

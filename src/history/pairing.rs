@@ -6,6 +6,7 @@ use super::json::{blank_of, escape, Blank, Kind, ObjEdit, Raw};
 use super::model::{retain_unmarked, Blk, Content, Origin, Role, Run, Src};
 use super::rules::*;
 use super::turns::text_block;
+use super::ChangeAction::{Converted, Inserted, Moved, Removed};
 use super::{Change, Violation};
 use std::collections::HashSet;
 
@@ -245,7 +246,7 @@ impl<'b> Run<'b, '_> {
                 self.change(
                     &TOOL_RESULT_FIRST,
                     from,
-                    "moved",
+                    Moved,
                     format!("tool_result moved to the start of the user message {to}"),
                 );
             }
@@ -259,7 +260,7 @@ impl<'b> Run<'b, '_> {
                 self.change(
                     &MISSING_TOOL_RESULT,
                     path,
-                    "inserted",
+                    Inserted,
                     format!("tool_result with is_error: true for the unanswered tool_use {id}"),
                 );
                 let text = format!(
@@ -327,7 +328,7 @@ impl<'b> Run<'b, '_> {
                 self.change(
                     &ORPHAN_TOOL_RESULT,
                     path,
-                    "converted",
+                    Converted,
                     format!("tool_result for {id} has no tool_use in the previous assistant message; its content kept as {n} text/content block(s)"),
                 );
             }
@@ -354,7 +355,7 @@ impl<'b> Run<'b, '_> {
                 self.change(
                     &EMPTY_MESSAGE,
                     path,
-                    "removed",
+                    Removed,
                     format!("{role} message with empty content"),
                 );
             }

@@ -5,6 +5,7 @@ use super::blanks::{plan_blanks, BlankText, Items};
 use super::json::{Blank, Kind, ObjEdit, Raw};
 use super::model::{retain_unmarked, Run, Src, System};
 use super::rules::*;
+use super::ChangeAction::{Moved, Removed};
 
 impl<'b> Run<'b, '_> {
     pub(crate) fn phase_system(&mut self) {
@@ -31,7 +32,7 @@ impl<'b> Run<'b, '_> {
                     self.change(
                         &EMPTY_SYSTEM,
                         "/system".into(),
-                        "removed",
+                        Removed,
                         format!("blank system prompt {}", sys.text()),
                     );
                 }
@@ -59,7 +60,7 @@ impl<'b> Run<'b, '_> {
                         self.change(
                             &EMPTY_SYSTEM,
                             path,
-                            "removed",
+                            Removed,
                             format!("blank system text block {}", items[i].compact()),
                         );
                         removed.push(i);
@@ -85,7 +86,7 @@ impl<'b> Run<'b, '_> {
                                 self.change(
                                     &CACHE_CONTROL_ON_EMPTY,
                                     path,
-                                    "moved",
+                                    Moved,
                                     format!("{value} moved to /system/{t}"),
                                 );
                             }
@@ -93,7 +94,7 @@ impl<'b> Run<'b, '_> {
                         _ => self.change(
                             &CACHE_CONTROL_ON_EMPTY,
                             path,
-                            "removed",
+                            Removed,
                             format!("{value} removed with its block"),
                         ),
                     }

@@ -6,6 +6,7 @@ use super::blanks::{can_take_cache_control, set_field};
 use super::json::{escape, ObjEdit};
 use super::model::{retain_unmarked, Blk, Content, Msg, Origin, Role, Run, Src};
 use super::rules::*;
+use super::ChangeAction::{Converted, Merged, Moved, Removed, Replaced, Trimmed};
 use crate::is_thinking;
 use std::borrow::Cow;
 
@@ -82,7 +83,7 @@ impl<'b> Run<'b, '_> {
         self.change(
             &THINKING_POSITION,
             format!("{path}/content"),
-            "replaced",
+            Replaced,
             format!(
                 "empty content became the text {}: removing the message would join the assistant messages around it and move the thinking blocks of the latest one",
                 escape(placeholder)
@@ -132,7 +133,7 @@ impl<'b> Run<'b, '_> {
         self.change(
             rule,
             path,
-            "converted",
+            Converted,
             "string content turned into a text block".into(),
         );
         true
@@ -217,7 +218,7 @@ impl<'b> Run<'b, '_> {
                 self.omit(&MERGE_ROLES);
             } else {
                 let into = self.msg_ptr(prev_origin);
-                self.change(&MERGE_ROLES, path, "merged", format!("merged into {into}"));
+                self.change(&MERGE_ROLES, path, Merged, format!("merged into {into}"));
             }
         }
         msgs.truncate(kept);
@@ -252,7 +253,7 @@ impl<'b> Run<'b, '_> {
                 let detail = format!("trailing {} trimmed", escape(&text[trimmed.len()..]));
                 self.msgs[mi].content = Content::Str(raw, Some(trimmed.to_string()));
                 self.msgs[mi].touched = true;
-                self.change(&FINAL_TRAILING_WHITESPACE, path, "trimmed", detail);
+                self.change(&FINAL_TRAILING_WHITESPACE, path, Trimmed, detail);
             }
             return;
         }
@@ -293,7 +294,7 @@ impl<'b> Run<'b, '_> {
                 self.change(
                     &FINAL_TRAILING_WHITESPACE,
                     block_path,
-                    "removed",
+                    Removed,
                     format!("text block left empty: {detail}"),
                 );
                 if let Content::Blocks(list) = &mut self.msgs[mi].content {
@@ -309,7 +310,7 @@ impl<'b> Run<'b, '_> {
                     set_field(last, "text", escape(&text[..trimmed_len]));
                 }
             }
-            self.change(&FINAL_TRAILING_WHITESPACE, path, "trimmed", detail);
+            self.change(&FINAL_TRAILING_WHITESPACE, path, Trimmed, detail);
             return;
         }
     }
@@ -330,7 +331,7 @@ impl<'b> Run<'b, '_> {
             self.change(
                 &CACHE_CONTROL_ON_EMPTY,
                 path,
-                "removed",
+                Removed,
                 format!("{shown} dropped with its block: no earlier block can take it"),
             );
             return;
@@ -346,7 +347,7 @@ impl<'b> Run<'b, '_> {
         self.change(
             &CACHE_CONTROL_ON_EMPTY,
             path,
-            "moved",
+            Moved,
             format!("{shown} moved to {to}"),
         );
     }

@@ -6,11 +6,13 @@ use crate::support::stream::{
     block_stop, event, message_end, message_start, overloaded, ping, text_delta, text_start,
 };
 use crate::support::{corpus_file, seed, XorShift};
-use sse_sanitizer::claude::{sanitize, Accumulator, Report, SanitizerOptions, StreamSanitizer};
+use sse_sanitizer::claude::{
+    sanitize, Accumulator, NoteCode, Report, SanitizerOptions, StreamSanitizer,
+};
 use sse_sanitizer::Profile;
 use sse_sanitizer::{AccumulateError, Limits};
 
-fn codes(report: &Report) -> Vec<&'static str> {
+fn codes(report: &Report) -> Vec<NoteCode> {
     report.notes.iter().map(|n| n.code).collect()
 }
 /// The options these cases run with: the `bedrock` profile, under which both

@@ -1,0 +1,54 @@
+//! `kebab_enum!`: the typed enums of the report codes and actions
+//! ([`crate::claude::NoteCode`], [`crate::history::ChangeAction`], …). Each is
+//! serialized as its kebab-case string (what JS receives), lists every value
+//! in `ALL` (the TypeScript unions are checked against it), and compares with
+//! a `&str`.
+
+/// Defines a `Copy` enum whose variants each stand for one kebab-case string:
+/// `#[non_exhaustive]` (new codes may come), `as_str`, `ALL`, `Display`,
+/// `Serialize` as that string, and `PartialEq<&str>`.
+macro_rules! kebab_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[$vmeta:meta])* $variant:ident = $text:literal,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)*
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The kebab-case string JS receives.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+    };
+}
