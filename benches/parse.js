@@ -12,7 +12,7 @@ export async function run() {
     let sink = 0;
     const ours = await throughput(bytes.length, () => {
       const p = new SseParser();
-      for (const c of parts) sink += p.feed(c).length;
+      for (const c of parts) sink += p.push(c).length;
       p.finish();
     });
     const theirs = await throughput(bytes.length, () => {
@@ -42,7 +42,7 @@ async function textMix(bytes) {
     return fmt((100 * parts.filter(hasHigh).length) / parts.length) + '%';
   };
   const parser = new SseParser();
-  const events = parser.feed(bytes);
+  const events = parser.push(bytes);
   parser.finish();
   const encoder = new TextEncoder();
   const groups = { ascii: [], other: [] };

@@ -36,7 +36,7 @@ fn main() {
         let parse = best_of(if only == "sanitize" { 0 } else { 3 }, || {
             let mut p = Parser::default();
             for c in data.chunks(size) {
-                p.feed_raw(c, &mut |_| events += 1).unwrap();
+                p.push_raw(c, &mut |_| events += 1).unwrap();
             }
         });
         let mut out = Vec::with_capacity(size * 2);

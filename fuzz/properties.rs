@@ -48,7 +48,7 @@ fn parse(
     let mut parser = Parser::new(limits);
     let mut events = Vec::new();
     for chunk in chunks {
-        if let Err(e) = parser.feed(chunk, &mut |e| events.push(e)) {
+        if let Err(e) = parser.push(chunk, &mut |e| events.push(e)) {
             return (events, Err(e.code().to_string()));
         }
     }

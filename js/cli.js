@@ -160,7 +160,7 @@ const commands = {
   async events(opts) {
     const parser = new SseParser();
     for await (const chunk of chunks(opts.file)) {
-      const lines = parser.feed(chunk).map((event) => JSON.stringify(event) + '\n');
+      const lines = parser.push(chunk).map((event) => JSON.stringify(event) + '\n');
       await write(lines.join(''));
     }
     if (parser.finish()) process.stderr.write('sse-sanitizer: the input ended inside an event (discarded)\n');

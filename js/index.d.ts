@@ -102,18 +102,24 @@ export interface SseParserOptions extends Limits {
   /**
    * Called with the new reconnection time (ms) for every valid `retry` field, in stream
    * order, also in blocks that dispatch no event (an event whose block set one carries it
-   * as `retry` too). The calls for a chunk come during its `feed()`, after its events are
-   * read, before `feed()` returns them.
+   * as `retry` too). The calls for a chunk come during its `push()`, after its events are
+   * read, before `push()` returns them.
    */
   onRetry?: (ms: number) => void;
 }
 
-/** Incremental WHATWG event-stream parser. */
+/**
+ * Incremental WHATWG event-stream parser. Like {@link StreamSanitizer}: `push(chunk)` takes the
+ * next chunk and returns what it completed; `finish()` ends the stream and returns what only the
+ * end can tell (the parser holds no event back, so: whether it discarded an unterminated one).
+ */
 export declare class SseParser {
   constructor(options?: SseParserOptions);
-  /** Feeds a chunk (split anywhere); returns the events it completed. Throws SanitizerError `max-buffer-exceeded`. */
+  /** Pushes a chunk (split anywhere); returns the events it completed. Throws SanitizerError `max-buffer-exceeded`. */
+  push(chunk: BytesLike): SseEvent[];
+  /** @deprecated The old name of {@link SseParser.push}. */
   feed(chunk: BytesLike): SseEvent[];
-  /** Ends the stream; true when an unterminated last event was discarded. */
+  /** Ends the stream; true when an unterminated last event was discarded (the spec drops it). */
   finish(): boolean;
 }
 
@@ -220,6 +226,7 @@ export interface ReportNote {
     | 'non-claude-event'
     | 'error-event'
     | 'index-skew'
+    | 'index-reused'
     | 'unterminated-block'
     | 'truncated'
     | 'held-limit-exceeded'
@@ -251,7 +258,11 @@ export interface SanitizeReport {
   trace?: TraceEntry[];
 }
 
-/** Incremental sanitizer: bytes in, bytes out. */
+/**
+ * Incremental sanitizer: bytes in, bytes out. `push(chunk)` returns the bytes the chunk makes
+ * final; `finish()` ends the stream and returns what only the end can tell: the bytes still held
+ * and the final report.
+ */
 export declare class StreamSanitizer {
   constructor(options?: SanitizerOptions);
   /** The bytes this chunk makes final; the chunk itself when nothing in it changed. */
@@ -449,7 +460,8 @@ export interface Change {
   rule: RuleId;
   /** JSON Pointer (RFC 6901) into the INPUT body. */
   path: string;
-  action: 'removed' | 'moved' | 'parsed' | 'inserted' | 'converted' | 'trimmed' | 'merged' | 'replaced' | (string & {});
+  /** `omitted`: more changes of one rule than a report lists (1000); the detail gives how many. */
+  action: 'removed' | 'moved' | 'parsed' | 'inserted' | 'converted' | 'trimmed' | 'merged' | 'replaced' | 'omitted' | (string & {});
   /** Human-readable, holding any removed value. */
   detail: string;
 }

@@ -43,7 +43,7 @@ export function streamApi(glue, loader) {
   /**
    * Copies `bytes` into the input buffer of `inner` (a WasmParser or
    * WasmSanitizer), whose address and size `input` caches, then calls
-   * `method` (its `feed` or `push`) on it with the length; errors come back as
+   * `method` (its `push`) on it with the length; errors come back as
    * SanitizerError. NOTE: `method` is a function, not a name: a keyed lookup
    * that sees both classes cost ~8% at 64 B chunks.
    */
@@ -87,9 +87,9 @@ export function streamApi(glue, loader) {
   }
 
   /**
-   * Incremental WHATWG event-stream parser. `feed(chunk)` returns the events the
+   * Incremental WHATWG event-stream parser. `push(chunk)` returns the events the
    * chunk completed; `finish()` ends the stream (an unterminated last event is
-   * discarded, per the spec).
+   * discarded, per the spec). `feed` is the old name of `push`.
    */
   class SseParser {
     #inner;
@@ -102,9 +102,9 @@ export function streamApi(glue, loader) {
       this.#onRetry = options.onRetry;
     }
 
-    feed(chunk) {
-      if (!this.#inner) throw new SanitizerError('finished', 'feed() after finish()');
-      const header = callWithInput(this.#inner, this.#input, WasmParser.prototype.feed, toBytes(chunk));
+    push(chunk) {
+      if (!this.#inner) throw new SanitizerError('finished', 'push() after finish()');
+      const header = callWithInput(this.#inner, this.#input, WasmParser.prototype.push, toBytes(chunk));
       if (header === 0) return [];
       // NOTE: the texts are valid UTF-8 by construction, so the non-fatal
       // decoder (much faster than a fatal one) is exact. The all-ASCII events
@@ -143,6 +143,11 @@ export function streamApi(glue, loader) {
       return events;
     }
 
+    /** The old name of `push`. */
+    feed(chunk) {
+      return this.push(chunk);
+    }
+
     /** Ends the stream; returns true when an unterminated last event was discarded. */
     finish() {
       if (!this.#inner) return false;
@@ -169,7 +174,7 @@ export function streamApi(glue, loader) {
         });
       },
       transform(chunk, controller) {
-        for (const event of parser.feed(chunk)) controller.enqueue(event);
+        for (const event of parser.push(chunk)) controller.enqueue(event);
       },
       flush() {
         parser.finish();
@@ -280,10 +285,10 @@ export function streamApi(glue, loader) {
     if (!loader.loaded) await loader.ready;
     const inner = call(() => new WasmAccumulator(options));
     const take = (chunk) => {
-      if (isEvent(chunk)) call(() => inner.push(chunk.type ?? 'message', chunk.data));
+      if (isEvent(chunk)) call(() => inner.pushEvent(chunk.type ?? 'message', chunk.data));
       else {
         const bytes = toBytes(chunk);
-        call(() => inner.feed(bytes));
+        call(() => inner.push(bytes));
       }
     };
     try {

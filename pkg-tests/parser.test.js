@@ -10,10 +10,18 @@ const streams = corpusStreams();
 
 function parseAll(chunks, options) {
   const p = new SseParser(options);
-  const events = chunks.flatMap((c) => p.feed(c));
+  const events = chunks.flatMap((c) => p.push(c));
   p.finish();
   return events;
 }
+
+test('feed is the old name of push: the same events, one parser state', () => {
+  const p = new SseParser();
+  assert.deepEqual(p.feed('data: a'), []);
+  assert.deepEqual(p.push('\n\ndata: b\n'), [{ type: 'message', data: 'a', lastEventId: '' }]);
+  assert.deepEqual(p.feed('\n'), [{ type: 'message', data: 'b', lastEventId: '' }]);
+  assert.equal(p.finish(), false);
+});
 
 test('every corpus stream parses the same whole, at 1 byte and at random chunks', () => {
   assert.ok(streams.length > 250);

@@ -4,9 +4,10 @@
 //! in `ALL` (the TypeScript unions are checked against it), and compares with
 //! a `&str`.
 
-/// Defines a `Copy` enum whose variants each stand for one kebab-case string:
-/// `#[non_exhaustive]` (new codes may come), `as_str`, `ALL`, `Display`,
-/// `Serialize` as that string, and `PartialEq<&str>`.
+/// Defines a `Copy` enum whose variants each stand for one kebab-case string,
+/// with `as_str`, `ALL`, `Display`, `Serialize` as that string, and
+/// `PartialEq<&str>`. Lists that may grow (note codes, actions) are marked
+/// `#[non_exhaustive]` where they are defined.
 macro_rules! kebab_enum {
     (
         $(#[$meta:meta])*
@@ -16,7 +17,6 @@ macro_rules! kebab_enum {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
         pub enum $name {
             $($(#[$vmeta])* $variant,)*
         }

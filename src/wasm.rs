@@ -63,13 +63,13 @@ fn utf16_len(s: &str) -> u32 {
 }
 
 /// The WebAssembly memory, so JS can read the buffers whose addresses the
-/// `feed` methods return without a copy through wasm-bindgen.
+/// `push` methods return without a copy through wasm-bindgen.
 #[wasm_bindgen(js_name = wasmMemory)]
 pub fn wasm_memory() -> JsValue {
     wasm_bindgen::memory()
 }
 
-/// SSE parser. `feed` returns 0 when the chunk completed no event and read no
+/// SSE parser. `push` returns 0 when the chunk completed no event and read no
 /// `retry`, else the address of eight u32: the address and byte length of the
 /// text of the completed events that are all ASCII (type, data, last event id
 /// of each, back to back), the same for the other events, the address and
@@ -112,7 +112,7 @@ impl WasmParser {
     }
 
     /// Parses the `len` bytes JS wrote at the address `reserve` returned.
-    pub fn feed(&mut self, len: usize) -> Result<u32, JsValue> {
+    pub fn push(&mut self, len: usize) -> Result<u32, JsValue> {
         let chunk = self.input.get(len)?;
         let (ascii, wide, lengths) = (&mut self.ascii, &mut self.wide, &mut self.lengths);
         let retries = &mut self.retries;
@@ -121,7 +121,7 @@ impl WasmParser {
         lengths.clear();
         retries.clear();
         self.parser
-            .feed_raw(chunk, &mut |segment| {
+            .push_raw(chunk, &mut |segment| {
                 let event = match segment {
                     sse::RawSegment::Event { event, .. } => event,
                     sse::RawSegment::Retry(ms) => {
@@ -176,7 +176,7 @@ impl WasmParser {
     }
 }
 
-/// Where JS writes a chunk before a `push`/`feed`: one buffer kept across
+/// Where JS writes a chunk before a `push`: one buffer kept across
 /// calls, so a chunk costs one copy and no allocation (wasm-bindgen's `&[u8]`
 /// argument allocates and frees a buffer per call).
 #[derive(Default)]
@@ -197,7 +197,7 @@ impl InputBuffer {
         self.0.get(..len).ok_or_else(|| {
             js_error(
                 "invalid-input",
-                "internal: push/feed length exceeds the reserved input buffer",
+                "internal: push length exceeds the reserved input buffer",
             )
         })
     }
@@ -346,7 +346,7 @@ fn json_string<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".into())
 }
 
-/// Accumulator fed with raw SSE bytes (`feed`) or with events (`push`).
+/// Accumulator fed with raw SSE bytes (`push`) or with events (`push_event`).
 #[wasm_bindgen(js_name = WasmAccumulator)]
 pub struct WasmAccumulator {
     parser: sse::Parser,
@@ -380,11 +380,11 @@ impl WasmAccumulator {
         })
     }
 
-    pub fn feed(&mut self, chunk: &[u8]) -> Result<(), JsValue> {
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsValue> {
         let inner = &mut self.inner;
         let mut result = Ok(());
         self.parser
-            .feed_raw(chunk, &mut |segment| {
+            .push_raw(chunk, &mut |segment| {
                 if let (sse::RawSegment::Event { event, .. }, Ok(())) = (segment, &result) {
                     result = inner.push(&event.event_type, &event.data);
                 }
@@ -393,7 +393,8 @@ impl WasmAccumulator {
         result.map_err(|e| accumulate_error(&e))
     }
 
-    pub fn push(&mut self, event_type: &str, data: &str) -> Result<(), JsValue> {
+    #[wasm_bindgen(js_name = pushEvent)]
+    pub fn push_event(&mut self, event_type: &str, data: &str) -> Result<(), JsValue> {
         self.inner
             .push(event_type, data)
             .map_err(|e| accumulate_error(&e))

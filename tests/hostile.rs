@@ -126,7 +126,7 @@ fn accumulate(events: &[Event]) -> Result<Value, AccumulateError> {
 fn events_of(bytes: &[u8]) -> Vec<Event> {
     let mut events = Vec::new();
     let mut parser = Parser::default();
-    parser.feed(bytes, &mut |e| events.push(e)).unwrap();
+    parser.push(bytes, &mut |e| events.push(e)).unwrap();
     parser.finish().unwrap();
     events
 }
@@ -148,7 +148,7 @@ fn hundred_megabyte_line() {
         let mut events = 0;
         let mut error = None;
         for chunk in chunks() {
-            if let Err(e) = parser.feed(&chunk, &mut |_| events += 1) {
+            if let Err(e) = parser.push(&chunk, &mut |_| events += 1) {
                 error = Some(e);
                 break;
             }
@@ -161,7 +161,7 @@ fn hundred_megabyte_line() {
         assert_eq!(error.as_ref(), Some(&expected));
         assert_eq!(events, 1);
         // Poisoned: every later call gives the same error.
-        assert_eq!(parser.feed(b"\n\n", &mut |_| ()), Err(expected.clone()));
+        assert_eq!(parser.push(b"\n\n", &mut |_| ()), Err(expected.clone()));
         assert_eq!(parser.finish(), Err(expected));
     });
     assert_peak_below(rise, 40);
@@ -307,7 +307,7 @@ fn invalid_utf8_and_nul_everywhere() {
                 }
                 let mut events = Vec::new();
                 let mut parser = Parser::default();
-                parser.feed(&input, &mut |e| events.push(e)).unwrap();
+                parser.push(&input, &mut |e| events.push(e)).unwrap();
                 let _ = parser.finish();
                 for e in &events {
                     assert!(!e.last_event_id.contains('\0'));
@@ -364,7 +364,7 @@ fn real_stream_truncated_at_every_byte() {
 
             let mut events = Vec::new();
             let mut parser = Parser::default();
-            parser.feed(prefix, &mut |e| events.push(e)).unwrap();
+            parser.push(prefix, &mut |e| events.push(e)).unwrap();
             parser.finish().unwrap();
             match accumulate(&events) {
                 Ok(message) => assert_eq!(message["role"], "assistant"),

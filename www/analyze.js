@@ -126,7 +126,7 @@ export async function analyzeStream(lib, bytes, { profile }, onProgress = () => 
   // the sanitizer's part.
   if (!cache.events) {
     const parser = new lib.SseParser();
-    cache.events = parser.feed(bytes);
+    cache.events = parser.push(bytes);
     parser.finish();
     cache.data = cache.events.map((e) => tryJson(e.data));
   }
@@ -179,7 +179,7 @@ export async function analyzeStream(lib, bytes, { profile }, onProgress = () => 
       if (noted.has(t.event)) cols.flags[i] |= NOTED;
     } else if (t.action === 'inserted' && t.output) {
       const p = new lib.SseParser();
-      [event] = p.feed(output.subarray(t.output[0], t.output[1]));
+      [event] = p.push(output.subarray(t.output[0], t.output[1]));
       p.finish();
       data = event && tryJson(event.data);
     }

@@ -223,7 +223,7 @@ export function createStreamView() {
     const [bytes, start, end] = cols.inStart[id] >= 0 ? [input.stream.bytes, cols.inStart[id], cols.inEnd[id]] : [input.stream.result.output, cols.outStart[id], cols.outEnd[id]];
     if (start < 0) return null;
     const parser = new SseParser();
-    const [event] = parser.feed(bytes.subarray(start, end));
+    const [event] = parser.push(bytes.subarray(start, end));
     parser.finish();
     if (!event) return null;
     try {

@@ -41,7 +41,8 @@ const clean: ReadableStream<Uint8Array> = response.body!.pipeThrough(
   createSanitizerStream({ dropWhitespaceOnlyText: false, onReport: (r) => (last = r) }),
 );
 const parser = new SseParser();
-const parsed: SseEvent[] = parser.feed('data: hi\n\n');
+const parsed: SseEvent[] = parser.push('data: hi\n\n');
+const legacy: SseEvent[] = parser.feed('data: old name\n\n');
 const discarded: boolean = parser.finish();
 const sanitizer = new StreamSanitizer({ maxHeldBytes: 4096 });
 const out: Uint8Array = sanitizer.push(new Uint8Array(8));
@@ -94,7 +95,7 @@ const wrapped: (input: string | URL | Request, init?: RequestInit) => Promise<Re
 
 // Errors.
 try {
-  parser.feed('x');
+  parser.push('x');
 } catch (err) {
   if (err instanceof SanitizerError && err.code === 'max-buffer-exceeded') {
     const code: string = err.code;
@@ -120,7 +121,7 @@ const answer: Promise<Response> = worker.fetch(new Request('http://127.0.0.1/v1/
 const noUpstream: WorkerEnv = { PROFILE: 'anthropic' };
 
 export {
-  events, parsed, discarded, out, dropped, asText, asBytes, wrongForm, message, fromEvents, turns, oneOfTurns, reply,
+  events, parsed, legacy, discarded, out, dropped, asText, asBytes, wrongForm, message, fromEvents, turns, oneOfTurns, reply,
   verdict, later, raised, unknownCode, classes,
   normalized, bytes, violations, ids, headers, shown, wrapped, answer, noUpstream,
   loaded, fromBytes, waited, streamed, streamReady, streamParser,

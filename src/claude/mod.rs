@@ -316,6 +316,7 @@ impl TraceEntry {
 
 kebab_enum! {
     /// See [`TraceEntry::action`].
+    #[non_exhaustive]
     pub enum TraceAction {
         /// Written out unchanged.
         Kept = "kept",
@@ -381,6 +382,7 @@ pub struct Note {
 
 kebab_enum! {
     /// See [`Note::code`].
+    #[non_exhaustive]
     pub enum NoteCode {
         /// An event's data is not JSON (or not the shape its type needs);
         /// passed through unchanged.

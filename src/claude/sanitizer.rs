@@ -50,7 +50,7 @@ impl StreamSanitizer {
             return;
         }
         let mut start = 0;
-        let result = self.parser.feed_bytes(chunk, &mut |segment| match segment {
+        let result = self.parser.push_bytes(chunk, &mut |segment| match segment {
             ByteSegment::CrLfTail => {
                 core.crlf_tail(out);
                 start = 1;

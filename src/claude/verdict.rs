@@ -160,16 +160,16 @@ catalog! {
 /// anomaly the SDK raises on is listed even past it).
 pub const MAX_ANOMALIES: usize = 1000;
 
-/// What the SDK does about one anomaly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SdkOutcome {
-    /// The SDK raises here; [`Anomaly::message`] is its error text.
-    Raises,
-    /// The SDK goes on without raising because of it.
-    Silent,
-    /// The SDK raised at an earlier anomaly and never reads this one.
-    Unreached,
+kebab_enum! {
+    /// What the SDK does about one anomaly.
+    pub enum SdkOutcome {
+        /// The SDK raises here; [`Anomaly::message`] is its error text.
+        Raises = "raises",
+        /// The SDK goes on without raising because of it.
+        Silent = "silent",
+        /// The SDK raised at an earlier anomaly and never reads this one.
+        Unreached = "unreached",
+    }
 }
 
 /// One anomaly of a stream.

@@ -86,6 +86,7 @@ pub struct Change {
 
 kebab_enum! {
     /// See [`Change::action`].
+    #[non_exhaustive]
     pub enum ChangeAction {
         /// A value removed (its text is in the detail).
         Removed = "removed",

@@ -5,15 +5,15 @@
 //! use sse_sanitizer::sse::Parser;
 //! let mut parser = Parser::default();
 //! let mut events = Vec::new();
-//! parser.feed(b"event: ping\ndata: {\"type\"", &mut |e| events.push(e)).unwrap();
-//! parser.feed(b":\"ping\"}\n\n", &mut |e| events.push(e)).unwrap();
+//! parser.push(b"event: ping\ndata: {\"type\"", &mut |e| events.push(e)).unwrap();
+//! parser.push(b":\"ping\"}\n\n", &mut |e| events.push(e)).unwrap();
 //! assert_eq!(events[0].event_type, "ping");
 //! assert_eq!(events[0].data, r#"{"type":"ping"}"#);
 //! ```
 //!
 //! After [`SseError::MaxBufferExceeded`](crate::SseError::MaxBufferExceeded)
 //! (a line or an event past its limit) a [`Parser`] is poisoned: every later
-//! `feed*` call and `finish` return the same error, and it buffers nothing
+//! `push*` call and `finish` return the same error, and it buffers nothing
 //! more. Start a new parser for a new stream. Invalid UTF-8 and NUL bytes are
 //! never errors (U+FFFD replacement; an `id` holding NUL is ignored).
 

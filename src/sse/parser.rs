@@ -7,7 +7,7 @@ const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
 /// Where a block of lines ended, for callers that need the raw bytes of each
 /// event (the stream sanitizer). Offsets are into the chunk passed to
-/// [`Parser::feed_segments`], just past the terminator of the blank line that
+/// [`Parser::push_segments`], just past the terminator of the blank line that
 /// closed the block.
 #[derive(Debug)]
 pub enum Segment {
@@ -61,7 +61,7 @@ impl EventRef<'_> {
     }
 }
 
-/// [`Segment`] with a borrowed event, from [`Parser::feed_raw`].
+/// [`Segment`] with a borrowed event, from [`Parser::push_raw`].
 #[derive(Debug)]
 pub enum RawSegment<'a> {
     /// A block ended and dispatched this event.
@@ -96,7 +96,7 @@ pub struct EventBytes<'a> {
     pub retry: Option<u64>,
 }
 
-/// [`Segment`] with undecoded event bytes, from [`Parser::feed_bytes`]
+/// [`Segment`] with undecoded event bytes, from [`Parser::push_bytes`]
 /// (which does not report `retry` fields; see [`Segment::Retry`]).
 #[derive(Debug)]
 pub enum ByteSegment<'a> {
@@ -116,13 +116,13 @@ pub enum ByteSegment<'a> {
     CrLfTail,
 }
 
-/// What `feed_inner` reports: a block end, or a `retry` field.
+/// What `push_inner` reports: a block end, or a `retry` field.
 enum Out<'a> {
     Segment(ByteSegment<'a>),
     Retry(u64),
 }
 
-/// What a line was, for `feed_inner`.
+/// What a line was, for `push_inner`.
 enum Line {
     Blank,
     Retry(u64),
@@ -189,23 +189,33 @@ impl Parser {
         }
     }
 
-    /// Feeds one chunk; calls `out` for every event it completes, in order.
-    pub fn feed(&mut self, chunk: &[u8], out: &mut impl FnMut(Event)) -> Result<(), SseError> {
-        self.feed_raw(chunk, &mut |segment| {
+    /// Pushes one chunk (split anywhere); calls `out` for every event it
+    /// completes, in order.
+    pub fn push(&mut self, chunk: &[u8], out: &mut impl FnMut(Event)) -> Result<(), SseError> {
+        self.push_raw(chunk, &mut |segment| {
             if let RawSegment::Event { event, .. } = segment {
                 out(event.to_event())
             }
         })
     }
 
-    /// Like [`Parser::feed`], but reports every block end with its offset in
+    /// The old name of [`Parser::push`].
+    #[deprecated(
+        since = "0.1.0",
+        note = "renamed to `push`, the verb of every chunked input"
+    )]
+    pub fn feed(&mut self, chunk: &[u8], out: &mut impl FnMut(Event)) -> Result<(), SseError> {
+        self.push(chunk, out)
+    }
+
+    /// Like [`Parser::push`], but reports every block end with its offset in
     /// `chunk`, so a caller can cut the raw bytes into per-event slices.
-    pub fn feed_segments(
+    pub fn push_segments(
         &mut self,
         chunk: &[u8],
         out: &mut impl FnMut(Segment),
     ) -> Result<(), SseError> {
-        self.feed_raw(chunk, &mut |segment| {
+        self.push_raw(chunk, &mut |segment| {
             out(match segment {
                 RawSegment::Event { end, event } => Segment::Event {
                     end,
@@ -218,13 +228,13 @@ impl Parser {
         })
     }
 
-    /// Like [`Parser::feed_segments`] with borrowed events: the fastest path.
-    pub fn feed_raw(
+    /// Like [`Parser::push_segments`] with borrowed events: the fastest path.
+    pub fn push_raw(
         &mut self,
         chunk: &[u8],
         out: &mut impl FnMut(RawSegment<'_>),
     ) -> Result<(), SseError> {
-        self.feed_guarded(chunk, &mut |item| {
+        self.push_guarded(chunk, &mut |item| {
             out(match item {
                 Out::Segment(ByteSegment::Event { end, event }) => RawSegment::Event {
                     end,
@@ -242,22 +252,22 @@ impl Parser {
         })
     }
 
-    /// Like [`Parser::feed_raw`] without UTF-8 decoding of the event's fields
+    /// Like [`Parser::push_raw`] without UTF-8 decoding of the event's fields
     /// (and without [`Segment::Retry`] reports).
-    pub fn feed_bytes(
+    pub fn push_bytes(
         &mut self,
         chunk: &[u8],
         out: &mut impl FnMut(ByteSegment<'_>),
     ) -> Result<(), SseError> {
-        self.feed_guarded(chunk, &mut |item| {
+        self.push_guarded(chunk, &mut |item| {
             if let Out::Segment(segment) = item {
                 out(segment)
             }
         })
     }
 
-    /// `feed_inner`, poisoning the parser on an error.
-    fn feed_guarded(
+    /// `push_inner`, poisoning the parser on an error.
+    fn push_guarded(
         &mut self,
         chunk: &[u8],
         out: &mut impl FnMut(Out<'_>),
@@ -265,7 +275,7 @@ impl Parser {
         if let Some(err) = &self.poisoned {
             return Err(err.clone());
         }
-        let result = self.feed_inner(chunk, out);
+        let result = self.push_inner(chunk, out);
         if let Err(err) = &result {
             self.poisoned = Some(err.clone());
             self.line = Vec::new();
@@ -337,7 +347,7 @@ impl Parser {
         self.event_type.clear();
     }
 
-    fn feed_inner(&mut self, chunk: &[u8], out: &mut impl FnMut(Out<'_>)) -> Result<(), SseError> {
+    fn push_inner(&mut self, chunk: &[u8], out: &mut impl FnMut(Out<'_>)) -> Result<(), SseError> {
         let mut pos = 0;
         if chunk.is_empty() {
             return Ok(());

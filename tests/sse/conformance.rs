@@ -225,7 +225,7 @@ const CASES: &[Case] = &[
 fn run(parser: &mut Parser, chunks: &[&[u8]]) -> Vec<Event> {
     let mut events = Vec::new();
     for chunk in chunks {
-        parser.feed(chunk, &mut |e| events.push(e)).expect("feed");
+        parser.push(chunk, &mut |e| events.push(e)).expect("feed");
     }
     events
 }
@@ -338,7 +338,7 @@ fn line_limit_is_a_typed_error_and_poisons() {
         let input = b"data: 0123456789abcdefghij\n\n";
         let mut err = None;
         for chunk in input.chunks(chunking) {
-            if let Err(e) = p.feed(chunk, &mut |_| {}) {
+            if let Err(e) = p.push(chunk, &mut |_| {}) {
                 err = Some(e);
                 break;
             }
@@ -352,7 +352,7 @@ fn line_limit_is_a_typed_error_and_poisons() {
                 limit: 16
             }
         );
-        assert_eq!(p.feed(b"data: ok\n\n", &mut |_| {}), Err(err));
+        assert_eq!(p.push(b"data: ok\n\n", &mut |_| {}), Err(err));
     }
 }
 
@@ -361,7 +361,7 @@ fn event_limit_is_a_typed_error() {
     let limits = Limits::default().with_max_event_bytes(10);
     let mut p = Parser::new(limits);
     let err = p
-        .feed(b"data: 12345\ndata: 67890\n\n", &mut |_| {})
+        .push(b"data: 12345\ndata: 67890\n\n", &mut |_| {})
         .unwrap_err();
     assert_eq!(
         err,
@@ -377,11 +377,11 @@ fn hundred_megabyte_line_with_one_megabyte_limit_stays_bounded() {
     let limits = Limits::default().with_max_line_bytes(1 << 20);
     let mut p = Parser::new(limits);
     let chunk = vec![b'a'; 64 * 1024];
-    p.feed(b"data: ", &mut |_| {}).unwrap();
+    p.push(b"data: ", &mut |_| {}).unwrap();
     let mut fed = 6usize;
     let mut failed_at = None;
     while fed < 100 << 20 {
-        if let Err(e) = p.feed(&chunk, &mut |_| {}) {
+        if let Err(e) = p.push(&chunk, &mut |_| {}) {
             assert_eq!(e.code(), "max-buffer-exceeded");
             failed_at = Some(fed);
             break;
@@ -410,7 +410,7 @@ fn retry_fields_are_reported_in_order_also_without_an_event() {
         let mut log = Vec::new();
         for chunk in chunks {
             parser
-                .feed_segments(chunk, &mut |s| match s {
+                .push_segments(chunk, &mut |s| match s {
                     Segment::Retry(ms) => log.push(format!("retry {ms}")),
                     Segment::Event { event, .. } => log.push(format!("event {}", event.data)),
                     Segment::Empty { .. } | Segment::CrLfTail => {}
@@ -437,7 +437,7 @@ fn retry_fields_are_reported_in_order_also_without_an_event() {
     }
     let mut bytes_segments = 0;
     Parser::default()
-        .feed_bytes(input, &mut |_| bytes_segments += 1)
+        .push_bytes(input, &mut |_| bytes_segments += 1)
         .unwrap();
     assert_eq!(bytes_segments, 6, "blocks only");
 }

@@ -9,7 +9,7 @@ fn parse(chunks: &[&[u8]]) -> Vec<Event> {
     let mut p = Parser::default();
     let mut events = Vec::new();
     for c in chunks {
-        p.feed(c, &mut |e| events.push(e)).unwrap();
+        p.push(c, &mut |e| events.push(e)).unwrap();
     }
     p.finish().unwrap();
     events

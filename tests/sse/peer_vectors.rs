@@ -73,7 +73,7 @@ fn run(limits: Limits, chunks: &[&[u8]]) -> Run {
     let (mut events, mut retries) = (Vec::new(), Vec::new());
     for chunk in chunks {
         parser
-            .feed_segments(chunk, &mut |s| match s {
+            .push_segments(chunk, &mut |s| match s {
                 Segment::Event { event, .. } => events.push((
                     event.event_type,
                     event.data,

@@ -36,7 +36,7 @@ pub fn random_sizes(rng: &mut XorShift, max: usize) -> Vec<usize> {
 pub fn events(bytes: &[u8]) -> Vec<Event> {
     let mut parser = Parser::default();
     let mut out = Vec::new();
-    parser.feed(bytes, &mut |e| out.push(e)).unwrap();
+    parser.push(bytes, &mut |e| out.push(e)).unwrap();
     out
 }
 
@@ -47,7 +47,7 @@ pub fn raw_blocks(bytes: &[u8]) -> (Vec<Vec<u8>>, Vec<u8>) {
     let mut blocks = Vec::new();
     let mut start = 0;
     parser
-        .feed_segments(bytes, &mut |s| match s {
+        .push_segments(bytes, &mut |s| match s {
             Segment::Event { end, .. } | Segment::Empty { end } => {
                 blocks.push(bytes[start..end].to_vec());
                 start = end;
