@@ -2,7 +2,7 @@
 // wasm module: the full one (`sse-sanitizer`) or the stream-only one
 // (`sse-sanitizer/stream`). Each binding has its own memory views and output
 // pool, since each module has its own memory.
-import { SanitizerError, call, decoder, toBytes, wrapError } from './util.js';
+import { SanitizerError, call, decoder, optionsJson, toBytes, wrapError } from './util.js';
 
 const EMPTY = new Uint8Array(0);
 const POOL_BYTES = 64 * 1024;
@@ -11,6 +11,18 @@ const POOLED = 4 * 1024;
 // chunk) up to this size; a larger chunk gets a buffer of its own, freed
 // right after the call, so one huge chunk does not stay allocated.
 const KEEP_INPUT = 1 << 20;
+
+/** `{ name: index }` of u32 words, in memory order. */
+function words(names) {
+  return Object.fromEntries(names.split(' ').map((name, i) => [name, i]));
+}
+// NOTE: what the wasm calls leave in memory: the `#[repr(C)]` structs of
+// src/wasm.rs, word by word in order (camelCase field names);
+// tests/surface.rs fails when these lists and the structs differ.
+const ParsedChunk = words('asciiPtr asciiLen widePtr wideLen eventsPtr eventsCount retriesPtr retriesCount');
+const EventRecord = words('typeLen dataLen idLen retry wide');
+const Output = words('ptr len');
+const EVENT_WORDS = Object.keys(EventRecord).length;
 
 /**
  * The stream API over `glue` (a wasm-bindgen module exporting WasmParser,
@@ -66,11 +78,11 @@ export function streamApi(glue, loader) {
     }
   }
 
-  /** A copy of the `[address, length]` bytes a wasm call left at `header`. */
+  /** A copy of the output bytes a wasm call left at `header` (an `Output`). */
   function readOutput(header) {
     const { u8, u32 } = memoryViews();
-    const ptr = u32[header >>> 2];
-    const len = u32[(header >>> 2) + 1];
+    const ptr = u32[(header >>> 2) + Output.ptr];
+    const len = u32[(header >>> 2) + Output.len];
     if (len === 0) return EMPTY;
     if (len > POOLED) return u8.slice(ptr, ptr + len);
     // Small outputs are carved from a shared slab, as Node does for small
@@ -98,8 +110,8 @@ export function streamApi(glue, loader) {
 
     constructor(options = {}) {
       assertReady();
-      this.#inner = new WasmParser(options);
-      this.#onRetry = options.onRetry;
+      this.#inner = call(() => new WasmParser(optionsJson(options)));
+      this.#onRetry = options?.onRetry;
     }
 
     push(chunk) {
@@ -111,32 +123,36 @@ export function streamApi(glue, loader) {
       // come in their own text, which decodes to a one-byte string.
       const { u8, u32 } = memoryViews();
       const h = header >>> 2;
-      const asciiPtr = u32[h];
-      const asciiLen = u32[h + 1];
-      const widePtr = u32[h + 2];
-      const wideLen = u32[h + 3];
-      const lengthsAt = u32[h + 4] >>> 2;
-      const count = u32[h + 5];
+      const c = ParsedChunk;
+      const asciiPtr = u32[h + c.asciiPtr];
+      const asciiLen = u32[h + c.asciiLen];
+      const widePtr = u32[h + c.widePtr];
+      const wideLen = u32[h + c.wideLen];
+      const recordsAt = u32[h + c.eventsPtr] >>> 2;
+      const count = u32[h + c.eventsCount];
       // Every valid `retry` field of the chunk, in order, also from blocks that
       // dispatch no event. NOTE: copied now and reported last: the callback may
       // call into wasm and detach these views.
-      const retries = this.#onRetry && u32[h + 7] ? Array.from(u32.subarray(u32[h + 6] >>> 2, (u32[h + 6] >>> 2) + u32[h + 7])) : undefined;
+      const retriesAt = u32[h + c.retriesPtr] >>> 2;
+      const retries = this.#onRetry && u32.slice(retriesAt, retriesAt + u32[h + c.retriesCount]);
       const ascii = asciiLen === 0 ? '' : decoder.decode(u8.subarray(asciiPtr, asciiPtr + asciiLen));
       const wide = wideLen === 0 ? '' : decoder.decode(u8.subarray(widePtr, widePtr + wideLen));
-      const lengths = u32.subarray(lengthsAt, lengthsAt + count);
-      const events = new Array(count / 5);
+      const stride = EVENT_WORDS;
+      const { typeLen, dataLen, idLen, retry: retryWord, wide: wideWord } = EventRecord;
+      const records = u32.subarray(recordsAt, recordsAt + count * stride);
+      const events = new Array(count);
       let asciiPos = 0;
       let widePos = 0;
-      for (let i = 0, j = 0; i < count; i += 5, j++) {
-        const isWide = lengths[i + 4] === 1;
+      for (let i = 0, j = 0; j < count; i += stride, j++) {
+        const isWide = records[i + wideWord] === 1;
         const t = isWide ? wide : ascii;
         let p = isWide ? widePos : asciiPos;
-        const type = t.slice(p, (p += lengths[i]));
-        const data = t.slice(p, (p += lengths[i + 1]));
-        const lastEventId = t.slice(p, (p += lengths[i + 2]));
+        const type = t.slice(p, (p += records[i + typeLen]));
+        const data = t.slice(p, (p += records[i + dataLen]));
+        const lastEventId = t.slice(p, (p += records[i + idLen]));
         if (isWide) widePos = p;
         else asciiPos = p;
-        const retry = lengths[i + 3];
+        const retry = records[i + retryWord];
         events[j] = retry === 0 ? { type, data, lastEventId } : { type, data, lastEventId, retry: retry - 1 };
       }
       if (retries) for (const ms of retries) this.#onRetry(ms);
@@ -195,7 +211,7 @@ export function streamApi(glue, loader) {
 
     constructor(options = {}) {
       assertReady();
-      this.#inner = call(() => new WasmSanitizer(options));
+      this.#inner = call(() => new WasmSanitizer(optionsJson(options)));
     }
 
     /**
@@ -283,7 +299,7 @@ export function streamApi(glue, loader) {
    */
   async function accumulate(input, options = {}) {
     if (!loader.loaded) await loader.ready;
-    const inner = call(() => new WasmAccumulator(options));
+    const inner = call(() => new WasmAccumulator(optionsJson(options)));
     const take = (chunk) => {
       if (isEvent(chunk)) call(() => inner.pushEvent(chunk.type ?? 'message', chunk.data));
       else {
@@ -311,7 +327,7 @@ export function streamApi(glue, loader) {
    */
   function validateStream(input, options = {}) {
     const run = () => {
-      const inner = new glue.WasmValidator(options);
+      const inner = call(() => new glue.WasmValidator(optionsJson(options)));
       const buffer = { ptr: 0, size: 0 };
       const take = (chunk) => callWithInput(inner, buffer, glue.WasmValidator.prototype.push, toBytes(chunk));
       const finish = () => JSON.parse(call(() => inner.finish()));

@@ -32,6 +32,20 @@ export function toBytes(input) {
   throw new SanitizerError('invalid-input', `expected a string or bytes, got ${input === null ? 'null' : typeof input}`);
 }
 
+/**
+ * An options object as the JSON text the wasm module reads (the core decides
+ * what each option means and refuses a wrong type with `invalid-option`);
+ * callbacks and `undefined` values are left out, as JSON leaves them.
+ */
+export function optionsJson(options) {
+  if (options === undefined || options === null) return '{}';
+  try {
+    return JSON.stringify(options);
+  } catch (err) {
+    throw new SanitizerError('invalid-option', `invalid options: ${err.message}`);
+  }
+}
+
 /** Calls into wasm, re-throwing its errors as SanitizerError. */
 export function call(fn, ...args) {
   try {

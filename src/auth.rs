@@ -27,6 +27,7 @@
 //! ```
 
 use crate::error::AuthError;
+use crate::options::Options;
 use std::fmt;
 use std::str::FromStr;
 
@@ -77,6 +78,33 @@ pub struct AuthConfig {
     pub anthropic_version: Option<String>,
     /// `anthropic-beta` already wanted (comma-separated).
     pub anthropic_beta: Option<String>,
+}
+
+impl AuthConfig {
+    /// The config from a JSON object, as the JS `authHeaders()` takes it:
+    /// `apiKey`, `configuredKey`, `baseURL`, `authMode`, `anthropicVersion`,
+    /// `anthropicBeta`, and `env` (an object of environment variables:
+    /// `ANTHROPIC_API_KEY`, `ANTHROPIC_AUTH_TOKEN`), each a string or absent.
+    /// An unknown `authMode` is [`AuthError::InvalidAuthMode`]; a value of
+    /// another type [`AuthError::InvalidOption`].
+    pub fn from_json(json: &str) -> Result<Self, AuthError> {
+        let options = Options::parse(json)?;
+        let env = options.object("env")?;
+        let mut config = AuthConfig::default();
+        for (from, name, to) in [
+            (&options, "apiKey", &mut config.key),
+            (&options, "configuredKey", &mut config.configured_key),
+            (&env, "ANTHROPIC_API_KEY", &mut config.env_api_key),
+            (&env, "ANTHROPIC_AUTH_TOKEN", &mut config.env_auth_token),
+            (&options, "baseURL", &mut config.base_url),
+            (&options, "anthropicVersion", &mut config.anthropic_version),
+            (&options, "anthropicBeta", &mut config.anthropic_beta),
+        ] {
+            *to = from.string(name)?.map(String::from);
+        }
+        config.auth_mode = options.string("authMode")?.map(str::parse).transpose()?;
+        Ok(config)
+    }
 }
 
 impl fmt::Debug for AuthConfig {

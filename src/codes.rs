@@ -5,7 +5,7 @@
 //! a `&str`.
 
 /// Defines a `Copy` enum whose variants each stand for one kebab-case string,
-/// with `as_str`, `ALL`, `Display`, `Serialize` as that string, and
+/// with `as_str`, `ALL`, `parse`, `Display`, `Serialize` as that string, and
 /// `PartialEq<&str>`. Lists that may grow (note codes, actions) are marked
 /// `#[non_exhaustive]` where they are defined.
 macro_rules! kebab_enum {
@@ -30,6 +30,12 @@ macro_rules! kebab_enum {
                 match self {
                     $($name::$variant => $text,)*
                 }
+            }
+
+            /// The value whose string is `s`.
+            #[allow(dead_code)] // not every enum is read from options
+            pub(crate) fn parse(s: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s)
             }
         }
 

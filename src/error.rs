@@ -335,6 +335,8 @@ pub enum AuthError {
     MissingClientKey,
     /// A client's key is not one of the keys secret forwarding accepts.
     UnknownClientKey,
+    /// A config value of the wrong type ([`crate::auth::AuthConfig::from_json`]).
+    InvalidOption(OptionError),
 }
 
 impl AuthError {
@@ -351,6 +353,7 @@ impl AuthError {
             AuthError::ConflictingCredentials => "conflicting-credentials",
             AuthError::MissingClientKey => "missing-client-key",
             AuthError::UnknownClientKey => "unknown-client-key",
+            AuthError::InvalidOption(e) => e.code(),
         }
     }
 }
@@ -380,8 +383,15 @@ impl fmt::Display for AuthError {
             }
             AuthError::MissingClientKey => f.write_str("x-api-key header is required"),
             AuthError::UnknownClientKey => f.write_str("invalid x-api-key"),
+            AuthError::InvalidOption(e) => e.fmt(f),
         }
     }
 }
 
 impl std::error::Error for AuthError {}
+
+impl From<OptionError> for AuthError {
+    fn from(e: OptionError) -> Self {
+        AuthError::InvalidOption(e)
+    }
+}

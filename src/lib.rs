@@ -25,6 +25,7 @@ pub mod claude;
 pub mod error;
 pub mod history;
 mod limits;
+mod options;
 mod policy;
 pub mod sse;
 

@@ -5,6 +5,9 @@
 //! report entry and a release of the held bytes unchanged); it is never an abort
 //! and never unbounded growth.
 
+use crate::error::OptionError;
+use crate::options::Options;
+
 /// Resource limits. `Limits::default()` documents the defaults; adjust with the
 /// `with_*` builders.
 ///
@@ -75,5 +78,33 @@ impl Limits {
     pub fn with_max_body_bytes(mut self, n: usize) -> Self {
         self.max_body_bytes = n;
         self
+    }
+
+    /// Limits from a JSON options object (as the JS API takes them):
+    /// `maxLineBytes`, `maxEventBytes`, `maxHeldBytes`, `maxJsonDepth`,
+    /// `maxBodyBytes`, each a number ≥ 0 or absent (the default).
+    ///
+    /// ```
+    /// let limits = sse_sanitizer::Limits::from_json(r#"{"maxLineBytes": 1024}"#).unwrap();
+    /// assert_eq!(limits, sse_sanitizer::Limits::default().with_max_line_bytes(1024));
+    /// ```
+    pub fn from_json(json: &str) -> Result<Self, OptionError> {
+        Limits::from_options(&Options::parse(json)?)
+    }
+
+    pub(crate) fn from_options(options: &Options) -> Result<Self, OptionError> {
+        let mut limits = Limits::default();
+        for (name, field) in [
+            ("maxLineBytes", &mut limits.max_line_bytes),
+            ("maxEventBytes", &mut limits.max_event_bytes),
+            ("maxHeldBytes", &mut limits.max_held_bytes),
+            ("maxJsonDepth", &mut limits.max_json_depth),
+            ("maxBodyBytes", &mut limits.max_body_bytes),
+        ] {
+            if let Some(n) = options.size(name)? {
+                *field = n;
+            }
+        }
+        Ok(limits)
     }
 }

@@ -1,6 +1,8 @@
-//! The only file that knows wasm-bindgen: it converts types between the core
-//! and JS and does nothing else. The hand-written JS in `js/` wraps these
-//! exports into the public API.
+//! The only file that knows wasm-bindgen: the memory interface (input
+//! buffers JS writes into, output JS reads in place as `#[repr(C)]` structs) and
+//! the error mapping; options arrive as JSON and are read by the core's
+//! `from_json` constructors. The hand-written JS in `js/` wraps these exports
+//! into the public API.
 //!
 //! Without the `history` feature (normalize, validate, rules, auth headers,
 //! `sanitizeMessage`), the module holds only the stream path: parser,
@@ -11,7 +13,7 @@ use wasm_bindgen::prelude::*;
 #[cfg(feature = "verdict")]
 use crate::VerdictError;
 #[cfg(feature = "history")]
-use crate::{auth, history, HistoryError};
+use crate::{auth, history};
 use crate::{claude, sse, AccumulateError, Limits};
 
 /// A JS `Error` with a kebab-case `code`; `js/core.js` turns it into a `SanitizerError`.
@@ -22,35 +24,78 @@ fn js_error(code: &str, message: &str) -> JsValue {
     err.into()
 }
 
-/// Limits from JS: a plain object of optional numbers (camelCase keys).
-fn limits_from_js(options: &JsValue) -> Limits {
-    let mut limits = Limits::default();
-    if !options.is_object() {
-        return limits;
-    }
-    let get = |key: &str| {
-        js_sys::Reflect::get(options, &key.into())
-            .ok()
-            .and_then(|v| v.as_f64())
-            .filter(|n| n.is_finite() && *n >= 0.0)
-            .map(|n| n as usize)
-    };
-    if let Some(n) = get("maxLineBytes") {
-        limits.max_line_bytes = n;
-    }
-    if let Some(n) = get("maxEventBytes") {
-        limits.max_event_bytes = n;
-    }
-    if let Some(n) = get("maxHeldBytes") {
-        limits.max_held_bytes = n;
-    }
-    if let Some(n) = get("maxJsonDepth") {
-        limits.max_json_depth = n;
-    }
-    if let Some(n) = get("maxBodyBytes") {
-        limits.max_body_bytes = n;
-    }
-    limits
+/// The errors of the core, each with its kebab-case code.
+trait Coded: std::fmt::Display {
+    fn code(&self) -> &'static str;
+}
+
+macro_rules! coded {
+    ($($t:ty),*) => {$(
+        impl Coded for $t {
+            fn code(&self) -> &'static str {
+                <$t>::code(self)
+            }
+        }
+    )*};
+}
+coded!(crate::SseError, crate::OptionError, AccumulateError);
+#[cfg(feature = "verdict")]
+coded!(VerdictError);
+#[cfg(feature = "history")]
+coded!(crate::HistoryError, crate::AuthError);
+
+/// A core error as a JS `Error` with its code.
+fn to_js(e: impl Coded) -> JsValue {
+    coded_to_js(&e)
+}
+
+// NOTE: one copy for every error type (wasm size).
+#[inline(never)]
+fn coded_to_js(e: &dyn Coded) -> JsValue {
+    js_error(e.code(), &e.to_string())
+}
+
+// What JS reads from the memory: `#[repr(C)]` structs of u32 words, each word
+// read by the camelCase of its field name. NOTE: js/stream-api.js lists the
+// same words in the same order (`words(…)`); tests/surface.rs fails when the
+// two lists differ.
+
+/// What [`WasmParser::push`] returns the address of: the events of the chunk
+/// in two texts (all-ASCII events, the others), their records, and the
+/// `retry` values read.
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+struct ParsedChunk {
+    ascii_ptr: u32,
+    ascii_len: u32,
+    wide_ptr: u32,
+    wide_len: u32,
+    events_ptr: u32,
+    events_count: u32,
+    retries_ptr: u32,
+    retries_count: u32,
+}
+
+/// One event of a [`ParsedChunk`]: the UTF-16 lengths of its type, data and
+/// last event id, back to back in its text; its retry + 1 (0: unset); 1 when
+/// it is in the second (not all-ASCII) text.
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+struct EventRecord {
+    type_len: u32,
+    data_len: u32,
+    id_len: u32,
+    retry: u32,
+    wide: u32,
+}
+
+/// Output bytes: what [`WasmSanitizer::push`] and `finish` return the address
+/// of.
+#[repr(C)]
+#[derive(Default, Clone, Copy)]
+struct Output {
+    ptr: u32,
+    len: u32,
 }
 
 fn utf16_len(s: &str) -> u32 {
@@ -70,13 +115,8 @@ pub fn wasm_memory() -> JsValue {
 }
 
 /// SSE parser. `push` returns 0 when the chunk completed no event and read no
-/// `retry`, else the address of eight u32: the address and byte length of the
-/// text of the completed events that are all ASCII (type, data, last event id
-/// of each, back to back), the same for the other events, the address and
-/// count of five u32 per event: the UTF-16 lengths of type, data and id within
-/// its text, retry + 1 (0 when unset), and 1 when the event is in the second
-/// text; and the address and count of the `retry` values read, in order.
-/// One boundary crossing for all events of a chunk; JS decodes each text once.
+/// `retry`, else the address of a [`ParsedChunk`]. One boundary crossing for
+/// all events of a chunk; JS decodes each text once.
 // NOTE: the split matters for speed: one non-ASCII byte makes the JS engine
 // build a two-byte string of a whole text (≈4× slower to decode, twice the
 // memory), and most events of a chunk that has one are ASCII.
@@ -86,24 +126,25 @@ pub struct WasmParser {
     input: InputBuffer,
     ascii: String,
     wide: String,
-    lengths: Vec<u32>,
+    events: Vec<EventRecord>,
     retries: Vec<u32>,
-    header: [u32; 8],
+    header: ParsedChunk,
 }
 
 #[wasm_bindgen(js_class = WasmParser)]
 impl WasmParser {
+    /// `options`: a JSON object of [`Limits`].
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> WasmParser {
-        WasmParser {
-            parser: sse::Parser::new(limits_from_js(&options)),
+    pub fn new(options: &str) -> Result<WasmParser, JsValue> {
+        Ok(WasmParser {
+            parser: sse::Parser::new(Limits::from_json(options).map_err(to_js)?),
             input: InputBuffer::default(),
             ascii: String::new(),
             wide: String::new(),
-            lengths: Vec::new(),
+            events: Vec::new(),
             retries: Vec::new(),
-            header: [0; 8],
-        }
+            header: ParsedChunk::default(),
+        })
     }
 
     /// See [`InputBuffer::reserve`].
@@ -114,19 +155,21 @@ impl WasmParser {
     /// Parses the `len` bytes JS wrote at the address `reserve` returned.
     pub fn push(&mut self, len: usize) -> Result<u32, JsValue> {
         let chunk = self.input.get(len)?;
-        let (ascii, wide, lengths) = (&mut self.ascii, &mut self.wide, &mut self.lengths);
+        let (ascii, wide, events) = (&mut self.ascii, &mut self.wide, &mut self.events);
         let retries = &mut self.retries;
         ascii.clear();
         wide.clear();
-        lengths.clear();
+        events.clear();
         retries.clear();
+        // NOTE: retry values are carried as u32 (+ 1 in a record); larger
+        // values saturate.
+        let retry = |ms: u64| ms.min(u64::from(u32::MAX - 1)) as u32;
         self.parser
             .push_raw(chunk, &mut |segment| {
                 let event = match segment {
                     sse::RawSegment::Event { event, .. } => event,
                     sse::RawSegment::Retry(ms) => {
-                        // NOTE: saturates like an event's retry below.
-                        retries.push(ms.min(u64::from(u32::MAX - 1)) as u32);
+                        retries.push(retry(ms));
                         return;
                     }
                     _ => return,
@@ -134,45 +177,43 @@ impl WasmParser {
                 let fields = [&*event.event_type, &*event.data, event.last_event_id];
                 let is_ascii = fields.iter().all(|f| f.is_ascii());
                 let text = if is_ascii { &mut *ascii } else { &mut *wide };
-                for field in fields {
+                // NOTE: JS slices UTF-16 units, which equal the bytes for ASCII.
+                let [type_len, data_len, id_len] = fields.map(|field| {
                     text.push_str(field);
-                    // NOTE: JS slices UTF-16 units, which equal the bytes for ASCII.
-                    lengths.push(if is_ascii {
+                    if is_ascii {
                         field.len() as u32
                     } else {
                         utf16_len(field)
-                    });
-                }
-                // NOTE: retry is carried as u32 + 1; larger values saturate.
-                lengths.push(
-                    event
-                        .retry
-                        .map_or(0, |r| r.min(u64::from(u32::MAX - 1)) as u32 + 1),
-                );
-                lengths.push(u32::from(!is_ascii));
+                    }
+                });
+                events.push(EventRecord {
+                    type_len,
+                    data_len,
+                    id_len,
+                    retry: event.retry.map_or(0, |r| retry(r) + 1),
+                    wide: u32::from(!is_ascii),
+                });
             })
-            .map_err(|e| js_error(e.code(), &e.to_string()))?;
-        if self.lengths.is_empty() && self.retries.is_empty() {
+            .map_err(to_js)?;
+        if self.events.is_empty() && self.retries.is_empty() {
             return Ok(0);
         }
-        self.header = [
-            addr(self.ascii.as_ptr()),
-            self.ascii.len() as u32,
-            addr(self.wide.as_ptr()),
-            self.wide.len() as u32,
-            addr(self.lengths.as_ptr()),
-            self.lengths.len() as u32,
-            addr(self.retries.as_ptr()),
-            self.retries.len() as u32,
-        ];
-        Ok(addr(self.header.as_ptr()))
+        self.header = ParsedChunk {
+            ascii_ptr: addr(self.ascii.as_ptr()),
+            ascii_len: self.ascii.len() as u32,
+            wide_ptr: addr(self.wide.as_ptr()),
+            wide_len: self.wide.len() as u32,
+            events_ptr: addr(self.events.as_ptr()),
+            events_count: self.events.len() as u32,
+            retries_ptr: addr(self.retries.as_ptr()),
+            retries_count: self.retries.len() as u32,
+        };
+        Ok(addr(&self.header))
     }
 
     /// Ends the stream; returns whether an unterminated event was discarded.
     pub fn finish(self) -> Result<bool, JsValue> {
-        self.parser
-            .finish()
-            .map_err(|e| js_error(e.code(), &e.to_string()))
+        self.parser.finish().map_err(to_js)
     }
 }
 
@@ -208,92 +249,38 @@ fn addr<T>(ptr: *const T) -> u32 {
     ptr as usize as u32
 }
 
-/// A `[address, length]` pair JS reads from memory; kept in the owning struct so
-/// its address stays valid until the next call.
-type Header = [u32; 2];
-
-fn header_of(header: &mut Header, bytes: &[u8]) -> u32 {
-    *header = [addr(bytes.as_ptr()), bytes.len() as u32];
-    addr(header.as_ptr())
-}
-
-fn sanitizer_options(options: &JsValue) -> Result<claude::SanitizerOptions, JsValue> {
-    let option_error = |e: crate::OptionError| js_error(e.code(), &e.to_string());
-    let mut out = claude::SanitizerOptions {
-        limits: limits_from_js(options),
-        ..Default::default()
+/// Points `header` at `bytes`; returns the header's address.
+fn output(header: &mut Output, bytes: &[u8]) -> u32 {
+    *header = Output {
+        ptr: addr(bytes.as_ptr()),
+        len: bytes.len() as u32,
     };
-    // NOTE: `dropWhitespaceOnlyText` is the option's old name: `true` is the
-    // bedrock profile's rule, `false` the anthropic one's; `profile` wins.
-    if let Some(b) = get(options, "dropWhitespaceOnlyText").and_then(|v| v.as_bool()) {
-        out.profile = if b {
-            crate::Profile::Bedrock
-        } else {
-            crate::Profile::Anthropic
-        };
-    }
-    if let Some(p) = get_string(options, "profile") {
-        out.profile = p.parse().map_err(option_error)?;
-    }
-    if let Some(text) = get(options, "placeholderText") {
-        let text = text.as_string().unwrap_or_default();
-        out.placeholder = crate::Placeholder::new(&text).map_err(option_error)?;
-    }
-    if let Some(b) = get(options, "trace").and_then(|v| v.as_bool()) {
-        out.trace = b;
-    }
-    if let Some(b) = get(options, "eventNames").and_then(|v| v.as_bool()) {
-        out.event_names = b;
-    }
-    if let Some(mode) = get_string(options, "onTruncated") {
-        out.on_truncated = match mode.as_str() {
-            "pass" => claude::OnTruncated::Pass,
-            "error-event" => claude::OnTruncated::ErrorEvent,
-            _ => {
-                return Err(option_error(crate::OptionError {
-                    name: "onTruncated",
-                    expected: "\"pass\" or \"error-event\"",
-                }))
-            }
-        };
-    }
-    Ok(out)
-}
-
-fn get(options: &JsValue, key: &str) -> Option<JsValue> {
-    if !options.is_object() {
-        return None;
-    }
-    js_sys::Reflect::get(options, &key.into())
-        .ok()
-        .filter(|v| !v.is_undefined() && !v.is_null())
-}
-
-fn get_string(options: &JsValue, key: &str) -> Option<String> {
-    get(options, key).and_then(|v| v.as_string())
+    addr(header)
 }
 
 /// Stream sanitizer. `push` returns 0 when the output of the chunk is the
 /// chunk itself (JS then forwards the input buffer, no copy), else the address
-/// of `[address, length]` of the output bytes.
+/// of an [`Output`].
 #[wasm_bindgen(js_name = WasmSanitizer)]
 pub struct WasmSanitizer {
     inner: Option<claude::StreamSanitizer>,
     input: InputBuffer,
     out: Vec<u8>,
-    header: Header,
+    header: Output,
     report: Option<claude::Report>,
 }
 
 #[wasm_bindgen(js_class = WasmSanitizer)]
 impl WasmSanitizer {
+    /// `options`: a JSON object, see [`claude::SanitizerOptions::from_json`].
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<WasmSanitizer, JsValue> {
+    pub fn new(options: &str) -> Result<WasmSanitizer, JsValue> {
+        let options = claude::SanitizerOptions::from_json(options).map_err(to_js)?;
         Ok(WasmSanitizer {
-            inner: Some(claude::StreamSanitizer::new(sanitizer_options(&options)?)),
+            inner: Some(claude::StreamSanitizer::new(options)),
             input: InputBuffer::default(),
             out: Vec::new(),
-            header: [0; 2],
+            header: Output::default(),
             report: None,
         })
     }
@@ -305,7 +292,7 @@ impl WasmSanitizer {
 
     /// Sanitizes the `len` bytes JS wrote at the address `reserve` returned;
     /// returns 0 when the output is exactly those bytes, else the address of
-    /// `[address, length]` of the output.
+    /// an [`Output`].
     pub fn push(&mut self, len: usize) -> Result<u32, JsValue> {
         let inner = self.inner.as_mut().ok_or_else(finished)?;
         let chunk = self.input.get(len)?;
@@ -314,16 +301,16 @@ impl WasmSanitizer {
         if self.out == chunk {
             return Ok(0);
         }
-        Ok(header_of(&mut self.header, &self.out))
+        Ok(output(&mut self.header, &self.out))
     }
 
-    /// Ends the stream; returns the address of `[address, length]` of the last
+    /// Ends the stream; returns the address of an [`Output`] of the last
     /// output bytes. The report is then available from `report()`.
     pub fn finish(&mut self) -> Result<u32, JsValue> {
         let inner = self.inner.take().ok_or_else(finished)?;
         self.out.clear();
         self.report = Some(inner.finish(&mut self.out));
-        Ok(header_of(&mut self.header, &self.out))
+        Ok(output(&mut self.header, &self.out))
     }
 
     /// The report (so far, or final after `finish`) as JSON.
@@ -356,27 +343,14 @@ pub struct WasmAccumulator {
 
 #[wasm_bindgen(js_class = WasmAccumulator)]
 impl WasmAccumulator {
-    /// Options: the limits, and `messages`: `"one"` (default) or `"all"`.
+    /// `options`: a JSON object, see [`claude::AccumulateOptions::from_json`].
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<WasmAccumulator, JsValue> {
-        let all = match get_string(&options, "messages").as_deref() {
-            None | Some("one") => false,
-            Some("all") => true,
-            Some(_) => {
-                return Err(js_error(
-                    "invalid-option",
-                    "invalid option `messages`: expected \"one\" or \"all\"",
-                ))
-            }
-        };
+    pub fn new(options: &str) -> Result<WasmAccumulator, JsValue> {
+        let options = claude::AccumulateOptions::from_json(options).map_err(to_js)?;
         Ok(WasmAccumulator {
-            parser: sse::Parser::new(limits_from_js(&options)),
-            inner: if all {
-                claude::Accumulator::concatenated()
-            } else {
-                claude::Accumulator::new()
-            },
-            all,
+            parser: sse::Parser::new(options.limits),
+            inner: options.accumulator(),
+            all: options.messages == claude::Messages::All,
         })
     }
 
@@ -389,7 +363,7 @@ impl WasmAccumulator {
                     result = inner.push(&event.event_type, &event.data);
                 }
             })
-            .map_err(|e| js_error(e.code(), &e.to_string()))?;
+            .map_err(to_js)?;
         result.map_err(|e| accumulate_error(&e))
     }
 
@@ -403,9 +377,7 @@ impl WasmAccumulator {
     /// The final message as JSON (with `messages: "all"`, the array of them).
     pub fn finish(self) -> Result<String, JsValue> {
         let WasmAccumulator { parser, inner, all } = self;
-        parser
-            .finish()
-            .map_err(|e| js_error(e.code(), &e.to_string()))?;
+        parser.finish().map_err(to_js)?;
         if all {
             let messages = inner.finish_all().map_err(|e| accumulate_error(&e))?;
             return Ok(json_string(&messages));
@@ -427,12 +399,13 @@ pub struct WasmValidator {
 #[cfg(feature = "verdict")]
 #[wasm_bindgen(js_class = WasmValidator)]
 impl WasmValidator {
+    /// `options`: a JSON object of [`Limits`].
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> WasmValidator {
-        WasmValidator {
-            inner: claude::StreamValidator::new(limits_from_js(&options)),
+    pub fn new(options: &str) -> Result<WasmValidator, JsValue> {
+        Ok(WasmValidator {
+            inner: claude::StreamValidator::new(Limits::from_json(options).map_err(to_js)?),
             input: InputBuffer::default(),
-        }
+        })
     }
 
     /// See [`InputBuffer::reserve`].
@@ -442,31 +415,23 @@ impl WasmValidator {
 
     pub fn push(&mut self, len: usize) -> Result<(), JsValue> {
         let chunk = self.input.get(len)?;
-        self.inner.push(chunk).map_err(|e| verdict_error(&e))
+        self.inner.push(chunk).map_err(to_js)
     }
 
     pub fn finish(self) -> Result<String, JsValue> {
-        let anomalies = self.inner.finish().map_err(|e| verdict_error(&e))?;
+        let anomalies = self.inner.finish().map_err(to_js)?;
         Ok(json_string(&anomalies))
     }
-}
-
-#[cfg(feature = "verdict")]
-fn verdict_error(e: &VerdictError) -> JsValue {
-    js_error(e.code(), &e.to_string())
 }
 
 /// The stream anomaly catalog as JSON.
 #[cfg(feature = "verdict")]
 #[wasm_bindgen(js_name = anomalyCatalog)]
 pub fn anomaly_catalog() -> String {
-    let rows: Vec<_> = claude::ANOMALIES
-        .iter()
-        .map(|a| serde_json::json!({ "code": a.code, "summary": a.summary, "sdk": a.sdk }))
-        .collect();
-    json_string(&rows)
+    json_string(claude::ANOMALIES)
 }
 
+/// [`to_js`], plus `upstreamType` for an upstream error.
 fn accumulate_error(e: &AccumulateError) -> JsValue {
     let err = js_error(e.code(), &e.to_string());
     if let AccumulateError::Upstream { error_type, .. } = e {
@@ -476,58 +441,11 @@ fn accumulate_error(e: &AccumulateError) -> JsValue {
 }
 
 #[cfg(feature = "history")]
-fn normalize_options(options: &JsValue) -> Result<history::NormalizeOptions, JsValue> {
-    let mut out = history::NormalizeOptions {
-        limits: limits_from_js(options),
-        ..Default::default()
-    };
-    if let Some(p) = get_string(options, "profile") {
-        out.profile = p
-            .parse()
-            .map_err(|e: crate::OptionError| js_error(e.code(), &e.to_string()))?;
-    }
-    if let Some(b) = get(options, "strictFields").and_then(|v| v.as_bool()) {
-        out.strict_fields = b;
-    }
-    if let Some(text) = get(options, "placeholderText") {
-        let text = text.as_string().unwrap_or_default();
-        out.placeholder =
-            crate::Placeholder::new(&text).map_err(|e| js_error(e.code(), &e.to_string()))?;
-    }
-    // `rules: { "empty-text": false }` switches a rule off.
-    if let Some(rules) = get(options, "rules") {
-        for entry in js_sys::Object::entries(&rules.into()).iter() {
-            let entry: js_sys::Array = entry.into();
-            let (id, on) = (entry.get(0).as_string(), entry.get(1).as_bool());
-            match (id, on) {
-                (Some(id), Some(false)) if history::rule(&id).is_some() => {
-                    out.disabled_rules.push(id)
-                }
-                (Some(id), Some(_)) if history::rule(&id).is_some() => {}
-                (Some(id), _) => {
-                    return Err(js_error(
-                        "invalid-option",
-                        &format!("invalid option `rules`: unknown rule `{id}` or a value that is not a boolean"),
-                    ))
-                }
-                (None, _) => {}
-            }
-        }
-    }
-    Ok(out)
-}
-
-#[cfg(feature = "history")]
-fn history_error(e: &HistoryError) -> JsValue {
-    js_error(e.code(), &e.to_string())
-}
-
-#[cfg(feature = "history")]
 /// Normalizes a JSON body: `[bytes | null, changesJson]`, `null` when unchanged.
 #[wasm_bindgen(js_name = normalizeBytes)]
-pub fn normalize_bytes(body: &[u8], options: JsValue) -> Result<js_sys::Array, JsValue> {
-    let options = normalize_options(&options)?;
-    let (out, changes) = history::normalize_bytes(body, &options).map_err(|e| history_error(&e))?;
+pub fn normalize_bytes(body: &[u8], options: &str) -> Result<js_sys::Array, JsValue> {
+    let options = history::NormalizeOptions::from_json(options).map_err(to_js)?;
+    let (out, changes) = history::normalize_bytes(body, &options).map_err(to_js)?;
     let out = match out {
         std::borrow::Cow::Borrowed(_) => JsValue::NULL,
         std::borrow::Cow::Owned(out) => js_sys::Uint8Array::from(&out[..]).into(),
@@ -538,10 +456,10 @@ pub fn normalize_bytes(body: &[u8], options: JsValue) -> Result<js_sys::Array, J
 #[cfg(feature = "history")]
 /// Validates a JSON body; the violations as JSON.
 #[wasm_bindgen(js_name = validateBytes)]
-pub fn validate_bytes(body: &[u8], options: JsValue) -> Result<String, JsValue> {
-    let options = normalize_options(&options)?;
-    let violations = history::validate_bytes(body, options.profile, &options.limits)
-        .map_err(|e| history_error(&e))?;
+pub fn validate_bytes(body: &[u8], options: &str) -> Result<String, JsValue> {
+    let options = history::NormalizeOptions::from_json(options).map_err(to_js)?;
+    let violations =
+        history::validate_bytes(body, options.profile, &options.limits).map_err(to_js)?;
     Ok(json_string(&violations))
 }
 
@@ -567,26 +485,9 @@ pub fn rule_catalog() -> String {
 #[cfg(feature = "history")]
 /// Auth headers as `[name, value, name, value, …]`.
 #[wasm_bindgen(js_name = authHeaders)]
-pub fn auth_headers(config: JsValue) -> Result<Vec<String>, JsValue> {
-    let env = get(&config, "env").unwrap_or(JsValue::UNDEFINED);
-    let auth_mode = match get_string(&config, "authMode") {
-        Some(m) => Some(
-            m.parse::<auth::AuthMode>()
-                .map_err(|e| js_error(e.code(), &e.to_string()))?,
-        ),
-        None => None,
-    };
-    let config = auth::AuthConfig {
-        key: get_string(&config, "apiKey"),
-        configured_key: get_string(&config, "configuredKey"),
-        env_api_key: get_string(&env, "ANTHROPIC_API_KEY"),
-        env_auth_token: get_string(&env, "ANTHROPIC_AUTH_TOKEN"),
-        base_url: get_string(&config, "baseURL"),
-        auth_mode,
-        anthropic_version: get_string(&config, "anthropicVersion"),
-        anthropic_beta: get_string(&config, "anthropicBeta"),
-    };
-    let headers = auth::resolve(&config).map_err(|e| js_error(e.code(), &e.to_string()))?;
+pub fn auth_headers(config: &str) -> Result<Vec<String>, JsValue> {
+    let config = auth::AuthConfig::from_json(config).map_err(to_js)?;
+    let headers = auth::resolve(&config).map_err(to_js)?;
     Ok(headers.into_iter().flat_map(|(k, v)| [k, v]).collect())
 }
 
@@ -601,8 +502,9 @@ pub fn redact_key(key: &str) -> String {
 /// Sanitizes a non-streaming `Message` JSON body: `[bytes | null, reportJson]`,
 /// `null` when unchanged.
 #[wasm_bindgen(js_name = sanitizeMessageBytes)]
-pub fn sanitize_message_bytes(body: &[u8], options: JsValue) -> Result<js_sys::Array, JsValue> {
-    let (out, report) = claude::sanitize_message(body, &sanitizer_options(&options)?);
+pub fn sanitize_message_bytes(body: &[u8], options: &str) -> Result<js_sys::Array, JsValue> {
+    let options = claude::SanitizerOptions::from_json(options).map_err(to_js)?;
+    let (out, report) = claude::sanitize_message(body, &options);
     let out = match out {
         std::borrow::Cow::Borrowed(_) => JsValue::NULL,
         std::borrow::Cow::Owned(out) => js_sys::Uint8Array::from(&out[..]).into(),
@@ -620,11 +522,6 @@ pub fn sanitize_message_bytes(body: &[u8], options: JsValue) -> Result<js_sys::A
 #[wasm_bindgen(js_name = defaultMaxBodyBytes)]
 pub fn default_max_body_bytes() -> usize {
     Limits::default().max_body_bytes
-}
-
-#[cfg(feature = "history")]
-fn auth_error(e: &crate::AuthError) -> JsValue {
-    js_error(e.code(), &e.to_string())
 }
 
 #[cfg(feature = "history")]
@@ -651,13 +548,13 @@ impl WasmForwarding {
         keep_client_headers: &str,
     ) -> Result<WasmForwarding, JsValue> {
         let forwarding = auth::Forwarding {
-            mode: mode.parse().map_err(|e| auth_error(&e))?,
+            mode: mode.parse().map_err(to_js)?,
             upstream_url,
             upstream_key,
             client_keys: comma_list(client_keys),
             keep_client_headers: comma_list(keep_client_headers),
         };
-        forwarding.check().map_err(|e| auth_error(&e))?;
+        forwarding.check().map_err(to_js)?;
         Ok(WasmForwarding(forwarding))
     }
 
@@ -669,7 +566,7 @@ impl WasmForwarding {
         while let (Some(name), Some(value)) = (lines.next(), lines.next()) {
             pairs.push((name.to_string(), value.to_string()));
         }
-        let headers = self.0.headers(&pairs).map_err(|e| auth_error(&e))?;
+        let headers = self.0.headers(&pairs).map_err(to_js)?;
         let mut out = String::new();
         for (name, value) in headers {
             out.push_str(&name);

@@ -110,3 +110,150 @@ fn error_codes_match_what_the_core_the_binding_and_js_raise() {
     }
     assert_eq!(typed, raised, "SanitizerErrorCode in js/index.d.ts");
 }
+
+/// Options read from JSON as the JS API passes them: camelCase, typed (a
+/// value of another type is `invalid-option`, naming the option), `null` and
+/// unknown keys ignored; an unknown rule id refused by the Rust API as by JS.
+#[test]
+fn options_from_json_are_typed() {
+    use sse_sanitizer::auth::{AuthConfig, AuthMode};
+    use sse_sanitizer::claude::{AccumulateOptions, Messages, OnTruncated, SanitizerOptions};
+    use sse_sanitizer::history::{normalize_bytes, NormalizeOptions};
+    use sse_sanitizer::{Limits, Placeholder, Profile};
+
+    let json = r#"{"profile":"bedrock","strictFields":true,"placeholderText":"…",
+        "rules":{"merge-roles":false,"empty-text":true},"maxBodyBytes":10,
+        "onReport":null,"somethingElse":[1]}"#;
+    assert_eq!(
+        NormalizeOptions::from_json(json).unwrap(),
+        NormalizeOptions {
+            profile: Profile::Bedrock,
+            strict_fields: true,
+            disabled_rules: vec!["merge-roles".into()],
+            placeholder: Placeholder::new("…").unwrap(),
+            limits: Limits::default().with_max_body_bytes(10),
+        }
+    );
+    assert_eq!(
+        NormalizeOptions::from_json("null").unwrap(),
+        NormalizeOptions::default()
+    );
+    for (json, name) in [
+        (r#"{"profile":"openai"}"#, "profile"),
+        (r#"{"strictFields":"yes"}"#, "strictFields"),
+        (r#"{"rules":{"no-such-rule":false}}"#, "rules"),
+        (r#"{"rules":{"no-such-rule":true}}"#, "rules"),
+        (r#"{"rules":{"empty-text":"off"}}"#, "rules"),
+        (r#"{"rules":["empty-text"]}"#, "rules"),
+        (r#"{"placeholderText":3}"#, "placeholderText"),
+        (r#"{"placeholderText":" "}"#, "placeholderText"),
+        (r#"{"maxBodyBytes":-1}"#, "maxBodyBytes"),
+        (r#"{"maxBodyBytes":1.5}"#, "maxBodyBytes"),
+        (r#"{"maxBodyBytes":"10"}"#, "maxBodyBytes"),
+        (r#""bedrock""#, "options"),
+        ("{", "options"),
+    ] {
+        let err = NormalizeOptions::from_json(json).unwrap_err();
+        assert_eq!((err.code(), err.name), ("invalid-option", name), "{json}");
+    }
+    // The Rust API refuses an unknown rule id too, as JS does.
+    let misspelt = NormalizeOptions {
+        disabled_rules: vec!["empty-texts".into()],
+        ..NormalizeOptions::default()
+    };
+    let err = normalize_bytes(b"[]", &misspelt).unwrap_err();
+    assert_eq!(err.code(), "invalid-option");
+    // A JS number past 2^64 is written with all its digits: it saturates.
+    let huge = Limits::from_json(r#"{"maxLineBytes":100000000000000000000000}"#).unwrap();
+    assert_eq!(huge.max_line_bytes, usize::MAX);
+
+    let sanitizer = SanitizerOptions::from_json(
+        r#"{"dropWhitespaceOnlyText":true,"onTruncated":"error-event","eventNames":false,"trace":true,"maxHeldBytes":7}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        sanitizer,
+        SanitizerOptions {
+            profile: Profile::Bedrock,
+            on_truncated: OnTruncated::ErrorEvent,
+            event_names: false,
+            trace: true,
+            limits: Limits::default().with_max_held_bytes(7),
+            ..SanitizerOptions::default()
+        }
+    );
+    // `profile` wins over the old option.
+    let both = r#"{"dropWhitespaceOnlyText":true,"profile":"anthropic"}"#;
+    assert_eq!(
+        SanitizerOptions::from_json(both).unwrap().profile,
+        Profile::Anthropic
+    );
+    let err = SanitizerOptions::from_json(r#"{"trace":1}"#).unwrap_err();
+    assert_eq!(err.name, "trace");
+
+    let all = AccumulateOptions::from_json(r#"{"messages":"all"}"#).unwrap();
+    assert_eq!(all.messages, Messages::All);
+    assert_eq!(
+        AccumulateOptions::from_json(r#"{"messages":"last"}"#)
+            .unwrap_err()
+            .name,
+        "messages"
+    );
+
+    let config = AuthConfig::from_json(
+        r#"{"apiKey":"k","baseURL":"http://127.0.0.1:1","authMode":"bearer","env":{"ANTHROPIC_AUTH_TOKEN":"t","PATH":"/bin"}}"#,
+    )
+    .unwrap();
+    assert_eq!(config.key.as_deref(), Some("k"));
+    assert_eq!(config.env_auth_token.as_deref(), Some("t"));
+    assert_eq!(config.auth_mode, Some(AuthMode::Bearer));
+    let err = AuthConfig::from_json(r#"{"authMode":"basic"}"#).unwrap_err();
+    assert_eq!(err.code(), "invalid-auth-mode");
+    let err = AuthConfig::from_json(r#"{"apiKey":42}"#).unwrap_err();
+    assert_eq!(err.code(), "invalid-option");
+    assert!(!err.to_string().contains("42"));
+}
+
+/// The memory layout JS decodes (`words('…')` in js/stream-api.js) is the
+/// one src/wasm.rs writes (its `#[repr(C)]` structs of u32 words, camelCase),
+/// word for word in order.
+#[test]
+fn js_reads_the_memory_layout_the_binding_writes() {
+    let rust = read("src/wasm.rs");
+    let js = read("js/stream-api.js");
+    let camel = |snake: &str| {
+        let mut out = String::new();
+        let mut upper = false;
+        for c in snake.chars() {
+            match (c, upper) {
+                ('_', _) => upper = true,
+                (c, true) => {
+                    out.extend(c.to_uppercase());
+                    upper = false;
+                }
+                (c, false) => out.push(c),
+            }
+        }
+        out
+    };
+    let mut structs = 0;
+    for piece in rust.split("\n#[repr(C)]\n").skip(1) {
+        let name = piece.split("struct ").nth(1).unwrap();
+        let name = &name[..name.find(' ').unwrap()];
+        let body = &piece[piece.find('{').unwrap() + 1..piece.find('}').unwrap()];
+        let fields: Vec<String> = body
+            .split(',')
+            .filter_map(|f| f.trim().strip_suffix(": u32"))
+            .map(camel)
+            .collect();
+        let marker = format!("const {name} = words('");
+        let at = js
+            .find(&marker)
+            .unwrap_or_else(|| panic!("js/stream-api.js has no `{marker}`"));
+        let listed = &js[at + marker.len()..];
+        let listed: Vec<&str> = listed[..listed.find('\'').unwrap()].split(' ').collect();
+        assert_eq!(listed, fields, "{name}");
+        structs += 1;
+    }
+    assert_eq!(structs, 3);
+}

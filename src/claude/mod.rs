@@ -158,6 +158,8 @@ pub use verdict::{
     validate_stream, Anomaly, AnomalyClass, SdkOutcome, StreamValidator, ANOMALIES, MAX_ANOMALIES,
 };
 
+use crate::error::OptionError;
+use crate::options::Options;
 use crate::{BlankText, KeptReason, Limits, Placeholder, Profile};
 use serde::Serialize;
 
@@ -207,6 +209,55 @@ impl Default for SanitizerOptions {
     }
 }
 
+impl SanitizerOptions {
+    /// Options from a JSON options object, as the JS API takes them:
+    /// `profile`, `placeholderText`, `onTruncated` (`"pass"`,
+    /// `"error-event"`), `trace`, `eventNames`, the [`Limits`] keys, and the
+    /// old `dropWhitespaceOnlyText` (`true` is `bedrock`, `false` is
+    /// `anthropic`; `profile` wins).
+    ///
+    /// ```
+    /// use sse_sanitizer::{claude::SanitizerOptions, Profile};
+    /// let options = SanitizerOptions::from_json(r#"{"profile": "bedrock", "trace": true}"#).unwrap();
+    /// assert_eq!((options.profile, options.trace), (Profile::Bedrock, true));
+    /// let err = SanitizerOptions::from_json(r#"{"onTruncated": "drop"}"#).unwrap_err();
+    /// assert_eq!(err.to_string(), r#"invalid option `onTruncated`: expected "pass" or "error-event""#);
+    /// ```
+    pub fn from_json(json: &str) -> Result<Self, OptionError> {
+        let options = Options::parse(json)?;
+        let mut out = SanitizerOptions {
+            limits: Limits::from_options(&options)?,
+            ..SanitizerOptions::default()
+        };
+        if let Some(drop) = options.bool("dropWhitespaceOnlyText")? {
+            out.profile = if drop {
+                Profile::Bedrock
+            } else {
+                Profile::Anthropic
+            };
+        }
+        if let Some(profile) = options.string("profile")? {
+            out.profile = profile.parse()?;
+        }
+        if let Some(text) = options.string("placeholderText")? {
+            out.placeholder = Placeholder::new(text)?;
+        }
+        let on_truncated = |s: &str| match s {
+            "pass" => Some(OnTruncated::Pass),
+            "error-event" => Some(OnTruncated::ErrorEvent),
+            _ => None,
+        };
+        if let Some(mode) =
+            options.one_of("onTruncated", "\"pass\" or \"error-event\"", on_truncated)?
+        {
+            out.on_truncated = mode;
+        }
+        out.trace = options.bool("trace")?.unwrap_or(out.trace);
+        out.event_names = options.bool("eventNames")?.unwrap_or(out.event_names);
+        Ok(out)
+    }
+}
+
 /// What the sanitizer does at the end of a stream that was cut short (no
 /// `message_stop` after a `message_start`, no `error` event, or a partial last
 /// event): [`Report::truncated`] is set either way.
@@ -226,6 +277,50 @@ pub enum OnTruncated {
     /// truncated: …"}}`, so that every Anthropic client raises an error
     /// instead of keeping a partial turn as if it were complete.
     ErrorEvent,
+}
+
+/// Options of an [`Accumulator`] fed raw bytes (the JS `accumulate()`).
+/// `AccumulateOptions::default()`: one message, default [`Limits`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AccumulateOptions {
+    /// One message ([`Accumulator::new`]) or every message of a capture of
+    /// several turns ([`Accumulator::concatenated`]).
+    pub messages: Messages,
+    /// The SSE parser's limits.
+    pub limits: Limits,
+}
+
+kebab_enum! {
+    /// See [`AccumulateOptions::messages`].
+    #[derive(Default)]
+    pub enum Messages {
+        /// One message, as the official SDK reads a stream (default).
+        #[default]
+        One = "one",
+        /// Every message of turns back to back.
+        All = "all",
+    }
+}
+
+impl AccumulateOptions {
+    /// Options from a JSON options object: `messages` (`"one"`, `"all"`) and
+    /// the [`Limits`] keys.
+    pub fn from_json(json: &str) -> Result<Self, OptionError> {
+        let options = Options::parse(json)?;
+        let messages = options.one_of("messages", "\"one\" or \"all\"", Messages::parse)?;
+        Ok(AccumulateOptions {
+            messages: messages.unwrap_or_default(),
+            limits: Limits::from_options(&options)?,
+        })
+    }
+
+    /// The accumulator these options ask for.
+    pub fn accumulator(&self) -> Accumulator {
+        match self.messages {
+            Messages::One => Accumulator::new(),
+            Messages::All => Accumulator::concatenated(),
+        }
+    }
 }
 
 /// What the sanitizer saw and did.

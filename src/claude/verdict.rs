@@ -75,7 +75,7 @@ use serde::Serialize;
 use std::borrow::Cow;
 
 /// One class of anomaly: a row of [`ANOMALIES`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct AnomalyClass {
     /// Stable kebab-case code; part of the API ([`Anomaly::code`]).
     pub code: &'static str,

@@ -31,7 +31,8 @@ mod system;
 mod turns;
 mod write;
 
-use crate::error::HistoryError;
+use crate::error::{HistoryError, OptionError};
+use crate::options::Options;
 use crate::Limits;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -39,6 +40,9 @@ use std::borrow::Cow;
 pub use crate::policy::{Placeholder, Profile};
 
 pub use rules::{rule, Rule, RULES};
+
+/// What the `rules` option (and [`NormalizeOptions::disabled_rules`]) takes.
+const RULE_IDS: &str = "rule ids of the catalog, each true or false";
 
 /// Options of [`normalize`]. `NormalizeOptions::default()`: profile `anthropic`,
 /// `strict_fields: false`, every rule on, default [`Limits`].
@@ -49,7 +53,8 @@ pub struct NormalizeOptions {
     /// Also remove fields that no schema of the block type has (rule
     /// `unknown-field`). Off by default: such a field may be a new API feature.
     pub strict_fields: bool,
-    /// Ids of rules to switch off.
+    /// Ids of rules to switch off; an id not in [`RULES`] is refused
+    /// ([`HistoryError::InvalidOption`]).
     pub disabled_rules: Vec<String>,
     /// Appended to a blank text block kept before a thinking block (rule
     /// `thinking-position`). Default `"..."`.
@@ -59,6 +64,61 @@ pub struct NormalizeOptions {
 }
 
 impl NormalizeOptions {
+    /// Options from a JSON options object, as the JS API takes them:
+    /// `profile`, `strictFields`, `placeholderText`, `rules` (rule id →
+    /// `false` to switch it off; an id not in [`RULES`] is refused) and the
+    /// [`Limits`] keys.
+    ///
+    /// ```
+    /// use sse_sanitizer::history::NormalizeOptions;
+    /// let options = NormalizeOptions::from_json(r#"{"strictFields": true, "rules": {"merge-roles": false}}"#).unwrap();
+    /// assert!(options.strict_fields);
+    /// assert_eq!(options.disabled_rules, ["merge-roles"]);
+    /// let err = NormalizeOptions::from_json(r#"{"rules": {"no-such-rule": false}}"#).unwrap_err();
+    /// assert_eq!(err.code(), "invalid-option");
+    /// ```
+    pub fn from_json(json: &str) -> Result<Self, OptionError> {
+        let options = Options::parse(json)?;
+        let mut out = NormalizeOptions {
+            limits: Limits::from_options(&options)?,
+            ..NormalizeOptions::default()
+        };
+        if let Some(profile) = options.string("profile")? {
+            out.profile = profile.parse()?;
+        }
+        out.strict_fields = options.bool("strictFields")?.unwrap_or(false);
+        if let Some(text) = options.string("placeholderText")? {
+            out.placeholder = Placeholder::new(text)?;
+        }
+        for (id, on) in options.flags("rules", RULE_IDS)? {
+            if !on {
+                out.disabled_rules.push(id.to_string());
+            }
+            // NOTE: `true` switches nothing on (every rule is), but the id
+            // must still be one of the catalog.
+            out.check_rule(id)?;
+        }
+        Ok(out)
+    }
+
+    /// Refuses a rule id that is not in [`RULES`], in `disabled_rules` as in
+    /// the JS `rules` option: a misspelt id would leave the rule on.
+    pub fn check(&self) -> Result<(), OptionError> {
+        self.disabled_rules
+            .iter()
+            .try_for_each(|id| self.check_rule(id))
+    }
+
+    fn check_rule(&self, id: &str) -> Result<(), OptionError> {
+        match rule(id) {
+            Some(_) => Ok(()),
+            None => Err(OptionError {
+                name: "rules",
+                expected: RULE_IDS,
+            }),
+        }
+    }
+
     /// The value of the boolean option `name` (as JS spells it), for a rule's
     /// `opt_in`.
     pub(crate) fn flag(&self, name: &str) -> bool {
@@ -160,6 +220,7 @@ pub fn normalize_bytes<'a>(
     body: &'a [u8],
     options: &NormalizeOptions,
 ) -> Result<(Cow<'a, [u8]>, Vec<Change>), HistoryError> {
+    options.check()?;
     let src = checked_source(body, &options.limits)?;
     let depth = options.limits.json_depth();
     let mut run = model::Run::new(src, options.profile, model::Mode::Normalize(options), depth)?;

@@ -19,18 +19,9 @@ const SECTIONS: [&str; 4] = [
 ];
 
 fn options(spec: &SpecFile, path: &Path) -> NormalizeOptions {
-    let mut options = NormalizeOptions::default();
-    for (key, value) in &spec.options {
-        match key.as_str() {
-            "profile" => options.profile = value.parse().unwrap(),
-            "strictFields" => options.strict_fields = value == "true",
-            "disabledRules" => {
-                options.disabled_rules = value.split(',').map(|s| s.trim().to_string()).collect()
-            }
-            _ => panic!("{}: unknown option `{key}`", path.display()),
-        }
-    }
-    options
+    let known = ["profile", "strictFields", "rules", "placeholderText"];
+    NormalizeOptions::from_json(&spec.options_json(path, &known))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn pretty<T: serde::Serialize>(v: &T) -> String {

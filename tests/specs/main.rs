@@ -85,6 +85,36 @@ impl SpecFile {
         }
     }
 
+    /// The options as the JSON object the JS API takes: each value JSON when
+    /// it parses as such, else a string. `known` are the names a spec of this
+    /// kind may set (a misspelt one would be ignored by the core).
+    fn options_json(&self, path: &Path, known: &[&str]) -> String {
+        const LIMITS: [&str; 5] = [
+            "maxLineBytes",
+            "maxEventBytes",
+            "maxHeldBytes",
+            "maxJsonDepth",
+            "maxBodyBytes",
+        ];
+        for (key, _) in &self.options {
+            assert!(
+                known.contains(&key.as_str()) || LIMITS.contains(&key.as_str()),
+                "{}: unknown option `{key}`",
+                path.display()
+            );
+        }
+        let object: serde_json::Map<String, serde_json::Value> = self
+            .options
+            .iter()
+            .map(|(key, value)| {
+                let value = serde_json::from_str(value)
+                    .unwrap_or_else(|_| serde_json::Value::String(value.clone()));
+                (key.clone(), value)
+            })
+            .collect();
+        serde_json::Value::Object(object).to_string()
+    }
+
     /// The expected text of section `name`, if the file has it.
     fn section(&self, name: &str) -> Option<&str> {
         self.sections

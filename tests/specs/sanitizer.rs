@@ -4,8 +4,7 @@
 //! the output again changes nothing.
 
 use crate::SpecFile;
-use sse_sanitizer::claude::{sanitize, OnTruncated, Report, SanitizerOptions, StreamSanitizer};
-use sse_sanitizer::{Limits, Placeholder};
+use sse_sanitizer::claude::{sanitize, Report, SanitizerOptions, StreamSanitizer};
 use std::path::Path;
 
 const SECTIONS: [&str; 2] = ["# output", "# report"];
@@ -17,33 +16,15 @@ const CR: char = '\u{240D}'; // ␍
 const END: char = '\u{2403}'; // ␃
 
 fn options(spec: &SpecFile, path: &Path) -> SanitizerOptions {
-    let mut options = SanitizerOptions::default();
-    let mut limits = Limits::default();
-    for (key, value) in &spec.options {
-        let number = || value.parse::<usize>().unwrap();
-        match key.as_str() {
-            "profile" => options.profile = value.parse().unwrap(),
-            "placeholderText" => {
-                let text: String = serde_json::from_str(value).unwrap();
-                options.placeholder = Placeholder::new(&text).unwrap();
-            }
-            "onTruncated" => {
-                options.on_truncated = match value.as_str() {
-                    "pass" => OnTruncated::Pass,
-                    "error-event" => OnTruncated::ErrorEvent,
-                    other => panic!("onTruncated: {other}"),
-                }
-            }
-            "eventNames" => options.event_names = value == "true",
-            "trace" => options.trace = value == "true",
-            "maxLineBytes" => limits.max_line_bytes = number(),
-            "maxEventBytes" => limits.max_event_bytes = number(),
-            "maxHeldBytes" => limits.max_held_bytes = number(),
-            _ => panic!("{}: unknown option `{key}`", path.display()),
-        }
-    }
-    options.limits = limits;
-    options
+    let known = [
+        "profile",
+        "placeholderText",
+        "onTruncated",
+        "eventNames",
+        "trace",
+    ];
+    SanitizerOptions::from_json(&spec.options_json(path, &known))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// The stream bytes a section's text stands for.
