@@ -8,17 +8,23 @@ import { SanitizerError, authHeaders, normalize, redactKey, rules, validate } fr
 const specDir = new URL('../tests/specs/history/', import.meta.url);
 const encoder = new TextEncoder();
 
-/** A spec file: header options, then `# section` blocks of JSON. */
+/**
+ * A spec file: header options (the options object, one `name: value` a line,
+ * the value JSON where it parses, else a string; see tests/specs/README.md),
+ * then `# section` blocks of JSON.
+ */
 function readSpec(name) {
   const text = readFileSync(new URL(name, specDir), 'utf8');
   const [head, ...sections] = text.split(/^# /m);
   const options = {};
   for (const line of head.split('\n')) {
-    const m = /^(profile|strictFields|disabledRules): (.*)$/.exec(line);
+    const m = /^(\w+): (.*)$/.exec(line);
     if (!m) continue;
-    if (m[1] === 'profile') options.profile = m[2];
-    if (m[1] === 'strictFields') options.strictFields = m[2] === 'true';
-    if (m[1] === 'disabledRules') options.rules = Object.fromEntries(m[2].split(',').map((id) => [id.trim(), false]));
+    try {
+      options[m[1]] = JSON.parse(m[2]);
+    } catch {
+      options[m[1]] = m[2];
+    }
   }
   const parts = {};
   for (const section of sections) {
