@@ -21,6 +21,7 @@ pub mod auth;
 pub mod claude;
 pub mod error;
 pub mod history;
+mod json;
 mod limits;
 mod policy;
 pub mod sse;

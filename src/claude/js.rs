@@ -4,7 +4,7 @@
 //! an error body, the index `Array.prototype.at` takes, and whether an index
 //! assignment lands on an array element.
 
-use crate::history::json::{Kind, Raw};
+use crate::json::{Kind, Raw};
 use serde_json::Value;
 
 /// `Number.prototype.toString()` of `x` (shortest round trip, exponent past

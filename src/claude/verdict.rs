@@ -69,7 +69,7 @@
 
 use super::js;
 use super::partial_json::{PartialCheck, TooDeep};
-use crate::history::json::{self, Kind, ParseError, Raw};
+use crate::json::{self, Kind, ParseError, Raw};
 use crate::{Limits, SseError, VerdictError};
 use serde::Serialize;
 use std::borrow::Cow;

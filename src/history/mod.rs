@@ -23,7 +23,6 @@
 mod blanks;
 mod checks;
 mod fields;
-pub(crate) mod json;
 mod model;
 mod pairing;
 pub mod rules;
@@ -31,7 +30,9 @@ mod system;
 mod turns;
 mod write;
 
+// NOTE: the crate's JSON layer, under its old path for the phases' imports.
 use crate::error::HistoryError;
+pub(crate) use crate::json;
 use crate::Limits;
 use serde::Serialize;
 use std::borrow::Cow;

@@ -1,5 +1,5 @@
-//! The history engine's JSON layer: one validating pass over the request bytes,
-//! then [`Raw`] views that read values straight from the source text.
+//! The crate's JSON layer: one validating pass over the bytes, then [`Raw`]
+//! views that read values straight from the source text.
 //!
 //! Why no tree: a history parsed into `serde_json::Value` (or a node per value)
 //! costs several times its size in memory, and crafted bodies of tiny values make
