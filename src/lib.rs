@@ -25,6 +25,8 @@ mod json;
 mod limits;
 mod policy;
 pub mod sse;
+#[cfg(any(target_arch = "wasm32", test))]
+mod to_json;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -140,6 +140,14 @@ pub enum KeptReason {
 }
 
 impl KeptReason {
+    /// Its kebab-case name (as serialized).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeptReason::ThinkingFollows => "thinking-follows",
+            KeptReason::ThinkingEarlier => "thinking-earlier",
+        }
+    }
+
     /// Human-readable reason.
     pub fn describe(self) -> &'static str {
         match self {

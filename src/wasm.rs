@@ -8,6 +8,7 @@
 
 use wasm_bindgen::prelude::*;
 
+use crate::to_json::ToJson;
 #[cfg(feature = "verdict")]
 use crate::VerdictError;
 #[cfg(feature = "history")]
@@ -333,17 +334,12 @@ impl WasmSanitizer {
             (None, Some(report)) => report,
             (None, None) => return "null".into(),
         };
-        json_string(report)
+        report.to_json()
     }
 }
 
 fn finished() -> JsValue {
     js_error("finished", "the stream was already finished")
-}
-
-fn json_string<T: serde::Serialize + ?Sized>(value: &T) -> String {
-    // NOTE: serializing our own report types to a String cannot fail.
-    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
 }
 
 /// Accumulator fed with raw SSE bytes (`feed`) or with events (`push`).
@@ -407,10 +403,9 @@ impl WasmAccumulator {
             .map_err(|e| js_error(e.code(), &e.to_string()))?;
         if all {
             let messages = inner.finish_all().map_err(|e| accumulate_error(&e))?;
-            return Ok(json_string(&messages));
+            return Ok(format!("[{}]", messages.join(",")));
         }
-        let message = inner.finish().map_err(|e| accumulate_error(&e))?;
-        Ok(json_string(&message))
+        inner.finish().map_err(|e| accumulate_error(&e))
     }
 }
 
@@ -446,7 +441,7 @@ impl WasmValidator {
 
     pub fn finish(self) -> Result<String, JsValue> {
         let anomalies = self.inner.finish().map_err(|e| verdict_error(&e))?;
-        Ok(json_string(&anomalies))
+        Ok(anomalies.to_json())
     }
 }
 
@@ -459,11 +454,7 @@ fn verdict_error(e: &VerdictError) -> JsValue {
 #[cfg(feature = "verdict")]
 #[wasm_bindgen(js_name = anomalyCatalog)]
 pub fn anomaly_catalog() -> String {
-    let rows: Vec<_> = claude::ANOMALIES
-        .iter()
-        .map(|a| serde_json::json!({ "code": a.code, "summary": a.summary, "sdk": a.sdk }))
-        .collect();
-    json_string(&rows)
+    claude::ANOMALIES.to_json()
 }
 
 fn accumulate_error(e: &AccumulateError) -> JsValue {
@@ -531,7 +522,7 @@ pub fn normalize_bytes(body: &[u8], options: JsValue) -> Result<js_sys::Array, J
         std::borrow::Cow::Borrowed(_) => JsValue::NULL,
         std::borrow::Cow::Owned(out) => js_sys::Uint8Array::from(&out[..]).into(),
     };
-    Ok(js_sys::Array::of2(&out, &json_string(&changes).into()))
+    Ok(js_sys::Array::of2(&out, &changes.to_json().into()))
 }
 
 #[cfg(feature = "history")]
@@ -541,26 +532,14 @@ pub fn validate_bytes(body: &[u8], options: JsValue) -> Result<String, JsValue> 
     let options = normalize_options(&options)?;
     let violations = history::validate_bytes(body, options.profile, &options.limits)
         .map_err(|e| history_error(&e))?;
-    Ok(json_string(&violations))
+    Ok(violations.to_json())
 }
 
 #[cfg(feature = "history")]
 /// The rules catalog as JSON.
 #[wasm_bindgen(js_name = ruleCatalog)]
 pub fn rule_catalog() -> String {
-    let rules: Vec<_> = history::RULES
-        .iter()
-        .map(|r| {
-            serde_json::json!({
-                "id": r.id,
-                "profiles": r.profiles,
-                "fix": r.fix,
-                "message": r.message,
-                "otherMessages": r.other_messages,
-            })
-        })
-        .collect();
-    json_string(&rules)
+    history::RULES.to_json()
 }
 
 #[cfg(feature = "history")]
@@ -606,7 +585,7 @@ pub fn sanitize_message_bytes(body: &[u8], options: JsValue) -> Result<js_sys::A
         std::borrow::Cow::Borrowed(_) => JsValue::NULL,
         std::borrow::Cow::Owned(out) => js_sys::Uint8Array::from(&out[..]).into(),
     };
-    Ok(js_sys::Array::of2(&out, &json_string(&report).into()))
+    Ok(js_sys::Array::of2(&out, &report.to_json().into()))
 }
 
 // Forwarding proxies (js/proxy.js, shared by the Worker and sanitizingFetch):

@@ -12,7 +12,7 @@ use serde_json::Value;
 use sse_sanitizer::claude::{sanitize, Accumulator, Report, SanitizerOptions};
 use sse_sanitizer::history::{normalize_bytes, validate_bytes, NormalizeOptions};
 use sse_sanitizer::{is_thinking, Placeholder, Profile};
-use support::{corpus_streams, seed, XorShift};
+use support::{corpus_streams, message_value, seed, XorShift};
 
 fn options(profile: Profile) -> SanitizerOptions {
     SanitizerOptions {
@@ -28,7 +28,7 @@ fn message(bytes: &[u8]) -> Option<Value> {
     for e in events(bytes) {
         acc.push(&e.event_type, &e.data).ok()?;
     }
-    acc.finish().ok()
+    acc.finish().ok().map(|m| message_value(&m))
 }
 
 fn content(message: &Value) -> &Vec<Value> {

@@ -335,6 +335,21 @@ pub enum TraceAction {
     Truncated,
 }
 
+impl TraceAction {
+    /// Its kebab-case name (as serialized).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TraceAction::Kept => "kept",
+            TraceAction::Renumbered => "renumbered",
+            TraceAction::Named => "named",
+            TraceAction::Dropped => "dropped",
+            TraceAction::Inserted => "inserted",
+            TraceAction::Passed => "passed",
+            TraceAction::Truncated => "truncated",
+        }
+    }
+}
+
 /// A text block removed from the stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DroppedBlock {

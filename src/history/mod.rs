@@ -108,7 +108,8 @@ pub fn normalize(
     request: serde_json::Value,
     options: &NormalizeOptions,
 ) -> Result<(serde_json::Value, Vec<Change>), HistoryError> {
-    let bytes = serde_json::to_vec(&request).map_err(|e| HistoryError::invalid_json(&e, b""))?;
+    // NOTE: writing a `Value` cannot fail (its keys are strings).
+    let bytes = serde_json::to_vec(&request).unwrap_or_default();
     let (out, changes) = normalize_bytes(&bytes, options)?;
     match out {
         Cow::Borrowed(_) => Ok((request, changes)),
@@ -121,7 +122,7 @@ pub fn validate(
     request: &serde_json::Value,
     profile: Profile,
 ) -> Result<Vec<Violation>, HistoryError> {
-    let bytes = serde_json::to_vec(request).map_err(|e| HistoryError::invalid_json(&e, b""))?;
+    let bytes = serde_json::to_vec(request).unwrap_or_default();
     validate_bytes(&bytes, profile, &Limits::default())
 }
 
@@ -168,24 +169,28 @@ fn checked_source<'a>(body: &'a [u8], limits: &Limits) -> Result<&'a str, Histor
             limit,
         });
     }
-    let src = std::str::from_utf8(body).map_err(|e| json_error(body, e.valid_up_to()))?;
-    json::validate(src, limits.json_depth()).map_err(|e| match e {
-        json::ParseError::Depth => HistoryError::MaxDepthExceeded {
-            limit: limits.json_depth(),
-        },
-        json::ParseError::Syntax(at) => json_error(body, at),
-    })?;
+    let depth = limits.json_depth();
+    let src = std::str::from_utf8(body).map_err(|e| not_text(body, e.valid_up_to()))?;
+    json::validate(src, depth).map_err(|e| json_error(&e, body, depth))?;
     Ok(src)
 }
 
-/// The error for a body the validator refused: serde_json's own diagnosis (line,
-/// column, reason), which never quotes the input.
-fn json_error(body: &[u8], at: usize) -> HistoryError {
-    match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+/// The error for a body the JSON reader refused (nested too deep, or not
+/// JSON: the reader's diagnosis, line, column and reason as serde_json words
+/// them, which never quotes the input).
+fn json_error(e: &json::Error, body: &[u8], depth: usize) -> HistoryError {
+    match e.code {
+        json::Code::Depth => HistoryError::MaxDepthExceeded { limit: depth },
+        _ => HistoryError::invalid_json(e, body),
+    }
+}
+
+/// The error for a body that is not UTF-8: where the JSON grammar breaks, if
+/// it does before that (bytes outside strings), else the first bad byte.
+fn not_text(body: &[u8], at: usize) -> HistoryError {
+    match json::check(body, json::Reader::Ignore, usize::MAX) {
         Err(e) => HistoryError::invalid_json(&e, body),
-        // NOTE: the validator and serde_json accept the same grammar (tested), so this
-        // arm is a safety net, not a path real input takes.
-        Ok(_) => HistoryError::InvalidJson {
+        Ok(()) => HistoryError::InvalidJson {
             offset: at,
             line: 0,
             column: 0,
@@ -195,13 +200,9 @@ fn json_error(body: &[u8], at: usize) -> HistoryError {
 }
 
 fn parse_value(bytes: &[u8], limits: &Limits) -> Result<serde_json::Value, HistoryError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        if e.to_string().starts_with("recursion limit exceeded") {
-            HistoryError::MaxDepthExceeded {
-                limit: limits.json_depth().min(128),
-            }
-        } else {
-            HistoryError::invalid_json(&e, bytes)
-        }
-    })
+    let limit = limits.json_depth().min(json::SERDE_DEPTH + 1);
+    json::check(bytes, json::Reader::Value, json::SERDE_DEPTH)
+        .map_err(|e| json_error(&e, bytes, limit))?;
+    // NOTE: serde_json reads what the check accepts.
+    serde_json::from_slice(bytes).map_err(|_| HistoryError::MaxDepthExceeded { limit })
 }
