@@ -837,7 +837,7 @@ impl<'a> Raw<'a> {
             return None;
         }
         let inner = self.inner();
-        Some(if inner.contains('\\') {
+        Some(if has_escape(inner) {
             Cow::Owned(unescape(inner))
         } else {
             Cow::Borrowed(inner)
@@ -848,7 +848,7 @@ impl<'a> Raw<'a> {
     pub(crate) fn str_eq(self, s: &str) -> bool {
         self.kind() == Kind::Str && {
             let inner = self.inner();
-            if inner.contains('\\') {
+            if has_escape(inner) {
                 unescape(inner) == s
             } else {
                 inner == s
@@ -1098,20 +1098,25 @@ pub(crate) fn escape(s: &str) -> String {
 /// meaningful for literals the validator accepted). Lone surrogates become
 /// U+FFFD (the validator, like browsers' `JSON.parse`, accepts them).
 pub(crate) fn unescape(inner: &str) -> String {
+    let b = inner.as_bytes();
     let mut out = String::with_capacity(inner.len());
-    let mut rest = inner;
-    while let Some(pos) = rest.find('\\') {
-        out.push_str(&rest[..pos]);
-        let (ch, used) = unescape_one(&rest.as_bytes()[pos..]);
+    let mut from = 0;
+    while let Some(at) = b.get(from..).and_then(|rest| memchr::memchr(b'\\', rest)) {
+        let at = from + at;
+        out.push_str(inner.get(from..at).unwrap_or_default());
+        let (ch, used) = unescape_one(b.get(at..).unwrap_or_default());
         out.push(ch);
-        let mut next = (pos + used).min(rest.len());
-        while !rest.is_char_boundary(next) {
-            next += 1;
+        from = (at + used).min(b.len());
+        while !inner.is_char_boundary(from) {
+            from += 1;
         }
-        rest = &rest[next..];
     }
-    out.push_str(rest);
+    out.push_str(inner.get(from..).unwrap_or_default());
     out
+}
+
+fn has_escape(inner: &str) -> bool {
+    memchr::memchr(b'\\', inner.as_bytes()).is_some()
 }
 
 /// The character the escape at the start of `s` (a backslash) stands for, and

@@ -403,7 +403,15 @@ impl WasmAccumulator {
             .map_err(|e| js_error(e.code(), &e.to_string()))?;
         if all {
             let messages = inner.finish_all().map_err(|e| accumulate_error(&e))?;
-            return Ok(format!("[{}]", messages.join(",")));
+            let mut out = String::from("[");
+            for (i, message) in messages.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(message);
+            }
+            out.push(']');
+            return Ok(out);
         }
         inner.finish().map_err(|e| accumulate_error(&e))
     }

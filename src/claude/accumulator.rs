@@ -501,7 +501,7 @@ fn upstream_error(data: &str) -> AccumulateError {
             while !data.is_char_boundary(end) {
                 end -= 1;
             }
-            data[..end].into()
+            data.get(..end).unwrap_or_default().into()
         })),
     }
 }

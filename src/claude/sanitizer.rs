@@ -1157,9 +1157,7 @@ impl Core {
             Some(p) if stop.get(p + 1) == Some(&b'\n') => b"\r\n",
             _ => b"\r",
         };
-        let named = stop.starts_with(b"event:")
-            || memchr::memmem::find_iter(stop, b"event:")
-                .any(|p| matches!(stop[p - 1], b'\n' | b'\r'));
+        let named = scan::lines(stop).any(|line| line.starts_with(b"event:"));
         if named {
             out.extend_from_slice(b"event: content_block_delta");
             out.extend_from_slice(eol);
