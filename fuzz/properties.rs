@@ -317,7 +317,19 @@ fn accumulate(events: &[Event]) -> Accumulated {
         acc.push(&e.event_type, &e.data)
             .map_err(|e| format!("{}: {e}", e.code()))?;
     }
-    acc.finish().map_err(|e| format!("{}: {e}", e.code()))
+    let text = acc.finish().map_err(|e| format!("{}: {e}", e.code()))?;
+    Ok(message_value(&text))
+}
+
+/// The accumulator's JSON text as a `Value` (it may nest past serde_json's
+/// default limit: tool inputs sit four levels down).
+pub fn message_value(text: &str) -> Value {
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
+    de.into_iter::<Value>()
+        .next()
+        .and_then(Result::ok)
+        .unwrap_or_else(|| panic!("the accumulator wrote invalid JSON: {text}"))
 }
 
 /// Whether every `content_block_start` has the index of its position: the

@@ -216,6 +216,7 @@ test('the official SDK, accumulating: every case, as the SDK asserts (the pinned
     const message = await accumulate(input.sse);
     assert.ifError(sdk.error);
     assert.deepEqual(message, sdk.message, `${c.id}: accumulate() == the pinned SDK's finalMessage()`);
+    assert.equal(JSON.stringify(message), JSON.stringify(sdk.message), `${c.id}: the same key order`);
     if (expect.message_equal) {
       const want = structuredClone(expect.message_equal);
       PINNED_SDK_DIFFERS[c.id]?.(want);

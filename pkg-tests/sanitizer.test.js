@@ -283,6 +283,7 @@ test('the official SDK reads every sanitized corpus stream the same as accumulat
     assert.ifError(clean.error);
     assert.ifError(mine.error);
     assert.deepEqual(plain(mine.message), plain(clean.message), `${name}: accumulate() == SDK finalMessage()`);
+    assert.equal(JSON.stringify(plain(mine.message)), JSON.stringify(plain(clean.message)), `${name}: the same key order`);
     const expected = plain(raw.message);
     const gone = new Set(report.blocksDropped.filter((b) => b.message === 0).map((b) => b.index));
     expected.content = expected.content.filter((_, i) => !gone.has(i));

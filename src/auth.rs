@@ -102,7 +102,10 @@ impl AuthConfig {
         ] {
             *to = from.string(name)?.map(String::from);
         }
-        config.auth_mode = options.string("authMode")?.map(str::parse).transpose()?;
+        config.auth_mode = options
+            .string("authMode")?
+            .map(|mode| mode.parse())
+            .transpose()?;
         Ok(config)
     }
 }
@@ -127,16 +130,18 @@ impl fmt::Debug for AuthConfig {
 /// (`sk-ant-…1234`); only `…` for keys too short to show any of.
 pub fn redact(key: &str) -> String {
     let key = key.trim();
-    let chars: Vec<char> = key.chars().collect();
-    if chars.len() < 16 {
+    if key.chars().nth(15).is_none() {
         return "…".to_string();
     }
     let prefix = ["sk-ant-", "sk-"]
         .into_iter()
         .find(|p| key.starts_with(p))
         .unwrap_or("");
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{prefix}…{tail}")
+    let tail = key.char_indices().rev().nth(3).map_or(0, |(at, _)| at);
+    let mut out = String::from(prefix);
+    out.push('…');
+    out.push_str(key.get(tail..).unwrap_or_default());
+    out
 }
 
 /// A base URL as it may be shown: scheme and host only.
@@ -592,24 +597,28 @@ impl Redactor {
 /// detail or an error message: details quote removed values and upstream error
 /// texts, and either may hold a key.
 pub(crate) fn scrub_keys(detail: &str) -> String {
-    let is_key_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    // NOTE: bytes, not chars: every byte of a key is ASCII, so offsets next to
+    // one are char boundaries.
+    let b = detail.as_bytes();
+    let is_key_byte = |c: &u8| c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_';
     let mut out = String::with_capacity(detail.len());
-    let mut rest = detail;
-    while let Some(at) = rest.find("sk-") {
-        let starts_word = !rest[..at].chars().next_back().is_some_and(is_key_char);
-        let len = rest[at..]
-            .find(|c: char| !is_key_char(c))
-            .unwrap_or(rest.len() - at);
-        out.push_str(&rest[..at]);
-        let token = &rest[at..at + len];
-        if starts_word && len >= 16 {
-            out.push_str(&redact(token));
-        } else {
-            out.push_str(token);
+    let (mut copied, mut at) = (0, 0);
+    while let Some(p) = memchr::memchr(b's', &b[at..]) {
+        let start = at + p;
+        if b.get(start..start + 3) != Some(b"sk-") {
+            at = start + 1;
+            continue;
         }
-        rest = &rest[at + len..];
+        let len = b[start..].iter().take_while(|c| is_key_byte(c)).count();
+        let starts_word = start == 0 || !is_key_byte(&b[start - 1]);
+        at = start + len;
+        if starts_word && len >= 16 {
+            out.push_str(detail.get(copied..start).unwrap_or_default());
+            out.push_str(&redact(detail.get(start..at).unwrap_or_default()));
+            copied = at;
+        }
     }
-    out.push_str(rest);
+    out.push_str(detail.get(copied..).unwrap_or_default());
     out
 }
 

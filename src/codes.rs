@@ -5,8 +5,8 @@
 //! a `&str`.
 
 /// Defines a `Copy` enum whose variants each stand for one kebab-case string,
-/// with `as_str`, `ALL`, `parse`, `Display`, `Serialize` as that string, and
-/// `PartialEq<&str>`. Lists that may grow (note codes, actions) are marked
+/// with `as_str`, `ALL`, `parse`, `Display`, `Serialize` and `ToJson` as that
+/// string, and `PartialEq<&str>`. Lists that may grow (note codes, actions) are marked
 /// `#[non_exhaustive]` where they are defined.
 macro_rules! kebab_enum {
     (
@@ -48,6 +48,13 @@ macro_rules! kebab_enum {
         impl ::serde::Serialize for $name {
             fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
+            }
+        }
+
+        #[cfg(any(target_arch = "wasm32", test))]
+        impl $crate::to_json::ToJson for $name {
+            fn write_json(&self, out: &mut String) {
+                self.as_str().write_json(out);
             }
         }
 

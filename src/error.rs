@@ -155,8 +155,8 @@ impl std::error::Error for VerdictError {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HistoryError {
-    /// The body is not JSON. Positions come from serde_json; the input is never
-    /// quoted.
+    /// The body is not JSON. Positions and reasons as serde_json gives them; the
+    /// input is never quoted.
     InvalidJson {
         /// Byte offset of the error (0-based).
         offset: usize,
@@ -205,14 +205,9 @@ impl HistoryError {
         }
     }
 
-    pub(crate) fn invalid_json(e: &serde_json::Error, body: &[u8]) -> Self {
-        let full = e.to_string();
-        // NOTE: serde_json appends " at line L column C"; keep only the reason.
-        let reason = match full.rfind(" at line ") {
-            Some(i) => full[..i].to_string(),
-            None => full,
-        };
-        let (line, column) = (e.line(), e.column());
+    pub(crate) fn invalid_json(e: &crate::json::Error, body: &[u8]) -> Self {
+        let reason = e.reason().to_string();
+        let (line, column) = (e.line, e.column);
         let mut offset = 0;
         if line > 0 {
             let mut seen = 1;

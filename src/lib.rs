@@ -24,10 +24,13 @@ pub mod auth;
 pub mod claude;
 pub mod error;
 pub mod history;
+mod json;
 mod limits;
 mod options;
 mod policy;
 pub mod sse;
+#[cfg(any(target_arch = "wasm32", test))]
+mod to_json;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

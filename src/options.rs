@@ -12,50 +12,50 @@
 //! [`AuthConfig::from_json`](crate::auth::AuthConfig::from_json).
 
 use crate::error::OptionError;
-use serde_json::{Map, Value};
+use crate::json::{self, Kind, Raw};
 use std::borrow::Cow;
 
-/// One options object (a nested one borrows from its parent).
-pub(crate) struct Options<'a>(Cow<'a, Map<String, Value>>);
+/// One options object, read in place from its JSON text.
+pub(crate) struct Options<'a>(Option<Raw<'a>>);
 
-impl Options<'static> {
+impl<'a> Options<'a> {
     /// `json` must be an object or `null` (no options).
     #[inline(never)]
-    pub(crate) fn parse(json: &str) -> Result<Self, OptionError> {
-        match serde_json::from_str(json) {
-            Ok(Value::Object(map)) => Ok(Options(Cow::Owned(map))),
-            Ok(Value::Null) => Ok(Options(Cow::Owned(Map::new()))),
+    pub(crate) fn parse(json: &'a str) -> Result<Self, OptionError> {
+        match json::read(json) {
+            Ok(raw) if raw.kind() == Kind::Obj => Ok(Options(Some(raw))),
+            Ok(raw) if raw.kind() == Kind::Null => Ok(Options(None)),
             _ => Err(OptionError {
                 name: "options",
                 expected: "an object",
             }),
         }
     }
-}
 
-impl Options<'_> {
     #[inline(never)]
-    fn get(&self, name: &str) -> Option<&Value> {
-        self.0.get(name).filter(|v| !v.is_null())
+    fn get(&self, name: &str) -> Option<Raw<'a>> {
+        self.0?.get_some(name)
     }
 
     #[inline(never)] // NOTE: one copy, not one per option (wasm size)
     pub(crate) fn bool(&self, name: &'static str) -> Result<Option<bool>, OptionError> {
         self.get(name)
-            .map(|v| {
-                v.as_bool().ok_or(OptionError {
+            .map(|v| match v.text() {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(OptionError {
                     name,
                     expected: "true or false",
-                })
+                }),
             })
             .transpose()
     }
 
     #[inline(never)] // NOTE: one copy, not one per option (wasm size)
-    pub(crate) fn string(&self, name: &'static str) -> Result<Option<&str>, OptionError> {
+    pub(crate) fn string(&self, name: &'static str) -> Result<Option<Cow<'a, str>>, OptionError> {
         self.get(name)
             .map(|v| {
-                v.as_str().ok_or(OptionError {
+                v.str().ok_or(OptionError {
                     name,
                     expected: "a string",
                 })
@@ -72,7 +72,11 @@ impl Options<'_> {
         // NOTE: digits only, read here (float parsing would double the stream
         // module's size); a JS number past 2^64 is written with all its
         // digits and saturates.
-        let digits = value.as_number().map_or("-", |n| n.as_str());
+        let digits = if value.kind() == Kind::Num {
+            value.text()
+        } else {
+            "-"
+        };
         digits
             .bytes()
             .try_fold(0usize, |n, b| {
@@ -96,8 +100,8 @@ impl Options<'_> {
     ) -> Result<Option<T>, OptionError> {
         self.get(name)
             .map(|v| {
-                v.as_str()
-                    .and_then(parse)
+                v.str()
+                    .and_then(|s| parse(&s))
                     .ok_or(OptionError { name, expected })
             })
             .transpose()
@@ -109,22 +113,32 @@ impl Options<'_> {
         &self,
         name: &'static str,
         expected: &'static str,
-    ) -> Result<Vec<(&str, bool)>, OptionError> {
+    ) -> Result<Vec<(Cow<'a, str>, bool)>, OptionError> {
         let error = || OptionError { name, expected };
         let Some(value) = self.get(name) else {
             return Ok(Vec::new());
         };
-        let map = value.as_object().ok_or_else(error)?;
-        map.iter()
-            .map(|(k, v)| Ok((k.as_str(), v.as_bool().ok_or_else(error)?)))
+        if value.kind() != Kind::Obj {
+            return Err(error());
+        }
+        value
+            .entries()
+            .map(|(k, v)| {
+                let on = match v.text() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(error()),
+                };
+                Ok((k.str().ok_or_else(error)?, on))
+            })
             .collect()
     }
 
     /// A nested options object (`env` of the auth config).
-    pub(crate) fn object(&self, name: &'static str) -> Result<Options<'_>, OptionError> {
+    pub(crate) fn object(&self, name: &'static str) -> Result<Options<'a>, OptionError> {
         match self.get(name) {
-            None => Ok(Options(Cow::Owned(Map::new()))),
-            Some(Value::Object(map)) => Ok(Options(Cow::Borrowed(map))),
+            None => Ok(Options(None)),
+            Some(v) if v.kind() == Kind::Obj => Ok(Options(Some(v))),
             Some(_) => Err(OptionError {
                 name,
                 expected: "an object",

@@ -10,6 +10,7 @@
 
 use wasm_bindgen::prelude::*;
 
+use crate::to_json::ToJson;
 #[cfg(feature = "verdict")]
 use crate::VerdictError;
 #[cfg(feature = "history")]
@@ -320,17 +321,12 @@ impl WasmSanitizer {
             (None, Some(report)) => report,
             (None, None) => return "null".into(),
         };
-        json_string(report)
+        report.to_json()
     }
 }
 
 fn finished() -> JsValue {
     js_error("finished", "the stream was already finished")
-}
-
-fn json_string<T: serde::Serialize + ?Sized>(value: &T) -> String {
-    // NOTE: serializing our own report types to a String cannot fail.
-    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
 }
 
 /// Accumulator fed with raw SSE bytes (`push`) or with events (`push_event`).
@@ -380,10 +376,17 @@ impl WasmAccumulator {
         parser.finish().map_err(to_js)?;
         if all {
             let messages = inner.finish_all().map_err(|e| accumulate_error(&e))?;
-            return Ok(json_string(&messages));
+            let mut out = String::from("[");
+            for (i, message) in messages.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(message);
+            }
+            out.push(']');
+            return Ok(out);
         }
-        let message = inner.finish().map_err(|e| accumulate_error(&e))?;
-        Ok(json_string(&message))
+        inner.finish().map_err(|e| accumulate_error(&e))
     }
 }
 
@@ -420,7 +423,7 @@ impl WasmValidator {
 
     pub fn finish(self) -> Result<String, JsValue> {
         let anomalies = self.inner.finish().map_err(to_js)?;
-        Ok(json_string(&anomalies))
+        Ok(anomalies.to_json())
     }
 }
 
@@ -428,7 +431,7 @@ impl WasmValidator {
 #[cfg(feature = "verdict")]
 #[wasm_bindgen(js_name = anomalyCatalog)]
 pub fn anomaly_catalog() -> String {
-    json_string(claude::ANOMALIES)
+    claude::ANOMALIES.to_json()
 }
 
 /// [`to_js`], plus `upstreamType` for an upstream error.
@@ -450,7 +453,7 @@ pub fn normalize_bytes(body: &[u8], options: &str) -> Result<js_sys::Array, JsVa
         std::borrow::Cow::Borrowed(_) => JsValue::NULL,
         std::borrow::Cow::Owned(out) => js_sys::Uint8Array::from(&out[..]).into(),
     };
-    Ok(js_sys::Array::of2(&out, &json_string(&changes).into()))
+    Ok(js_sys::Array::of2(&out, &changes.to_json().into()))
 }
 
 #[cfg(feature = "history")]
@@ -460,26 +463,14 @@ pub fn validate_bytes(body: &[u8], options: &str) -> Result<String, JsValue> {
     let options = history::NormalizeOptions::from_json(options).map_err(to_js)?;
     let violations =
         history::validate_bytes(body, options.profile, &options.limits).map_err(to_js)?;
-    Ok(json_string(&violations))
+    Ok(violations.to_json())
 }
 
 #[cfg(feature = "history")]
 /// The rules catalog as JSON.
 #[wasm_bindgen(js_name = ruleCatalog)]
 pub fn rule_catalog() -> String {
-    let rules: Vec<_> = history::RULES
-        .iter()
-        .map(|r| {
-            serde_json::json!({
-                "id": r.id,
-                "profiles": r.profiles,
-                "fix": r.fix,
-                "message": r.message,
-                "otherMessages": r.other_messages,
-            })
-        })
-        .collect();
-    json_string(&rules)
+    history::RULES.to_json()
 }
 
 #[cfg(feature = "history")]
@@ -509,7 +500,7 @@ pub fn sanitize_message_bytes(body: &[u8], options: &str) -> Result<js_sys::Arra
         std::borrow::Cow::Borrowed(_) => JsValue::NULL,
         std::borrow::Cow::Owned(out) => js_sys::Uint8Array::from(&out[..]).into(),
     };
-    Ok(js_sys::Array::of2(&out, &json_string(&report).into()))
+    Ok(js_sys::Array::of2(&out, &report.to_json().into()))
 }
 
 // Forwarding proxies (js/proxy.js, shared by the Worker and sanitizingFetch):

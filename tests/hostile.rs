@@ -19,10 +19,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
-use support::corpus_dir;
 use support::stream::{
     block_stop, event, message_start, message_stop, text_delta, text_start, MESSAGE_START,
 };
+use support::{corpus_dir, message_value};
 
 const MB: usize = 1 << 20;
 
@@ -120,7 +120,7 @@ fn accumulate(events: &[Event]) -> Result<Value, AccumulateError> {
     for e in events {
         acc.push(&e.event_type, &e.data)?;
     }
-    acc.finish()
+    acc.finish().map(|m| message_value(&m))
 }
 
 fn events_of(bytes: &[u8]) -> Vec<Event> {
@@ -433,7 +433,7 @@ fn millions_of_tiny_events() {
         }
         acc.push("message_stop", r#"{"type":"message_stop"}"#)
             .unwrap();
-        let message = acc.finish().unwrap();
+        let message = message_value(&acc.finish().unwrap());
         assert_eq!(
             message["content"][0]["text"].as_str().unwrap().len(),
             200_000

@@ -4,8 +4,9 @@
 //! an error body, the index `Array.prototype.at` takes, and whether an index
 //! assignment lands on an array element.
 
-use crate::history::json::{Kind, Raw};
-use serde_json::Value;
+use crate::json::{self, Kind, Raw};
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 /// `Number.prototype.toString()` of `x` (shortest round trip, exponent past
 /// 1e21 and below 1e-6, as ECMAScript's Number::toString specifies).
@@ -61,41 +62,46 @@ fn to_f64(raw: &str) -> f64 {
     raw.parse().unwrap_or(f64::NAN)
 }
 
-/// `String(v)`; `None` is `undefined`. NOTE: a number comes out as written,
-/// where JS prints its shortest form (`1.50` is `1.5`); the same for the
-/// integers streams carry, and it keeps JS float printing (~40 KB of wasm) out
-/// of the stream-only module. [`text_of`] prints a number exactly.
-pub(crate) fn to_string(v: Option<&Value>) -> String {
-    match v {
-        None => "undefined".into(),
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::Null) => "null".into(),
-        Some(Value::Bool(b)) => b.to_string(),
+/// `String(v)` of a value serde_json reads (see [`json::read`]); `None` is
+/// `undefined`. NOTE: a number comes out as written, where JS prints its
+/// shortest form (`1.50` is `1.5`); the same for the integers streams carry,
+/// and it keeps JS float printing (~40 KB of wasm) out of the stream-only
+/// module. [`text_of`] prints a number exactly.
+pub(crate) fn to_string(v: Option<Raw<'_>>) -> String {
+    let Some(v) = v else {
+        return "undefined".into();
+    };
+    match v.kind() {
+        Kind::Str => v.str().map(Cow::into_owned).unwrap_or_default(),
+        Kind::Num | Kind::Null | Kind::Bool => v.text().to_string(),
         // `Array.prototype.join`: null items are empty.
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|item| match item {
-                Value::Null => String::new(),
-                _ => to_string(Some(item)),
-            })
-            .collect::<Vec<_>>()
-            .join(","),
-        Some(Value::Object(_)) => "[object Object]".into(),
+        Kind::Arr => {
+            let mut out = String::new();
+            for (i, item) in v.items().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                if item.kind() != Kind::Null {
+                    out.push_str(&to_string(Some(item)));
+                }
+            }
+            out
+        }
+        Kind::Obj => "[object Object]".into(),
     }
 }
 
-/// [`to_string`] of a value read in place (strings and numbers without a copy
-/// of the tree).
+/// [`to_string`] of any value read in place (numbers as JS prints them).
 pub(crate) fn text_of(v: Option<Raw<'_>>) -> String {
     match v {
         Some(v) if v.kind() == Kind::Str => v.str().map(|s| s.into_owned()).unwrap_or_default(),
         Some(v) if v.kind() == Kind::Num => number(to_f64(v.text())),
         // NOTE: serde_json refuses what the tape accepts only for a lone
         // surrogate or past its depth; the text as written is then close enough.
-        Some(v) => serde_json::from_str::<Value>(v.text())
-            .map_or_else(|_| v.text().to_string(), |value| to_string(Some(&value))),
-        None => to_string(None),
+        Some(v) if json::check_str(v.text(), json::Reader::Value, json::SERDE_DEPTH).is_err() => {
+            v.text().to_string()
+        }
+        v => to_string(v),
     }
 }
 
@@ -197,37 +203,45 @@ pub(crate) fn describe_primitive(v: Raw<'_>) -> String {
     format!("{kind} '{}'", text_of(Some(v)))
 }
 
-/// `JSON.stringify(v)`: compact, integer-like keys first in ascending order
-/// (JS property order), numbers as JS prints them.
-pub(crate) fn stringify(v: &Value) -> String {
-    let mut out = String::new();
-    write_json(v, &mut out);
-    out
-}
-
-fn write_json(v: &Value, out: &mut String) {
-    match v {
-        Value::Null | Value::Bool(_) => out.push_str(&v.to_string()),
-        Value::Number(n) => {
-            let x = to_f64(&n.to_string());
+/// `JSON.stringify(v)` of a value serde_json reads (see [`json::read`]):
+/// compact, integer-like keys first in ascending order (JS property order),
+/// a duplicated key in the place of its first occurrence with its last value
+/// (as `JSON.parse` leaves it), numbers as JS prints them.
+pub(crate) fn stringify(v: Raw<'_>, out: &mut String) {
+    match v.kind() {
+        Kind::Null | Kind::Bool => out.push_str(v.text()),
+        Kind::Num => {
+            let x = to_f64(v.text());
             out.push_str(&if x.is_finite() {
                 number(x)
             } else {
                 "null".into()
             });
         }
-        Value::String(s) => write_str(s, out),
-        Value::Array(items) => {
+        Kind::Str => json::escape_into(out, &v.str().unwrap_or_default()),
+        Kind::Arr => {
             out.push('[');
-            for (i, item) in items.iter().enumerate() {
+            for (i, item) in v.items().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                write_json(item, out);
+                stringify(item, out);
             }
             out.push(']');
         }
-        Value::Object(map) => {
+        Kind::Obj => {
+            let mut keys: Vec<(Cow<'_, str>, Raw<'_>)> = Vec::new();
+            let mut seen: HashMap<Cow<'_, str>, usize> = HashMap::new();
+            for (k, item) in v.entries() {
+                let k = k.str().unwrap_or_default();
+                match seen.get(&k) {
+                    Some(&at) => keys[at].1 = item,
+                    None => {
+                        seen.insert(k.clone(), keys.len());
+                        keys.push((k, item));
+                    }
+                }
+            }
             let index = |k: &str| {
                 let canonical = k == "0"
                     || !k.starts_with('0')
@@ -238,7 +252,6 @@ fn write_json(v: &Value, out: &mut String) {
                     .flatten()
                     .filter(|n| *n < u64::from(u32::MAX))
             };
-            let mut keys: Vec<(&String, &Value)> = map.iter().collect();
             // NOTE: a stable sort keeps the other keys in insertion order.
             keys.sort_by_key(|(k, _)| index(k).map_or((1, 0), |n| (0, n)));
             out.push('{');
@@ -246,31 +259,13 @@ fn write_json(v: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_str(k, out);
+                json::escape_into(out, &k);
                 out.push(':');
-                write_json(item, out);
+                stringify(item, out);
             }
             out.push('}');
         }
     }
-}
-
-fn write_str(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if c < ' ' => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]
@@ -334,12 +329,10 @@ mod tests {
 
     #[test]
     fn stringify_orders_keys_and_numbers_as_js() {
-        let v: Value =
-            serde_json::from_str(r#"{"b":1.0,"10":2,"a":[1e2,"x\u0001"],"2":null}"#).unwrap();
-        assert_eq!(
-            stringify(&v),
-            r#"{"2":null,"10":2,"b":1,"a":[100,"x\u0001"]}"#
-        );
+        let mut out = String::new();
+        let v = r#"{"b":1.0,"10":2,"a":[1e2,"x\u0001"],"2":null,"b":true}"#;
+        stringify(json::read(v).unwrap(), &mut out);
+        assert_eq!(out, r#"{"2":null,"10":2,"b":true,"a":[100,"x\u0001"]}"#);
     }
 
     #[test]

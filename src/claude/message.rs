@@ -3,9 +3,8 @@
 
 use std::borrow::Cow;
 
-use serde_json::Value;
-
 use super::{DroppedBlock, Note, NoteCode, ReplacedBlock, Report, SanitizerOptions};
+use crate::json::{self, Kind, ObjEdit, Raw};
 use crate::{is_thinking, BlankText, KeptReason};
 
 /// The stream sanitizer's decision, applied to the `content` of a whole
@@ -17,8 +16,8 @@ use crate::{is_thinking, BlankText, KeptReason};
 /// Returns the body itself (`Cow::Borrowed`) when nothing changes, including
 /// when it is not a JSON object with a `content` array (an error reply, say):
 /// such a body gets a `malformed-json` or `non-claude-event` note and passes
-/// unchanged. A changed body is re-serialized compactly, keeping key order and
-/// number text.
+/// unchanged. In a changed body only the `content` array is written anew
+/// (compact); its blocks, and everything around it, keep their exact text.
 pub fn sanitize_message<'a>(body: &'a [u8], options: &SanitizerOptions) -> (Cow<'a, [u8]>, Report) {
     let mut report = Report::default();
     let note = |code, detail: String| Note {
@@ -26,9 +25,9 @@ pub fn sanitize_message<'a>(body: &'a [u8], options: &SanitizerOptions) -> (Cow<
         event: 0,
         detail,
     };
-    // NOTE: serde_json stops at 128 levels of nesting, so depth is bounded.
-    let mut message = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(message)) => message,
+    // NOTE: read as serde_json reads a `Value` (at most 127 levels deep).
+    let message = match json::read_bytes(body) {
+        Ok(message) if message.kind() == Kind::Obj => message,
         Ok(_) => {
             report.notes.push(note(
                 NoteCode::NonClaudeEvent,
@@ -43,32 +42,34 @@ pub fn sanitize_message<'a>(body: &'a [u8], options: &SanitizerOptions) -> (Cow<
             return (Cow::Borrowed(body), report);
         }
     };
-    let Some(Value::Array(content)) = message.get_mut("content") else {
+    let Some(content) = message.get("content").filter(|c| c.kind() == Kind::Arr) else {
         report.notes.push(note(
             NoteCode::NonClaudeEvent,
             "the body has no `content` array".into(),
         ));
         return (Cow::Borrowed(body), report);
     };
+    let blocks: Vec<Raw<'_>> = content.items().collect();
+    // The new text of each block: `None` when dropped.
+    let mut texts: Vec<Option<Cow<'_, str>>> =
+        blocks.iter().map(|b| Some(b.text().into())).collect();
     // NOTE: one pass from the end, so "a thinking block comes later" is known
     // at each block without a rescan.
     let mut thinking_later = false;
-    let mut drop = vec![false; content.len()];
-    for (index, block) in content.iter_mut().enumerate().rev() {
-        let ty = block
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if is_thinking(ty) {
+    for (index, block) in blocks.iter().enumerate().rev() {
+        if is_thinking(&block.type_name()) {
             thinking_later = true;
             continue;
         }
-        let Some(blank) = blank_text(block) else {
+        let Some(blank) = blank_text(*block) else {
             continue;
         };
         let droppable = blank == BlankText::Empty || options.profile.rejects_whitespace_text();
         if thinking_later {
-            append_placeholder(block, options.placeholder.as_str());
+            let mut edit = ObjEdit::default();
+            let text = block.get_str("text").unwrap_or_default();
+            edit.set("text", json::escape(&(text + options.placeholder.as_str())));
+            texts[index] = Some(edit.apply(*block).into());
             report.blocks_replaced.push(ReplacedBlock {
                 message: 0,
                 index: index as u64,
@@ -77,12 +78,12 @@ pub fn sanitize_message<'a>(body: &'a [u8], options: &SanitizerOptions) -> (Cow<
                 reason: KeptReason::ThinkingFollows,
             });
         } else if droppable {
-            drop[index] = true;
+            texts[index] = None;
             report.blocks_dropped.push(DroppedBlock {
                 message: 0,
                 index: index as u64,
                 reason: blank,
-                bytes: serde_json::to_vec(block).map_or(0, |b| b.len() as u64),
+                bytes: block.text().len() as u64,
             });
         }
     }
@@ -93,37 +94,35 @@ pub fn sanitize_message<'a>(body: &'a [u8], options: &SanitizerOptions) -> (Cow<
     report.blocks_replaced.reverse();
     report.blocks_dropped.truncate(Report::MAX_ENTRIES);
     report.blocks_replaced.truncate(Report::MAX_ENTRIES);
-    let mut at = 0;
-    content.retain(|_| {
-        at += 1;
-        !drop[at - 1]
-    });
     report.events_changed = 1;
-    // NOTE: serializing a Value parsed from JSON cannot fail.
-    let out = serde_json::to_vec(&message).unwrap_or_else(|_| body.to_vec());
+    let (start, end) = (content.offset(), content.offset() + content.text().len());
+    let mut out = Vec::with_capacity(body.len());
+    out.extend_from_slice(&body[..start]);
+    out.push(b'[');
+    for (i, text) in texts.iter().flatten().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(text.as_bytes());
+    }
+    out.push(b']');
+    out.extend_from_slice(&body[end..]);
     (Cow::Owned(out), report)
 }
 
 /// What makes a text block blank, or `None` for any other block.
-fn blank_text(block: &Value) -> Option<BlankText> {
-    if block.get("type").and_then(Value::as_str) != Some("text") {
+fn blank_text(block: Raw<'_>) -> Option<BlankText> {
+    if !block.get("type")?.str_eq("text") {
         return None;
     }
     match block.get("text") {
-        None | Some(Value::Null) => Some(BlankText::Empty),
-        Some(Value::String(s)) if s.is_empty() => Some(BlankText::Empty),
-        Some(Value::String(s)) if s.chars().all(char::is_whitespace) => Some(BlankText::Whitespace),
-        _ => None,
-    }
-}
-
-fn append_placeholder(block: &mut Value, placeholder: &str) {
-    if let Some(o) = block.as_object_mut() {
-        let text = match o.get("text") {
-            Some(Value::String(s)) => format!("{s}{placeholder}"),
-            _ => placeholder.to_string(),
-        };
-        o.insert("text".into(), Value::String(text));
+        None => Some(BlankText::Empty),
+        Some(t) if t.kind() == Kind::Null => Some(BlankText::Empty),
+        Some(t) => match json::blank_of(&t.str()?) {
+            json::Blank::Empty => Some(BlankText::Empty),
+            json::Blank::Whitespace => Some(BlankText::Whitespace),
+            json::Blank::Text => None,
+        },
     }
 }
 

@@ -240,7 +240,7 @@ impl SanitizerOptions {
             out.profile = profile.parse()?;
         }
         if let Some(text) = options.string("placeholderText")? {
-            out.placeholder = Placeholder::new(text)?;
+            out.placeholder = Placeholder::new(&text)?;
         }
         let on_truncated = |s: &str| match s {
             "pass" => Some(OnTruncated::Pass),

@@ -24,7 +24,7 @@
 //! (serde_json: 128) fails here, and so does a string holding a lone surrogate
 //! escape (`"\ud800"`), which `JSON.parse` accepts.
 
-use serde_json::Value;
+use crate::json;
 
 const LITERALS: [&str; 3] = ["true", "false", "null"];
 
@@ -348,15 +348,18 @@ impl PartialCheck {
         self.completion().map(|c| c.is_some())
     }
 
-    /// The SDK's `partialParse` of `text`, which must be the text fed so far:
-    /// the tokens it keeps are a prefix of the text, so the value is that
-    /// prefix with the open containers closed.
-    pub(crate) fn parse(&self, text: &str) -> Option<Value> {
+    /// The SDK's `partialParse` of `text`, which must be the text fed so far,
+    /// as JSON text (serde_json's reading of it: a lone surrogate escape or
+    /// nesting past 127 levels fails). The tokens the SDK keeps are a prefix
+    /// of the text, so the value is that prefix with the open containers
+    /// closed.
+    pub(crate) fn parse(&self, text: &str) -> Option<String> {
         let (end, stack) = self.completion().ok()??;
-        let mut json = String::with_capacity(end + stack.len());
-        json.push_str(text.get(..end)?);
+        let kept = text.get(..end)?.trim_start_matches([' ', '\t', '\n', '\r']);
+        let mut json = String::with_capacity(kept.len() + stack.len());
+        json.push_str(kept);
         json.extend(stack.iter().rev().map(|&obj| if obj { '}' } else { ']' }));
-        serde_json::from_str(&json).ok()
+        json::read(&json).is_ok().then_some(json)
     }
 
     /// Where the tokens the SDK keeps end, and the containers left open
@@ -686,13 +689,18 @@ mod tests {
     use serde_json::json;
     use serde_json::Value;
 
+    /// The value of the JSON text `PartialCheck::parse` gives.
+    fn parsed(text: Option<String>) -> Option<Value> {
+        text.map(|t| serde_json::from_str(&t).unwrap())
+    }
+
     #[test]
     fn completes_like_sdk_1_12() {
         // The incremental check's value, which must be the port's.
         let p = |s: &str| {
             let mut c = PartialCheck::new(64);
             c.push(s);
-            let ours: Option<Value> = c.parse(s);
+            let ours = parsed(c.parse(s));
             assert_eq!(ours, port::partial_parse(s), "{s:?}");
             ours
         };
@@ -785,7 +793,11 @@ mod tests {
                 for piece in prefix.as_bytes().chunks(3) {
                     c.push(std::str::from_utf8(piece).unwrap());
                 }
-                assert_eq!(c.parse(prefix), port::partial_parse(prefix), "{prefix:?}");
+                assert_eq!(
+                    parsed(c.parse(prefix)),
+                    port::partial_parse(prefix),
+                    "{prefix:?}"
+                );
             }
         }
     }
@@ -817,7 +829,11 @@ mod tests {
                 port::partial_parse(&text).is_some(),
                 "{text:?}"
             );
-            assert_eq!(c.parse(&text), port::partial_parse(&text), "{text:?}");
+            assert_eq!(
+                parsed(c.parse(&text)),
+                port::partial_parse(&text),
+                "{text:?}"
+            );
         }
     }
 
@@ -877,7 +893,11 @@ mod tests {
                 let prefix = &text[..at];
                 let mut c = PartialCheck::new(64);
                 c.push(prefix);
-                assert_eq!(c.parse(prefix), port::partial_parse(prefix), "{prefix:?}");
+                assert_eq!(
+                    parsed(c.parse(prefix)),
+                    port::partial_parse(prefix),
+                    "{prefix:?}"
+                );
             }
         }
     }

@@ -1,8 +1,9 @@
-use super::scan::{self, Blank};
+use super::scan;
 use super::{
     DroppedBlock, Note, NoteCode, OnTruncated, ReplacedBlock, Report, SanitizerOptions,
     TraceAction, TraceEntry,
 };
+use crate::json::{self, Blank};
 use crate::policy::{BlankText, KeptReason};
 use crate::sse::{ByteSegment, EventBytes, Parser};
 
@@ -193,17 +194,17 @@ fn classify(event: &EventBytes<'_>) -> Kind {
     if name == b"error" {
         return Kind::Error;
     }
-    match scan::find_keys(data, [b"type"]) {
+    match json::find_keys(data, [b"type"]) {
         Ok([Some(r)]) => {
             let ty = &data[r];
             if ty[0] != b'"' {
                 Kind::Foreign("its `type` is not a string")
-            } else if name != b"message" && !scan::is_str(ty, name) {
+            } else if name != b"message" && !json::is_str(ty, name) {
                 Kind::Foreign("its `event:` name and its data `type` disagree")
             } else {
                 KINDS
                     .iter()
-                    .find(|(k, _)| scan::is_str(ty, k.as_bytes()))
+                    .find(|(k, _)| json::is_str(ty, k.as_bytes()))
                     .map_or(Kind::Unknown, |&(_, kind)| kind)
             }
         }
@@ -214,8 +215,9 @@ fn classify(event: &EventBytes<'_>) -> Kind {
     }
 }
 
+/// Whether `data` is JSON (as `JSON.parse` reads it, any nesting).
 fn valid_json(data: &[u8]) -> bool {
-    serde_json::from_slice::<serde::de::IgnoredAny>(data).is_ok()
+    json::check(data, json::Reader::Ignore, usize::MAX).is_ok()
 }
 
 /// Raw length for the held-bytes bound, not counting the LF of a final CRLF,
@@ -371,8 +373,7 @@ impl Core {
                 .limits
                 .max_event_bytes
                 .saturating_add(options.limits.max_line_bytes),
-            placeholder_json: serde_json::to_string(options.placeholder.as_str())
-                .unwrap_or_else(|_| "\".\"".into()),
+            placeholder_json: json::escape(options.placeholder.as_str()),
             options,
             report: Report::default(),
             carry: Vec::new(),
@@ -690,15 +691,15 @@ impl Core {
     ) {
         let data = event.data;
         let scanned = match kind {
-            Kind::Start => scan::find_keys(data, [b"index".as_slice(), b"content_block"]),
-            Kind::Delta => scan::find_keys(data, [b"index".as_slice(), b"delta"]),
-            _ => scan::find_keys(data, [b"index"]).map(|[i]| [i, None]),
+            Kind::Start => json::find_keys(data, [b"index".as_slice(), b"content_block"]),
+            Kind::Delta => json::find_keys(data, [b"index".as_slice(), b"delta"]),
+            _ => json::find_keys(data, [b"index"]).map(|[i]| [i, None]),
         };
         let Ok([index, body]) = scanned else {
             self.malformed(raw, event, n, out);
             return;
         };
-        let index = index.and_then(|r| scan::as_u64(&data[r]));
+        let index = index.and_then(|r| json::as_u64(&data[r]));
         let body = body.map(|r| &data[r]);
         let starts = match kind {
             Kind::Start => self.starts(body),
@@ -784,17 +785,17 @@ impl Core {
         let Some(block) = body else {
             return Starts::Other;
         };
-        let Ok([Some(ty)]) = scan::find_keys(block, [b"type"]) else {
+        let Ok([Some(ty)]) = json::find_keys(block, [b"type"]) else {
             return Starts::Other;
         };
         let ty = &block[ty];
-        if scan::is_str(ty, b"thinking") || scan::is_str(ty, b"redacted_thinking") {
+        if json::is_str(ty, b"thinking") || json::is_str(ty, b"redacted_thinking") {
             return Starts::Thinking;
         }
-        if !scan::is_str(ty, b"text") {
+        if !json::is_str(ty, b"text") {
             return Starts::Other;
         }
-        let Ok([text, citations]) = scan::find_keys(block, [b"text".as_slice(), b"citations"])
+        let Ok([text, citations]) = json::find_keys(block, [b"text".as_slice(), b"citations"])
         else {
             return Starts::Other;
         };
@@ -805,8 +806,8 @@ impl Core {
                 return Starts::Other;
             }
         }
-        match scan::blank(text.map(|r| &block[r])) {
-            Blank::No => Starts::Other,
+        match json::blank_raw(text.map(|r| &block[r])) {
+            Blank::Text => Starts::Other,
             blank => Starts::Candidate(blank),
         }
     }
@@ -855,9 +856,9 @@ impl Core {
         out: &mut Vec<u8>,
     ) {
         let blank = delta.and_then(|delta| {
-            let [ty, text] = scan::find_keys(delta, [b"type".as_slice(), b"text"]).ok()?;
+            let [ty, text] = json::find_keys(delta, [b"type".as_slice(), b"text"]).ok()?;
             let text = &delta[text?];
-            scan::is_str(&delta[ty?], b"text_delta").then(|| scan::blank(Some(text)))
+            json::is_str(&delta[ty?], b"text_delta").then(|| json::blank_raw(Some(text)))
         });
         match blank {
             Some(Blank::Empty | Blank::Whitespace) if !valid_json(event.data) => {
@@ -1156,9 +1157,7 @@ impl Core {
             Some(p) if stop.get(p + 1) == Some(&b'\n') => b"\r\n",
             _ => b"\r",
         };
-        let named = stop.starts_with(b"event:")
-            || memchr::memmem::find_iter(stop, b"event:")
-                .any(|p| matches!(stop[p - 1], b'\n' | b'\r'));
+        let named = scan::lines(stop).any(|line| line.starts_with(b"event:"));
         if named {
             out.extend_from_slice(b"event: content_block_delta");
             out.extend_from_slice(eol);
@@ -1339,25 +1338,19 @@ impl Core {
 /// ended before, in `finish`).
 fn truncation_error_event(cause: &str, out: &mut Vec<u8>) {
     let message = format!("stream truncated: {cause} (error event added by sse-sanitizer)");
-    let data = serde_json::json!({
-        "type": "error",
-        "error": {"type": "api_error", "message": message},
-    });
-    out.extend_from_slice(b"event: error\ndata: ");
-    out.extend_from_slice(data.to_string().as_bytes());
-    out.extend_from_slice(b"\n\n");
+    out.extend_from_slice(
+        b"event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":",
+    );
+    out.extend_from_slice(json::escape(&message).as_bytes());
+    out.extend_from_slice(b"}}\n\n");
 }
 
 /// `type: message` of an `error` event, else (the start of) its data.
 fn error_detail(data: &[u8]) -> String {
-    let parsed = serde_json::from_slice::<serde_json::Value>(data).ok();
-    let error = parsed.as_ref().and_then(|v| v.get("error"));
-    match error.and_then(|e| e.get("type")).and_then(|t| t.as_str()) {
+    let error = json::read_bytes(data).ok().and_then(|v| v.get("error"));
+    match error.and_then(|e| e.get_str("type")) {
         Some(ty) => {
-            let message = error
-                .and_then(|e| e.get("message"))
-                .and_then(|m| m.as_str())
-                .unwrap_or("");
+            let message = error.and_then(|e| e.get_str("message")).unwrap_or_default();
             format!("{ty}: {message}")
         }
         None => String::from_utf8_lossy(&data[..data.len().min(200)]).into_owned(),

@@ -69,7 +69,7 @@
 
 use super::js;
 use super::partial_json::{PartialCheck, TooDeep};
-use crate::history::json::{self, Kind, ParseError, Raw};
+use crate::json::{self, Code, Kind, Raw};
 use crate::{Limits, SseError, VerdictError};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -628,13 +628,13 @@ impl Model {
     fn parse<'d>(&mut self, data: &'d str) -> Option<Raw<'d>> {
         match json::validate(data, self.max_depth) {
             Ok(()) => Some(Raw::root(data)),
-            Err(ParseError::Depth) => {
+            Err(e) if e.code == Code::Depth => {
                 self.poisoned = Some(VerdictError::MaxDepthExceeded {
                     limit: self.max_depth,
                 });
                 None
             }
-            Err(ParseError::Syntax(_)) => None,
+            Err(_) => None,
         }
     }
 
@@ -709,9 +709,13 @@ impl Model {
     /// The message of the SDK's `APIError` for an `error` frame with this data.
     fn api_error_message(&self, data: &str) -> String {
         // NOTE: the SDK's body is `safeJSON(data) ?? data`: `null` keeps the raw text.
-        let stringify = |raw: Raw<'_>| {
-            serde_json::from_str(raw.text())
-                .map_or_else(|_| raw.text().to_string(), |v| js::stringify(&v))
+        let stringify = |raw: Raw<'_>| match json::read(raw.text()) {
+            Ok(v) => {
+                let mut out = String::new();
+                js::stringify(v, &mut out);
+                out
+            }
+            Err(_) => raw.text().to_string(),
         };
         let body = json::validate(data, self.max_depth)
             .ok()
@@ -721,7 +725,7 @@ impl Model {
             return if data.is_empty() {
                 "(no status code or body)".into()
             } else {
-                js::stringify(&data.into())
+                json::escape(data)
             };
         };
         let message = body.get("message").filter(|m| js::truthy(Some(*m)));

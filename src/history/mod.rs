@@ -23,7 +23,6 @@
 mod blanks;
 mod checks;
 mod fields;
-pub(crate) mod json;
 mod model;
 mod pairing;
 pub mod rules;
@@ -31,7 +30,9 @@ mod system;
 mod turns;
 mod write;
 
+// NOTE: the crate's JSON layer, under its old path for the phases' imports.
 use crate::error::{HistoryError, OptionError};
+pub(crate) use crate::json;
 use crate::options::Options;
 use crate::Limits;
 use serde::Serialize;
@@ -88,15 +89,17 @@ impl NormalizeOptions {
         }
         out.strict_fields = options.bool("strictFields")?.unwrap_or(false);
         if let Some(text) = options.string("placeholderText")? {
-            out.placeholder = Placeholder::new(text)?;
+            out.placeholder = Placeholder::new(&text)?;
         }
         for (id, on) in options.flags("rules", RULE_IDS)? {
+            // NOTE: every id is checked before the next (so the list stays
+            // within the catalog), and a repeated key counts by its last
+            // value, as `JSON.parse` reads it.
+            out.check_rule(&id)?;
+            out.disabled_rules.retain(|d| *d != id);
             if !on {
-                out.disabled_rules.push(id.to_string());
+                out.disabled_rules.push(id.into_owned());
             }
-            // NOTE: `true` switches nothing on (every rule is), but the id
-            // must still be one of the catalog.
-            out.check_rule(id)?;
         }
         Ok(out)
     }
@@ -195,7 +198,8 @@ pub fn normalize(
     request: serde_json::Value,
     options: &NormalizeOptions,
 ) -> Result<(serde_json::Value, Vec<Change>), HistoryError> {
-    let bytes = serde_json::to_vec(&request).map_err(|e| HistoryError::invalid_json(&e, b""))?;
+    // NOTE: writing a `Value` cannot fail (its keys are strings).
+    let bytes = serde_json::to_vec(&request).unwrap_or_default();
     let (out, changes) = normalize_bytes(&bytes, options)?;
     match out {
         Cow::Borrowed(_) => Ok((request, changes)),
@@ -208,7 +212,7 @@ pub fn validate(
     request: &serde_json::Value,
     profile: Profile,
 ) -> Result<Vec<Violation>, HistoryError> {
-    let bytes = serde_json::to_vec(request).map_err(|e| HistoryError::invalid_json(&e, b""))?;
+    let bytes = serde_json::to_vec(request).unwrap_or_default();
     validate_bytes(&bytes, profile, &Limits::default())
 }
 
@@ -256,24 +260,28 @@ fn checked_source<'a>(body: &'a [u8], limits: &Limits) -> Result<&'a str, Histor
             limit,
         });
     }
-    let src = std::str::from_utf8(body).map_err(|e| json_error(body, e.valid_up_to()))?;
-    json::validate(src, limits.json_depth()).map_err(|e| match e {
-        json::ParseError::Depth => HistoryError::MaxDepthExceeded {
-            limit: limits.json_depth(),
-        },
-        json::ParseError::Syntax(at) => json_error(body, at),
-    })?;
+    let depth = limits.json_depth();
+    let src = std::str::from_utf8(body).map_err(|e| not_text(body, e.valid_up_to()))?;
+    json::validate(src, depth).map_err(|e| json_error(&e, body, depth))?;
     Ok(src)
 }
 
-/// The error for a body the validator refused: serde_json's own diagnosis (line,
-/// column, reason), which never quotes the input.
-fn json_error(body: &[u8], at: usize) -> HistoryError {
-    match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+/// The error for a body the JSON reader refused (nested too deep, or not
+/// JSON: the reader's diagnosis, line, column and reason as serde_json words
+/// them, which never quotes the input).
+fn json_error(e: &json::Error, body: &[u8], depth: usize) -> HistoryError {
+    match e.code {
+        json::Code::Depth => HistoryError::MaxDepthExceeded { limit: depth },
+        _ => HistoryError::invalid_json(e, body),
+    }
+}
+
+/// The error for a body that is not UTF-8: where the JSON grammar breaks, if
+/// it does before that (bytes outside strings), else the first bad byte.
+fn not_text(body: &[u8], at: usize) -> HistoryError {
+    match json::check(body, json::Reader::Ignore, usize::MAX) {
         Err(e) => HistoryError::invalid_json(&e, body),
-        // NOTE: the validator and serde_json accept the same grammar (tested), so this
-        // arm is a safety net, not a path real input takes.
-        Ok(_) => HistoryError::InvalidJson {
+        Ok(()) => HistoryError::InvalidJson {
             offset: at,
             line: 0,
             column: 0,
@@ -283,13 +291,9 @@ fn json_error(body: &[u8], at: usize) -> HistoryError {
 }
 
 fn parse_value(bytes: &[u8], limits: &Limits) -> Result<serde_json::Value, HistoryError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        if e.to_string().starts_with("recursion limit exceeded") {
-            HistoryError::MaxDepthExceeded {
-                limit: limits.json_depth().min(128),
-            }
-        } else {
-            HistoryError::invalid_json(&e, bytes)
-        }
-    })
+    let limit = limits.json_depth().min(json::SERDE_DEPTH + 1);
+    json::check(bytes, json::Reader::Value, json::SERDE_DEPTH)
+        .map_err(|e| json_error(&e, bytes, limit))?;
+    // NOTE: serde_json reads what the check accepts.
+    serde_json::from_slice(bytes).map_err(|_| HistoryError::MaxDepthExceeded { limit })
 }

@@ -267,11 +267,9 @@ impl Parser {
     }
 
     /// `push_inner`, poisoning the parser on an error.
-    fn push_guarded(
-        &mut self,
-        chunk: &[u8],
-        out: &mut impl FnMut(Out<'_>),
-    ) -> Result<(), SseError> {
+    // NOTE: `dyn`, so that the parser's body is compiled once, not once per
+    // caller (the callback runs per block, not per byte).
+    fn push_guarded(&mut self, chunk: &[u8], out: &mut dyn FnMut(Out<'_>)) -> Result<(), SseError> {
         if let Some(err) = &self.poisoned {
             return Err(err.clone());
         }
@@ -317,7 +315,7 @@ impl Parser {
 
     /// Ends a block at `end` (offset in `chunk`), dispatching its event if it
     /// has data, and resets the per-event buffers.
-    fn dispatch(&mut self, chunk: &[u8], end: usize, out: &mut impl FnMut(Out<'_>)) {
+    fn dispatch(&mut self, chunk: &[u8], end: usize, out: &mut dyn FnMut(Out<'_>)) {
         let retry = self.retry.take();
         if self.data_lines == 0 {
             self.event_type.clear();
@@ -347,7 +345,7 @@ impl Parser {
         self.event_type.clear();
     }
 
-    fn push_inner(&mut self, chunk: &[u8], out: &mut impl FnMut(Out<'_>)) -> Result<(), SseError> {
+    fn push_inner(&mut self, chunk: &[u8], out: &mut dyn FnMut(Out<'_>)) -> Result<(), SseError> {
         let mut pos = 0;
         if chunk.is_empty() {
             return Ok(());

@@ -2,7 +2,7 @@
 //! same events, and composed with the sanitizer.
 
 use crate::support::claude::*;
-use crate::support::{corpus_file, corpus_streams};
+use crate::support::{corpus_file, corpus_streams, message_value};
 use serde_json::{json, Map, Value};
 use sse_sanitizer::claude::{sanitize, Accumulator, SanitizerOptions};
 use sse_sanitizer::AccumulateError;
@@ -18,7 +18,7 @@ fn accumulate(bytes: &[u8]) -> Result<Value, AccumulateError> {
     for e in events(bytes) {
         acc.push(&e.event_type, &e.data)?;
     }
-    acc.finish()
+    acc.finish().map(|m| message_value(&m))
 }
 
 /// What the final message must hold, folded independently: per content
@@ -248,7 +248,7 @@ fn deltas_of_every_kind() {
     push(&mut acc, "content_block_delta", json!({"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"a\": [1, "}})).unwrap();
     push(&mut acc, "content_block_delta", json!({"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"2]}"}})).unwrap();
     assert_eq!(
-        acc.message().unwrap()["content"][2]["input"],
+        message_value(&acc.message().unwrap())["content"][2]["input"],
         json!({}),
         "parsed at stop"
     );
@@ -269,7 +269,7 @@ fn deltas_of_every_kind() {
     push(&mut acc, "message_delta", json!({"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":30,"input_tokens":null}})).unwrap();
     push(&mut acc, "message_delta", json!({"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":42}})).unwrap();
     push(&mut acc, "message_stop", json!({"type":"message_stop"})).unwrap();
-    let m = acc.finish().unwrap();
+    let m = message_value(&acc.finish().unwrap());
     assert_eq!(
         m,
         json!({"id":"m","role":"assistant","content":[
@@ -389,7 +389,9 @@ fn tool_inputs_follow_the_sdk_buffer() {
     let stop = r#"{"type":"content_block_stop","index":0}"#;
     let run = |events: &[&str]| {
         let mut acc = Accumulator::new();
-        push_all(&mut acc, events).and_then(|()| acc.finish())
+        push_all(&mut acc, events)
+            .and_then(|()| acc.finish())
+            .map(|m| message_value(&m))
     };
     // No delta: `input` stays as started, absent stays absent.
     let m = run(&[START, &tool(r#","input":{"a":1}"#), stop, STOP]).unwrap();
@@ -444,12 +446,15 @@ fn concatenated_turns_accumulate_to_every_message() {
     let all = acc.finish_all().unwrap();
     let texts: Vec<_> = all
         .iter()
-        .map(|m| m["content"][0]["text"].clone())
+        .map(|m| message_value(m)["content"][0]["text"].clone())
         .collect();
     assert_eq!(texts, [json!("one"), json!("two")]);
     let mut acc = Accumulator::concatenated();
     push_all(&mut acc, &two).unwrap();
-    assert_eq!(acc.finish().unwrap()["content"][0]["text"], "two");
+    assert_eq!(
+        message_value(&acc.finish().unwrap())["content"][0]["text"],
+        "two"
+    );
     // A message_start while a message is open stays an error; a cut last turn is incomplete.
     let err = push_all(
         &mut Accumulator::concatenated(),

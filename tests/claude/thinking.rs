@@ -5,7 +5,7 @@
 
 use crate::support::claude::*;
 use crate::support::stream::{kept_block, message_start, text_block, thinking_block};
-use crate::support::{corpus_streams, seed, XorShift};
+use crate::support::{corpus_streams, message_value, seed, XorShift};
 use serde_json::Value;
 use sse_sanitizer::claude::{sanitize, Accumulator, Report, SanitizerOptions};
 use sse_sanitizer::history::{normalize_bytes, validate_bytes, NormalizeOptions};
@@ -25,7 +25,7 @@ fn message(bytes: &[u8]) -> Option<Value> {
     for e in events(bytes) {
         acc.push(&e.event_type, &e.data).ok()?;
     }
-    acc.finish().ok()
+    acc.finish().ok().map(|m| message_value(&m))
 }
 
 fn content(message: &Value) -> &Vec<Value> {

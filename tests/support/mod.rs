@@ -90,3 +90,11 @@ pub fn corpus_streams() -> Vec<(String, Vec<u8>)> {
     }
     out
 }
+
+/// The accumulator's JSON text as a `Value`, read without serde_json's
+/// recursion limit (a tool input sits four levels below the message).
+pub fn message_value(text: &str) -> serde_json::Value {
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
+    serde::Deserialize::deserialize(&mut de).expect("the accumulator writes JSON")
+}
