@@ -482,13 +482,16 @@ fn strings(v: &Value, out: &mut Vec<String>) {
 /// - keeps every non-blank text, tool id and signature of the input, or the
 ///   change that removed it says so in its detail (nothing lost silently).
 ///
-/// No change ⇔ the same bytes back. Control bits: 6 = profile bedrock,
-/// 7 = `strict_fields`.
+/// No change ⇔ the same bytes back. Control bits: 6 = profile bedrock, else
+/// 5 = profile bedrock-invoke; 7 = `strict_fields`.
 pub fn normalizer_properties(data: &[u8]) {
     let (bedrock, strict_fields) = option_bits(data);
+    let control = data.first().copied().unwrap_or(0);
     let body = data.get(1..).unwrap_or_default();
     let profile = if bedrock {
         Profile::Bedrock
+    } else if control & 0x20 != 0 {
+        Profile::BedrockInvoke
     } else {
         Profile::Anthropic
     };

@@ -313,7 +313,12 @@ export declare function accumulate(
 // ---------------------------------------------------------------------------
 // Request histories
 
-export type Profile = 'anthropic' | 'bedrock';
+/**
+ * Which upstream's rules apply: `anthropic` (the Anthropic API, and Vertex AI: same texts),
+ * `bedrock` (Amazon Bedrock Converse, through a gateway that translates Anthropic bodies),
+ * `bedrock-invoke` (Amazon Bedrock InvokeModel: the Anthropic body as is). See {@link profiles}.
+ */
+export type Profile = 'anthropic' | 'bedrock' | 'bedrock-invoke';
 
 /** Every rule id of the catalog (see {@link rules}); `normalize` refuses any other with `invalid-option`. */
 export type RuleId =
@@ -389,9 +394,23 @@ export interface Rule {
   profiles: Profile[];
   /** What the normalizer does; `null` for validator-only rules. */
   fix: string | null;
-  /** The upstream answer it prevents (a template: `{m}`, `{b}`… are indices). */
+  /** The option that must be on for the fix to run (e.g. `strictFields`), `null` when the fix is on by default. */
+  optIn: string | null;
+  /** The upstream answer it prevents (a template: `{m}`, `{b}`… are indices), under `anthropic`. */
   message: string;
   otherMessages: string[];
+  /** The upstream answers under each profile the rule applies to, the main one first. */
+  messages: Partial<Record<Profile, string[]>>;
+  /** The public evidence behind the texts and profiles: an address and what it shows. */
+  sources: string[];
+  /** What the evidence leaves open (unverified text, profiles without evidence), or `null`. */
+  note: string | null;
+}
+
+/** A row of the profile list. */
+export interface ProfileInfo {
+  id: Profile;
+  description: string;
 }
 
 /** A request body: an object, a JSON string or its bytes. */
@@ -410,6 +429,9 @@ export declare function validate(body: RequestBody, options?: ValidateOptions): 
 
 /** The rules catalog (frozen). */
 export declare function rules(): readonly Rule[];
+
+/** The profiles, in documentation order (frozen). */
+export declare function profiles(): readonly ProfileInfo[];
 
 // ---------------------------------------------------------------------------
 // Auth

@@ -20,7 +20,7 @@ export interface WorkerEnv {
    */
   KEEP_CLIENT_HEADERS?: string;
   /** Which rules normalize() applies. Default `"anthropic"`. */
-  PROFILE?: 'anthropic' | 'bedrock';
+  PROFILE?: 'anthropic' | 'bedrock' | 'bedrock-invoke';
   /** `"true"`: also remove every field the block type's schema lacks. */
   STRICT_FIELDS?: string;
   /** Largest request body accepted, in bytes. Default: the core's `maxBodyBytes`, 32 MiB. */

@@ -10,7 +10,7 @@
 //   UPSTREAM_KEY        secret mode: the key sent upstream (a Worker secret)
 //   CLIENT_KEYS         secret mode: comma-separated keys clients must present
 //   KEEP_CLIENT_HEADERS secret mode: credential-like client headers forwarded anyway
-//   PROFILE             anthropic | bedrock (default anthropic): which rules normalize()
+//   PROFILE             anthropic | bedrock | bedrock-invoke (default anthropic): which rules normalize()
 //   STRICT_FIELDS       "true": also remove every field the block type's schema lacks
 //   MAX_BODY_BYTES      largest request body accepted (default: the core's, 32 MiB)
 //   ON_TRUNCATED        error-event | pass (default error-event): a stream cut short

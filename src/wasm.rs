@@ -457,22 +457,43 @@ pub fn validate_bytes(body: &[u8], options: JsValue) -> Result<String, JsValue> 
 }
 
 #[cfg(feature = "history")]
-/// The rules catalog as JSON.
+/// The rules catalog as JSON: every row with its upstream answers per profile
+/// and the public sources behind them.
 #[wasm_bindgen(js_name = ruleCatalog)]
 pub fn rule_catalog() -> String {
     let rules: Vec<_> = history::RULES
         .iter()
         .map(|r| {
+            let messages: serde_json::Map<String, serde_json::Value> = r
+                .profiles
+                .iter()
+                .map(|p| (p.as_str().to_string(), serde_json::json!(r.messages(*p))))
+                .collect();
             serde_json::json!({
                 "id": r.id,
                 "profiles": r.profiles,
                 "fix": r.fix,
+                "optIn": r.opt_in,
                 "message": r.message,
                 "otherMessages": r.other_messages,
+                "messages": messages,
+                "sources": r.sources,
+                "note": r.note,
             })
         })
         .collect();
     json_string(&rules)
+}
+
+#[cfg(feature = "history")]
+/// The profiles as JSON: `[{ id, description }]`, in documentation order.
+#[wasm_bindgen(js_name = profileCatalog)]
+pub fn profile_catalog() -> String {
+    let profiles: Vec<_> = crate::Profile::ALL
+        .iter()
+        .map(|p| serde_json::json!({ "id": p.as_str(), "description": p.describe() }))
+        .collect();
+    json_string(&profiles)
 }
 
 #[cfg(feature = "history")]

@@ -49,9 +49,11 @@ fn accepted_anthropic_requests_are_left_alone() {
 
 #[test]
 fn accepted_bedrock_requests_are_left_alone() {
-    let n = check_clean(Api::Bedrock, Profile::Bedrock);
-    println!("{n} accepted Bedrock InvokeModel bodies: unchanged, clean under bedrock");
+    let n = check_clean(Api::Bedrock, Profile::BedrockInvoke);
+    println!("{n} accepted Bedrock InvokeModel bodies: unchanged, clean under bedrock-invoke");
     assert!(n >= 30, "only {n} requests extracted");
+    // They hold nothing the Converse rules refuse either.
+    check_clean(Api::Bedrock, Profile::Bedrock);
 }
 
 #[test]

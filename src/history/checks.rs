@@ -15,10 +15,6 @@ fn id_ok(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-fn name_ok(s: &str) -> bool {
-    (1..=64).contains(&s.len()) && id_ok(s)
-}
-
 impl Run<'_, '_> {
     pub(crate) fn validator_only(&mut self) {
         checks(self);
@@ -119,12 +115,29 @@ fn checks(run: &mut Run<'_, '_>) {
             let Some(name) = tool.get_str("name") else {
                 continue;
             };
-            if custom && !name_ok(&name) {
-                run.report(
-                    &TOOL_NAME_PATTERN,
-                    format!("/tools/{t}/name"),
-                    render(TOOL_NAME_PATTERN.message, &[("t", &t.to_string())]),
-                );
+            if !custom {
+                continue;
+            }
+            // NOTE: Converse checks the pattern and the length separately
+            // (AWS texts); the Anthropic schema has one pattern with the
+            // length in it.
+            let t = t.to_string();
+            let args = [("t", t.as_str()), ("name", &name)];
+            let message = match run.profile {
+                Profile::Bedrock if !id_ok(&name) => {
+                    Some(render(TOOL_NAME_PATTERN.message_for(run.profile), &args))
+                }
+                Profile::Bedrock if name.len() > 64 => {
+                    Some(render(MSG_CONVERSE_NAME_LENGTH, &args))
+                }
+                Profile::Bedrock => None,
+                _ if !id_ok(&name) || name.len() > 128 => {
+                    Some(render(TOOL_NAME_PATTERN.message, &args))
+                }
+                _ => None,
+            };
+            if let Some(message) = message {
+                run.report(&TOOL_NAME_PATTERN, format!("/tools/{t}/name"), message);
             }
         }
     }
