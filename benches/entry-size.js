@@ -25,7 +25,7 @@ const pkg = JSON.parse(readFileSync(new URL('package.json', root)));
  */
 export const BUDGETS = {
   'sse-sanitizer/stream': 109_500,
-  'sse-sanitizer': 191_000,
+  'sse-sanitizer': 194_000,
 };
 export const TARGETS = { 'sse-sanitizer/stream': 30_000, 'sse-sanitizer': 80_000 };
 

@@ -343,6 +343,8 @@ export type RuleId =
   | 'tools-required'
   | 'url-source'
   | 'unknown-role'
+  | 'system-message-placement'
+  | 'system-role-unsupported'
   | 'thinking-first'
   | 'thinking-final-block'
   | 'thinking-disabled';

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{accepted, recorded_requests, Api};
+use common::{accepted, accepted_dir, recorded_in, recorded_requests, Api, Recorded};
 use serde_json::{json, Value};
 use sse_sanitizer::history::{
     normalize, normalize_bytes, validate, validate_bytes, NormalizeOptions, Profile,
@@ -14,13 +14,16 @@ use sse_sanitizer::Limits;
 use std::borrow::Cow;
 
 fn check_clean(api: Api, profile: Profile) -> usize {
-    let reqs = accepted(api);
+    check_all_clean(&accepted(api), profile)
+}
+
+fn check_all_clean(reqs: &[Recorded], profile: Profile) -> usize {
     let options = NormalizeOptions {
         profile,
         ..Default::default()
     };
     let mut failures = Vec::new();
-    for r in &reqs {
+    for r in reqs {
         let what = format!("{} #{}", r.source, r.index);
         // The exact recorded bytes.
         let (out, changes) = normalize_bytes(r.raw.as_bytes(), &options).unwrap();
@@ -60,6 +63,37 @@ fn accepted_bedrock_requests_are_left_alone() {
 fn accepted_vertex_requests_are_left_alone() {
     let n = check_clean(Api::Vertex, Profile::Anthropic);
     println!("{n} accepted Vertex rawPredict bodies: unchanged, clean");
+}
+
+/// Accepted requests with mid-conversation `role: "system"` messages
+/// (tests/accepted): nothing reported, nothing changed, under the profile of
+/// the API each went to.
+#[test]
+fn accepted_mid_conversation_system_messages_are_left_alone() {
+    let all = recorded_in(&accepted_dir().join("exchanges"));
+    assert!(
+        all.iter().all(|r| (200..300).contains(&r.status)),
+        "only accepted requests"
+    );
+    let of = |api| {
+        all.iter()
+            .filter(|r| r.api == api)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let (anthropic, invoke) = (of(Api::Anthropic), of(Api::Bedrock));
+    let system_messages = all
+        .iter()
+        .flat_map(|r| r.body["messages"].as_array().cloned().unwrap_or_default())
+        .filter(|m| m["role"] == "system")
+        .count();
+    assert!(anthropic.len() >= 12 && invoke.len() == 1 && system_messages >= 13);
+    check_all_clean(&anthropic, Profile::Anthropic);
+    check_all_clean(&invoke, Profile::BedrockInvoke);
+    println!(
+        "{} accepted requests with {system_messages} mid-conversation system messages: unchanged, clean",
+        all.len()
+    );
 }
 
 /// The corpus also holds requests the API refused: the validator must give the

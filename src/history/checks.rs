@@ -17,6 +17,7 @@ fn id_ok(s: &str) -> bool {
 
 impl Run<'_, '_> {
     pub(crate) fn validator_only(&mut self) {
+        self.role_checks();
         checks(self);
     }
 }
@@ -24,19 +25,6 @@ impl Run<'_, '_> {
 fn checks(run: &mut Run<'_, '_>) {
     let top = run.root;
     let is_obj = top.kind() == Kind::Obj;
-
-    // Roles.
-    for mi in 0..run.msgs.len() {
-        if run.msgs[mi].role == Role::Other {
-            let origin = run.msgs[mi].origin;
-            let path = format!("{}/role", run.msg_ptr(origin));
-            run.report(
-                &UNKNOWN_ROLE,
-                path,
-                render(UNKNOWN_ROLE.message, &[("m", &origin.to_string())]),
-            );
-        }
-    }
 
     // tool_use ids: pattern and uniqueness.
     let mut seen: HashSet<String> = HashSet::new();

@@ -5,13 +5,19 @@
 
 use super::blanks::{plan_blanks, BlankText};
 use super::json::{blank_of, escape, pointer_token, validate, Blank, Kind, ObjEdit, Raw};
-use super::model::{Blk, Content, Origin, Run, Src};
+use super::model::{Blk, Content, Origin, Role, Run, Src};
 use super::rules::{self, *};
 use crate::is_thinking;
 
 impl<'b> Run<'b, '_> {
     pub(crate) fn phase_blocks(&mut self) {
         for mi in 0..self.msgs.len() {
+            // NOTE: a mid-conversation system message is left exactly as sent
+            // (its fields, e.g. a message-level `cache_control`, and its
+            // content); the rules of `roles` judge it.
+            if self.msgs[mi].role == Role::System {
+                continue;
+            }
             self.message_fields(mi);
             if let Content::Str(raw, _) = self.msgs[mi].content {
                 self.string_content_blank(mi, raw);

@@ -33,9 +33,19 @@ pub(crate) enum Mode<'o> {
 pub(crate) enum Role {
     User,
     Assistant,
-    /// `system` (mid-conversation, where the profile has it) or anything else:
-    /// never merged, paired or reordered.
+    /// A mid-conversation system message (Claude Opus 4.8 and later): its own
+    /// turn, never changed, merged or moved by any fix (see `roles`).
+    System,
+    /// Anything else: never merged, paired or reordered.
     Other,
+}
+
+impl Role {
+    /// Whether consecutive messages of this role form one turn (user and
+    /// assistant); any other role stands alone.
+    pub(crate) fn alternates(self) -> bool {
+        matches!(self, Role::User | Role::Assistant)
+    }
 }
 
 /// A block: its source text, or the new text of an edited / new block.
@@ -157,6 +167,7 @@ impl<'b, 'o> Run<'b, 'o> {
                 let role = match raw.get("role") {
                     Some(r) if r.str_eq("user") => Role::User,
                     Some(r) if r.str_eq("assistant") => Role::Assistant,
+                    Some(r) if r.str_eq("system") => Role::System,
                     _ => Role::Other,
                 };
                 let content = match raw.get("content") {
@@ -354,7 +365,7 @@ impl<'b, 'o> Run<'b, 'o> {
             // says `messages.0.content.1` for the second of two user messages).
             let merged = self.profile == Profile::Anthropic
                 && i > 0
-                && m.role != Role::Other
+                && m.role.alternates()
                 && m.role == self.msgs[i - 1].role;
             if i > 0 && !merged {
                 turn += 1;
@@ -401,7 +412,7 @@ impl<'b, 'o> Run<'b, 'o> {
         let mut out: Vec<(usize, usize)> = Vec::new();
         for (i, m) in self.msgs.iter().enumerate() {
             match out.last_mut() {
-                Some((s, e)) if m.role != Role::Other && self.msgs[*s].role == m.role => *e = i + 1,
+                Some((s, e)) if m.role.alternates() && self.msgs[*s].role == m.role => *e = i + 1,
                 _ => out.push((i, i + 1)),
             }
         }

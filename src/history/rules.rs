@@ -103,6 +103,8 @@ const ALL: &[Profile] = &Profile::ALL;
 /// Bedrock Converse (AWS texts, through a translating gateway).
 const CONVERSE: &[Profile] = &[Profile::Bedrock];
 const BEDROCK_BOTH: &[Profile] = &[Profile::Bedrock, Profile::BedrockInvoke];
+/// The upstreams that take the Anthropic body itself and answer with its texts.
+const ANTHROPIC_MESSAGES: &[Profile] = &[Profile::Anthropic, Profile::BedrockInvoke];
 
 pub(crate) const MSG_TEXT_MISSING: &str = "messages.{m}.content.{b}.text.text: Field required";
 pub(crate) const MSG_TEXT_NOT_STRING: &str =
@@ -119,8 +121,11 @@ pub(crate) const MSG_REDACTED_DATA_MISSING: &str =
     "messages.{m}.content.{b}.redacted_thinking.data: Field required";
 pub(crate) const MSG_THINKING_MOVED: &str = "messages.{m}.content.{b}: `thinking` or `redacted_thinking` blocks in the latest assistant message cannot be modified. These blocks must remain as they were in the original response.";
 pub(crate) const MSG_MESSAGE_EXTRA: &str = "messages.{m}.{field}: Extra inputs are not permitted";
-const MSG_CONVERSE_NAME_PATTERN: &str = "Value '{name}' at 'toolConfig.tools.{t}.member.toolSpec.name' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+";
-pub(crate) const MSG_CONVERSE_NAME_LENGTH: &str = "Value at 'toolConfig.tools.{t}.member.toolSpec.name' failed to satisfy constraint: Member must have length less than or equal to 64";
+const MSG_CONVERSE_NAME_PATTERN: &str = "1 validation error detected: Value '{name}' at 'toolConfig.tools.{t}.member.toolSpec.name' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+";
+pub(crate) const MSG_CONVERSE_NAME_LENGTH: &str = "1 validation error detected: Value at 'toolConfig.tools.{t}.member.toolSpec.name' failed to satisfy constraint: Member must have length less than or equal to 64";
+pub(crate) const MSG_SYSTEM_FIRST: &str = "messages.0: use the top-level 'system' parameter for the initial system prompt; the directive-only form (content: [] with output_config) is accepted at any position";
+pub(crate) const MSG_SYSTEM_FOLLOW: &str = "messages.{m}: role 'system' must follow a 'user' message or an 'assistant' message ending in a server tool result; the directive-only form (content: [] with output_config) is accepted at any position";
+pub(crate) const MSG_SYSTEM_PRECEDE: &str = "messages.{m}: role 'system' must precede an 'assistant' message or end the array; the directive-only form (content: [] with output_config) is accepted at any position";
 const MSG_EMPTY_TEXT: &str = "messages: text content blocks must be non-empty";
 
 macro_rules! catalog {
@@ -329,7 +334,7 @@ catalog! {
             "https://github.com/openclaw/openclaw/issues/12892 — Bedrock Converse: `… failed to satisfy constraint: Member must have length less than or equal to 64`",
             "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ToolSpecification.html — toolSpec name: 1 to 64 characters",
         ],
-        note: Some("Names are the caller's contract with its tools: no fix. Converse prefixes its texts with `N validation error(s) detected: ` and joins several with `; `; the length text was seen for toolUse.name and is given here for toolSpec.name. The InvokeModel text is not established: bedrock-invoke gives the Anthropic one."),
+        note: Some("Names are the caller's contract with its tools: no fix. Converse prefixes its texts with `N validation error(s) detected: ` and joins several with `; ` (the catalog gives one error); the length text was seen for toolUse.name and is given here for toolSpec.name. The InvokeModel text is not established: bedrock-invoke gives the Anthropic one."),
     }
     TOOLS_REQUIRED = {
         id: "tools-required",
@@ -354,10 +359,49 @@ catalog! {
     UNKNOWN_ROLE = {
         id: "unknown-role",
         profiles: ALL,
-        message: "messages.{m}.role: Input should be 'user' or 'assistant'",
+        message: "messages.{m}.role: Input should be 'user', 'assistant' or 'system'",
+        other_messages: &["messages.{m}.role: Input should be 'user' or 'assistant'"],
+        profile_messages: &[(
+            Profile::Bedrock,
+            &["1 validation error detected: Value '{role}' at 'messages.{m}.member.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]"],
+        )],
         sources: &[
-            "https://github.com/ogx-ai/ogx/issues/5982 — `Input should be 'user' or 'assistant'` (a re-implementation of the API)",
+            "public code, search index file id 52800515462 — a live answer `messages.0.role: Input should be 'user', 'assistant'` (2026-05, quote cut after 'assistant')",
+            "https://github.com/ogx-ai/ogx/issues/5982 — the older form `Input should be 'user' or 'assistant'` (a re-implementation of the API)",
+            "https://github.com/continuedev/continue/issues/1938 — Bedrock Converse: `1 validation error detected: Value 'system' at 'messages.1.member.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]`",
         ],
+        note: Some("A role other than user, assistant or system. The tail `or 'system'` of the Anthropic text is the pydantic rendering of a three-value literal, inferred from a live answer cut after 'assistant' (unverified); the pre-2026 form is kept as another answer. Under bedrock (Converse) a system message is refused too; the hint says where its text can go."),
+    }
+    SYSTEM_MESSAGE_PLACEMENT = {
+        id: "system-message-placement",
+        profiles: ANTHROPIC_MESSAGES,
+        message: MSG_SYSTEM_FOLLOW,
+        other_messages: &[
+            MSG_SYSTEM_PRECEDE,
+            MSG_SYSTEM_FIRST,
+            "messages.{m}: role 'system' must precede an 'assistant' message or end the array",
+            "messages.0: use the top-level 'system' parameter for the initial system prompt",
+        ],
+        sources: &[
+            "https://platform.claude.com/docs/en/build-with-claude/mid-conversation-system-messages.md — role \"system\" messages in `messages`, Claude Opus 4.8, no beta header",
+            "https://docs.aws.amazon.com/bedrock/latest/userguide/claude-messages-mid-conversation-system.html — the same on Bedrock InvokeModel, with the placement rules",
+            "https://github.com/anthropics/claude-code/issues/73821 — `messages.67: role 'system' must precede an 'assistant' message or end the array` (2026-07)",
+            "public code, search index file id 69439831363 — a live probe (2026-09): both placement texts with the directive-only suffix; a system message after a plain assistant message refused even when an assistant message follows",
+            "public code, search index file ids 71076783717, 60088232995 — `messages.0: use the top-level 'system' parameter for the initial system prompt; the directive-only form …` and the precede text with its suffix (2026-10, claude-opus-5-5)",
+            "tests/accepted (pydantic-ai cassettes) — accepted requests: a system message after a user message, last or before an assistant message; two consecutive system messages at the end; one on Bedrock InvokeModel",
+        ],
+        note: Some("A run of consecutive system messages is judged as one: the documented rule against adjacent system messages is contradicted by an accepted recorded request (two in a row), so it is not checked. The directive-only form (empty content with a message-level `output_config`) is accepted anywhere but first. Placement is validator-only: normalize() never moves a system message. Not on Vertex per Anthropic's docs, but LiteLLM reports Vertex accepting them live; anthropic covers both, as a false alarm is worse than none."),
+    }
+    SYSTEM_ROLE_UNSUPPORTED = {
+        id: "system-role-unsupported",
+        profiles: ANTHROPIC_MESSAGES,
+        message: "role 'system' is not supported on this model",
+        sources: &[
+            "https://github.com/anthropics/claude-code/issues/61412 — `role 'system' is not supported on this model` (Anthropic API, 2026-05)",
+            "public code, search index file id 56744912598 — verified live (2026-07): refused on Opus 4.1/4.5/4.6/4.7, Sonnet 4.5/4.6, Haiku 4.5 (Anthropic API and Bedrock ids); accepted on Opus 4.8, Sonnet 5, Fable 5",
+            "public code, search index file id 54532857487 (LiteLLM) — Bedrock InvokeModel: older Claude models refuse the role in every position",
+        ],
+        note: Some("Reported only when `model` names a Claude model before Opus 4.8; an id this catalog cannot read (an alias, a newer model) gets no report."),
     }
     THINKING_FIRST = {
         id: "thinking-first",

@@ -22,7 +22,10 @@ impl<'b> Run<'b, '_> {
         let mut drop = Vec::new();
         for (pos, msg) in self.msgs.iter().enumerate() {
             let final_assistant = pos == last && msg.role == Role::Assistant;
-            if !final_assistant && Self::is_empty_content(&msg.content) {
+            // NOTE: a system message is never touched: `content: []` is its
+            // directive-only form (with a message-level `output_config`).
+            if !final_assistant && msg.role != Role::System && Self::is_empty_content(&msg.content)
+            {
                 drop.push(pos);
             }
         }
@@ -158,7 +161,7 @@ impl<'b> Run<'b, '_> {
                 out.push(cur);
                 continue;
             };
-            if cur.role == Role::Other || cur.role != prev.role {
+            if !cur.role.alternates() || cur.role != prev.role {
                 out.push(cur);
                 continue;
             }

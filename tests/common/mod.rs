@@ -11,6 +11,12 @@ pub fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
 }
 
+/// Accepted requests collected beside the corpus (`tests/accepted`, see its
+/// README): mid-conversation system messages.
+pub fn accepted_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/accepted")
+}
+
 /// Which API a recorded request went to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Api {
@@ -71,11 +77,17 @@ fn push(out: &mut Vec<Recorded>, source: &str, index: usize, url: &str, status: 
     });
 }
 
-/// Every recorded request with a `messages` array, any status, in file order.
+/// Every recorded request of the corpus with a `messages` array, any status,
+/// in file order.
 pub fn recorded_requests() -> Vec<Recorded> {
-    let dir = corpus_dir().join("exchanges");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("tests/corpus/exchanges")
+    recorded_in(&corpus_dir().join("exchanges"))
+}
+
+/// Every recorded request with a `messages` array in the exchange files of
+/// `dir`, any status, in file order.
+pub fn recorded_in(dir: &Path) -> Vec<Recorded> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("an exchanges directory")
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
@@ -130,8 +142,12 @@ pub fn recorded_requests() -> Vec<Recorded> {
                     body.and_then(|b| yaml_get(b, "string"))
                         .and_then(|s| s.as_str())
                 });
-                if let Some(raw) = body {
-                    push(&mut out, &name, i, url, status, raw.to_string());
+                // NOTE: pydantic-ai cassettes store the body as YAML
+                // (`parsed_body`), not as the bytes sent: serialized back to JSON.
+                let parsed =
+                    yaml_get(req, "parsed_body").and_then(|b| serde_json::to_string(b).ok());
+                if let Some(raw) = body.map(str::to_string).or(parsed) {
+                    push(&mut out, &name, i, url, status, raw);
                 }
             }
         }
