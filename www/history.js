@@ -1,91 +1,128 @@
-// History view: normalize() and validate() on a request body, per profile,
-// with the rules catalog the changes link to.
-import { normalize, rules, validate } from '/js/browser.js';
-import { $, copy, download, el } from './util.js';
+// History view: normalize() and validate() of the loaded request body (or of
+// the request a client sends next with a loaded stream's turns stored), per
+// profile, with the change list, the diff, Copy as cURL / fetch and the rules
+// catalog. Everything shown comes from the worker's analysis.
+import { rules } from '/js/browser.js';
+import { $, fill, copy, download, el, plural } from './util.js';
+import { PROFILES } from './analyze.js';
+import { requestFor } from './auth.js';
 
-const PROFILES = ['anthropic', 'bedrock'];
-let current;
-
-/** A line diff (LCS) of two texts: [{ op: ' ' | '-' | '+', line }]. */
-function lineDiff(a, b) {
-  const x = a.split('\n');
-  const y = b.split('\n');
-  if (x.length * y.length > 4e6) return [...x.map((line) => ({ op: '-', line })), ...y.map((line) => ({ op: '+', line }))];
-  const lcs = Array.from({ length: x.length + 1 }, () => new Uint32Array(y.length + 1));
-  for (let i = x.length - 1; i >= 0; i--) {
-    for (let j = y.length - 1; j >= 0; j--) lcs[i][j] = x[i] === y[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
-  }
-  const out = [];
-  let i = 0;
-  let j = 0;
-  while (i < x.length || j < y.length) {
-    if (i < x.length && j < y.length && x[i] === y[j]) {
-      out.push({ op: ' ', line: x[i++] });
-      j++;
-    } else if (j < y.length && (i === x.length || lcs[i][j + 1] >= lcs[i + 1][j])) out.push({ op: '+', line: y[j++] });
-    else out.push({ op: '-', line: x[i++] });
-  }
-  return out;
-}
+const CHANGES_SHOWN = 500;
 
 function verdictCell(violations) {
-  if (violations.length === 0) return el('td', { class: 'verdict-clean' }, 'clean: accepted');
+  if (violations.length === 0) return el('td', { class: 'ok' }, '✓ accepted');
   return el(
     'td',
-    { class: 'verdict-bad' },
-    el('strong', {}, `rejected (${violations.length})`),
-    el('ul', {}, ...violations.map((v) => el('li', {}, el('code', {}, v.message), ` — ${v.rule} at ${v.path}`))),
-  );
-}
-
-/** Renders the view for `body` (an object); returns what it showed. */
-export function showHistory(body) {
-  const profile = $('profile').value;
-  const strictFields = $('strict').checked;
-  const verdicts = {};
-  const tbody = $('verdict').tBodies[0];
-  tbody.replaceChildren();
-  for (const p of PROFILES) {
-    const before = validate(body, { profile: p });
-    const after = validate(normalize(body, { profile: p, strictFields }).body, { profile: p });
-    verdicts[p] = { before, after };
-    tbody.append(el('tr', {}, el('th', { scope: 'row' }, p), verdictCell(before), verdictCell(after)));
-  }
-  const { body: normalized, changes } = normalize(body, { profile, strictFields });
-  current = normalized;
-  $('changes').tBodies[0].replaceChildren(
-    ...(changes.length
-      ? changes.map((c) =>
-          el(
-            'tr',
-            {},
-            el('td', {}, el('a', { href: `#rule-${c.rule}`, onclick: () => ($('catalog').open = true) }, c.rule)),
-            el('td', {}, c.path),
-            el('td', {}, c.action),
-            el('td', {}, c.detail),
-          ),
-        )
-      : [el('tr', {}, el('td', { colspan: 4 }, 'no change: the body is already safe under this profile'))]),
-  );
-  const diff = $('diff');
-  diff.replaceChildren(
-    ...lineDiff(JSON.stringify(body, null, 2), JSON.stringify(normalized, null, 2)).map(({ op, line }) =>
-      op === ' ' ? `  ${line}\n` : el('span', { class: op === '-' ? 'del' : 'ins' }, `${op} ${line}\n`),
+    { class: 'bad' },
+    el('strong', {}, `✗ rejected (${violations.length})`),
+    el(
+      'ul',
+      {},
+      violations.map((v) =>
+        el('li', {}, el('code', { class: 'upstream' }, v.message), ' — ', el('a', { href: `#rule-${v.rule}`, class: 'rule' }, v.rule), ` at ${v.path || '/'}`, v.hint ? el('details', { class: 'hint' }, el('summary', {}, 'why not just remove it?'), v.hint) : null),
+      ),
     ),
   );
-  return { verdicts, changes };
 }
 
-export function initHistory(getBody) {
-  $('rules').replaceChildren(
+/** `curl` and `fetch` text for the normalized body, with the Auth view's URL and headers (key redacted). */
+function snippets(body) {
+  const { url, headers, error } = requestFor();
+  if (error) return { error };
+  const all = { ...headers, 'content-type': 'application/json' };
+  const json = JSON.stringify(body, null, 2);
+  const quote = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const curl = [`curl ${quote(url)}`, ...Object.entries(all).map(([k, v]) => `  -H ${quote(`${k}: ${v}`)}`), `  --data-binary @- <<'JSON'\n${json}\nJSON`].join(' \\\n');
+  const fetchText = `await fetch(${JSON.stringify(url)}, {\n  method: 'POST',\n  headers: ${JSON.stringify(all, null, 2).replace(/\n/g, '\n  ')},\n  body: JSON.stringify(${json.replace(/\n/g, '\n  ')}),\n});`;
+  return { curl, fetch: fetchText };
+}
+
+export function createHistoryView({ analyze }) {
+  let shown = null;
+  let latest = null;
+
+  function about(input) {
+    if (input.request.derived) {
+      return [
+        'Built from the loaded stream (',
+        el('strong', {}, input.name),
+        `): the request a chat client sends next, with its ${plural(input.stream.result.verdict.turns.length, 'turn')} stored as the SDK accumulated ${input.stream.result.verdict.turns.length === 1 ? 'it' : 'them'} from the raw stream, each followed by a user message.`,
+      ];
+    }
+    return ['The request body of ', el('strong', {}, input.name), '.'];
+  }
+
+  function show(input, result) {
+    shown = { input, result };
+    const profile = $('profile').value;
+    fill($('history-verdict').tBodies[0],
+      ...PROFILES.map((p) =>
+        el('tr', { class: p === profile ? 'current' : null }, el('th', { scope: 'row' }, p === profile ? `${p} (selected)` : p), verdictCell(result.verdicts[p].before), verdictCell(result.verdicts[p].after)),
+      ),
+    );
+    const { changes } = result;
+    fill($('changes').tBodies[0],
+      ...(changes.length
+        ? changes.slice(0, CHANGES_SHOWN).map((c) =>
+            el('tr', {}, el('td', {}, el('a', { href: `#rule-${c.rule}`, class: 'rule' }, c.rule)), el('td', {}, c.path), el('td', {}, c.action), el('td', {}, c.detail)),
+          )
+        : [el('tr', {}, el('td', { colspan: 4 }, `no change: the body is already safe under ${profile}`))]),
+      ...(changes.length > CHANGES_SHOWN ? [el('tr', {}, el('td', { colspan: 4 }, `… ${changes.length - CHANGES_SHOWN} more (download the normalized body)`))] : []),
+    );
+    fill($('diff'),
+      ...result.diff.map((d) =>
+        d.op === '…' ? el('span', { class: 'skip' }, `  … ${plural(d.count, 'unchanged line')}\n`) : d.op === ' ' ? `  ${d.line}\n` : el('span', { class: d.op === '-' ? 'del' : 'ins' }, `${d.op} ${d.line}\n`),
+      ),
+    );
+    for (const a of $('view-history').querySelectorAll('a.rule')) a.addEventListener('click', () => ($('catalog').open = true));
+  }
+
+  fill($('rules'),
     ...rules().flatMap((r) => [
       el('dt', { id: `rule-${r.id}` }, r.id, ` (${r.profiles.join(', ')})`),
       el('dd', {}, r.fix ? `fix: ${r.fix}` : 'validator only (no safe automatic fix)'),
       el('dd', {}, 'prevents: ', el('code', {}, r.message)),
     ]),
   );
-  for (const id of ['profile', 'strict']) $(id).addEventListener('change', () => getBody() && showHistory(getBody()));
-  for (const id of ['copy-history', 'download-history']) $(id).dataset.label = $(id).textContent;
-  $('copy-history').addEventListener('click', (e) => current && copy(JSON.stringify(current, null, 2), e.currentTarget));
-  $('download-history').addEventListener('click', () => current && download('normalized.json', JSON.stringify(current, null, 2), 'application/json'));
+  const normalized = () => shown?.result.normalized;
+  $('copy-history').addEventListener('click', (e) => shown && copy(JSON.stringify(normalized(), null, 2), e.currentTarget));
+  $('download-history').addEventListener('click', () => shown && download('normalized.json', JSON.stringify(normalized(), null, 2), 'application/json'));
+  for (const kind of ['curl', 'fetch']) {
+    $(`copy-${kind}`).addEventListener('click', (e) => {
+      if (!shown) return;
+      const s = snippets(normalized());
+      if (s.error) {
+        e.currentTarget.textContent = `No headers: ${s.error} (see the Auth view)`;
+        setTimeout(() => (e.currentTarget.textContent = e.currentTarget.dataset.label), 2500);
+        return;
+      }
+      copy(s[kind], e.currentTarget);
+    });
+    $(`copy-${kind}`).dataset.label = $(`copy-${kind}`).textContent;
+  }
+
+  return {
+    async render(input) {
+      latest = input;
+      const has = Boolean(input.request);
+      $('history-body').hidden = !has;
+      $('history-empty').hidden = has;
+      if (!has) {
+        $('history-about').replaceChildren();
+        $('history-empty').textContent = `The loaded input (${input.name}) has no request body${input.stream ? '' : ' and no stream'}.`;
+        return;
+      }
+      fill($('history-about'), ...about(input));
+      if (!input.request.result) {
+        fill($('history-verdict').tBodies[0], el('tr', {}, el('td', { colspan: 3 }, 'analysing…')));
+        $('changes').tBodies[0].replaceChildren();
+        $('diff').replaceChildren();
+        input.request.result = await analyze(input.request);
+        if (latest !== input) return;
+      }
+      show(input, input.request.result);
+    },
+    /** The cURL / fetch text of what is shown (for tests and the copy buttons). */
+    snippets: () => shown && snippets(normalized()),
+  };
 }

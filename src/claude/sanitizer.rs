@@ -83,25 +83,14 @@ impl StreamSanitizer {
             && !self.core.passthrough
             && !self.core.carry.is_empty();
         if complete_partial {
-            let input_end = self
-                .core
-                .tracer
-                .as_ref()
-                .map(|t| t.input_at + self.core.carry.len() as u64);
-            self.push(b"\n\n", out);
             // The two added bytes are not input: the trace's ranges end at
-            // the input's end.
-            if let (Some(end), Some(t)) = (input_end, &mut self.core.tracer) {
-                for e in t.entries.iter_mut().rev() {
-                    match &mut e.input {
-                        Some(r) if r[1] > end => {
-                            *r = [r[0].min(end), end];
-                            e.rule = Some("truncated");
-                        }
-                        _ => break,
-                    }
-                }
-                t.input_at = end;
+            // the input's end (see `Core::record`).
+            if let Some(t) = &mut self.core.tracer {
+                t.input_end = Some(t.input_at + self.core.carry.len() as u64);
+            }
+            self.push(b"\n\n", out);
+            if let Some(t) = &mut self.core.tracer {
+                t.input_at = t.input_end.unwrap_or(t.input_at);
             }
         }
         let StreamSanitizer { parser, mut core } = self;
@@ -312,6 +301,9 @@ struct Tracer {
     current: (Option<u64>, [u64; 2]),
     /// The `passed` entry that pass-through bytes extend.
     passed: Option<usize>,
+    /// Where the input ends, once `finish` added the bytes that end a partial
+    /// last event (so that ranges stay inside the input).
+    input_end: Option<u64>,
 }
 
 impl Tracer {
@@ -406,8 +398,14 @@ impl Core {
     }
 
     /// Records a trace entry (when tracing), up to [`Report::MAX_TRACE`].
-    fn record(&mut self, entry: TraceEntry) {
+    fn record(&mut self, mut entry: TraceEntry) {
         let Some(t) = &mut self.tracer else { return };
+        if let (Some(end), Some(r)) = (t.input_end, &mut entry.input) {
+            if r[1] > end {
+                *r = [r[0].min(end), end];
+                entry.rule = Some("truncated");
+            }
+        }
         if t.entries.len() < Report::MAX_TRACE {
             t.entries.push(entry);
         } else if t.entries.len() == Report::MAX_TRACE {

@@ -18,98 +18,126 @@ pub(crate) enum BlankText {
     Whitespace,
 }
 
-pub(crate) fn blank_text(j: Raw<'_>) -> Option<BlankText> {
-    if !j.get("type").is_some_and(|t| t.str_eq("text")) {
-        return None;
+/// What the blank planning needs to know of a block, read in one scan.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BlockScan {
+    /// `Some` for a blank text block.
+    pub(crate) blank: Option<BlankText>,
+    /// A thinking or redacted_thinking block.
+    pub(crate) thinking: bool,
+    /// It has a cache_control (not `null`).
+    pub(crate) cache_control: bool,
+    /// Its type has a cache_control field.
+    pub(crate) takes_cache_control: bool,
+}
+
+/// Reads the fields of block `j` that the blank rules look at, in one pass
+/// (with duplicate keys the last one counts, as everywhere).
+pub(crate) fn scan_block(j: Raw<'_>) -> BlockScan {
+    let (mut ty, mut text, mut cc) = (None, None, None);
+    for (k, v) in j.entries() {
+        if k.str_eq("type") {
+            ty = Some(v);
+        } else if k.str_eq("text") {
+            text = Some(v);
+        } else if k.str_eq("cache_control") {
+            cc = Some(v);
+        }
     }
-    match j.get("text") {
-        None => Some(BlankText::Missing),
-        Some(t) if t.kind() == Kind::Null => Some(BlankText::Null),
-        Some(t) => match t.blank()? {
-            Blank::Empty => Some(BlankText::Empty),
-            Blank::Whitespace => Some(BlankText::Whitespace),
-            Blank::Text => None,
-        },
+    let ty = ty.and_then(Raw::str).unwrap_or_default();
+    let blank = (ty == "text")
+        .then(|| match text {
+            None => Some(BlankText::Missing),
+            Some(t) if t.kind() == Kind::Null => Some(BlankText::Null),
+            Some(t) => match t.blank()? {
+                Blank::Empty => Some(BlankText::Empty),
+                Blank::Whitespace => Some(BlankText::Whitespace),
+                Blank::Text => None,
+            },
+        })
+        .flatten();
+    BlockScan {
+        blank,
+        thinking: is_thinking(&ty),
+        cache_control: cc.is_some_and(|c| c.kind() != Kind::Null),
+        takes_cache_control: rules::block_fields(&ty).is_some_and(|f| f.contains(&"cache_control")),
     }
 }
 
 /// The plan for the blank text blocks of one block list.
 pub(crate) struct BlankPlan {
     /// `(index, why)` of the blocks to remove.
-    pub(crate) remove: Vec<(usize, BlankText)>,
+    pub(crate) remove: Vec<(u32, BlankText)>,
     /// `(index, why, thinking)`: blank blocks that stay, with the placeholder
     /// appended, because the thinking block at `thinking` comes after them.
-    pub(crate) fill: Vec<(usize, BlankText, usize)>,
+    pub(crate) fill: Vec<(u32, BlankText, u32)>,
     /// `(from, to)`: cache_control of a removed block and the kept block that takes
     /// it (`None`: dropped).
-    pub(crate) cache: Vec<(usize, Option<usize>)>,
+    pub(crate) cache: Vec<(u32, Option<u32>)>,
 }
 
 /// Where the blank blocks of a list go. `pinned`: the list is an assistant
 /// message's content, whose thinking blocks must not move.
 pub(crate) fn plan_blanks(
-    items: &[Raw<'_>],
+    scans: &[BlockScan],
     profile: Profile,
     always_whitespace: bool,
     pinned: bool,
 ) -> BlankPlan {
-    let kinds: Vec<Option<BlankText>> = items.iter().map(|j| blank_text(*j)).collect();
-    let only_blanks = kinds.iter().all(Option::is_some);
-    // NOTE: one pass from the end gives, for each block, the first thinking
-    // block after it, with no rescan (linear in the list).
-    let mut next_thinking = vec![None; items.len()];
-    if pinned {
-        let mut next = None;
-        for i in (0..items.len()).rev() {
-            next_thinking[i] = next;
-            if is_thinking(&items[i].type_name()) {
-                next = Some(i);
-            }
-        }
-    }
+    let only_blanks = scans.iter().all(|s| s.blank.is_some());
     let mut remove = Vec::new();
     let mut fill = Vec::new();
-    for (i, k) in kinds.iter().enumerate() {
-        let Some(k) = *k else { continue };
-        if let Some(t) = next_thinking[i] {
-            fill.push((i, k, t));
-            continue;
+    // NOTE: from the end, so "the first thinking block after it" is known at
+    // each block with no rescan (linear in the list).
+    let mut next_thinking = None;
+    for (i, scan) in scans.iter().enumerate().rev() {
+        let i = i as u32;
+        if let Some(k) = scan.blank {
+            if let (true, Some(t)) = (pinned, next_thinking) {
+                fill.push((i, k, t));
+            } else {
+                // NOTE: anthropic accepts a whitespace-only text next to other
+                // content (a real accepted request has "\n\n" before a tool_use);
+                // it rejects one only when the message holds nothing else.
+                let drop = k != BlankText::Whitespace
+                    || always_whitespace
+                    || profile.rejects_whitespace_text()
+                    || only_blanks;
+                if drop {
+                    remove.push((i, k));
+                }
+            }
         }
-        // NOTE: anthropic accepts a whitespace-only text next to other content
-        // (a real accepted request has "\n\n" before a tool_use); it rejects one
-        // only when the message holds nothing else.
-        let drop = k != BlankText::Whitespace
-            || always_whitespace
-            || profile.rejects_whitespace_text()
-            || only_blanks;
-        if drop {
-            remove.push((i, k));
-        }
-    }
-    let mut removed = vec![false; items.len()];
-    for &(i, _) in &remove {
-        removed[i] = true;
-    }
-    // The nearest kept block before each block.
-    let mut prev_kept = vec![None; items.len()];
-    let mut last = None;
-    for (i, prev) in prev_kept.iter_mut().enumerate() {
-        *prev = last;
-        if !removed[i] {
-            last = Some(i);
+        if scan.thinking {
+            next_thinking = Some(i);
         }
     }
-    let mut taken = vec![false; items.len()];
+    remove.reverse();
+    fill.reverse();
     let mut cache = Vec::new();
-    for &(i, _) in &remove {
-        if items[i].get_some("cache_control").is_none() {
-            continue;
+    if remove.iter().any(|&(i, _)| scans[i as usize].cache_control) {
+        let mut removed = vec![false; scans.len()];
+        for &(i, _) in &remove {
+            removed[i as usize] = true;
         }
-        let target = prev_kept[i].filter(|&p| can_take_cache_control(items[p]) && !taken[p]);
-        if let Some(t) = target {
-            taken[t] = true;
+        let mut taken = vec![false; scans.len()];
+        // The nearest kept block before each removed one, walking forward.
+        let mut last_kept = None;
+        for (i, scan) in scans.iter().enumerate() {
+            if !removed[i] {
+                last_kept = Some(i);
+                continue;
+            }
+            if !scan.cache_control {
+                continue;
+            }
+            let target = last_kept
+                .filter(|&p| scans[p].takes_cache_control && !scans[p].cache_control && !taken[p]);
+            if let Some(t) = target {
+                taken[t] = true;
+            }
+            cache.push((i as u32, target.map(|t| t as u32)));
         }
-        cache.push((i, target));
     }
     BlankPlan {
         remove,
@@ -121,8 +149,8 @@ pub(crate) fn plan_blanks(
 /// Whether a block may take the cache_control of a removed one: its type has
 /// the field, and it has none yet.
 pub(crate) fn can_take_cache_control(j: Raw<'_>) -> bool {
-    rules::block_fields(&j.type_name()).is_some_and(|f| f.contains(&"cache_control"))
-        && j.get_some("cache_control").is_none()
+    let scan = scan_block(j);
+    scan.takes_cache_control && !scan.cache_control
 }
 
 /// The text of a blank block with the placeholder appended.
@@ -142,48 +170,90 @@ pub(crate) struct BlankEdits {
     pub(crate) filled: Vec<usize>,
 }
 
+/// A block list the blank rules look at: a message's blocks (which know
+/// where they came from), or the items of a nested list.
+#[derive(Clone, Copy)]
+pub(crate) enum Items<'l, 'x> {
+    /// The blocks of message `mi`.
+    Message(&'l [Blk<'x>], usize),
+    /// A nested list (a tool_result's content, the system prompt).
+    Nested(&'l [Raw<'x>]),
+}
+
+impl<'l> Items<'l, '_> {
+    fn get(self, i: usize) -> Raw<'l> {
+        match self {
+            Items::Message(blocks, _) => blocks[i].view(),
+            Items::Nested(items) => items[i],
+        }
+    }
+
+    pub(crate) fn scans(self) -> Vec<BlockScan> {
+        match self {
+            Items::Message(blocks, _) => blocks.iter().map(|b| scan_block(b.view())).collect(),
+            Items::Nested(items) => items.iter().map(|j| scan_block(*j)).collect(),
+        }
+    }
+}
+
 impl<'b> Run<'b, '_> {
     /// Reports a blank plan's violations and records its changes (when fixing).
-    /// Returns what to apply (all empty when the rules are off). `up_block`
-    /// gives the upstream coordinates of top-level blocks (validate); nested
-    /// ones use `b_prefix` + index.
+    /// Returns what to apply (all empty when the rules are off). A message's
+    /// blocks report the upstream's coordinates (validate); a nested list
+    /// uses `m` and `b_prefix` + index, and `list_ptr` for paths.
     pub(crate) fn apply_blank_plan_reports(
         &mut self,
         plan: &BlankPlan,
-        items: &[Raw<'_>],
+        scans: &[BlockScan],
+        items: Items<'_, '_>,
         list_ptr: &str,
         m: &str,
         b_prefix: &str,
-        up_block: Option<(&[Origin], usize)>,
     ) -> BlankEdits {
-        let coords = |i: usize| match up_block {
-            Some((origins, _)) => Self::input_coords(origins[i]),
-            None => (m.to_string(), format!("{b_prefix}{i}")),
+        let coords = |i: usize| match items {
+            Items::Message(blocks, _) => Self::input_coords(blocks[i].at),
+            Items::Nested(_) => (m.to_string(), format!("{b_prefix}{i}")),
         };
-        let path_of = |run: &Self, i: usize| match up_block {
-            Some((origins, _)) => run.at_ptr(origins[i]),
-            None => format!("{list_ptr}/{i}"),
+        let path_of = |run: &Self, i: usize| match items {
+            Items::Message(blocks, _) => run.at_ptr(blocks[i].at),
+            Items::Nested(_) => format!("{list_ptr}/{i}"),
+        };
+        let up = |i: usize| match items {
+            Items::Message(blocks, mi) => Some((blocks[i].at, mi)),
+            Items::Nested(_) => None,
         };
         let mut edits = BlankEdits::default();
         for &(i, kind) in &plan.remove {
-            let (bm, bb) = coords(i);
-            let path = path_of(self, i);
+            let i = i as usize;
             let rule = if kind == BlankText::Whitespace {
                 &WHITESPACE_TEXT
             } else {
                 &EMPTY_TEXT
             };
+            let cache = kind != BlankText::Whitespace && scans[i].cache_control;
+            // NOTE: past the report's bound nothing is formatted, only counted
+            // (a crafted body can hold millions of blank blocks).
+            if self.report_full() {
+                if self.validating() {
+                    self.omit_violation(rule);
+                    if cache {
+                        self.omit_violation(&CACHE_CONTROL_ON_EMPTY);
+                    }
+                } else if self.fixing(rule) {
+                    self.omit(rule);
+                    edits.removed.push(i);
+                }
+                continue;
+            }
+            let (bm, bb) = coords(i);
+            let path = path_of(self, i);
             let message = self
                 .blank_message(kind, &bm, &bb)
                 .unwrap_or_else(|| WHITESPACE_TEXT.message.to_string());
             self.report(rule, path.clone(), message);
-            self.cache_on_empty(
-                items[i],
-                kind,
-                &path,
-                up_block.map(|(o, mi)| (o[i], mi)),
-                (&bm, &bb),
-            );
+            if cache {
+                self.cache_on_empty(&path, up(i), (&bm, &bb));
+            }
             if self.fixing(rule) {
                 let detail = match kind {
                     BlankText::Missing => "text block without a `text` field".to_string(),
@@ -191,7 +261,8 @@ impl<'b> Run<'b, '_> {
                     BlankText::Empty => "empty text block".to_string(),
                     BlankText::Whitespace => format!(
                         "whitespace-only text block {}",
-                        items[i]
+                        items
+                            .get(i)
                             .get("text")
                             .map(|t| t.compact())
                             .unwrap_or_default()
@@ -202,34 +273,31 @@ impl<'b> Run<'b, '_> {
             }
         }
         for &(i, kind, thinking) in &plan.fill {
+            let (i, thinking) = (i as usize, thinking as usize);
             let (bm, bb) = coords(i);
             let path = path_of(self, i);
             let thinking_path = path_of(self, thinking);
+            let thinking_type = items.get(thinking).type_name();
             if let Some(message) = self.blank_message(kind, &bm, &bb) {
                 let (tm, tb) = coords(thinking);
                 let hint = format!(
-                    "do not remove this block: that would move the {} block at {thinking_path}, and the upstream answers \"{}\"; normalize() appends placeholder text instead",
-                    items[thinking].type_name(),
+                    "do not remove this block: that would move the {thinking_type} block at {thinking_path}, and the upstream answers \"{}\"; normalize() appends placeholder text instead",
                     render(MSG_THINKING_MOVED, &[("m", &tm), ("b", &tb)]),
                 );
                 self.report_hint(&THINKING_POSITION, path.clone(), message, Some(hint));
             }
-            self.cache_on_empty(
-                items[i],
-                kind,
-                &path,
-                up_block.map(|(o, mi)| (o[i], mi)),
-                (&bm, &bb),
-            );
+            if kind != BlankText::Whitespace && scans[i].cache_control {
+                self.cache_on_empty(&path, up(i), (&bm, &bb));
+            }
             if self.fixing(&THINKING_POSITION) {
-                let before = items[i].get("text").map_or_else(
+                let j = items.get(i);
+                let before = j.get("text").map_or_else(
                     || "no text".to_string(),
                     |t| format!("text {}", t.compact()),
                 );
-                let after = escape(&filled_text(items[i], self.placeholder()));
+                let after = escape(&filled_text(j, self.placeholder()));
                 let detail = format!(
-                    "{before} became {after}: the {} block at {thinking_path} comes after it, and removing it would move that block",
-                    items[thinking].type_name(),
+                    "{before} became {after}: the {thinking_type} block at {thinking_path} comes after it, and removing it would move that block",
                 );
                 self.change(
                     &THINKING_POSITION,
@@ -240,16 +308,21 @@ impl<'b> Run<'b, '_> {
                 edits.filled.push(i);
             }
         }
-        let mut removed = vec![false; items.len()];
+        if plan.cache.is_empty() {
+            return edits;
+        }
+        let mut removed = vec![false; scans.len()];
         for &i in &edits.removed {
             removed[i] = true;
         }
         for &(from, to) in &plan.cache {
+            let (from, to) = (from as usize, to.map(|t| t as usize));
             if !removed[from] {
                 continue;
             }
             let path = format!("{}/cache_control", path_of(self, from));
-            let value = items[from]
+            let value = items
+                .get(from)
                 .get("cache_control")
                 .map(|c| c.compact())
                 .unwrap_or_default();
@@ -295,20 +368,10 @@ impl<'b> Run<'b, '_> {
         })
     }
 
-    /// Reports `cache-control-on-empty` for a non-whitespace blank block that
-    /// carries cache_control. `up`: its origin and message, for the upstream's
-    /// (turn-merged) coordinates; else `input` coordinates are used.
-    fn cache_on_empty(
-        &mut self,
-        j: Raw<'_>,
-        kind: BlankText,
-        path: &str,
-        up: Option<(Origin, usize)>,
-        input: (&str, &str),
-    ) {
-        if kind == BlankText::Whitespace || j.get_some("cache_control").is_none() {
-            return;
-        }
+    /// Reports `cache-control-on-empty` for a blank block (not whitespace)
+    /// that carries cache_control. `up`: its origin and message, for the
+    /// upstream's (turn-merged) coordinates; else `input` coordinates are used.
+    fn cache_on_empty(&mut self, path: &str, up: Option<(Origin, usize)>, input: (&str, &str)) {
         let (um, ub) = match up {
             Some((Origin::Block(_, b), mi)) => self.up(mi, b),
             _ => (input.0.to_string(), input.1.to_string()),
@@ -324,22 +387,15 @@ impl<'b> Run<'b, '_> {
     pub(crate) fn blanks_in_message(&mut self, mi: usize, blocks: &mut Vec<Blk<'b>>) -> bool {
         let origin = self.msgs[mi].origin;
         let pinned = self.msgs[mi].role == Role::Assistant;
-        let edits = {
-            let items: Vec<Raw<'_>> = blocks.iter().map(Blk::view).collect();
-            let plan = plan_blanks(&items, self.profile, false, pinned);
-            if plan.remove.is_empty() && plan.fill.is_empty() {
-                return false;
-            }
-            let origins: Vec<Origin> = blocks.iter().map(|b| b.at).collect();
-            self.apply_blank_plan_reports(
-                &plan,
-                &items,
-                "",
-                &origin.to_string(),
-                "",
-                Some((&origins, mi)),
-            )
-        };
+        let items = Items::Message(blocks, mi);
+        let scans = items.scans();
+        let plan = plan_blanks(&scans, self.profile, false, pinned);
+        if plan.remove.is_empty() && plan.fill.is_empty() {
+            return false;
+        }
+        let edits =
+            self.apply_blank_plan_reports(&plan, &scans, items, "", &origin.to_string(), "");
+        drop(scans);
         if edits.removed.is_empty() && edits.filled.is_empty() {
             return false;
         }

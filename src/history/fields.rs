@@ -3,7 +3,7 @@
 //! (`tool-input-string`), thinking block shape (`thinking-untouched`), and the
 //! blank text blocks (see `blanks`) of each message and tool_result.
 
-use super::blanks::{plan_blanks, BlankText};
+use super::blanks::{plan_blanks, BlankText, Items};
 use super::json::{blank_of, escape, pointer_token, validate, Blank, Kind, ObjEdit, Raw};
 use super::model::{Blk, Content, Origin, Role, Run, Src};
 use super::rules::{self, *};
@@ -266,15 +266,17 @@ impl<'b> Run<'b, '_> {
                 }
             }
         }
-        let plan = plan_blanks(&items, self.profile, false, false);
+        let list = Items::Nested(&items);
+        let scans = list.scans();
+        let plan = plan_blanks(&scans, self.profile, false, false);
         let content_ptr = format!("{ptr}/content");
         let blank = self.apply_blank_plan_reports(
             &plan,
-            &items,
+            &scans,
+            list,
             &content_ptr,
             m,
             &format!("{b}.tool_result.content."),
-            None,
         );
         if edits.iter().all(ObjEdit::is_empty) && blank.removed.is_empty() {
             return None;

@@ -248,7 +248,17 @@ fn skip_value(b: &[u8], i: usize) -> usize {
 
 /// The end of the string literal that starts at `i`.
 fn skip_string(b: &[u8], i: usize) -> usize {
+    // NOTE: most strings of a history are short keys and type names: a byte
+    // loop ends them faster than setting up memchr; long ones switch to it.
     let mut j = i + 1;
+    let short = (i + 32).min(b.len());
+    while j < short {
+        match b[j] {
+            b'"' => return j + 1,
+            b'\\' => j += 2,
+            _ => j += 1,
+        }
+    }
     while let Some(p) = memchr::memchr2(b'"', b'\\', &b[j.min(b.len())..]) {
         let at = j + p;
         if b[at] == b'"' {
@@ -314,7 +324,7 @@ impl<'a> Raw<'a> {
     }
 
     pub(crate) fn kind(self) -> Kind {
-        match self.text().as_bytes().first() {
+        match self.src.as_bytes().get(self.start as usize) {
             Some(b'{') => Kind::Obj,
             Some(b'[') => Kind::Arr,
             Some(b'"') => Kind::Str,

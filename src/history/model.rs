@@ -298,7 +298,26 @@ impl<'b, 'o> Run<'b, 'o> {
         });
     }
 
-    fn omit(&mut self, rule: &'static Rule) {
+    /// The list of the current mode holds [`MAX_REPORTED`] entries: callers
+    /// may count ([`Run::omit`]) instead of formatting an entry.
+    pub(crate) fn report_full(&self) -> bool {
+        let len = if self.validating() {
+            self.violations.len()
+        } else {
+            self.changes.len()
+        };
+        len >= MAX_REPORTED
+    }
+
+    /// Counts a violation of `rule` without listing it (when it applies).
+    pub(crate) fn omit_violation(&mut self, rule: &'static Rule) {
+        if self.validating() && rule.applies(self.profile) {
+            self.omit(rule);
+        }
+    }
+
+    /// Counts an entry of `rule` without listing it.
+    pub(crate) fn omit(&mut self, rule: &'static Rule) {
         match self.omitted.iter_mut().find(|(r, _)| r.id == rule.id) {
             Some((_, n)) => *n += 1,
             None => self.omitted.push((rule, 1)),

@@ -1,7 +1,7 @@
 //! Phase 6, the top-level `system` prompt: `empty-system` (and the
 //! cache_control of a removed system block, `cache-control-on-empty`).
 
-use super::blanks::{plan_blanks, BlankText};
+use super::blanks::{plan_blanks, BlankText, Items};
 use super::json::{Blank, Kind, ObjEdit, Raw};
 use super::model::{retain_unmarked, Run, Src, System};
 use super::rules::*;
@@ -40,12 +40,14 @@ impl<'b> Run<'b, '_> {
                 let items: Vec<Raw<'b>> = sys.items().collect();
                 // NOTE: every blank system block goes, whatever the profile: the
                 // system prompt has no "other content" exception.
-                let plan = plan_blanks(&items, self.profile, true, false);
+                let scans = Items::Nested(&items).scans();
+                let plan = plan_blanks(&scans, self.profile, true, false);
                 if plan.remove.is_empty() {
                     return;
                 }
                 let mut removed = Vec::new();
                 for &(i, kind) in &plan.remove {
+                    let i = i as usize;
                     let path = format!("/system/{i}");
                     let message = if kind == BlankText::Whitespace {
                         EMPTY_SYSTEM.message
@@ -68,6 +70,7 @@ impl<'b> Run<'b, '_> {
                 }
                 let mut out: Vec<Src<'b>> = items.iter().map(|r| Src::Raw(*r)).collect();
                 for &(from, to) in &plan.cache {
+                    let (from, to) = (from as usize, to.map(|t| t as usize));
                     let value = items[from]
                         .get("cache_control")
                         .map(|c| c.compact())
