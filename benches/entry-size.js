@@ -24,8 +24,8 @@ const pkg = JSON.parse(readFileSync(new URL('package.json', root)));
  * rule ship in the wasm for `rules()` (~6 KB), and a third profile.
  */
 export const BUDGETS = {
-  'sse-sanitizer/stream': 109_500,
-  'sse-sanitizer': 194_000,
+  'sse-sanitizer/stream': 113_000,
+  'sse-sanitizer': 231_000,
 };
 export const TARGETS = { 'sse-sanitizer/stream': 30_000, 'sse-sanitizer': 80_000 };
 

@@ -464,6 +464,52 @@ fn needles(body: &Value) -> Vec<String> {
     out
 }
 
+/// The thinking blocks of the latest assistant message: `(index, block)`.
+fn latest_thinking(body: &Value) -> Vec<(usize, Value)> {
+    let latest = messages(body)
+        .into_iter()
+        .flatten()
+        .rev()
+        .find(|m| m.get("role").and_then(Value::as_str) == Some("assistant"));
+    let blocks = latest
+        .and_then(|m| m.get("content"))
+        .and_then(Value::as_array);
+    blocks
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, b)| {
+            b.get("type")
+                .and_then(Value::as_str)
+                .is_some_and(is_thinking)
+        })
+        .map(|(i, b)| (i, b.clone()))
+        .collect()
+}
+
+/// The cache_control breakpoints rule `cache-control-limit` may remove: on
+/// tools, system blocks, and blocks (and tool_result content) of messages
+/// other than system messages, thinking blocks excepted.
+fn removable_breakpoints(body: &Value) -> usize {
+    let has = |v: &Value| v.get("cache_control").is_some_and(|c| !c.is_null());
+    let list = |v: Option<&Value>| v.and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut n = list(body.get("tools")).iter().filter(|t| has(t)).count();
+    n += list(body.get("system")).iter().filter(|b| has(b)).count();
+    for m in messages(body).into_iter().flatten() {
+        if m.get("role").and_then(Value::as_str) == Some("system") {
+            continue;
+        }
+        for b in list(m.get("content")) {
+            let ty = b.get("type").and_then(Value::as_str).unwrap_or_default();
+            n += usize::from(has(&b) && !is_thinking(ty));
+            if ty == "tool_result" {
+                n += list(b.get("content")).iter().filter(|c| has(c)).count();
+            }
+        }
+    }
+    n
+}
+
 fn strings(v: &Value, out: &mut Vec<String>) {
     match v {
         Value::String(s) => out.push(s.clone()),
@@ -480,10 +526,14 @@ fn strings(v: &Value, out: &mut Vec<String>) {
 ///   and role merging only when every message has string or array content);
 /// - normalizes again to the very same bytes with no change (idempotent);
 /// - keeps every non-blank text, tool id and signature of the input, or the
-///   change that removed it says so in its detail (nothing lost silently).
+///   change that removed it says so in its detail (nothing lost silently);
+/// - keeps the thinking blocks of the latest assistant message byte-identical
+///   at their indices (signed thinking never moves);
+/// - with `cap_cache_control`, holds at most 4 breakpoints, or none a fix may
+///   remove (those of system messages and thinking blocks stay).
 ///
 /// No change ⇔ the same bytes back. Control bits: 6 = profile bedrock, else
-/// 5 = profile bedrock-invoke; 7 = `strict_fields`.
+/// 5 = profile bedrock-invoke; 7 = `strict_fields`; 4 = `cap_cache_control`.
 pub fn normalizer_properties(data: &[u8]) {
     let (bedrock, strict_fields) = option_bits(data);
     let control = data.first().copied().unwrap_or(0);
@@ -495,9 +545,11 @@ pub fn normalizer_properties(data: &[u8]) {
     } else {
         Profile::Anthropic
     };
+    let cap_cache_control = control & 0x10 != 0;
     let options = NormalizeOptions {
         profile,
         strict_fields,
+        cap_cache_control,
         ..Default::default()
     };
     let normalized = normalize_bytes(body, &options);
@@ -557,14 +609,33 @@ pub fn normalizer_properties(data: &[u8]) {
                 r.id,
                 "missing-tool-result" | "tool-result-first" | "merge-roles"
             );
-            r.fix.is_some()
-                && (strict_fields || r.id != "unknown-field")
-                && (turns_fixable || !turn_rule)
+            let opted_in = r.opt_in.map_or(true, |name| match name {
+                "strictFields" => strict_fields,
+                "capCacheControl" => cap_cache_control,
+                _ => false,
+            });
+            r.fix.is_some() && opted_in && (turns_fixable || !turn_rule)
         })
         .collect();
     assert!(
         fixable.is_empty(),
         "left {fixable:#?}\nchanges {changes:#?}"
+    );
+
+    // The cap removes the earliest breakpoints it may change: past 4, none of
+    // those is left.
+    if cap_cache_control && left.iter().any(|v| v.rule == "cache-control-limit") {
+        let output: Value = serde_json::from_slice(&out).expect("output is JSON");
+        assert_eq!(
+            removable_breakpoints(&output),
+            0,
+            "breakpoints left over: {left:#?}"
+        );
+    }
+    assert_eq!(
+        latest_thinking(&input),
+        out_value.as_ref().map(latest_thinking).unwrap_or_default(),
+        "the latest assistant message's thinking blocks moved or changed: {changes:#?}"
     );
 
     let (again, more) = normalize_bytes(&out, &options).expect("normalized body parses");

@@ -337,6 +337,8 @@ export type RuleId =
   | 'final-trailing-whitespace'
   | 'empty-system'
   | 'thinking-untouched'
+  | 'cache-control-limit'
+  | 'cache-ttl-order'
   | 'duplicate-tool-use-id'
   | 'tool-use-id-pattern'
   | 'tool-name-pattern'
@@ -354,6 +356,11 @@ export interface NormalizeOptions extends Limits {
   profile?: Profile;
   /** Also remove fields that no schema of the block type has (rule `unknown-field`). Default `false`. */
   strictFields?: boolean;
+  /**
+   * Keep only the last 4 `cache_control` breakpoints (tools, then system, then messages) when a
+   * request has more, removing the earlier ones (rule `cache-control-limit`). Default `false`.
+   */
+  capCacheControl?: boolean;
   /** Switch repairing rules off: `{ "merge-roles": false }`. Default: all on. */
   rules?: Partial<Record<RuleId, boolean>>;
   /** Appended to a blank text block kept before a thinking block (rule `thinking-position`). Default `"..."`. */

@@ -14,10 +14,11 @@ function readSpec(name) {
   const [head, ...sections] = text.split(/^# /m);
   const options = {};
   for (const line of head.split('\n')) {
-    const m = /^(profile|strictFields|disabledRules): (.*)$/.exec(line);
+    const m = /^(profile|strictFields|capCacheControl|disabledRules): (.*)$/.exec(line);
     if (!m) continue;
     if (m[1] === 'profile') options.profile = m[2];
     if (m[1] === 'strictFields') options.strictFields = m[2] === 'true';
+    if (m[1] === 'capCacheControl') options.capCacheControl = m[2] === 'true';
     if (m[1] === 'disabledRules') options.rules = Object.fromEntries(m[2].split(',').map((id) => [id.trim(), false]));
   }
   const parts = {};

@@ -400,6 +400,9 @@ fn normalize_options(options: &JsValue) -> Result<history::NormalizeOptions, JsV
     if let Some(b) = get(options, "strictFields").and_then(|v| v.as_bool()) {
         out.strict_fields = b;
     }
+    if let Some(b) = get(options, "capCacheControl").and_then(|v| v.as_bool()) {
+        out.cap_cache_control = b;
+    }
     if let Some(text) = get(options, "placeholderText") {
         let text = text.as_string().unwrap_or_default();
         out.placeholder =

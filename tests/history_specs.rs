@@ -5,6 +5,7 @@
 //! // free text: what real client produces this
 //! profile: anthropic            (or bedrock; default anthropic)
 //! strictFields: false           (optional)
+//! capCacheControl: false        (optional)
 //! disabledRules: a, b           (optional)
 //! # input
 //! <the request body, as sent>
@@ -53,6 +54,7 @@ fn parse(text: &str) -> Spec {
             match k {
                 "profile" => options.profile = v.trim().parse().unwrap(),
                 "strictFields" => options.strict_fields = v.trim() == "true",
+                "capCacheControl" => options.cap_cache_control = v.trim() == "true",
                 "disabledRules" => {
                     options.disabled_rules = v.split(',').map(|s| s.trim().to_string()).collect()
                 }
@@ -143,7 +145,11 @@ fn run(
         let r = rule(v.rule).unwrap();
         let fixable_here = r.fix.is_some()
             && !spec.options.disabled_rules.iter().any(|d| d == r.id)
-            && (r.id != "unknown-field" || spec.options.strict_fields)
+            && r.opt_in.map_or(true, |name| match name {
+                "strictFields" => spec.options.strict_fields,
+                "capCacheControl" => spec.options.cap_cache_control,
+                _ => false,
+            })
             && r.id != "tool-input-string" // an unparseable input stays
             // A merge that would move the latest assistant message's thinking
             // blocks is left undone on purpose (its hint says so).

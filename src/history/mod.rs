@@ -21,6 +21,7 @@
 //! ```
 
 mod blanks;
+mod cache;
 mod checks;
 mod fields;
 mod json;
@@ -43,7 +44,8 @@ pub use crate::policy::{Placeholder, Profile};
 pub use rules::{rule, Rule, RULES};
 
 /// Options of [`normalize`]. `NormalizeOptions::default()`: profile `anthropic`,
-/// `strict_fields: false`, every rule on, default [`Limits`].
+/// `strict_fields: false`, `cap_cache_control: false`, every rule on, default
+/// [`Limits`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NormalizeOptions {
     /// Which upstream's rules apply.
@@ -51,6 +53,11 @@ pub struct NormalizeOptions {
     /// Also remove fields that no schema of the block type has (rule
     /// `unknown-field`). Off by default: such a field may be a new API feature.
     pub strict_fields: bool,
+    /// Keep only the last 4 `cache_control` breakpoints (in the order the API
+    /// reads them: tools, system, messages) when there are more, removing the
+    /// earlier ones (rule `cache-control-limit`). Off by default: which
+    /// breakpoints to keep is a caching decision.
+    pub cap_cache_control: bool,
     /// Ids of rules to switch off.
     pub disabled_rules: Vec<String>,
     /// Appended to a blank text block kept before a thinking block (rule
@@ -66,6 +73,7 @@ impl NormalizeOptions {
     pub(crate) fn flag(&self, name: &str) -> bool {
         match name {
             "strictFields" => self.strict_fields,
+            "capCacheControl" => self.cap_cache_control,
             _ => false,
         }
     }

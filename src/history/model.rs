@@ -119,6 +119,13 @@ pub(crate) struct Run<'b, 'o> {
     pub(crate) messages: Raw<'b>,
     pub(crate) msgs: Vec<Msg<'b>>,
     pub(crate) system: System<'b>,
+    /// The `tools` list, once a fix edited it (else written as sent).
+    pub(crate) tools: Option<Vec<Src<'b>>>,
+    /// Top-level fields a fix removed: where their keys start.
+    pub(crate) dropped_top: Vec<usize>,
+    /// Indices of `system` blocks whose cache_control rule
+    /// `cache-control-limit` removed (applied by the system phase).
+    pub(crate) system_cc_strip: Vec<usize>,
     pub(crate) changes: Vec<Change>,
     pub(crate) violations: Vec<Violation>,
     /// Validate only: upstream (turn-merged) message index and block offset of
@@ -201,6 +208,9 @@ impl<'b, 'o> Run<'b, 'o> {
             messages,
             msgs,
             system: System::Keep,
+            tools: None,
+            dropped_top: Vec::new(),
+            system_cc_strip: Vec::new(),
             changes: Vec::new(),
             violations: Vec::new(),
             upstream: Vec::new(),
@@ -215,6 +225,7 @@ impl<'b, 'o> Run<'b, 'o> {
 
     /// Runs every phase, in catalog order.
     pub(crate) fn run(&mut self) {
+        self.phase_cache();
         self.phase_blocks();
         self.phase_empty_messages();
         self.phase_pairing();

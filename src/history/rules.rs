@@ -137,6 +137,30 @@ macro_rules! catalog {
 }
 
 catalog! {
+    CACHE_CONTROL_LIMIT = {
+        id: "cache-control-limit",
+        profiles: ANTHROPIC_MESSAGES,
+        fix: Some("with capCacheControl only: keeps the last 4 cache_control breakpoints in the order the API reads them (tools, system, messages) and removes the earlier ones, each reported (never one of a system message or a thinking block)"),
+        message: "A maximum of 4 blocks with cache_control may be provided. Found {n}.",
+        opt_in: Some("capCacheControl"),
+        sources: &[
+            "https://github.com/tghamm/Anthropic.SDK/issues/50 — `A maximum of 4 blocks with cache_control may be provided. Found 5.` (Anthropic API, raw JSON)",
+            "https://github.com/Bike4Mind/bike4mind/issues/2127 — the same text from Bedrock's Anthropic path (`ValidationException`)",
+            "public code, search index file id 69439831363 — a live probe (2026-09): more than 4 breakpoints refused on every model; a request-level `cache_control` accepted",
+        ],
+        note: Some("Opt-in: which breakpoints to keep is a caching decision. Counted on the body as sent: breakpoints in blocks, in a tool_result's content, in tools and system blocks, and on system messages; a request-level `cache_control` (automatic caching) is not counted (whether it takes a slot is not established). Converse marks breakpoints with `cachePoint` blocks; its limit text is not established, so bedrock has no such rule."),
+    }
+    CACHE_TTL_ORDER = {
+        id: "cache-ttl-order",
+        profiles: ALL,
+        message: "{path}.cache_control.ttl: a ttl='1h' cache_control block must not come after a ttl='5m' cache_control block. Note that blocks are processed in the following order: `tools`, `system`, `messages`.",
+        sources: &[
+            "https://github.com/cnighswonger/claude-code-cache-fix/issues/44 — `messages.0.content.4.cache_control.ttl: a ttl='1h' cache_control block must not come after a ttl='5m' cache_control block. Note that blocks are processed in the following order: `tools`, `system`, `messages`.` (raw JSON)",
+            "https://github.com/agno-agi/agno/pull/8406 — the same with `system.0.cache_control.ttl`",
+            "https://github.com/Portkey-AI/gateway/issues/1762 — the same through Bedrock Converse, prefixed `The model returned the following errors: `",
+        ],
+        note: Some("A breakpoint without `ttl` is a five-minute one. Validator only: which cache lives longer is a billing decision. The path of a tool, a block inside a tool_result and a system message's own breakpoint (`tools.N`, `messages.M.content.B.content.K`, `messages.M`) is by analogy, not observed."),
+    }
     THINKING_UNTOUCHED = {
         id: "thinking-untouched",
         profiles: ALL,
@@ -629,6 +653,7 @@ mod tests {
                 assert!(!on.flag(name), "{}: opt-in {name} is on by default", r.id);
                 match name {
                     "strictFields" => on.strict_fields = true,
+                    "capCacheControl" => on.cap_cache_control = true,
                     _ => panic!("{}: unknown opt-in {name}", r.id),
                 }
                 assert!(on.flag(name), "{}: {name} unknown to flag()", r.id);
