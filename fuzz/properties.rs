@@ -464,6 +464,33 @@ fn needles(body: &Value) -> Vec<String> {
     out
 }
 
+/// `(is a tool_use, id)` of every tool_use and tool_result block of the
+/// messages other than system messages.
+fn tool_ids(body: &Value) -> Vec<(bool, String)> {
+    let mut out = Vec::new();
+    for m in messages(body).into_iter().flatten() {
+        if m.get("role").and_then(Value::as_str) == Some("system") {
+            continue;
+        }
+        for b in m
+            .get("content")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (is_use, key) = match b.get("type").and_then(Value::as_str) {
+                Some("tool_use") => (true, "id"),
+                Some("tool_result") => (false, "tool_use_id"),
+                _ => continue,
+            };
+            if let Some(id) = b.get(key).and_then(Value::as_str) {
+                out.push((is_use, id.to_string()));
+            }
+        }
+    }
+    out
+}
+
 /// The thinking blocks of the latest assistant message: `(index, block)`.
 fn latest_thinking(body: &Value) -> Vec<(usize, Value)> {
     let latest = messages(body)
@@ -603,6 +630,8 @@ pub fn normalizer_properties(data: &[u8]) {
         // A merge that would move the latest assistant message's thinking
         // blocks is left undone on purpose (its hint says so).
         .filter(|v| !(v.rule == "merge-roles" && v.hint.is_some()))
+        // A server tool call whose removal is unsafe stays (its hint says why).
+        .filter(|v| !(v.rule == "server-tool-pairing" && v.hint.is_some()))
         .filter(|v| {
             let r = rule(v.rule).expect("violation of a catalogued rule");
             let turn_rule = matches!(
@@ -631,6 +660,33 @@ pub fn normalizer_properties(data: &[u8]) {
             0,
             "breakpoints left over: {left:#?}"
         );
+    }
+    // Tool ids: none the pattern refuses is left on a tool_use, and an id the
+    // output has that the input had nowhere (a rewrite) is the id of a tool_use
+    // and of its tool_results alike.
+    if let Some(output) = &out_value {
+        let ids_in: std::collections::HashSet<String> =
+            tool_ids(&input).into_iter().map(|(_, id)| id).collect();
+        let out_ids = tool_ids(output);
+        let uses: std::collections::HashSet<&String> = out_ids
+            .iter()
+            .filter(|(u, _)| *u)
+            .map(|(_, id)| id)
+            .collect();
+        for (is_use, id) in &out_ids {
+            if *is_use {
+                let ok = !id.is_empty()
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                assert!(ok, "tool_use id {id:?} left refused: {changes:#?}");
+            } else if !ids_in.contains(id) {
+                assert!(
+                    uses.contains(id),
+                    "tool_result id {id:?} answers no tool_use: {changes:#?}"
+                );
+            }
+        }
     }
     assert_eq!(
         latest_thinking(&input),

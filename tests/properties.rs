@@ -151,9 +151,16 @@ const JSON_VALUES: &[&[u8]] = &[
 fn request_cases() -> Vec<Vec<u8>> {
     let mut rng = XorShift::new(seed());
     let mut out = Vec::new();
-    for r in common::recorded_requests() {
-        let body = r.raw.as_bytes();
-        let control = (rng.below(4) as u8) << 6;
+    let accepted = common::recorded_in(&common::accepted_dir().join("exchanges"));
+    let bodies = common::recorded_requests()
+        .into_iter()
+        .chain(accepted)
+        .map(|r| r.raw)
+        .chain(common::spec_inputs());
+    for raw in bodies {
+        let body = raw.as_bytes();
+        // Every option bit (profiles, strictFields, capCacheControl) at random.
+        let control = rng.below(256) as u8;
         out.push([&[control][..], body].concat());
         out.push([&[control][..], &mutate(&mut rng, body, JSON_TOKENS)].concat());
         for _ in 0..2 {

@@ -2,6 +2,7 @@
 //! ids and names, tools, URL sources, thinking). They run on the body as sent,
 //! after the fixable rules have reported (validate only).
 
+use super::ids::id_ok;
 use super::json::{Kind, Raw};
 use super::model::{Content, Origin, Role, Run};
 use super::rules::*;
@@ -9,10 +10,11 @@ use super::Profile;
 use crate::is_thinking;
 use std::collections::HashSet;
 
-fn id_ok(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+/// Whether a server tool id matches `^srvtoolu_[a-zA-Z0-9_]+$`.
+fn server_id_ok(s: &str) -> bool {
+    s.strip_prefix("srvtoolu_").is_some_and(|rest| {
+        !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    })
 }
 
 impl Run<'_, '_> {
@@ -71,15 +73,12 @@ fn checks(run: &mut Run<'_, '_>) {
         }
         for (bi, at, ty, id) in found {
             let ptr = run.at_ptr(at);
-            if !id_ok(&id) {
-                let m = run.msgs[mi].origin.to_string();
+            if ty == "server_tool_use" && !server_id_ok(&id) {
+                let (m, b) = Run::input_coords(at);
                 run.report(
-                    &TOOL_USE_ID_PATTERN,
+                    &SERVER_TOOL_ID_PATTERN,
                     format!("{ptr}/id"),
-                    render(
-                        TOOL_USE_ID_PATTERN.message,
-                        &[("m", &m), ("b", &bi.to_string()), ("type", &ty)],
-                    ),
+                    render(SERVER_TOOL_ID_PATTERN.message, &[("m", &m), ("b", &b)]),
                 );
             }
             if ty == "tool_use" && !seen.insert(id) {

@@ -9,6 +9,9 @@ use super::model::{Blk, Content, Origin, Role, Run, Src};
 use super::rules::{self, *};
 use crate::is_thinking;
 
+/// The content given to an error tool_result that had none.
+const ERROR_RESULT_TEXT: &str = "The tool reported an error without details.";
+
 impl<'b> Run<'b, '_> {
     pub(crate) fn phase_blocks(&mut self) {
         for mi in 0..self.msgs.len() {
@@ -135,7 +138,9 @@ impl<'b> Run<'b, '_> {
                 }
             }
             if ty == "tool_result" {
-                if let Some(content) = self.tool_result_content(j, &ptr, &m, &b) {
+                let content = self.tool_result_content(j, &ptr, &m, &b);
+                let filled = self.error_result_content(j, content.as_deref(), &ptr, &m, &b);
+                if let Some(content) = filled.or(content) {
                     edit.set("content", content);
                 }
             }
@@ -225,6 +230,67 @@ impl<'b> Run<'b, '_> {
         };
         self.change(&TOOL_INPUT_STRING, path, "parsed", detail);
         Some(parsed)
+    }
+
+    /// The new `content` (JSON text) of an error tool_result whose content is
+    /// empty (absent, null, `""` or `[]`, as sent or once its blank blocks
+    /// went): a short text that says so. `edited`: the content after the
+    /// other fixes, when they changed it.
+    fn error_result_content(
+        &mut self,
+        j: Raw<'_>,
+        edited: Option<&str>,
+        ptr: &str,
+        m: &str,
+        b: &str,
+    ) -> Option<String> {
+        if !j.get("is_error").is_some_and(|e| e.text() == "true") {
+            return None;
+        }
+        let empty = |c: Option<Raw<'_>>| match c {
+            None => true,
+            Some(c) => match c.kind() {
+                Kind::Null => true,
+                Kind::Str => c.blank() == Some(Blank::Empty),
+                Kind::Arr => c.items().next().is_none(),
+                _ => false,
+            },
+        };
+        let sent = j.get("content");
+        if empty(sent) {
+            let message = render(
+                TOOL_RESULT_ERROR_EMPTY.message_for(self.profile),
+                &[("m", m), ("b", b)],
+            );
+            self.report(&TOOL_RESULT_ERROR_EMPTY, format!("{ptr}/content"), message);
+        }
+        let now = match edited {
+            Some(text) => empty(Some(Raw::whole(text))),
+            None => empty(sent),
+        };
+        if !now || !self.fixing(&TOOL_RESULT_ERROR_EMPTY) {
+            return None;
+        }
+        let was = sent.map_or_else(
+            || "no content".to_string(),
+            |c| format!("content {}", c.compact()),
+        );
+        let was = if edited.is_some() {
+            format!("{was} (empty once its blank blocks went)")
+        } else {
+            was
+        };
+        let detail = format!(
+            "{was} became {}: the upstream refuses an error result without content",
+            escape(ERROR_RESULT_TEXT)
+        );
+        self.change(
+            &TOOL_RESULT_ERROR_EMPTY,
+            format!("{ptr}/content"),
+            "replaced",
+            detail,
+        );
+        Some(escape(ERROR_RESULT_TEXT))
     }
 
     /// The new `content` (JSON text) of a tool_result: its blank text blocks

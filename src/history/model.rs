@@ -226,9 +226,11 @@ impl<'b, 'o> Run<'b, 'o> {
     /// Runs every phase, in catalog order.
     pub(crate) fn run(&mut self) {
         self.phase_cache();
+        self.phase_tool_ids();
         self.phase_blocks();
         self.phase_empty_messages();
         self.phase_pairing();
+        self.phase_server_tools();
         self.phase_merge_roles();
         self.phase_final_whitespace();
         self.phase_system();

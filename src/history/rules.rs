@@ -210,6 +210,22 @@ catalog! {
             "https://github.com/anthropics/anthropic-sdk-typescript/issues/648 — the same text",
         ],
     }
+    TOOL_RESULT_ERROR_EMPTY = {
+        id: "tool-result-error-empty",
+        profiles: ALL,
+        fix: Some("gives an error tool_result (`is_error: true`) whose content is absent, null, `\"\"` or `[]` (as sent, or once its blank blocks went) the text \"The tool reported an error without details.\""),
+        message: "messages.{m}.content.{b}.tool_result: content cannot be empty if `is_error` is true",
+        profile_messages: &[(
+            Profile::Bedrock,
+            &["The content field at messages.{m}.content.{b}.toolResult cannot be empty when status value is error."],
+        )],
+        sources: &[
+            "public code, search index file id 8189101614 — a raw answer `messages.150.content.0.tool_result: content cannot be empty if `is_error` is true` (2025-12)",
+            "public code, search index file id 15849324809 — the same text on AWS Bedrock (Anthropic)",
+            "https://github.com/aws-samples/sample-multi-agent-orchestration-chat-on-agentcore/issues/15 — Bedrock Converse: `The content field at messages.<n>.content.0.toolResult cannot be empty when status value is error.`",
+        ],
+        note: Some("Whether the upstream counts a whitespace-only string as empty here is not established: only an absent, null, empty string or empty list content is reported."),
+    }
     EMPTY_TEXT = {
         id: "empty-text",
         profiles: ALL,
@@ -295,6 +311,20 @@ catalog! {
             "https://github.com/anthropics/claude-code/issues/5060 — the text, verbatim",
         ],
     }
+    SERVER_TOOL_PAIRING = {
+        id: "server-tool-pairing",
+        profiles: ANTHROPIC_MESSAGES,
+        fix: Some("removes a server_tool_use (web search, web fetch, code execution, tool search) that no result block answers in a turn the conversation has moved past, reported with the whole block; never from a message with thinking blocks, never a message's only block, never the block a system message needs before it"),
+        message: "messages.{m}: `{tool}` tool use with id `{id}` was found without a corresponding `{result}` block",
+        other_messages: &["`{tool}` tool use with id `{id}` was found without a corresponding `{result}` block"],
+        sources: &[
+            "https://platform.claude.com/docs/en/build-with-claude/handling-stop-reasons — a paused or deferred server tool call is legitimate while the turn is open; anything after the tool_result blocks ends the turn and fails with `` `web_search` tool use with id `srvtoolu_…` was found without a corresponding `web_search_tool_result` block ``",
+            "public code, search index file ids 54604482059, 71629599787, 70476755272 — the same for web_fetch, tool_search_tool_regex (`tool_search_tool_result`) and bash_code_execution",
+            "public code, search index file id 63399573673 — a session log with the `messages.17: ` prefix",
+            "public code, search index file id 68842939072 — calls made by code (programmatic tool calling) carry `caller` and are answered through that code",
+        ],
+        note: Some("The docs quote the text without a path, a session log with `messages.N: `; both are listed. Only tools whose result type is known are judged (an unknown server tool gets no report), and calls made by code (`caller`) are left to that code's result. The fix is safe only where no signature covers the turn."),
+    }
     MERGE_ROLES = {
         id: "merge-roles",
         profiles: CONVERSE,
@@ -340,11 +370,23 @@ catalog! {
     TOOL_USE_ID_PATTERN = {
         id: "tool-use-id-pattern",
         profiles: ALL,
+        fix: Some("rewrites a tool_use id the pattern refuses (characters outside [a-zA-Z0-9_-] become `_`, a numeric suffix avoids an id in use) and the tool_use_id of every tool_result that answers it the same way, each reported with the old and new id"),
         message: "messages.{m}.content.{b}.{type}.id: String should match pattern '^[a-zA-Z0-9_-]+$'",
         sources: &[
-            "https://github.com/anomalyco/opencode/issues/1279 — `messages.1.content.1.tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'` (ids from another provider)",
+            "https://github.com/anomalyco/opencode/issues/1279 — `messages.1.content.1.tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'` (a history from another provider)",
+            "public code, search index file id 67454544199 — `messages.0.content.0.tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'`",
         ],
-        note: Some("The Bedrock Converse text for a bad toolUseId is not established; bedrock gives the Anthropic one."),
+        note: Some("The Bedrock Converse text for a bad toolUseId is not established; bedrock gives the Anthropic one. Where a duplicate id is refused, both copies map to the same new id (still reported by duplicate-tool-use-id)."),
+    }
+    SERVER_TOOL_ID_PATTERN = {
+        id: "server-tool-id-pattern",
+        profiles: ANTHROPIC_MESSAGES,
+        message: "messages.{m}.content.{b}.server_tool_use.id: String should match pattern '^srvtoolu_[a-zA-Z0-9_]+$'",
+        sources: &[
+            "public code, search index file id 59109475327 — a raw answer with request id: `messages.1.content.0.server_tool_use.id: String should match pattern '^srvtoolu_[a-zA-Z0-9_]+$'`",
+            "https://github.com/betmoar/cc-proxy-plugin/issues/67 — `messages.799.content.1.server_tool_use.id: String should match pattern …`",
+        ],
+        note: Some("No fix: a server tool id names a call the server made; an id of another shape (another provider's server tool, replayed) has no valid rewrite. InvokeModel presumed like the Anthropic API (same schema), not observed."),
     }
     TOOL_NAME_PATTERN = {
         id: "tool-name-pattern",

@@ -155,6 +155,25 @@ pub fn recorded_in(dir: &Path) -> Vec<Recorded> {
     out
 }
 
+/// The request bodies of the history spec cases (`tests/specs/history`), as
+/// written: crafted defects of every rule, for property runs and fuzz seeds.
+pub fn spec_inputs() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs/history");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/specs/history")
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .filter_map(|p| {
+            let text = std::fs::read_to_string(p).ok()?;
+            let (_, rest) = text.split_once("# input\n")?;
+            Some(rest.split("\n# output").next()?.to_string())
+        })
+        .collect()
+}
+
 /// Requests the real API accepted (2xx).
 pub fn accepted(api: Api) -> Vec<Recorded> {
     recorded_requests()
