@@ -328,6 +328,7 @@ export type RuleId =
   | 'cache-control-on-empty'
   | 'foreign-field'
   | 'unknown-field'
+  | 'bedrock-unsupported-field'
   | 'tool-input-string'
   | 'tool-result-error-empty'
   | 'empty-message'

@@ -14,6 +14,7 @@ const ERROR_RESULT_TEXT: &str = "The tool reported an error without details.";
 
 impl<'b> Run<'b, '_> {
     pub(crate) fn phase_blocks(&mut self) {
+        self.request_fields();
         for mi in 0..self.msgs.len() {
             // NOTE: a mid-conversation system message is left exactly as sent
             // (its fields, e.g. a message-level `cache_control`, and its
@@ -39,6 +40,40 @@ impl<'b> Run<'b, '_> {
             let msg = &mut self.msgs[mi];
             msg.content = Content::Blocks(blocks);
             msg.touched |= touched;
+        }
+    }
+
+    /// Top-level request fields the profile's upstream does not have
+    /// (`context_management` on Bedrock, unless the body opts in to its beta).
+    fn request_fields(&mut self) {
+        if self.bare || !BEDROCK_FIELD.applies(self.profile) {
+            return;
+        }
+        let root = self.root;
+        let betas = root
+            .get("anthropic_beta")
+            .into_iter()
+            .flat_map(|b| b.items());
+        if betas
+            .filter_map(|b| b.str())
+            .any(|b| b.starts_with("context-management-"))
+        {
+            return;
+        }
+        for (k, v) in root
+            .entries()
+            .filter(|(k, _)| k.str_eq("context_management"))
+        {
+            let path = "/context_management".to_string();
+            self.report(&BEDROCK_FIELD, path.clone(), BEDROCK_FIELD.message.into());
+            if self.fixing(&BEDROCK_FIELD) {
+                let detail = format!(
+                    "\"context_management\": {}: Bedrock has no context editing",
+                    v.compact()
+                );
+                self.change(&BEDROCK_FIELD, path, "removed", detail);
+                self.dropped_top.push(k.offset());
+            }
         }
     }
 
@@ -130,6 +165,19 @@ impl<'b> Run<'b, '_> {
                     };
                     self.change(rule, path, "removed", detail);
                     edit.remove(&field);
+                }
+            }
+            if ty == "text" && j.get("citations").is_some() && BEDROCK_FIELD.applies(self.profile) {
+                let path = format!("{ptr}/citations");
+                let message = render(MSG_CITATIONS_EXTRA, &[("m", &m), ("b", &b)]);
+                self.report(&BEDROCK_FIELD, path.clone(), message);
+                if self.fixing(&BEDROCK_FIELD) {
+                    let value = j.get("citations").map(|v| v.compact()).unwrap_or_default();
+                    let detail = format!(
+                        "\"citations\": {value}: Bedrock takes no citations on a text block"
+                    );
+                    self.change(&BEDROCK_FIELD, path, "removed", detail);
+                    edit.remove("citations");
                 }
             }
             if rules::is_tool_use(&ty) {

@@ -126,6 +126,8 @@ pub(crate) const MSG_CONVERSE_NAME_LENGTH: &str = "1 validation error detected: 
 pub(crate) const MSG_SYSTEM_FIRST: &str = "messages.0: use the top-level 'system' parameter for the initial system prompt; the directive-only form (content: [] with output_config) is accepted at any position";
 pub(crate) const MSG_SYSTEM_FOLLOW: &str = "messages.{m}: role 'system' must follow a 'user' message or an 'assistant' message ending in a server tool result; the directive-only form (content: [] with output_config) is accepted at any position";
 pub(crate) const MSG_SYSTEM_PRECEDE: &str = "messages.{m}: role 'system' must precede an 'assistant' message or end the array; the directive-only form (content: [] with output_config) is accepted at any position";
+pub(crate) const MSG_CITATIONS_EXTRA: &str =
+    "messages.{m}.content.{b}.text.citations: Extra inputs are not permitted";
 const MSG_EMPTY_TEXT: &str = "messages: text content blocks must be non-empty";
 
 macro_rules! catalog {
@@ -199,6 +201,20 @@ catalog! {
             "https://github.com/langchain-ai/langchain/issues/31208 — `messages.1.content.1.tool_use.index: Extra inputs are not permitted`",
         ],
         note: Some("Opt-in: a field this catalog does not know may be a new API feature the upstream accepts."),
+    }
+    BEDROCK_FIELD = {
+        id: "bedrock-unsupported-field",
+        profiles: BEDROCK_BOTH,
+        fix: Some("removes a request field the Anthropic API has and Bedrock does not, reported with its value: a top-level `context_management` (context editing) without the body's `anthropic_beta` opt-in, and the `citations` of a text block (replayed from a cited answer)"),
+        message: "context_management: Extra inputs are not permitted",
+        other_messages: &[MSG_CITATIONS_EXTRA],
+        sources: &[
+            "https://github.com/anthropics/claude-code/issues/49548 — `context_management: Extra inputs are not permitted` from Bedrock (through LiteLLM, 2026-04)",
+            "https://github.com/Wei-Shaw/sub2api/issues/2726 — the same on Bedrock once a gateway dropped the `context-management-2025-06-27` beta; with it the field is accepted",
+            "https://github.com/braintrustdata/lingua/pull/349 — Bedrock takes context management with `anthropic_beta: [\"context-management-2025-06-27\"]` in the body",
+            "https://github.com/epam/ai-dial-adapter-bedrock tests/integration_tests/test_anthropic_error.py — InvokeModel stream: `messages.1.content.1.text.citations: Extra inputs are not permitted` (Claude 3.7 Sonnet)",
+        ],
+        note: Some("Bedrock takes `context_management` when the body's `anthropic_beta` lists a context-management beta: then nothing is reported. The Anthropic API takes both (context_management with its beta header, which the body does not show), so anthropic has no such rule. A newer Bedrock model may take text citations; the evidence is for Claude 3.7 Sonnet."),
     }
     TOOL_INPUT_STRING = {
         id: "tool-input-string",
