@@ -351,6 +351,10 @@ export type RuleId =
   | 'unknown-role'
   | 'system-message-placement'
   | 'system-role-unsupported'
+  | 'too-many-media'
+  | 'many-image-dimensions'
+  | 'sampling-exclusive'
+  | 'prefill-unsupported'
   | 'thinking-first'
   | 'thinking-final-block'
   | 'thinking-disabled';

@@ -5,6 +5,7 @@
 use super::ids::id_ok;
 use super::json::{Kind, Raw};
 use super::model::{Content, Origin, Role, Run};
+use super::models::Model;
 use super::rules::*;
 use super::Profile;
 use crate::is_thinking;
@@ -21,6 +22,8 @@ impl Run<'_, '_> {
     pub(crate) fn validator_only(&mut self) {
         self.role_checks();
         checks(self);
+        self.media_checks();
+        self.model_checks();
     }
 }
 
@@ -218,5 +221,46 @@ fn thinking(run: &mut Run<'_, '_>, top: Raw<'_>, is_obj: bool) {
             format!("{}/content/0", run.msg_ptr(origin)),
             render(THINKING_FIRST.message, &[("m", &um), ("type", &found)]),
         );
+    }
+}
+
+impl Run<'_, '_> {
+    /// Rules that depend on the model the request names: sampling parameters,
+    /// a final assistant message (prefill).
+    fn model_checks(&mut self) {
+        let Some(model) = Model::of(self.root) else {
+            return;
+        };
+        let (refuses_both, refuses_prefill) = (
+            model.refuses_temperature_with_top_p(),
+            model.refuses_prefill(),
+        );
+        let set = |key: &str| self.root.get(key).is_some_and(|v| v.kind() != Kind::Null);
+        if refuses_both && set("temperature") && set("top_p") {
+            self.report_hint(
+                &SAMPLING_EXCLUSIVE,
+                "/top_p".into(),
+                SAMPLING_EXCLUSIVE.message.into(),
+                Some("send `temperature` or `top_p`, not both (no automatic fix: which one matters is the caller's choice)".into()),
+            );
+        }
+        let Some(last) = self.msgs.last() else { return };
+        // NOTE: a paused server tool turn is sent back last on purpose
+        // (pause_turn): not a prefill.
+        let server_turn = match &last.content {
+            Content::Blocks(list) => list
+                .iter()
+                .any(|b| is_server_tool_block(&b.view().type_name())),
+            _ => false,
+        };
+        if refuses_prefill && last.role == Role::Assistant && !server_turn {
+            let path = self.msg_ptr(last.origin);
+            self.report_hint(
+                &PREFILL_UNSUPPORTED,
+                path,
+                PREFILL_UNSUPPORTED.message.into(),
+                Some("end the conversation with a user message; to shape the answer's start, say so in the system prompt or use structured outputs (no automatic fix: dropping the message loses it)".into()),
+            );
+        }
     }
 }

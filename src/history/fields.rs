@@ -216,17 +216,36 @@ impl<'b> Run<'b, '_> {
                     format!("{ptr}/signature"),
                     render(THINKING_UNTOUCHED.message, &[("m", &m), ("b", &b)]),
                 ),
+                // NOTE: an empty signature: Bedrock answers that the field is
+                // missing; the Anthropic API refuses an empty thinking block
+                // whose signature is empty (a live probe) and an empty
+                // signature otherwise as invalid.
                 Some(s) if s.blank() == Some(Blank::Empty) || s.kind() == Kind::Null => {
-                    let bi = match at {
-                        Origin::Block(_, bi) => bi,
-                        _ => 0,
+                    let thinking_empty = j
+                        .get("thinking")
+                        .map_or(true, |t| t.blank() == Some(Blank::Empty));
+                    let (path, message) = if self.profile.is_bedrock() {
+                        (
+                            "signature",
+                            render(MSG_SIGNATURE_MISSING, &[("m", &m), ("b", &b)]),
+                        )
+                    } else if thinking_empty {
+                        (
+                            "thinking",
+                            render(MSG_THINKING_EMPTY, &[("m", &m), ("b", &b)]),
+                        )
+                    } else {
+                        let bi = match at {
+                            Origin::Block(_, bi) => bi,
+                            _ => 0,
+                        };
+                        let (um, ub) = self.up(mi, bi);
+                        (
+                            "signature",
+                            render(MSG_SIGNATURE_INVALID, &[("m", &um), ("b", &ub)]),
+                        )
                     };
-                    let (um, ub) = self.up(mi, bi);
-                    self.report(
-                        &THINKING_UNTOUCHED,
-                        format!("{ptr}/signature"),
-                        render(MSG_SIGNATURE_INVALID, &[("m", &um), ("b", &ub)]),
-                    )
+                    self.report(&THINKING_UNTOUCHED, format!("{ptr}/{path}"), message)
                 }
                 Some(_) => {}
             }

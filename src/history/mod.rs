@@ -26,6 +26,7 @@ mod checks;
 mod fields;
 mod ids;
 mod json;
+mod media;
 mod model;
 mod models;
 mod pairing;

@@ -29,11 +29,46 @@ impl<'a> Model<'a> {
         (self.major, self.minor) < (major, minor)
     }
 
+    fn is(&self, family: &str, major: u32, minor: u32) -> bool {
+        self.family == family && self.major == major && self.minor == minor
+    }
+
     /// Models that refuse a `role: "system"` message in `messages` with `role
     /// 'system' is not supported on this model`: every Claude model before
     /// Opus 4.8 (catalog rule system-role-unsupported for the evidence).
     pub(crate) fn refuses_system_role(&self) -> bool {
         self.before(4, 8)
+    }
+
+    /// Models that refuse an assistant prefill (a final assistant message):
+    /// Claude 4.6 and later (catalog rule prefill-unsupported).
+    pub(crate) fn refuses_prefill(&self) -> bool {
+        !self.before(4, 6)
+    }
+
+    /// Models that refuse `temperature` and `top_p` together (catalog rule
+    /// sampling-exclusive): Haiku 4.5, Sonnet 4.5 and 4.6, Opus 4.5 and 4.6.
+    pub(crate) fn refuses_temperature_with_top_p(&self) -> bool {
+        self.is("haiku", 4, 5)
+            || self.is("sonnet", 4, 5)
+            || self.is("sonnet", 4, 6)
+            || self.is("opus", 4, 5)
+            || self.is("opus", 4, 6)
+    }
+
+    /// The most images and documents one request may carry: 100 on models
+    /// with a 200k-token context window only (Claude 3, Opus 4 to 4.5, Haiku
+    /// 4.5), else 600 (catalog rule too-many-media). Sonnet 4 and 4.5 take a
+    /// 1M window with a beta header the body does not show: 600.
+    pub(crate) fn media_limit(&self) -> u32 {
+        let small = self.major < 4
+            || (self.family == "opus" && self.before(4, 6))
+            || self.is("haiku", 4, 5);
+        if small {
+            100
+        } else {
+            600
+        }
     }
 }
 
@@ -133,5 +168,15 @@ mod tests {
         ] {
             assert!(!m(new).refuses_system_role(), "{new}");
         }
+        assert!(m("claude-opus-4-6").refuses_prefill());
+        assert!(m("claude-sonnet-5").refuses_prefill());
+        assert!(!m("claude-sonnet-4-5").refuses_prefill());
+        assert!(m("claude-haiku-4-5-20251001").refuses_temperature_with_top_p());
+        assert!(!m("claude-opus-4-7").refuses_temperature_with_top_p());
+        assert!(!m("claude-sonnet-4-20250514").refuses_temperature_with_top_p());
+        assert_eq!(m("claude-opus-4-1").media_limit(), 100);
+        assert_eq!(m("claude-3-5-sonnet-20241022").media_limit(), 100);
+        assert_eq!(m("claude-sonnet-4-5").media_limit(), 600);
+        assert_eq!(m("claude-opus-4-8").media_limit(), 600);
     }
 }

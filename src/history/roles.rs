@@ -139,8 +139,7 @@ fn ends_in_server_tool(content: &Content<'_>) -> bool {
     let Content::Blocks(blocks) = content else {
         return false;
     };
-    blocks.last().is_some_and(|b| {
-        let ty = b.view().type_name();
-        ty == "server_tool_use" || (ty.ends_with("_tool_result") && ty != "tool_result")
-    })
+    blocks
+        .last()
+        .is_some_and(|b| is_server_tool_block(&b.view().type_name()))
 }

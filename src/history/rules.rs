@@ -485,6 +485,52 @@ catalog! {
         ],
         note: Some("Reported only when `model` names a Claude model before Opus 4.8; an id this catalog cannot read (an alias, a newer model) gets no report."),
     }
+    TOO_MANY_MEDIA = {
+        id: "too-many-media",
+        profiles: ANTHROPIC_MESSAGES,
+        message: "too many images and documents: {n} + {m} > {limit}",
+        sources: &[
+            "https://platform.claude.com/docs/en/build-with-claude/vision.md — at most 100 images per request on the API for models with a 200k-token context window, 600 for all other models",
+            "public code, search index file id 60541541673 — a Bedrock probe (2026-07): `too many images and documents: 601 + 0 > 600`",
+            "public code, search index file id 39952797547 — `The model returned the following errors: too many images and documents: 23 + 0 > 20` (a platform with a lower limit)",
+        ],
+        note: Some("The two counts are taken to be images, then documents: both observed answers had no documents. The limit is 100 for models known to have only a 200k-token window (Claude 3, Opus 4 to 4.5, Haiku 4.5), else 600; an unknown model is checked against 600 (with a hint). Images inside tool_result content count too."),
+    }
+    MANY_IMAGE_DIMENSIONS = {
+        id: "many-image-dimensions",
+        profiles: &[Profile::Anthropic],
+        message: "messages.{m}.content.{b}.image.source.base64.data: At least one of the image dimensions exceed max allowed size for many-image requests: 2000 pixels",
+        sources: &[
+            "https://github.com/anthropics/claude-code/issues/49537 — `messages.108.content.3.image.source.base64.data: At least one of the image dimensions exceed max allowed size for many-image requests: 2000 pixels` (raw JSON, 2026-04)",
+            "https://platform.claude.com/docs/en/build-with-claude/vision.md — past 20 images in one request, at most 2000x2000 px per image",
+        ],
+        note: Some("The size is read from the image's header in its base64 data (PNG, GIF, WebP, JPEG); images inside tool_result content are counted but not judged (their path in the answer is not established). The 8000-pixel limit for any request has no established text: not reported. Bedrock's answer is not established."),
+    }
+    SAMPLING_EXCLUSIVE = {
+        id: "sampling-exclusive",
+        profiles: ALL,
+        message: "`temperature` and `top_p` cannot both be specified for this model. Please use only one.",
+        sources: &[
+            "https://platform.claude.com/docs/en/models/haiku-4-5/migration-guide — \"Setting both returns a 400 error on Claude Haiku 4.5\"",
+            "public code, search index file id 60887066190 — the text from the API for claude-haiku-4-5 and claude-sonnet-4-5, with request ids",
+            "public code, search index file id 70465846516 — a live probe (2026-09): Haiku 4.5, Sonnet 4.5 and 4.6, Opus 4.5 and 4.6",
+            "public code, search index file id 71230634251 — the same through Bedrock ConverseStream, prefixed `The model returned the following errors: `",
+        ],
+        note: Some("Model-dependent: reported only when `model` names Haiku 4.5, Sonnet 4.5 or 4.6, Opus 4.5 or 4.6. Later models refuse a non-default temperature altogether with another text, not reported here."),
+    }
+    PREFILL_UNSUPPORTED = {
+        id: "prefill-unsupported",
+        profiles: ALL,
+        message: "This model does not support assistant message prefill. The conversation must end with a user message.",
+        sources: &[
+            "https://github.com/smallmain/vscode-unify-chat-provider/issues/249 — the text (raw JSON, Anthropic API)",
+            "https://github.com/strands-agents/sdk-python/issues/1694 — the same from Bedrock (us.anthropic.claude-opus-4-6-v1)",
+            "https://platform.claude.com/docs/en/agents-and-tools/tool-use/token-efficient-tool-use — \"Prefilling assistant messages returns a 400 error on Claude 4.6 models\"",
+            "https://github.com/ericc-ch/copilot-api/issues/261 — refused on Opus 4.6/4.7/4.8 and Sonnet 4.6, accepted on the 4.5 models",
+            "https://github.com/cortexkit/magic-context/issues/511 — refused on Sonnet 5",
+        ],
+        note: Some("Model-dependent: reported when `model` names a Claude 4.6 or later model and the last message is an assistant message, unless that message holds server tool blocks (a paused turn sent back to continue is no prefill)."),
+    }
     THINKING_FIRST = {
         id: "thinking-first",
         profiles: ALL,
@@ -652,6 +698,18 @@ pub(crate) const TOOL_USE_TYPES: &[&str] = &["tool_use", "server_tool_use", "mcp
 
 pub(crate) fn is_tool_use(ty: &str) -> bool {
     TOOL_USE_TYPES.contains(&ty)
+}
+
+/// A server tool's result block type (`web_search_tool_result`, …; MCP
+/// results are the MCP connector's, not judged as server tool results).
+pub(crate) fn is_server_result(ty: &str) -> bool {
+    ty.ends_with("_tool_result") && ty != "tool_result" && ty != "mcp_tool_result"
+}
+
+/// A block of a tool loop the server runs: a call, its result, or the MCP
+/// connector's.
+pub(crate) fn is_server_tool_block(ty: &str) -> bool {
+    matches!(ty, "server_tool_use" | "mcp_tool_use" | "mcp_tool_result") || is_server_result(ty)
 }
 
 pub(crate) fn block_fields(ty: &str) -> Option<&'static [&'static str]> {

@@ -33,11 +33,6 @@ fn result_type(tool: &str) -> Option<&'static str> {
     })
 }
 
-/// Whether a block type answers a server tool call.
-fn is_server_result(ty: &str) -> bool {
-    ty.ends_with("_tool_result") && ty != "tool_result" && ty != "mcp_tool_result"
-}
-
 /// An unresolved call: its message and block, id, tool and result type.
 struct Open {
     mi: usize,
