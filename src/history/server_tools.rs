@@ -110,26 +110,47 @@ impl Run<'_, '_> {
     }
 
     fn report_open_calls(&mut self, open: Vec<Open>) {
-        let mut drops: Vec<(usize, Vec<usize>)> = Vec::new();
-        for call in open {
-            let Content::Blocks(list) = &self.msgs[call.mi].content else {
-                continue;
-            };
-            let (at, value) = (list[call.bi].at, list[call.bi].view().compact());
-            let before_system = self
-                .msgs
-                .get(call.mi + 1)
-                .is_some_and(|m| m.role == Role::System);
-            let unsafe_because = if list.iter().any(|b| is_thinking(&b.view().type_name())) {
+        // By message (calls come in message order): which of its calls may go.
+        let mut start = 0;
+        while start < open.len() {
+            let mi = open[start].mi;
+            let end = start + open[start..].iter().take_while(|c| c.mi == mi).count();
+            self.open_calls_of(&open[start..end]);
+            start = end;
+        }
+    }
+
+    /// Reports the open calls of one message and drops those that may go.
+    fn open_calls_of(&mut self, calls: &[Open]) {
+        let mi = calls[0].mi;
+        let Content::Blocks(list) = &self.msgs[mi].content else {
+            return;
+        };
+        let thinking = list.iter().any(|b| is_thinking(&b.view().type_name()));
+        let before_system = self
+            .msgs
+            .get(mi + 1)
+            .is_some_and(|m| m.role == Role::System);
+        let last = list.len() - 1;
+        let keeps_last = before_system && calls.iter().any(|c| c.bi == last);
+        let emptied = calls.len() == list.len();
+        let mut drop = Vec::new();
+        for call in calls {
+            let at = list[call.bi].at;
+            let unsafe_because = if thinking {
                 Some("its message holds thinking blocks, whose signatures cover the turn")
-            } else if list.len() == 1 {
-                Some("it is its message's only block")
-            } else if call.bi + 1 == list.len() && before_system {
+            } else if emptied {
+                Some("removing the message's open calls would leave it empty")
+            } else if keeps_last && call.bi == last {
                 Some("a system message follows it, which may only follow an assistant message ending in a server tool block")
             } else {
                 None
             };
-            let (um, _) = self.up(call.mi, call.bi);
+            drop.push((call, at, list[call.bi].view().compact(), unsafe_because));
+        }
+        let mut removed = Vec::new();
+        for (call, at, value, unsafe_because) in drop {
+            let (um, _) = self.up(mi, call.bi);
             let message = render(
                 SERVER_TOOL_PAIRING.message,
                 &[
@@ -156,16 +177,13 @@ impl Run<'_, '_> {
                     call.result
                 ),
             );
-            match drops.last_mut() {
-                Some((mi, list)) if *mi == call.mi => list.push(call.bi),
-                _ => drops.push((call.mi, vec![call.bi])),
-            }
+            removed.push(call.bi);
         }
-        for (mi, positions) in drops {
+        if !removed.is_empty() {
             if let Content::Blocks(list) = &mut self.msgs[mi].content {
-                super::model::retain_unmarked(list, &positions);
-                self.msgs[mi].touched = true;
+                super::model::retain_unmarked(list, &removed);
             }
+            self.msgs[mi].touched = true;
         }
     }
 
