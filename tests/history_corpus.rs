@@ -165,6 +165,31 @@ fn rejected_requests_get_the_upstream_text() {
     assert!(validate(&fixed, Profile::Anthropic).unwrap().is_empty());
 }
 
+/// `tests/fixtures/accepted.jsonl`: the bodies of tests/accepted with the
+/// profile of the API each went to, for the JS tests.
+#[test]
+fn fixture_accepted_jsonl_is_current() {
+    let path = common::corpus_dir().join("../fixtures/accepted.jsonl");
+    let mut text = String::new();
+    for r in recorded_in(&accepted_dir().join("exchanges")) {
+        let profile = match r.api {
+            Api::Bedrock => "bedrock-invoke",
+            _ => "anthropic",
+        };
+        let line = json!({"source": r.source, "index": r.index, "profile": profile, "body": r.body});
+        text.push_str(&line.to_string());
+        text.push('\n');
+    }
+    if std::env::var_os("UPDATE").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        current == text,
+        "tests/fixtures/accepted.jsonl is stale: run `UPDATE=1 cargo test --test history_corpus`"
+    );
+}
+
 #[test]
 fn fixture_requests_jsonl_is_current() {
     let path = common::corpus_dir().join("../fixtures/requests.jsonl");
