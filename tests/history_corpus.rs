@@ -176,7 +176,8 @@ fn fixture_accepted_jsonl_is_current() {
             Api::Bedrock => "bedrock-invoke",
             _ => "anthropic",
         };
-        let line = json!({"source": r.source, "index": r.index, "profile": profile, "body": r.body});
+        let line =
+            json!({"source": r.source, "index": r.index, "profile": profile, "body": r.body});
         text.push_str(&line.to_string());
         text.push('\n');
     }
