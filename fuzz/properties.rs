@@ -491,6 +491,28 @@ fn tool_ids(body: &Value) -> Vec<(bool, String)> {
     out
 }
 
+/// Every thinking block of the body with its index in its own message.
+fn thinking_positions(body: &Value) -> std::collections::HashSet<(usize, String)> {
+    let mut out = std::collections::HashSet::new();
+    for m in messages(body).into_iter().flatten() {
+        for (i, b) in m
+            .get("content")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if b.get("type")
+                .and_then(Value::as_str)
+                .is_some_and(is_thinking)
+            {
+                out.insert((i, b.to_string()));
+            }
+        }
+    }
+    out
+}
+
 /// The thinking blocks of the latest assistant message: `(index, block)`.
 fn latest_thinking(body: &Value) -> Vec<(usize, Value)> {
     let latest = messages(body)
@@ -688,11 +710,24 @@ pub fn normalizer_properties(data: &[u8]) {
             }
         }
     }
-    assert_eq!(
-        latest_thinking(&input),
-        out_value.as_ref().map(latest_thinking).unwrap_or_default(),
-        "the latest assistant message's thinking blocks moved or changed: {changes:#?}"
-    );
+    // Signed thinking never moves: the output's latest assistant message holds
+    // thinking blocks of the input at the indices they had in their own
+    // message, the input's latest ones among them.
+    let out_latest = out_value.as_ref().map(latest_thinking).unwrap_or_default();
+    let at_home = thinking_positions(&input);
+    for (i, block) in &out_latest {
+        assert!(
+            at_home.contains(&(*i, block.to_string())),
+            "thinking block moved to {i} of the latest assistant message: {changes:#?}"
+        );
+    }
+    for entry in latest_thinking(&input) {
+        assert!(
+            out_latest.contains(&entry),
+            "the latest assistant message's thinking block at {} moved or changed: {changes:#?}",
+            entry.0
+        );
+    }
 
     let (again, more) = normalize_bytes(&out, &options).expect("normalized body parses");
     assert!(

@@ -144,19 +144,25 @@ impl<'b> Run<'b, '_> {
     // ---- phase 4: bedrock role alternation ---------------------------------
 
     pub(crate) fn phase_merge_roles(&mut self) {
-        // NOTE: merging the latest assistant message into the one before it
-        // moves its thinking blocks (their indices grow by the earlier
-        // message's length), which the upstream refuses; such a merge is left
-        // undone and reported with a hint. Linear: one pass into a new list.
-        let latest = self
+        // NOTE: the merges of the last run of assistant messages make the
+        // latest assistant message; one that moves thinking blocks into it
+        // (their indices grow by the earlier messages' length) is refused
+        // upstream, so such a merge is left undone and reported with a hint.
+        // Linear: one pass into a new list.
+        let final_run = self
             .msgs
             .iter()
             .rposition(|m| m.role == Role::Assistant)
-            .filter(|&i| holds_thinking(&self.msgs[i]))
-            .map(|i| self.msgs[i].origin);
+            .map(|last| {
+                let before = self.msgs[..last]
+                    .iter()
+                    .rev()
+                    .take_while(|m| m.role == Role::Assistant);
+                last - before.count()
+            });
         let msgs = std::mem::take(&mut self.msgs);
         let mut out: Vec<Msg<'b>> = Vec::with_capacity(msgs.len());
-        for cur in msgs {
+        for (i, cur) in msgs.into_iter().enumerate() {
             let Some(prev) = out.last_mut() else {
                 out.push(cur);
                 continue;
@@ -167,7 +173,9 @@ impl<'b> Run<'b, '_> {
             }
             let mergeable =
                 !matches!(prev.content, Content::Opaque) && !matches!(cur.content, Content::Opaque);
-            let pinned = cur.role == Role::Assistant && Some(cur.origin) == latest;
+            let pinned = cur.role == Role::Assistant
+                && final_run.is_some_and(|f| i >= f)
+                && holds_thinking(&cur);
             let path = self.msg_ptr(cur.origin);
             let hint = pinned.then(|| {
                 "do not merge it into the previous message: that moves the thinking blocks of the latest assistant message; keep the original response as its own turn instead".to_string()
