@@ -66,6 +66,19 @@ export const SHAPES = {
     if (JSON.parse(messages.at(-1)).role !== 'user') messages.push('{"role":"user","content":"ok"}');
     return [`{"model":"m","max_tokens":1,"messages":[${messages.join(',')}]}`, 'anthropic'];
   },
+  'tool ids to rewrite': (n) => {
+    const pairs = Math.max(1, Math.floor(n / 160));
+    const uses = Array.from({ length: pairs }, (_, i) => `{"type":"tool_use","id":"functions.f:${i}","name":"f","input":{}}`);
+    const results = Array.from({ length: pairs }, (_, i) => `{"type":"tool_result","tool_use_id":"functions.f:${i}","content":"r"}`);
+    return [
+      `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"go"},{"role":"assistant","content":[${uses.join(',')}]},{"role":"user","content":[${results.join(',')}]}]}`,
+      'anthropic',
+    ];
+  },
+  'server tool calls past their turn': (n) => [
+    `{"model":"m","max_tokens":1,"messages":[${repeat('{"role":"user","content":"q"},{"role":"assistant","content":[{"type":"text","text":"a"},{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{}}]}', n, 64)},{"role":"user","content":"q"}]}`,
+    'anthropic',
+  ],
   'cache breakpoints to cap (capCacheControl)': (n) => [
     `{"model":"m","max_tokens":1,"tools":[${repeat('{"name":"t","input_schema":{"type":"object"},"cache_control":{"type":"ephemeral"}}', n / 4)}],"messages":[{"role":"user","content":[${repeat('{"type":"tool_result","tool_use_id":"x","content":[{"type":"text","text":"a","cache_control":{"type":"ephemeral"}},{"type":"text","text":"b","cache_control":{"type":"ephemeral","ttl":"1h"}}]}', (n * 3) / 4, 128)}]}]}`,
     { profile: 'anthropic', capCacheControl: true },

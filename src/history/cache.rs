@@ -45,6 +45,8 @@ struct Breakpoint {
     place: Place,
     /// `ttl: "1h"` (anything else is the default five minutes).
     long: bool,
+    /// The `cache_control` value, compact, for a report.
+    value: String,
 }
 
 /// Most breakpoints one request may hold.
@@ -82,61 +84,21 @@ impl<'b> Run<'b, '_> {
             if excess == 0 {
                 break;
             }
-            let detail_of = |value: String| {
-                format!("{value} removed: the request held {n} cache_control breakpoints and the upstream takes {LIMIT}; the last {LIMIT} are kept")
-            };
-            match p.place {
-                Place::Tool(t) => {
-                    let value = {
-                        let list = self.tools_for_edit();
-                        let (value, new) = (cc_text(list[t].view()), without_cc(list[t].view()));
-                        list[t] = Src::Owned(new);
-                        value
-                    };
-                    let path = format!("/tools/{t}/cache_control");
-                    self.change(&CACHE_CONTROL_LIMIT, path, "removed", detail_of(value));
-                }
-                Place::System(i) => {
-                    let value = self
-                        .root
-                        .get("system")
-                        .and_then(|s| s.items().nth(i))
-                        .map(cc_text)
-                        .unwrap_or_default();
-                    self.system_cc_strip.push(i);
-                    let path = format!("/system/{i}/cache_control");
-                    self.change(&CACHE_CONTROL_LIMIT, path, "removed", detail_of(value));
-                }
-                Place::Block { mi, b } => {
-                    let Content::Blocks(list) = &mut self.msgs[mi].content else {
-                        continue;
-                    };
-                    let (value, new) = (cc_text(list[b].view()), without_cc(list[b].view()));
-                    list[b].src = Src::Owned(new);
-                    self.msgs[mi].touched = true;
-                    let path = self.cc_pointer(p.place);
-                    self.change(&CACHE_CONTROL_LIMIT, path, "removed", detail_of(value));
-                }
-                Place::Nested { mi, b, k } => {
-                    let value = match &self.msgs[mi].content {
-                        Content::Blocks(list) => list[b]
-                            .view()
-                            .get("content")
-                            .and_then(|c| c.items().nth(k))
-                            .map(cc_text)
-                            .unwrap_or_default(),
-                        _ => continue,
-                    };
-                    match nested.last_mut() {
-                        Some((m2, b2, ks)) if *m2 == mi && *b2 == b => ks.push(k),
-                        _ => nested.push((mi, b, vec![k])),
-                    }
-                    let path = self.cc_pointer(p.place);
-                    self.change(&CACHE_CONTROL_LIMIT, path, "removed", detail_of(value));
-                }
-                Place::SystemMessage { .. } | Place::Thinking { .. } => continue,
+            if !self.remove_breakpoint(p.place, &mut nested) {
+                continue;
             }
             excess -= 1;
+            // NOTE: past the report bound the removal is counted, not described.
+            if self.report_full() {
+                self.omit(&CACHE_CONTROL_LIMIT);
+                continue;
+            }
+            let path = self.cc_pointer(p.place);
+            let detail = format!(
+                "{} removed: the request held {n} cache_control breakpoints and the upstream takes {LIMIT}; the last {LIMIT} are kept",
+                p.value
+            );
+            self.change(&CACHE_CONTROL_LIMIT, path, "removed", detail);
         }
         // Each tool_result rebuilt once, whatever the number of its items capped.
         for (mi, b, ks) in nested {
@@ -168,6 +130,38 @@ impl<'b> Run<'b, '_> {
         }
     }
 
+    /// Removes a breakpoint from the model (nested ones are collected in
+    /// `nested`, each tool_result rebuilt once later); false for one no fix
+    /// may change.
+    fn remove_breakpoint(
+        &mut self,
+        place: Place,
+        nested: &mut Vec<(usize, usize, Vec<usize>)>,
+    ) -> bool {
+        match place {
+            Place::Tool(t) => {
+                let list = self.tools_for_edit();
+                let new = without_cc(list[t].view());
+                list[t] = Src::Owned(new);
+            }
+            Place::System(i) => self.system_cc_strip.push(i),
+            Place::Block { mi, b } => {
+                let Content::Blocks(list) = &mut self.msgs[mi].content else {
+                    return false;
+                };
+                let new = without_cc(list[b].view());
+                list[b].src = Src::Owned(new);
+                self.msgs[mi].touched = true;
+            }
+            Place::Nested { mi, b, k } => match nested.last_mut() {
+                Some((m2, b2, ks)) if *m2 == mi && *b2 == b => ks.push(k),
+                _ => nested.push((mi, b, vec![k])),
+            },
+            Place::SystemMessage { .. } | Place::Thinking { .. } => return false,
+        }
+        true
+    }
+
     /// Every breakpoint, in the order the API reads them.
     fn breakpoints(&self) -> Vec<Breakpoint> {
         let mut out = Vec::new();
@@ -176,6 +170,7 @@ impl<'b> Run<'b, '_> {
                 out.push(Breakpoint {
                     place,
                     long: is_long(cc),
+                    value: cc.compact(),
                 });
             }
         };
@@ -244,6 +239,10 @@ impl<'b> Run<'b, '_> {
             if !short_seen {
                 continue;
             }
+            if self.report_full() {
+                self.omit_violation(&CACHE_TTL_ORDER);
+                continue;
+            }
             let at = self.cc_dotted(p.place);
             self.report_hint(
                 &CACHE_TTL_ORDER,
@@ -303,14 +302,6 @@ impl<'b> Run<'b, '_> {
             Place::SystemMessage { m, b: Some(b) } => format!("messages.{m}.content.{b}"),
         }
     }
-}
-
-/// A block's `cache_control`, compact, for a report.
-fn cc_text(block: Raw<'_>) -> String {
-    block
-        .get("cache_control")
-        .map(|c| c.compact())
-        .unwrap_or_default()
 }
 
 /// A block's text without its `cache_control`.

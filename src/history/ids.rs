@@ -64,6 +64,10 @@ impl Run<'_, '_> {
             return;
         }
         for (mi, bi, _) in &refused {
+            if self.report_full() {
+                self.omit_violation(&TOOL_USE_ID_PATTERN);
+                continue;
+            }
             let at = match &self.msgs[*mi].content {
                 Content::Blocks(list) => list[*bi].at,
                 _ => continue,
@@ -130,6 +134,10 @@ impl Run<'_, '_> {
             }
             self.msgs[mi].touched = true;
             for (at, field, old, new) in reports {
+                if self.report_full() {
+                    self.omit(&TOOL_USE_ID_PATTERN);
+                    continue;
+                }
                 let detail = if field == "id" {
                     format!("id {} became {}: the upstream takes only ^[a-zA-Z0-9_-]+$; every tool_result that answers it is rewritten the same way", escape(&old), escape(&new))
                 } else {

@@ -146,10 +146,22 @@ impl Run<'_, '_> {
             } else {
                 None
             };
-            drop.push((call, at, list[call.bi].view().compact(), unsafe_because));
+            drop.push((call, at, unsafe_because));
         }
         let mut removed = Vec::new();
-        for (call, at, value, unsafe_because) in drop {
+        for (call, at, unsafe_because) in drop {
+            let fix = unsafe_because.is_none() && self.fixing(&SERVER_TOOL_PAIRING);
+            if fix {
+                removed.push(call.bi);
+            }
+            // NOTE: past the report bound the call is counted, not described.
+            if self.report_full() {
+                self.omit_violation(&SERVER_TOOL_PAIRING);
+                if fix {
+                    self.omit(&SERVER_TOOL_PAIRING);
+                }
+                continue;
+            }
             let (um, _) = self.up(mi, call.bi);
             let message = render(
                 SERVER_TOOL_PAIRING.message,
@@ -165,9 +177,13 @@ impl Run<'_, '_> {
             });
             let path = self.at_ptr(at);
             self.report_hint(&SERVER_TOOL_PAIRING, path.clone(), message, hint);
-            if unsafe_because.is_some() || !self.fixing(&SERVER_TOOL_PAIRING) {
+            if !fix {
                 continue;
             }
+            let value = match &self.msgs[mi].content {
+                Content::Blocks(list) => list[call.bi].view().compact(),
+                _ => String::new(),
+            };
             self.change(
                 &SERVER_TOOL_PAIRING,
                 path,
@@ -177,7 +193,6 @@ impl Run<'_, '_> {
                     call.result
                 ),
             );
-            removed.push(call.bi);
         }
         if !removed.is_empty() {
             if let Content::Blocks(list) = &mut self.msgs[mi].content {
