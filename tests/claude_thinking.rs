@@ -177,8 +177,22 @@ fn history(content: &Value) -> Vec<u8> {
             |b| serde_json::json!({"type": "tool_result", "tool_use_id": b["id"], "content": "ok"}),
         )
         .collect();
+    // The next request: the tool results; a paused server tool turn sent back
+    // as it is (pause_turn); or the user's next message (Claude 4.6 and later
+    // refuse a history that ends with a finished assistant message).
+    let blocks = content.as_array().unwrap();
+    let answered = |id: &Value| {
+        blocks
+            .iter()
+            .any(|b| b["tool_use_id"] == *id && b["type"] != "tool_result")
+    };
+    let paused = blocks
+        .iter()
+        .any(|b| b["type"] == "server_tool_use" && !answered(&b["id"]));
     if !results.is_empty() {
         messages.push(serde_json::json!({"role": "user", "content": results}));
+    } else if !paused {
+        messages.push(serde_json::json!({"role": "user", "content": "Thanks."}));
     }
     let tools: Vec<Value> = content
         .as_array()
