@@ -263,7 +263,13 @@ fn mutated_real_requests() {
             assert!(!before.is_empty(), "{what}: defects not detected");
             let (out, changes) = normalize_bytes(&raw, &options).unwrap();
             assert!(!changes.is_empty(), "{what}");
-            let after = validate_bytes(&out, Profile::Anthropic, &limits).unwrap();
+            // NOTE: a defect no rule fixes may remain: a prefill (defect 8)
+            // on a model that refuses prefills (prefill-unsupported).
+            let after: Vec<_> = validate_bytes(&out, Profile::Anthropic, &limits)
+                .unwrap()
+                .into_iter()
+                .filter(|v| sse_sanitizer::history::rule(v.rule).unwrap().fix.is_some())
+                .collect();
             assert!(
                 after.is_empty(),
                 "{what}: left {after:#?}\nchanges {changes:#?}"
