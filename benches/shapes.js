@@ -31,7 +31,7 @@ const corpusMessages = (() => {
   return out;
 })();
 
-/** The shapes: name → (size in bytes) → [body text, profile]. */
+/** The shapes: name → (size in bytes) → [body text, profile or normalize options]. */
 export const SHAPES = {
   'blank blocks in one message': (n) => [
     `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[${repeat('{"type":"text","text":""}', n, 64)},{"type":"text","text":"hi"}]}]}`,
@@ -66,6 +66,23 @@ export const SHAPES = {
     if (JSON.parse(messages.at(-1)).role !== 'user') messages.push('{"role":"user","content":"ok"}');
     return [`{"model":"m","max_tokens":1,"messages":[${messages.join(',')}]}`, 'anthropic'];
   },
+  'tool ids to rewrite': (n) => {
+    const pairs = Math.max(1, Math.floor(n / 160));
+    const uses = Array.from({ length: pairs }, (_, i) => `{"type":"tool_use","id":"functions.f:${i}","name":"f","input":{}}`);
+    const results = Array.from({ length: pairs }, (_, i) => `{"type":"tool_result","tool_use_id":"functions.f:${i}","content":"r"}`);
+    return [
+      `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"go"},{"role":"assistant","content":[${uses.join(',')}]},{"role":"user","content":[${results.join(',')}]}]}`,
+      'anthropic',
+    ];
+  },
+  'server tool calls past their turn': (n) => [
+    `{"model":"m","max_tokens":1,"messages":[${repeat('{"role":"user","content":"q"},{"role":"assistant","content":[{"type":"text","text":"a"},{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{}}]}', n, 64)},{"role":"user","content":"q"}]}`,
+    'anthropic',
+  ],
+  'cache breakpoints to cap (capCacheControl)': (n) => [
+    `{"model":"m","max_tokens":1,"tools":[${repeat('{"name":"t","input_schema":{"type":"object"},"cache_control":{"type":"ephemeral"}}', n / 4)}],"messages":[{"role":"user","content":[${repeat('{"type":"tool_result","tool_use_id":"x","content":[{"type":"text","text":"a","cache_control":{"type":"ephemeral"}},{"type":"text","text":"b","cache_control":{"type":"ephemeral","ttl":"1h"}}]}', (n * 3) / 4, 128)}]}]}`,
+    { profile: 'anthropic', capCacheControl: true },
+  ],
   'one large image': (n) => [
     `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"${'A'.repeat(Math.max(0, n - 200))}"}},{"type":"text","text":"what is it?"}]}]}`,
     'anthropic',
@@ -74,11 +91,11 @@ export const SHAPES = {
 
 let fresh = 0;
 /** Peak wasm memory of one normalize (or validate) call on a fresh instance. */
-async function peakMemory(bytes, profile, fn) {
+async function peakMemory(bytes, options, fn) {
   const glue = await import(`../pkg/sse_sanitizer.js?instance=${fresh++}`);
   glue.initSync({ module: wasmBytes });
   const before = glue.wasmMemory().buffer.byteLength;
-  glue[fn](bytes, { profile });
+  glue[fn](bytes, options);
   return glue.wasmMemory().buffer.byteLength - before;
 }
 
@@ -100,14 +117,15 @@ export async function measure(sizes = SIZES) {
   const out = [];
   for (const [shape, make] of Object.entries(SHAPES)) {
     for (const mib of sizes) {
-      const [text, profile] = make(mib * MiB);
+      const [text, profileOrOptions] = make(mib * MiB);
+      const options = typeof profileOrOptions === 'string' ? { profile: profileOrOptions } : profileOrOptions;
       const bytes = encoder.encode(text);
-      const changes = normalize(bytes, { profile }).changes.length;
-      const ms = time(() => normalize(bytes, { profile }));
-      const validateMs = time(() => validate(bytes, { profile }));
+      const changes = normalize(bytes, options).changes.length;
+      const ms = time(() => normalize(bytes, options));
+      const validateMs = time(() => validate(bytes, options));
       const floorMs = time(() => JSON.stringify(JSON.parse(new TextDecoder().decode(bytes))));
-      const memory = await peakMemory(bytes, profile, 'normalizeBytes');
-      const validateMemory = await peakMemory(bytes, profile, 'validateBytes');
+      const memory = await peakMemory(bytes, options, 'normalizeBytes');
+      const validateMemory = await peakMemory(bytes, options, 'validateBytes');
       out.push({ shape, size: mib, bytes: bytes.length, ms, validateMs, floorMs, changes, memory, validateMemory });
     }
   }

@@ -2,7 +2,7 @@
 // would refuse (with its exact error text), what normalize() changes, and the
 // verdict afterwards.
 //
-//   node examples/normalize-history.mjs [request.json] [--profile anthropic|bedrock]
+//   node examples/normalize-history.mjs [request.json] [--profile anthropic|bedrock|bedrock-invoke]
 //
 // Without a file it uses a history with three defects real clients produce: an
 // empty text block kept from a streamed turn, a tool input stored as a JSON

@@ -9,13 +9,14 @@
 // (which accepts them: try `bedrock`, which drops them).
 import { createReadStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { accumulate, createSanitizerStream } from 'sse-sanitizer';
+import { accumulate, createSanitizerStream, profiles } from 'sse-sanitizer';
 
 const file = process.argv[2] ?? new URL('../tests/corpus/streams/vercel-ai__anthropic-web-search-tool.1.sse', import.meta.url);
 const chunkBytes = Number(process.argv[3] ?? 1024);
 const profile = process.argv[4] ?? 'anthropic';
-if (!Number.isSafeInteger(chunkBytes) || chunkBytes <= 0 || !['anthropic', 'bedrock'].includes(profile)) {
-  console.error('usage: node examples/sanitize-stream.mjs [capture.sse] [chunk bytes > 0] [anthropic|bedrock]');
+const names = profiles().map((p) => p.id);
+if (!Number.isSafeInteger(chunkBytes) || chunkBytes <= 0 || !names.includes(profile)) {
+  console.error(`usage: node examples/sanitize-stream.mjs [capture.sse] [chunk bytes > 0] [${names.join('|')}]`);
   process.exit(2);
 }
 

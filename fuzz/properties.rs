@@ -528,6 +528,101 @@ fn needles(body: &Value) -> Vec<String> {
     out
 }
 
+/// `(is a tool_use, id)` of every tool_use and tool_result block of the
+/// messages other than system messages.
+fn tool_ids(body: &Value) -> Vec<(bool, String)> {
+    let mut out = Vec::new();
+    for m in messages(body).into_iter().flatten() {
+        if m.get("role").and_then(Value::as_str) == Some("system") {
+            continue;
+        }
+        for b in m
+            .get("content")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (is_use, key) = match b.get("type").and_then(Value::as_str) {
+                Some("tool_use") => (true, "id"),
+                Some("tool_result") => (false, "tool_use_id"),
+                _ => continue,
+            };
+            if let Some(id) = b.get(key).and_then(Value::as_str) {
+                out.push((is_use, id.to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// Every thinking block of the body with its index in its own message.
+fn thinking_positions(body: &Value) -> std::collections::HashSet<(usize, String)> {
+    let mut out = std::collections::HashSet::new();
+    for m in messages(body).into_iter().flatten() {
+        for (i, b) in m
+            .get("content")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if b.get("type")
+                .and_then(Value::as_str)
+                .is_some_and(is_thinking)
+            {
+                out.insert((i, b.to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// The thinking blocks of the latest assistant message: `(index, block)`.
+fn latest_thinking(body: &Value) -> Vec<(usize, Value)> {
+    let latest = messages(body)
+        .into_iter()
+        .flatten()
+        .rev()
+        .find(|m| m.get("role").and_then(Value::as_str) == Some("assistant"));
+    let blocks = latest
+        .and_then(|m| m.get("content"))
+        .and_then(Value::as_array);
+    blocks
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, b)| {
+            b.get("type")
+                .and_then(Value::as_str)
+                .is_some_and(is_thinking)
+        })
+        .map(|(i, b)| (i, b.clone()))
+        .collect()
+}
+
+/// The cache_control breakpoints rule `cache-control-limit` may remove: on
+/// tools, system blocks, and blocks (and tool_result content) of messages
+/// other than system messages, thinking blocks excepted.
+fn removable_breakpoints(body: &Value) -> usize {
+    let has = |v: &Value| v.get("cache_control").is_some_and(|c| !c.is_null());
+    let list = |v: Option<&Value>| v.and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut n = list(body.get("tools")).iter().filter(|t| has(t)).count();
+    n += list(body.get("system")).iter().filter(|b| has(b)).count();
+    for m in messages(body).into_iter().flatten() {
+        if m.get("role").and_then(Value::as_str) == Some("system") {
+            continue;
+        }
+        for b in list(m.get("content")) {
+            let ty = b.get("type").and_then(Value::as_str).unwrap_or_default();
+            n += usize::from(has(&b) && !is_thinking(ty));
+            if ty == "tool_result" {
+                n += list(b.get("content")).iter().filter(|c| has(c)).count();
+            }
+        }
+    }
+    n
+}
+
 fn strings(v: &Value, out: &mut Vec<String>) {
     match v {
         Value::String(s) => out.push(s.clone()),
@@ -545,21 +640,30 @@ fn strings(v: &Value, out: &mut Vec<String>) {
 ///   message has string or array content);
 /// - normalizes again to the very same bytes with no change (idempotent);
 /// - keeps every non-blank text, tool id and signature of the input, or the
-///   change that removed it says so in its detail (nothing lost silently).
+///   change that removed it says so in its detail (nothing lost silently);
+/// - keeps the thinking blocks of the latest assistant message byte-identical
+///   at their indices (signed thinking never moves);
+/// - with `cap_cache_control`, holds at most 4 breakpoints, or none a fix may
+///   remove (those of system messages and thinking blocks stay).
 ///
-/// No change ⇔ the same bytes back. Control bits: 6 = profile bedrock,
-/// 7 = `strict_fields`.
+/// No change ⇔ the same bytes back. Control bits: 6 = profile bedrock, else
+/// 5 = profile bedrock-invoke; 7 = `strict_fields`; 4 = `cap_cache_control`.
 pub fn normalizer_properties(data: &[u8]) {
     let (bedrock, strict_fields) = option_bits(data);
+    let control = data.first().copied().unwrap_or(0);
     let body = data.get(1..).unwrap_or_default();
     let profile = if bedrock {
         Profile::Bedrock
+    } else if control & 0x20 != 0 {
+        Profile::BedrockInvoke
     } else {
         Profile::Anthropic
     };
+    let cap_cache_control = control & 0x10 != 0;
     let options = NormalizeOptions {
         profile,
         strict_fields,
+        cap_cache_control,
         ..Default::default()
     };
     let normalized = normalize_bytes(body, &options);
@@ -613,6 +717,8 @@ pub fn normalizer_properties(data: &[u8]) {
         // A merge that would move the latest assistant message's thinking
         // blocks is left undone on purpose (its hint says so).
         .filter(|v| !(v.rule == "merge-roles" && v.hint.is_some()))
+        // A server tool call whose removal is unsafe stays (its hint says why).
+        .filter(|v| !(v.rule == "server-tool-pairing" && v.hint.is_some()))
         .filter(|v| {
             let r = rule(v.rule).expect("violation of a catalogued rule");
             let turn_rule = matches!(
@@ -626,6 +732,62 @@ pub fn normalizer_properties(data: &[u8]) {
         fixable.is_empty(),
         "left {fixable:#?}\nchanges {changes:#?}"
     );
+
+    // The cap removes the earliest breakpoints it may change: past 4, none of
+    // those is left.
+    if cap_cache_control && left.iter().any(|v| v.rule == "cache-control-limit") {
+        let output: Value = serde_json::from_slice(&out).expect("output is JSON");
+        assert_eq!(
+            removable_breakpoints(&output),
+            0,
+            "breakpoints left over: {left:#?}"
+        );
+    }
+    // Tool ids: none the pattern refuses is left on a tool_use, and an id the
+    // output has that the input had nowhere (a rewrite) is the id of a tool_use
+    // and of its tool_results alike.
+    if let Some(output) = &out_value {
+        let ids_in: std::collections::HashSet<String> =
+            tool_ids(&input).into_iter().map(|(_, id)| id).collect();
+        let out_ids = tool_ids(output);
+        let uses: std::collections::HashSet<&String> = out_ids
+            .iter()
+            .filter(|(u, _)| *u)
+            .map(|(_, id)| id)
+            .collect();
+        for (is_use, id) in &out_ids {
+            if *is_use {
+                let ok = !id.is_empty()
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                assert!(ok, "tool_use id {id:?} left refused: {changes:#?}");
+            } else if !ids_in.contains(id) {
+                assert!(
+                    uses.contains(id),
+                    "tool_result id {id:?} answers no tool_use: {changes:#?}"
+                );
+            }
+        }
+    }
+    // Signed thinking never moves: the output's latest assistant message holds
+    // thinking blocks of the input at the indices they had in their own
+    // message, the input's latest ones among them.
+    let out_latest = out_value.as_ref().map(latest_thinking).unwrap_or_default();
+    let at_home = thinking_positions(&input);
+    for (i, block) in &out_latest {
+        assert!(
+            at_home.contains(&(*i, block.to_string())),
+            "thinking block moved to {i} of the latest assistant message: {changes:#?}"
+        );
+    }
+    for entry in latest_thinking(&input) {
+        assert!(
+            out_latest.contains(&entry),
+            "the latest assistant message's thinking block at {} moved or changed: {changes:#?}",
+            entry.0
+        );
+    }
 
     let (again, more) = normalize_bytes(&out, &options).expect("normalized body parses");
     assert!(

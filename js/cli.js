@@ -4,7 +4,7 @@
 // so memory stays flat whatever the input size.
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { once } from 'node:events';
-import { SanitizerError, SseParser, StreamSanitizer, accumulate, normalize, validate, validateStream } from './node.js';
+import { SanitizerError, SseParser, StreamSanitizer, accumulate, normalize, profiles, validate, validateStream } from './node.js';
 import { defaultMaxBodyBytes } from './proxy.js';
 
 const HELP = `Usage: sse-sanitizer <command> [file] [options]
@@ -25,8 +25,11 @@ Commands:
                would answer, one JSON object per line
 
 Options:
-  --profile <anthropic|bedrock>   rules profile (default anthropic; clean: bedrock also
-                                  drops whitespace-only text blocks)
+  --profile <name>                rules profile (default anthropic; clean: bedrock also
+                                  drops whitespace-only text blocks), one of:
+${profiles()
+  .map((p) => `                                    ${p.id.padEnd(15)} ${p.description}`)
+  .join('\n')}
   --placeholder <text>            clean, normalize: text appended to a blank block kept
                                   before a thinking block (default "...")
   --strict-fields                 normalize: remove every field not in the block's schema

@@ -11,7 +11,7 @@ import { glue, loader } from './wasm-full.js';
 export { SanitizerError };
 
 const { assertReady } = loader;
-const { normalizeBytes, ruleCatalog, sanitizeMessageBytes, validateBytes } = glue;
+const { normalizeBytes, profileCatalog, ruleCatalog, sanitizeMessageBytes, validateBytes } = glue;
 
 /** Loads the wasm module from `source` (URL, bytes, Response, WebAssembly.Module); see load.js. */
 export const { init, ready } = loader;
@@ -70,11 +70,27 @@ export function validate(body, options = {}) {
   return JSON.parse(call(validateBytes, bodyBytes(body)[0], optionsJson(options)));
 }
 
+/** `value` frozen all the way down. */
+function deepFreeze(value) {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 let catalog;
-/** The rules catalog: `[{ id, profiles, fix, message, otherMessages }]`. */
+/** The rules catalog: `[{ id, profiles, fix, optIn, message, otherMessages, messages, sources, note }]`. */
 export function rules() {
   assertReady();
-  return (catalog ??= Object.freeze(JSON.parse(ruleCatalog()).map(Object.freeze)));
+  return (catalog ??= deepFreeze(JSON.parse(ruleCatalog())));
+}
+
+let profileList;
+/** The profiles: `[{ id, description }]`. */
+export function profiles() {
+  assertReady();
+  return (profileList ??= deepFreeze(JSON.parse(profileCatalog())));
 }
 
 let anomalyClasses;

@@ -410,7 +410,12 @@ export declare function anomalies(): readonly AnomalyClass[];
 // ---------------------------------------------------------------------------
 // Request histories
 
-export type Profile = 'anthropic' | 'bedrock';
+/**
+ * Which upstream's rules apply: `anthropic` (the Anthropic API, and Vertex AI: same texts),
+ * `bedrock` (Amazon Bedrock Converse, through a gateway that translates Anthropic bodies),
+ * `bedrock-invoke` (Amazon Bedrock InvokeModel: the Anthropic body as is). See {@link profiles}.
+ */
+export type Profile = 'anthropic' | 'bedrock' | 'bedrock-invoke';
 
 /** Every rule id of the catalog (see {@link rules}); `normalize` refuses any other with `invalid-option`. */
 export type RuleId =
@@ -420,7 +425,9 @@ export type RuleId =
   | 'cache-control-on-empty'
   | 'foreign-field'
   | 'unknown-field'
+  | 'bedrock-unsupported-field'
   | 'tool-input-string'
+  | 'tool-result-error-empty'
   | 'empty-message'
   | 'merge-roles'
   | 'tool-result-first'
@@ -429,12 +436,22 @@ export type RuleId =
   | 'final-trailing-whitespace'
   | 'empty-system'
   | 'thinking-untouched'
+  | 'cache-control-limit'
+  | 'cache-ttl-order'
   | 'duplicate-tool-use-id'
   | 'tool-use-id-pattern'
+  | 'server-tool-id-pattern'
+  | 'server-tool-pairing'
   | 'tool-name-pattern'
   | 'tools-required'
   | 'url-source'
   | 'unknown-role'
+  | 'system-message-placement'
+  | 'system-role-unsupported'
+  | 'too-many-media'
+  | 'many-image-dimensions'
+  | 'sampling-exclusive'
+  | 'prefill-unsupported'
   | 'thinking-first'
   | 'thinking-final-block'
   | 'thinking-disabled';
@@ -444,6 +461,11 @@ export interface NormalizeOptions extends Limits {
   profile?: Profile;
   /** Also remove fields that no schema of the block type has (rule `unknown-field`). Default `false`. */
   strictFields?: boolean;
+  /**
+   * Keep only the last 4 `cache_control` breakpoints (tools, then system, then messages) when a
+   * request has more, removing the earlier ones (rule `cache-control-limit`). Default `false`.
+   */
+  capCacheControl?: boolean;
   /** Switch repairing rules off: `{ "merge-roles": false }`. Default: all on. */
   rules?: Partial<Record<RuleId, boolean>>;
   /** Appended to a blank text block kept before a thinking block (rule `thinking-position`). Default `"..."`. */
@@ -487,9 +509,23 @@ export interface Rule {
   profiles: Profile[];
   /** What the normalizer does; `null` for validator-only rules. */
   fix: string | null;
-  /** The upstream answer it prevents (a template: `{m}`, `{b}`… are indices). */
+  /** The option that must be on for the fix to run (e.g. `strictFields`), `null` when the fix is on by default. */
+  optIn: string | null;
+  /** The upstream answer it prevents (a template: `{m}`, `{b}`… are indices), under `anthropic`. */
   message: string;
   otherMessages: string[];
+  /** The upstream answers under each profile the rule applies to, the main one first. */
+  messages: Partial<Record<Profile, string[]>>;
+  /** The public evidence behind the texts and profiles: an address and what it shows. */
+  sources: string[];
+  /** What the evidence leaves open (unverified text, profiles without evidence), or `null`. */
+  note: string | null;
+}
+
+/** A row of the profile list. */
+export interface ProfileInfo {
+  id: Profile;
+  description: string;
 }
 
 /** A request body: an object, a JSON string or its bytes. */
@@ -508,6 +544,9 @@ export declare function validate(body: RequestBody, options?: ValidateOptions): 
 
 /** The rules catalog (frozen). */
 export declare function rules(): readonly Rule[];
+
+/** The profiles, in documentation order (frozen). */
+export declare function profiles(): readonly ProfileInfo[];
 
 // ---------------------------------------------------------------------------
 // Auth

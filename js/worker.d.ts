@@ -20,9 +20,11 @@ export interface WorkerEnv {
    */
   KEEP_CLIENT_HEADERS?: string;
   /** Which rules normalize() applies. Default `"anthropic"`. */
-  PROFILE?: 'anthropic' | 'bedrock';
+  PROFILE?: 'anthropic' | 'bedrock' | 'bedrock-invoke';
   /** `"true"`: also remove every field the block type's schema lacks. */
   STRICT_FIELDS?: string;
+  /** `"true"`: keep only the last 4 `cache_control` breakpoints when a request has more. */
+  CAP_CACHE_CONTROL?: string;
   /** Largest request body accepted, in bytes. Default: the core's `maxBodyBytes`, 32 MiB. */
   MAX_BODY_BYTES?: string;
   /**

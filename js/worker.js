@@ -10,8 +10,9 @@
 //   UPSTREAM_KEY        secret mode: the key sent upstream (a Worker secret)
 //   CLIENT_KEYS         secret mode: comma-separated keys clients must present
 //   KEEP_CLIENT_HEADERS secret mode: credential-like client headers forwarded anyway
-//   PROFILE             anthropic | bedrock (default anthropic): which rules normalize()
+//   PROFILE             anthropic | bedrock | bedrock-invoke (default anthropic): which rules normalize()
 //   STRICT_FIELDS       "true": also remove every field the block type's schema lacks
+//   CAP_CACHE_CONTROL   "true": keep only the last 4 cache_control breakpoints
 //   MAX_BODY_BYTES      largest request body accepted (default: the core's, 32 MiB)
 //   ON_TRUNCATED        error-event | pass (default error-event): a stream cut short
 //   ALLOWED_ORIGINS     comma-separated origins (or *) for browser clients (CORS)
@@ -63,7 +64,12 @@ function parseConfig(env) {
   }
   const maxBodyBytes = env.MAX_BODY_BYTES ? Number(env.MAX_BODY_BYTES) : defaultMaxBodyBytes();
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) throw misconfigured('MAX_BODY_BYTES must be a positive integer');
-  const normalize = { profile: env.PROFILE || undefined, strictFields: String(env.STRICT_FIELDS ?? '') === 'true', maxBodyBytes };
+  const normalize = {
+    profile: env.PROFILE || undefined,
+    strictFields: String(env.STRICT_FIELDS ?? '') === 'true',
+    capCacheControl: String(env.CAP_CACHE_CONTROL ?? '') === 'true',
+    maxBodyBytes,
+  };
   // The stream sanitizer follows PROFILE too (whitespace-only text under bedrock).
   const sanitizer = { profile: normalize.profile, onTruncated: env.ON_TRUNCATED || 'error-event' };
   for (const [name, check] of [

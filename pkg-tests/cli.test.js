@@ -152,7 +152,7 @@ test('bad input and usage: exit 2 with a clear message', async () => {
     [['validate'], '{"model": 1}', /invalid-shape/],
     [['clean', join(dir, 'missing.sse')], undefined, /missing\.sse: no such file/],
     [['frobnicate'], undefined, /unknown command frobnicate/],
-    [['validate', '--profile', 'openai'], '{}', /--profile: invalid option `profile`: expected "anthropic" or "bedrock"/],
+    [['validate', '--profile', 'openai'], '{}', /--profile: invalid option `profile`: expected "anthropic", "bedrock" or "bedrock-invoke"/],
     [['clean', '--colour'], undefined, /unknown option --colour/],
     [['accumulate'], 'not sse at all', /no-message/],
   ];

@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { SseParser, accumulate, normalize, sanitize, validate } from 'sse-sanitizer';
+import { SseParser, accumulate, normalize, profiles, sanitize, validate } from 'sse-sanitizer';
 import { startBrowser } from './helpers/browser.js';
 
 const root = new URL('../', import.meta.url);
@@ -614,6 +614,12 @@ test('a legend with tooltips, and one profile selector for every view', { timeou
   for (const term of ['held', 'dropped', 'renumbered', 'placeholder', 'named', 'truncated', 'index-skew', 'index-reused', 'non-claude-event', 'data-only', 'strictFields']) {
     assert.ok(terms.includes(term), `legend explains ${term}`);
   }
+  // The selector lists the library's profiles; the catalog each rule's answers per profile and its sources.
+  assert.deepEqual(await page.$$eval('#profile option', (os) => os.map((o) => o.value)), profiles().map((p) => p.id));
+  const row = await page.$eval('#rule-system-message-placement', (dt) => [dt.textContent, dt.nextElementSibling.nextElementSibling.textContent, dt.nextElementSibling.nextElementSibling.nextElementSibling.textContent]);
+  assert.match(row[0], /system-message-placement \(anthropic, bedrock-invoke\)/);
+  assert.match(row[1], /bedrock-invoke: messages\.\{m\}: role 'system' must follow/);
+  assert.match(row[2], /\d sources.*claude-code\/issues\/73821/s);
   const i = sampleIndex((s) => /web-search-tool\.1/.test(s.name));
   await selectSample(i);
   const bytes = corpus(samples[i].url.replace('/tests/corpus/', ''));

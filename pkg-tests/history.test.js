@@ -58,6 +58,19 @@ test('every spec file gives the same output, changes and violations through the 
   }
 });
 
+test('accepted requests with mid-conversation system messages (tests/accepted): unchanged and clean under their profile', () => {
+  const lines = readFileSync(new URL('../tests/fixtures/accepted.jsonl', import.meta.url), 'utf8').trim().split('\n');
+  assert.ok(lines.length >= 13);
+  for (const line of lines) {
+    const { source, profile, body } = JSON.parse(line);
+    const bytes = encoder.encode(JSON.stringify(body));
+    const out = normalize(bytes, { profile });
+    assert.equal(out.body, bytes, `${source}: the same bytes back`);
+    assert.deepEqual(out.changes, [], source);
+    assert.deepEqual(validate(bytes, { profile }), [], source);
+  }
+});
+
 test('every request the real API accepted comes back unchanged (same value) and validates clean', () => {
   const lines = readFileSync(new URL('../tests/fixtures/requests.jsonl', import.meta.url), 'utf8').trim().split('\n');
   assert.ok(lines.length >= 150);

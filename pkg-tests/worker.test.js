@@ -178,6 +178,38 @@ test('normalization: a dirty history the strict upstream refuses is accepted thr
   assert.equal(call.headers['content-length'], String(call.body.length));
 });
 
+test('normalization (issue 17 rules): refused tool ids, an empty error result and six breakpoints, refused upstream, accepted through the Worker with CAP_CACHE_CONTROL', async () => {
+  // A history moved over from another provider (its tool call ids), a tool that
+  // failed without output, and a harness that puts a breakpoint everywhere.
+  const body = cleanRequest();
+  body.messages[1].content[0].id = 'functions.get_date:0';
+  Object.assign(body.messages[2].content[0], { tool_use_id: 'functions.get_date:0', is_error: true, content: '' });
+  body.tools[0].cache_control = { type: 'ephemeral' };
+  body.messages[0].content[0].cache_control = { type: 'ephemeral' };
+  body.messages[1].content[0].cache_control = { type: 'ephemeral' };
+  body.messages[3].content[0].cache_control = { type: 'ephemeral' };
+  const direct = await post(upstream.url, '/v1/messages', body);
+  assert.equal(await assertError(direct, 400, 'invalid_request_error'), 'A maximum of 4 blocks with cache_control may be provided. Found 6.');
+
+  const url = await worker({ UPSTREAM_AUTH: 'bearer', CAP_CACHE_CONTROL: 'true' });
+  const bytes = new TextEncoder().encode(json(body));
+  const expected = normalize(bytes, { capCacheControl: true });
+  assert.deepEqual(
+    [...new Set(expected.changes.map((c) => c.rule))].sort(),
+    ['cache-control-limit', 'tool-result-error-empty', 'tool-use-id-pattern'],
+  );
+  const [call] = await upstreamCalls(async () => {
+    const res = await post(url, '/v1/messages', bytes);
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal(res.headers.get('x-sse-sanitizer-changes'), String(expected.changes.length));
+    await res.arrayBuffer();
+  });
+  assert.deepEqual(new Uint8Array(call.body), expected.body, 'forwarded exactly what normalize() returns');
+  // Without the option the breakpoints stay, and the strict upstream refuses them.
+  const res = await post(bearerURL, '/v1/messages', bytes);
+  assert.equal(await assertError(res, 400, 'invalid_request_error'), 'A maximum of 4 blocks with cache_control may be provided. Found 6.');
+});
+
 test('normalization: an accepted real request is forwarded byte-identical, 0 changes', async () => {
   // Odd but valid formatting: normalize() must not re-serialize an unchanged body.
   const text = JSON.stringify(cleanRequest(), null, 3).replace(/\n/g, '\r\n') + '\n';

@@ -924,7 +924,17 @@ impl<'a> Raw<'a> {
             match b[i] {
                 b'"' => {
                     let end = string_end(b, i).unwrap_or(b.len());
-                    out.push_str(&t[i..end]);
+                    let literal = &t[i..end];
+                    // NOTE: a string written with escapes serde_json would not
+                    // use (`\u003c`) is shown as serde_json writes it, so a
+                    // report quotes a value the way its reader (and the
+                    // nothing-lost check) spells it.
+                    match literal.get(1..literal.len().saturating_sub(1)) {
+                        Some(inner) if inner.contains('\\') => {
+                            escape_into(&mut out, &unescape(inner))
+                        }
+                        _ => out.push_str(literal),
+                    }
                     i = end;
                 }
                 b' ' | b'\n' | b'\r' | b'\t' => i += 1,

@@ -26,33 +26,62 @@ use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
 
-/// Which upstream's rules apply.
+/// Which upstream's rules apply (see the rules catalog for the evidence
+/// behind each profile's texts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Profile {
-    /// The Anthropic API (default). It accepts whitespace-only text next to
-    /// other content and merges consecutive same-role messages itself.
+    /// The Anthropic API (default), and Google Cloud Vertex AI, whose answers
+    /// are the same texts. It accepts whitespace-only text next to other
+    /// content and merges consecutive same-role messages itself.
     #[default]
     Anthropic,
-    /// Amazon Bedrock: refuses whitespace-only text anywhere and requires
-    /// alternating roles.
+    /// Amazon Bedrock's Converse API, as a gateway that translates Anthropic
+    /// bodies reaches it: its own (AWS) texts for blank text, role alternation
+    /// and tool configuration; refuses whitespace-only text anywhere and a
+    /// `system` role in `messages`.
     Bedrock,
+    /// Amazon Bedrock InvokeModel, which takes the Anthropic body itself and
+    /// answers with the Anthropic texts (sometimes prefixed `The model returned
+    /// the following errors: `); refuses request fields the first-party API
+    /// has and Bedrock does not (`context_management`, text `citations`).
+    BedrockInvoke,
 }
 
 impl Profile {
     /// Every profile, in documentation order.
-    pub const ALL: [Profile; 2] = [Profile::Anthropic, Profile::Bedrock];
+    pub const ALL: [Profile; 3] = [Profile::Anthropic, Profile::Bedrock, Profile::BedrockInvoke];
 
-    /// `"anthropic"` or `"bedrock"`.
+    /// `"anthropic"`, `"bedrock"` or `"bedrock-invoke"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Profile::Anthropic => "anthropic",
             Profile::Bedrock => "bedrock",
+            Profile::BedrockInvoke => "bedrock-invoke",
         }
     }
 
+    /// What the profile stands for, for help texts and the demo.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Profile::Anthropic => "the Anthropic API (also Vertex AI: same texts)",
+            Profile::Bedrock => {
+                "Amazon Bedrock Converse (through a gateway that translates Anthropic bodies)"
+            }
+            Profile::BedrockInvoke => "Amazon Bedrock InvokeModel (the Anthropic body as is)",
+        }
+    }
+
+    /// Whether the profile is one of Amazon Bedrock's.
+    pub fn is_bedrock(self) -> bool {
+        matches!(self, Profile::Bedrock | Profile::BedrockInvoke)
+    }
+
     /// Whether a whitespace-only text block is refused wherever it stands
-    /// (`bedrock`), not only when its message holds nothing else.
+    /// (`bedrock`), not only when its message holds nothing else. InvokeModel
+    /// answers like the Anthropic API (a whitespace-only message is refused
+    /// with the Anthropic text; nothing shows it refusing one beside other
+    /// content).
     pub fn rejects_whitespace_text(self) -> bool {
         self == Profile::Bedrock
     }
@@ -72,7 +101,7 @@ impl FromStr for Profile {
             .find(|p| p.as_str() == s)
             .ok_or(OptionError {
                 name: "profile",
-                expected: "\"anthropic\" or \"bedrock\"",
+                expected: "\"anthropic\", \"bedrock\" or \"bedrock-invoke\"",
             })
     }
 }

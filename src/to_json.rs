@@ -264,6 +264,28 @@ impl ToJson for Profile {
     }
 }
 
+/// The profiles (`profiles()` in JS): `[{ id, description }]`, in
+/// documentation order.
+#[cfg(any(feature = "history", test))]
+pub(crate) struct ProfileCatalog;
+
+#[cfg(any(feature = "history", test))]
+impl ToJson for ProfileCatalog {
+    fn write_json(&self, out: &mut String) {
+        out.push('[');
+        for (i, profile) in Profile::ALL.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            Obj::new(out)
+                .field("id", profile)
+                .field("description", &profile.describe())
+                .end();
+        }
+        out.push(']');
+    }
+}
+
 /// A row of the rules catalog (`rules()` in JS).
 impl ToJson for Rule {
     fn write_json(&self, out: &mut String) {
@@ -271,9 +293,26 @@ impl ToJson for Rule {
             .field("id", &self.id)
             .field("profiles", &self.profiles)
             .field("fix", &self.fix)
+            .field("optIn", &self.opt_in)
             .field("message", &self.message)
             .field("otherMessages", &self.other_messages)
+            .field("messages", &ProfileMessages(self))
+            .field("sources", &self.sources)
+            .field("note", &self.note)
             .end();
+    }
+}
+
+/// A rule's upstream answers by profile: `{ "anthropic": [...], ... }`.
+struct ProfileMessages<'a>(&'a Rule);
+
+impl ToJson for ProfileMessages<'_> {
+    fn write_json(&self, out: &mut String) {
+        let mut obj = Obj::new(out);
+        for profile in self.0.profiles {
+            obj = obj.field(profile.as_str(), &self.0.messages(*profile));
+        }
+        obj.end();
     }
 }
 
@@ -348,16 +387,33 @@ mod tests {
         let rows: Vec<_> = RULES
             .iter()
             .map(|r| {
+                let messages: serde_json::Map<String, serde_json::Value> = r
+                    .profiles
+                    .iter()
+                    .map(|p| (p.as_str().to_string(), serde_json::json!(r.messages(*p))))
+                    .collect();
                 serde_json::json!({
                     "id": r.id,
                     "profiles": r.profiles,
                     "fix": r.fix,
+                    "optIn": r.opt_in,
                     "message": r.message,
                     "otherMessages": r.other_messages,
+                    "messages": messages,
+                    "sources": r.sources,
+                    "note": r.note,
                 })
             })
             .collect();
         assert_eq!(RULES.to_json(), serde_json::to_string(&rows).unwrap());
+        let profiles: Vec<_> = Profile::ALL
+            .iter()
+            .map(|p| serde_json::json!({ "id": p.as_str(), "description": p.describe() }))
+            .collect();
+        assert_eq!(
+            ProfileCatalog.to_json(),
+            serde_json::to_string(&profiles).unwrap()
+        );
     }
 
     #[test]

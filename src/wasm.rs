@@ -467,10 +467,18 @@ pub fn validate_bytes(body: &[u8], options: &str) -> Result<String, JsValue> {
 }
 
 #[cfg(feature = "history")]
-/// The rules catalog as JSON.
+/// The rules catalog as JSON: every row with its upstream answers per profile
+/// and the public sources behind them.
 #[wasm_bindgen(js_name = ruleCatalog)]
 pub fn rule_catalog() -> String {
     history::RULES.to_json()
+}
+
+#[cfg(feature = "history")]
+/// The profiles as JSON: `[{ id, description }]`, in documentation order.
+#[wasm_bindgen(js_name = profileCatalog)]
+pub fn profile_catalog() -> String {
+    crate::to_json::ProfileCatalog.to_json()
 }
 
 #[cfg(feature = "history")]

@@ -121,7 +121,7 @@ fn options_from_json_are_typed() {
     use sse_sanitizer::history::{normalize_bytes, NormalizeOptions};
     use sse_sanitizer::{Limits, Placeholder, Profile};
 
-    let json = r#"{"profile":"bedrock","strictFields":true,"placeholderText":"…",
+    let json = r#"{"profile":"bedrock","strictFields":true,"capCacheControl":true,"placeholderText":"…",
         "rules":{"merge-roles":false,"empty-text":true},"maxBodyBytes":10,
         "onReport":null,"somethingElse":[1]}"#;
     assert_eq!(
@@ -129,6 +129,7 @@ fn options_from_json_are_typed() {
         NormalizeOptions {
             profile: Profile::Bedrock,
             strict_fields: true,
+            cap_cache_control: true,
             disabled_rules: vec!["merge-roles".into()],
             placeholder: Placeholder::new("…").unwrap(),
             limits: Limits::default().with_max_body_bytes(10),
@@ -138,9 +139,18 @@ fn options_from_json_are_typed() {
         NormalizeOptions::from_json("null").unwrap(),
         NormalizeOptions::default()
     );
+    // A repeated key counts by its last value, as `JSON.parse` reads it.
+    let repeated = r#"{"rules":{"merge-roles":false,"empty-text":false,"merge-roles":true}}"#;
+    assert_eq!(
+        NormalizeOptions::from_json(repeated)
+            .unwrap()
+            .disabled_rules,
+        ["empty-text"]
+    );
     for (json, name) in [
         (r#"{"profile":"openai"}"#, "profile"),
         (r#"{"strictFields":"yes"}"#, "strictFields"),
+        (r#"{"capCacheControl":1}"#, "capCacheControl"),
         (r#"{"rules":{"no-such-rule":false}}"#, "rules"),
         (r#"{"rules":{"no-such-rule":true}}"#, "rules"),
         (r#"{"rules":{"empty-text":"off"}}"#, "rules"),

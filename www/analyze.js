@@ -4,7 +4,8 @@
 // the trace says so. `lib` is the package (the worker passes its import).
 import { unifiedDiff } from './diff.js';
 
-export const PROFILES = ['anthropic', 'bedrock'];
+/** The profile ids, as the library lists them. */
+export const profileIds = (lib) => lib.profiles().map((p) => p.id);
 /** The trace actions known today, by code (0 is `kept`); an action a newer sanitizer reports is added after them, by name. */
 export const ACTIONS = ['kept', 'renumbered', 'dropped', 'inserted', 'passed', 'truncated'];
 /** Row flags. */
@@ -326,7 +327,7 @@ async function streamVerdict(lib, bytes, output, report, { cols, messageStarts, 
 export function analyzeRequest(lib, body, { profile, strictFields }) {
   const verdicts = {};
   let shown;
-  for (const p of PROFILES) {
+  for (const p of profileIds(lib)) {
     const result = lib.normalize(body, { profile: p, strictFields });
     verdicts[p] = { before: lib.validate(body, { profile: p }), after: lib.validate(result.body, { profile: p }) };
     if (p === profile) shown = result;
@@ -380,10 +381,11 @@ export async function triageEntry(lib, entry, options) {
   const row = { i: entry.i, method: entry.method, url: entry.url, status: entry.status, statusText: entry.statusText, stream: entry.stream };
   if (entry.request) {
     const count = (profile) => lib.validate(entry.request, { profile });
-    const before = Object.fromEntries(PROFILES.map((p) => [p, count(p)]));
+    const ids = profileIds(lib);
+    const before = Object.fromEntries(ids.map((p) => [p, count(p)]));
     row.request = {
       messages: (entry.request.messages ?? entry.request).length,
-      before: Object.fromEntries(PROFILES.map((p) => [p, before[p].length])),
+      before: Object.fromEntries(ids.map((p) => [p, before[p].length])),
       first: before[options.profile][0]?.message ?? null,
       changes: lib.normalize(entry.request, options).changes.length,
     };

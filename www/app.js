@@ -4,17 +4,19 @@
 // Worker (www/worker.js); this thread only lines its answers up.
 import { $, fill, el, encoder, formatBytes } from './util.js';
 import { renderVerdict } from './verdict.js';
-import { PROFILES } from './analyze.js';
+import { profileIds } from './analyze.js';
 import { createStreamView } from './stream.js';
 import { createReplayView } from './replay.js';
 import { createHistoryView } from './history.js';
 import { createHarView } from './har.js';
 import { initAuth } from './auth.js';
-import { ready } from '/js/browser.js';
+import { profiles, ready } from '/js/browser.js';
 
 // NOTE: the package loads its wasm without top-level await; the views call it
 // synchronously (the rules catalog, auth headers, the replay's sanitizer).
 await ready;
+// The profile selector lists the library's profiles.
+fill($('profile'), ...profiles().map((p) => el('option', { value: p.id, title: p.description }, p.id)));
 
 // ---- the worker ----
 const worker = new Worker('/www/worker.js', { type: 'module' });
@@ -146,7 +148,7 @@ function renderBanner(input) {
 /** The stream's verdict under the other profile, asked for once the first one is shown. */
 async function otherProfile(input) {
   const { verdicts } = input.stream.result.verdict;
-  const missing = PROFILES.filter((p) => !verdicts[p]);
+  const missing = profileIds({ profiles }).filter((p) => !verdicts[p]);
   for (const profile of missing) {
     try {
       verdicts[profile] = await work('verdict', { profile });

@@ -2,9 +2,9 @@
 // the request a client sends next with a loaded stream's turns stored), per
 // profile, with the change list, the diff, Copy as cURL / fetch and the rules
 // catalog. Everything shown comes from the worker's analysis.
-import { rules } from '/js/browser.js';
+import { profiles, rules } from '/js/browser.js';
 import { $, fill, copy, download, el, plural } from './util.js';
-import { PROFILES } from './analyze.js';
+import { profileIds } from './analyze.js';
 import { requestFor } from './auth.js';
 
 const CHANGES_SHOWN = 500;
@@ -56,7 +56,7 @@ export function createHistoryView({ analyze }) {
     shown = { input, result };
     const profile = $('profile').value;
     fill($('history-verdict').tBodies[0],
-      ...PROFILES.map((p) =>
+      ...profileIds({ profiles }).map((p) =>
         el('tr', { class: p === profile ? 'current' : null }, el('th', { scope: 'row' }, p === profile ? `${p} (selected)` : p), verdictCell(result.verdicts[p].before), verdictCell(result.verdicts[p].after)),
       ),
     );
@@ -77,11 +77,19 @@ export function createHistoryView({ analyze }) {
     for (const a of $('view-history').querySelectorAll('a.rule')) a.addEventListener('click', () => ($('catalog').open = true));
   }
 
+  // The catalog: each rule's fix, its upstream answers under each profile,
+  // and the public sources behind them (what the evidence leaves open last).
   fill($('rules'),
     ...rules().flatMap((r) => [
       el('dt', { id: `rule-${r.id}` }, r.id, ` (${r.profiles.join(', ')})`),
-      el('dd', {}, r.fix ? `fix: ${r.fix}` : 'validator only (no safe automatic fix)'),
-      el('dd', {}, 'prevents: ', el('code', {}, r.message)),
+      el('dd', {}, r.fix ? `fix${r.optIn ? ` (with ${r.optIn})` : ''}: ${r.fix}` : 'validator only (no safe automatic fix)'),
+      el(
+        'dd',
+        {},
+        'prevents: ',
+        el('ul', {}, Object.entries(r.messages).map(([p, texts]) => el('li', {}, `${p}: `, el('code', {}, texts[0]), texts.length > 1 ? ` (or ${plural(texts.length - 1, 'other text')})` : ''))),
+      ),
+      el('dd', {}, el('details', { class: 'sources' }, el('summary', {}, plural(r.sources.length, 'source')), el('ul', {}, r.sources.map((s) => el('li', {}, s))), r.note ? el('p', {}, r.note) : null)),
     ]),
   );
   const normalized = () => shown?.result.normalized;

@@ -1,10 +1,10 @@
 // The verdict banner, first on every view: what a strict consumer answers
 // (the exact upstream texts, per profile), what the sanitizer or normalize()
 // changed and why, and whether the result is accepted.
-import { rules } from '/js/browser.js';
+import { profiles, rules } from '/js/browser.js';
 import { $, fill, el, plural } from './util.js';
 import { LEGEND, noteText } from './legend.js';
-import { PROFILES } from './analyze.js';
+import { profileIds } from './analyze.js';
 
 const ok = (text) => el('span', { class: 'ok' }, '✓ ', text);
 const bad = (text) => el('span', { class: 'bad' }, '✗ ', text);
@@ -49,17 +49,20 @@ function answers(violations, where) {
   );
 }
 
-/** One line on the other profile: `messages(p)` lists its upstream answers (undefined while it is being checked). */
+/** One line per other profile: `messages(p)` lists its upstream answers (undefined while it is being checked). */
 function otherProfile(profile, messages) {
-  const other = PROFILES.find((p) => p !== profile);
-  if (messages(other) === undefined) return el('p', { class: 'muted' }, `Under ${other}: checking…`);
   const mine = [...new Set(messages(profile))].sort().join('\n');
-  const theirs = [...new Set(messages(other))].sort();
-  let text;
-  if (theirs.length === 0) text = 'accepted.';
-  else if (theirs.join('\n') === mine) text = 'the same answer.';
-  else text = ['rejected (', plural(theirs.length, 'reason'), '): ', upstream(theirs[0]), theirs.length > 1 ? ', …' : ''];
-  return el('p', { class: 'muted' }, `Under ${other}: `, text);
+  return profileIds({ profiles })
+    .filter((p) => p !== profile)
+    .map((other) => {
+      if (messages(other) === undefined) return el('p', { class: 'muted' }, `Under ${other}: checking…`);
+      const theirs = [...new Set(messages(other))].sort();
+      let text;
+      if (theirs.length === 0) text = 'accepted.';
+      else if (theirs.join('\n') === mine) text = 'the same answer.';
+      else text = ['rejected (', plural(theirs.length, 'reason'), '): ', upstream(theirs[0]), theirs.length > 1 ? ', …' : ''];
+      return el('p', { class: 'muted' }, `Under ${other}: `, text);
+    });
 }
 
 /** The banner's shape: a headline, then the upstream's answer, what was done and the result side by side. */

@@ -22,6 +22,21 @@ const BLOCK_FIELDS = {
   redacted_thinking: ['type', 'data'],
 };
 const MESSAGE_FIELDS = ['role', 'content'];
+// A mid-conversation system message may carry its own breakpoint, and its
+// directive-only form an output_config.
+const SYSTEM_MESSAGE_FIELDS = ['role', 'content', 'cache_control', 'output_config'];
+const TOOL_ID = /^[a-zA-Z0-9_-]+$/;
+const SERVER_TOOL_ID = /^srvtoolu_[a-zA-Z0-9_]+$/;
+const SERVER_RESULT = { web_search: 'web_search_tool_result', web_fetch: 'web_fetch_tool_result', code_execution: 'code_execution_tool_result' };
+const DIRECTIVE = "; the directive-only form (content: [] with output_config) is accepted at any position";
+
+/** The model's version from its id as major * 100 + minor (`claude-opus-4-8` 408, `claude-3-5-sonnet-…` 305), or null. */
+function modelVersion(model) {
+  const m = /claude-(?:[a-z]+-(\d{1,2})(?:[-.](\d{1,2})(?!\d))?|(\d{1,2})(?:[-.](\d{1,2}))?-[a-z]+)/.exec(String(model ?? ''));
+  if (!m) return null;
+  const [major, minor] = m[1] !== undefined ? [m[1], m[2]] : [m[3], m[4]];
+  return Number(major) * 100 + Number(minor ?? 0);
+}
 const isBlank = (s) => s.trim() === '';
 
 class Reject extends Error {}
@@ -99,14 +114,83 @@ export function checkBody(body, { countTokens = false, signedThinking = false } 
   if (typeof body.model !== 'string') reject('model: Field required');
   if (!countTokens && body.max_tokens === undefined) reject('max_tokens: Field required');
   checkSystem(body.system);
+  checkCacheControl(body);
+  const version = modelVersion(body.model);
+  if (/claude-(haiku-4-5|sonnet-4-[56]|opus-4-[56])/.test(String(body.model)) && body.temperature != null && body.top_p != null) {
+    reject('`temperature` and `top_p` cannot both be specified for this model. Please use only one.');
+  }
   const { messages } = body;
   if (!Array.isArray(messages)) reject('messages: Field required');
   if (messages.length === 0) reject('messages: at least one message is required');
   // Schema first (as the API's request model does), then the conversation rules.
   messages.forEach(checkMessageSchema);
-  messages.forEach((msg, m) => checkMessageRules(messages, msg, m));
+  checkSystemMessages(messages, version);
+  messages.forEach((msg, m) => msg.role !== 'system' && checkMessageRules(messages, msg, m));
+  checkServerTools(messages);
   if (signedThinking) checkThinkingPositions(messages);
-  checkFinal(messages.at(-1));
+  checkFinal(messages.at(-1), version);
+}
+
+/** Breakpoints in the order the API reads them: at most 4, no 1h after a 5m. */
+function checkCacheControl(body) {
+  const points = [];
+  const add = (path, block) => block?.cache_control && points.push([path, block.cache_control.ttl === '1h']);
+  (Array.isArray(body.tools) ? body.tools : []).forEach((t, i) => add(`tools.${i}`, t));
+  (Array.isArray(body.system) ? body.system : []).forEach((b, i) => add(`system.${i}`, b));
+  (Array.isArray(body.messages) ? body.messages : []).forEach((msg, m) => {
+    add(`messages.${m}`, msg);
+    if (!Array.isArray(msg?.content)) return;
+    msg.content.forEach((b, i) => {
+      add(`messages.${m}.content.${i}`, b);
+      if (b?.type === 'tool_result' && Array.isArray(b.content)) b.content.forEach((c, k) => add(`messages.${m}.content.${i}.content.${k}`, c));
+    });
+  });
+  if (points.length > 4) reject(`A maximum of 4 blocks with cache_control may be provided. Found ${points.length}.`);
+  const firstShort = points.findIndex(([, long]) => !long);
+  const late = points.find(([, long], i) => long && firstShort !== -1 && i > firstShort);
+  if (late) {
+    reject(`${late[0]}.cache_control.ttl: a ttl='1h' cache_control block must not come after a ttl='5m' cache_control block. Note that blocks are processed in the following order: \`tools\`, \`system\`, \`messages\`.`);
+  }
+}
+
+/** Mid-conversation system messages: Opus 4.8 and later, never first, after a user turn, before an assistant turn or last. */
+function checkSystemMessages(messages, version) {
+  messages.forEach((msg, m) => {
+    if (msg.role !== 'system' || messages[m - 1]?.role === 'system') return;
+    if (version !== null && version < 408) reject("role 'system' is not supported on this model");
+    if (m === 0) reject(`messages.0: use the top-level 'system' parameter for the initial system prompt${DIRECTIVE}`);
+    let end = m;
+    while (messages[end + 1]?.role === 'system') end++;
+    const run = messages.slice(m, end + 1);
+    if (run.every((s) => Array.isArray(s.content) && s.content.length === 0 && s.output_config)) return;
+    const before = messages[m - 1];
+    const lastType = Array.isArray(before.content) ? before.content.at(-1)?.type : undefined;
+    const serverEnd = lastType === 'server_tool_use' || (lastType?.endsWith('_tool_result') && lastType !== 'tool_result');
+    if (before.role !== 'user' && !(before.role === 'assistant' && serverEnd)) {
+      reject(`messages.${m}: role 'system' must follow a 'user' message or an 'assistant' message ending in a server tool result${DIRECTIVE}`);
+    }
+    const after = messages[end + 1];
+    if (after && after.role !== 'assistant') reject(`messages.${m}: role 'system' must precede an 'assistant' message or end the array${DIRECTIVE}`);
+  });
+}
+
+/** A server tool call without its result in a turn that is over (the last turn, or one answered by tool results only, stays open). */
+function checkServerTools(messages) {
+  const turns = messages.filter((msg) => msg.role !== 'system');
+  turns.forEach((msg, t) => {
+    if (msg.role !== 'assistant' || !Array.isArray(msg.content) || t === turns.length - 1) return;
+    const next = turns[t + 1];
+    const onlyResults = next.role === 'user' && Array.isArray(next.content) && next.content.length > 0 && next.content.every((b) => b?.type === 'tool_result');
+    if (onlyResults && t + 1 === turns.length - 1) return;
+    const answered = new Set();
+    for (const turn of [msg, next.role === 'assistant' ? next : onlyResults ? turns[t + 2] : undefined]) {
+      for (const b of Array.isArray(turn?.content) ? turn.content : []) if (b?.type?.endsWith('_tool_result')) answered.add(b.tool_use_id);
+    }
+    for (const b of msg.content) {
+      if (b?.type !== 'server_tool_use' || b.caller || !SERVER_RESULT[b.name] || answered.has(b.id)) continue;
+      reject(`messages.${messages.indexOf(msg)}: \`${b.name}\` tool use with id \`${b.id}\` was found without a corresponding \`${SERVER_RESULT[b.name]}\` block`);
+    }
+  });
 }
 
 function checkSystem(system) {
@@ -124,14 +208,18 @@ function checkSystem(system) {
 
 function checkMessageSchema(msg, m) {
   if (msg === null || typeof msg !== 'object') reject(`messages.${m}: Input should be a valid dictionary`);
-  if (msg.role !== 'user' && msg.role !== 'assistant') reject(`messages.${m}.role: Input should be 'user' or 'assistant'`);
+  if (!['user', 'assistant', 'system'].includes(msg.role)) reject(`messages.${m}.role: Input should be 'user', 'assistant' or 'system'`);
+  const fields = msg.role === 'system' ? SYSTEM_MESSAGE_FIELDS : MESSAGE_FIELDS;
   for (const field of Object.keys(msg)) {
-    if (!MESSAGE_FIELDS.includes(field)) reject(`messages.${m}.${field}: Extra inputs are not permitted`);
+    if (!fields.includes(field)) reject(`messages.${m}.${field}: Extra inputs are not permitted`);
   }
   if (typeof msg.content === 'string') return;
   if (!Array.isArray(msg.content)) reject(`messages.${m}.content: Field required`);
   msg.content.forEach((block, b) => {
     const at = `messages.${m}.content.${b}`;
+    if (block?.type === 'server_tool_use' && !SERVER_TOOL_ID.test(block.id ?? '')) {
+      reject(`${at}.server_tool_use.id: String should match pattern '^srvtoolu_[a-zA-Z0-9_]+$'`);
+    }
     const fields = BLOCK_FIELDS[block?.type];
     if (!fields) return; // server tools and newer block types: not checked here
     for (const field of Object.keys(block)) {
@@ -145,9 +233,13 @@ function checkMessageSchema(msg, m) {
       if (block.input === null || typeof block.input !== 'object' || Array.isArray(block.input)) {
         reject(`${at}.tool_use.input: Input should be a valid dictionary`);
       }
-      if (!/^[a-zA-Z0-9_-]+$/.test(block.id ?? '')) reject(`${at}.tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'`);
+      if (!TOOL_ID.test(block.id ?? '')) reject(`${at}.tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'`);
+    }
+    if (block.type === 'tool_result' && block.is_error === true && (block.content == null || block.content === '' || (Array.isArray(block.content) && block.content.length === 0))) {
+      reject(`${at}.tool_result: content cannot be empty if \`is_error\` is true`);
     }
     if (block.type === 'thinking' && typeof block.signature !== 'string') reject(`${at}.thinking.signature: Field required`);
+    if (block.type === 'thinking' && block.signature === '' && !block.thinking) reject(`${at}.thinking: each thinking block must contain thinking`);
   });
 }
 
@@ -214,8 +306,12 @@ function checkMessageRules(messages, msg, m) {
   }
 }
 
-function checkFinal(last) {
+function checkFinal(last, version) {
   if (last?.role !== 'assistant') return;
+  const paused = Array.isArray(last.content) && last.content.some((b) => b?.type === 'server_tool_use');
+  if (version !== null && version >= 406 && !paused) {
+    reject('This model does not support assistant message prefill. The conversation must end with a user message.');
+  }
   const tail = typeof last.content === 'string' ? last.content : last.content.at(-1)?.text;
   if (typeof tail === 'string' && tail !== '' && /\s$/.test(tail)) reject('messages: final assistant content cannot end with trailing whitespace');
 }

@@ -8,6 +8,7 @@ import {
   createEventStream,
   createSanitizerStream,
   normalize,
+  profiles,
   redactKey,
   rules,
   sanitize,
@@ -22,6 +23,7 @@ import {
   type Change,
   type FetchReport,
   type Message,
+  type Profile,
   type SanitizeReport,
   type SseEvent,
   type StreamAnomaly,
@@ -75,6 +77,10 @@ const normalized: { body: typeof history; changes: Change[] } = normalize(histor
 const bytes: Uint8Array = normalize(new Uint8Array(0)).body;
 const violations: Violation[] = validate('{"messages":[]}', { profile: 'anthropic' });
 const ids: string[] = rules().map((r) => r.id);
+const invokeTexts: readonly string[] | undefined = rules()[0].messages['bedrock-invoke'];
+const sources: readonly string[] = rules()[0].sources;
+const profileIds: Profile[] = profiles().map((p) => p.id);
+validate(history, { profile: 'bedrock-invoke' });
 // @ts-expect-error an unknown profile
 normalize(history, { profile: 'vertex' });
 // @ts-expect-error an unknown rule id

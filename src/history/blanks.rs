@@ -362,10 +362,10 @@ impl<'b> Run<'b, '_> {
             BlankText::Missing => render(MSG_TEXT_MISSING, &[("m", m), ("b", b)]),
             BlankText::Null => render(MSG_TEXT_NOT_STRING, &[("m", m), ("b", b)]),
             BlankText::Empty => EMPTY_TEXT.message.to_string(),
-            BlankText::Whitespace => match self.profile {
-                Profile::Anthropic => return None,
-                Profile::Bedrock => render(MSG_BEDROCK_BLANK, &[("m", m), ("b", b)]),
-            },
+            BlankText::Whitespace if self.profile.rejects_whitespace_text() => {
+                render(MSG_BEDROCK_BLANK, &[("m", m), ("b", b)])
+            }
+            BlankText::Whitespace => return None,
         })
     }
 

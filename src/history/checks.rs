@@ -2,45 +2,34 @@
 //! ids and names, tools, URL sources, thinking). They run on the body as sent,
 //! after the fixable rules have reported (validate only).
 
+use super::ids::id_ok;
 use super::json::{Kind, Raw};
 use super::model::{Content, Origin, Role, Run};
+use super::models::Model;
 use super::rules::*;
 use super::Profile;
 use crate::is_thinking;
 use std::collections::HashSet;
 
-fn id_ok(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
-fn name_ok(s: &str) -> bool {
-    (1..=64).contains(&s.len()) && id_ok(s)
+/// Whether a server tool id matches `^srvtoolu_[a-zA-Z0-9_]+$`.
+fn server_id_ok(s: &str) -> bool {
+    s.strip_prefix("srvtoolu_").is_some_and(|rest| {
+        !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    })
 }
 
 impl Run<'_, '_> {
     pub(crate) fn validator_only(&mut self) {
+        self.role_checks();
         checks(self);
+        self.media_checks();
+        self.model_checks();
     }
 }
 
 fn checks(run: &mut Run<'_, '_>) {
     let top = run.root;
     let is_obj = top.kind() == Kind::Obj;
-
-    // Roles.
-    for mi in 0..run.msgs.len() {
-        if run.msgs[mi].role == Role::Other {
-            let origin = run.msgs[mi].origin;
-            let path = format!("{}/role", run.msg_ptr(origin));
-            run.report(
-                &UNKNOWN_ROLE,
-                path,
-                render(UNKNOWN_ROLE.message, &[("m", &origin.to_string())]),
-            );
-        }
-    }
 
     // tool_use ids: pattern and uniqueness.
     let mut seen: HashSet<String> = HashSet::new();
@@ -87,15 +76,12 @@ fn checks(run: &mut Run<'_, '_>) {
         }
         for (bi, at, ty, id) in found {
             let ptr = run.at_ptr(at);
-            if !id_ok(&id) {
-                let m = run.msgs[mi].origin.to_string();
+            if ty == "server_tool_use" && !server_id_ok(&id) {
+                let (m, b) = Run::input_coords(at);
                 run.report(
-                    &TOOL_USE_ID_PATTERN,
+                    &SERVER_TOOL_ID_PATTERN,
                     format!("{ptr}/id"),
-                    render(
-                        TOOL_USE_ID_PATTERN.message,
-                        &[("m", &m), ("b", &bi.to_string()), ("type", &ty)],
-                    ),
+                    render(SERVER_TOOL_ID_PATTERN.message, &[("m", &m), ("b", &b)]),
                 );
             }
             if ty == "tool_use" && !seen.insert(id) {
@@ -119,12 +105,29 @@ fn checks(run: &mut Run<'_, '_>) {
             let Some(name) = tool.get_str("name") else {
                 continue;
             };
-            if custom && !name_ok(&name) {
-                run.report(
-                    &TOOL_NAME_PATTERN,
-                    format!("/tools/{t}/name"),
-                    render(TOOL_NAME_PATTERN.message, &[("t", &t.to_string())]),
-                );
+            if !custom {
+                continue;
+            }
+            // NOTE: Converse checks the pattern and the length separately
+            // (AWS texts); the Anthropic schema has one pattern with the
+            // length in it.
+            let t = t.to_string();
+            let args = [("t", t.as_str()), ("name", &name)];
+            let message = match run.profile {
+                Profile::Bedrock if !id_ok(&name) => {
+                    Some(render(TOOL_NAME_PATTERN.message_for(run.profile), &args))
+                }
+                Profile::Bedrock if name.len() > 64 => {
+                    Some(render(MSG_CONVERSE_NAME_LENGTH, &args))
+                }
+                Profile::Bedrock => None,
+                _ if !id_ok(&name) || name.len() > 128 => {
+                    Some(render(TOOL_NAME_PATTERN.message, &args))
+                }
+                _ => None,
+            };
+            if let Some(message) = message {
+                run.report(&TOOL_NAME_PATTERN, format!("/tools/{t}/name"), message);
             }
         }
     }
@@ -218,5 +221,46 @@ fn thinking(run: &mut Run<'_, '_>, top: Raw<'_>, is_obj: bool) {
             format!("{}/content/0", run.msg_ptr(origin)),
             render(THINKING_FIRST.message, &[("m", &um), ("type", &found)]),
         );
+    }
+}
+
+impl Run<'_, '_> {
+    /// Rules that depend on the model the request names: sampling parameters,
+    /// a final assistant message (prefill).
+    fn model_checks(&mut self) {
+        let Some(model) = Model::of(self.root) else {
+            return;
+        };
+        let (refuses_both, refuses_prefill) = (
+            model.refuses_temperature_with_top_p(),
+            model.refuses_prefill(),
+        );
+        let set = |key: &str| self.root.get(key).is_some_and(|v| v.kind() != Kind::Null);
+        if refuses_both && set("temperature") && set("top_p") {
+            self.report_hint(
+                &SAMPLING_EXCLUSIVE,
+                "/top_p".into(),
+                SAMPLING_EXCLUSIVE.message.into(),
+                Some("send `temperature` or `top_p`, not both (no automatic fix: which one matters is the caller's choice)".into()),
+            );
+        }
+        let Some(last) = self.msgs.last() else { return };
+        // NOTE: a paused server tool turn is sent back last on purpose
+        // (pause_turn): not a prefill.
+        let server_turn = match &last.content {
+            Content::Blocks(list) => list
+                .iter()
+                .any(|b| is_server_tool_block(&b.view().type_name())),
+            _ => false,
+        };
+        if refuses_prefill && last.role == Role::Assistant && !server_turn {
+            let path = self.msg_ptr(last.origin);
+            self.report_hint(
+                &PREFILL_UNSUPPORTED,
+                path,
+                PREFILL_UNSUPPORTED.message.into(),
+                Some("end the conversation with a user message; to shape the answer's start, say so in the system prompt or use structured outputs (no automatic fix: dropping the message loses it)".into()),
+            );
+        }
     }
 }

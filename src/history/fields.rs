@@ -5,14 +5,24 @@
 
 use super::blanks::{plan_blanks, BlankText, Items};
 use super::json::{blank_of, escape, pointer_token, validate, Blank, Kind, ObjEdit, Raw};
-use super::model::{Blk, Content, Origin, Run, Src};
+use super::model::{Blk, Content, Origin, Role, Run, Src};
 use super::rules::{self, *};
-use super::ChangeAction::{Parsed, Removed};
+use super::ChangeAction::{Parsed, Removed, Replaced};
 use crate::is_thinking;
+
+/// The content given to an error tool_result that had none.
+const ERROR_RESULT_TEXT: &str = "The tool reported an error without details.";
 
 impl<'b> Run<'b, '_> {
     pub(crate) fn phase_blocks(&mut self) {
+        self.request_fields();
         for mi in 0..self.msgs.len() {
+            // NOTE: a mid-conversation system message is left exactly as sent
+            // (its fields, e.g. a message-level `cache_control`, and its
+            // content); the rules of `roles` judge it.
+            if self.msgs[mi].role == Role::System {
+                continue;
+            }
             self.message_fields(mi);
             if let Content::Str(raw, _) = self.msgs[mi].content {
                 self.string_content_blank(mi, raw);
@@ -31,6 +41,40 @@ impl<'b> Run<'b, '_> {
             let msg = &mut self.msgs[mi];
             msg.content = Content::Blocks(blocks);
             msg.touched |= touched;
+        }
+    }
+
+    /// Top-level request fields the profile's upstream does not have
+    /// (`context_management` on Bedrock, unless the body opts in to its beta).
+    fn request_fields(&mut self) {
+        if self.bare || !BEDROCK_FIELD.applies(self.profile) {
+            return;
+        }
+        let root = self.root;
+        let betas = root
+            .get("anthropic_beta")
+            .into_iter()
+            .flat_map(|b| b.items());
+        if betas
+            .filter_map(|b| b.str())
+            .any(|b| b.starts_with("context-management-"))
+        {
+            return;
+        }
+        for (k, v) in root
+            .entries()
+            .filter(|(k, _)| k.str_eq("context_management"))
+        {
+            let path = "/context_management".to_string();
+            self.report(&BEDROCK_FIELD, path.clone(), BEDROCK_FIELD.message.into());
+            if self.fixing(&BEDROCK_FIELD) {
+                let detail = format!(
+                    "\"context_management\": {}: Bedrock has no context editing",
+                    v.compact()
+                );
+                self.change(&BEDROCK_FIELD, path, Removed, detail);
+                self.dropped_top.push(k.offset());
+            }
         }
     }
 
@@ -124,13 +168,28 @@ impl<'b> Run<'b, '_> {
                     edit.remove(&field);
                 }
             }
+            if ty == "text" && j.get("citations").is_some() && BEDROCK_FIELD.applies(self.profile) {
+                let path = format!("{ptr}/citations");
+                let message = render(MSG_CITATIONS_EXTRA, &[("m", &m), ("b", &b)]);
+                self.report(&BEDROCK_FIELD, path.clone(), message);
+                if self.fixing(&BEDROCK_FIELD) {
+                    let value = j.get("citations").map(|v| v.compact()).unwrap_or_default();
+                    let detail = format!(
+                        "\"citations\": {value}: Bedrock takes no citations on a text block"
+                    );
+                    self.change(&BEDROCK_FIELD, path, Removed, detail);
+                    edit.remove("citations");
+                }
+            }
             if rules::is_tool_use(&ty) {
                 if let Some(input) = self.tool_input(j, &ptr, &m, &b, &ty) {
                     edit.set("input", input);
                 }
             }
             if ty == "tool_result" {
-                if let Some(content) = self.tool_result_content(j, &ptr, &m, &b) {
+                let content = self.tool_result_content(j, &ptr, &m, &b);
+                let filled = self.error_result_content(j, content.as_deref(), &ptr, &m, &b);
+                if let Some(content) = filled.or(content) {
                     edit.set("content", content);
                 }
             }
@@ -158,17 +217,36 @@ impl<'b> Run<'b, '_> {
                     format!("{ptr}/signature"),
                     render(THINKING_UNTOUCHED.message, &[("m", &m), ("b", &b)]),
                 ),
+                // NOTE: an empty signature: Bedrock answers that the field is
+                // missing; the Anthropic API refuses an empty thinking block
+                // whose signature is empty (a live probe) and an empty
+                // signature otherwise as invalid.
                 Some(s) if s.blank() == Some(Blank::Empty) || s.kind() == Kind::Null => {
-                    let bi = match at {
-                        Origin::Block(_, bi) => bi,
-                        _ => 0,
+                    let thinking_empty = j
+                        .get("thinking")
+                        .map_or(true, |t| t.blank() == Some(Blank::Empty));
+                    let (path, message) = if self.profile.is_bedrock() {
+                        (
+                            "signature",
+                            render(MSG_SIGNATURE_MISSING, &[("m", &m), ("b", &b)]),
+                        )
+                    } else if thinking_empty {
+                        (
+                            "thinking",
+                            render(MSG_THINKING_EMPTY, &[("m", &m), ("b", &b)]),
+                        )
+                    } else {
+                        let bi = match at {
+                            Origin::Block(_, bi) => bi,
+                            _ => 0,
+                        };
+                        let (um, ub) = self.up(mi, bi);
+                        (
+                            "signature",
+                            render(MSG_SIGNATURE_INVALID, &[("m", &um), ("b", &ub)]),
+                        )
                     };
-                    let (um, ub) = self.up(mi, bi);
-                    self.report(
-                        &THINKING_UNTOUCHED,
-                        format!("{ptr}/signature"),
-                        render(MSG_SIGNATURE_INVALID, &[("m", &um), ("b", &ub)]),
-                    )
+                    self.report(&THINKING_UNTOUCHED, format!("{ptr}/{path}"), message)
                 }
                 Some(_) => {}
             }
@@ -220,6 +298,67 @@ impl<'b> Run<'b, '_> {
         };
         self.change(&TOOL_INPUT_STRING, path, Parsed, detail);
         Some(parsed)
+    }
+
+    /// The new `content` (JSON text) of an error tool_result whose content is
+    /// empty (absent, null, `""` or `[]`, as sent or once its blank blocks
+    /// went): a short text that says so. `edited`: the content after the
+    /// other fixes, when they changed it.
+    fn error_result_content(
+        &mut self,
+        j: Raw<'_>,
+        edited: Option<&str>,
+        ptr: &str,
+        m: &str,
+        b: &str,
+    ) -> Option<String> {
+        if !j.get("is_error").is_some_and(|e| e.text() == "true") {
+            return None;
+        }
+        let empty = |c: Option<Raw<'_>>| match c {
+            None => true,
+            Some(c) => match c.kind() {
+                Kind::Null => true,
+                Kind::Str => c.blank() == Some(Blank::Empty),
+                Kind::Arr => c.items().next().is_none(),
+                _ => false,
+            },
+        };
+        let sent = j.get("content");
+        if empty(sent) {
+            let message = render(
+                TOOL_RESULT_ERROR_EMPTY.message_for(self.profile),
+                &[("m", m), ("b", b)],
+            );
+            self.report(&TOOL_RESULT_ERROR_EMPTY, format!("{ptr}/content"), message);
+        }
+        let now = match edited {
+            Some(text) => empty(Some(Raw::whole(text))),
+            None => empty(sent),
+        };
+        if !now || !self.fixing(&TOOL_RESULT_ERROR_EMPTY) {
+            return None;
+        }
+        let was = sent.map_or_else(
+            || "no content".to_string(),
+            |c| format!("content {}", c.compact()),
+        );
+        let was = if edited.is_some() {
+            format!("{was} (empty once its blank blocks went)")
+        } else {
+            was
+        };
+        let detail = format!(
+            "{was} became {}: the upstream refuses an error result without content",
+            escape(ERROR_RESULT_TEXT)
+        );
+        self.change(
+            &TOOL_RESULT_ERROR_EMPTY,
+            format!("{ptr}/content"),
+            Replaced,
+            detail,
+        );
+        Some(escape(ERROR_RESULT_TEXT))
     }
 
     /// The new `content` (JSON text) of a tool_result: its blank text blocks

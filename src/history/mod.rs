@@ -21,11 +21,17 @@
 //! ```
 
 mod blanks;
+mod cache;
 mod checks;
 mod fields;
+mod ids;
+mod media;
 mod model;
+mod models;
 mod pairing;
+mod roles;
 pub mod rules;
+mod server_tools;
 mod system;
 mod turns;
 mod write;
@@ -46,7 +52,8 @@ pub use rules::{rule, Rule, RULES};
 const RULE_IDS: &str = "rule ids of the catalog, each true or false";
 
 /// Options of [`normalize`]. `NormalizeOptions::default()`: profile `anthropic`,
-/// `strict_fields: false`, every rule on, default [`Limits`].
+/// `strict_fields: false`, `cap_cache_control: false`, every rule on, default
+/// [`Limits`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NormalizeOptions {
     /// Which upstream's rules apply.
@@ -54,6 +61,11 @@ pub struct NormalizeOptions {
     /// Also remove fields that no schema of the block type has (rule
     /// `unknown-field`). Off by default: such a field may be a new API feature.
     pub strict_fields: bool,
+    /// Keep only the last 4 `cache_control` breakpoints (in the order the API
+    /// reads them: tools, system, messages) when there are more, removing the
+    /// earlier ones (rule `cache-control-limit`). Off by default: which
+    /// breakpoints to keep is a caching decision.
+    pub cap_cache_control: bool,
     /// Ids of rules to switch off; an id not in [`RULES`] is refused
     /// ([`HistoryError::InvalidOption`]).
     pub disabled_rules: Vec<String>,
@@ -88,6 +100,7 @@ impl NormalizeOptions {
             out.profile = profile.parse()?;
         }
         out.strict_fields = options.bool("strictFields")?.unwrap_or(false);
+        out.cap_cache_control = options.bool("capCacheControl")?.unwrap_or(false);
         if let Some(text) = options.string("placeholderText")? {
             out.placeholder = Placeholder::new(&text)?;
         }
@@ -127,6 +140,7 @@ impl NormalizeOptions {
     pub(crate) fn flag(&self, name: &str) -> bool {
         match name {
             "strictFields" => self.strict_fields,
+            "capCacheControl" => self.cap_cache_control,
             _ => false,
         }
     }

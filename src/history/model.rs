@@ -33,9 +33,19 @@ pub(crate) enum Mode<'o> {
 pub(crate) enum Role {
     User,
     Assistant,
-    /// `system` (mid-conversation, where the profile has it) or anything else:
-    /// never merged, paired or reordered.
+    /// A mid-conversation system message (Claude Opus 4.8 and later): its own
+    /// turn, never changed, merged or moved by any fix (see `roles`).
+    System,
+    /// Anything else: never merged, paired or reordered.
     Other,
+}
+
+impl Role {
+    /// Whether consecutive messages of this role form one turn (user and
+    /// assistant); any other role stands alone.
+    pub(crate) fn alternates(self) -> bool {
+        matches!(self, Role::User | Role::Assistant)
+    }
 }
 
 /// A block: its source text, or the new text of an edited / new block.
@@ -107,6 +117,13 @@ pub(crate) struct Run<'b, 'o> {
     pub(crate) messages: Raw<'b>,
     pub(crate) msgs: Vec<Msg<'b>>,
     pub(crate) system: System<'b>,
+    /// The `tools` list, once a fix edited it (else written as sent).
+    pub(crate) tools: Option<Vec<Src<'b>>>,
+    /// Top-level fields a fix removed: where their keys start.
+    pub(crate) dropped_top: Vec<usize>,
+    /// Indices of `system` blocks whose cache_control rule
+    /// `cache-control-limit` removed (applied by the system phase).
+    pub(crate) system_cc_strip: Vec<usize>,
     pub(crate) changes: Vec<Change>,
     pub(crate) violations: Vec<Violation>,
     /// Validate only: upstream (turn-merged) message index and block offset of
@@ -157,6 +174,7 @@ impl<'b, 'o> Run<'b, 'o> {
             let role = match raw.get("role") {
                 Some(r) if r.str_eq("user") => Role::User,
                 Some(r) if r.str_eq("assistant") => Role::Assistant,
+                Some(r) if r.str_eq("system") => Role::System,
                 _ => Role::Other,
             };
             let content = match raw.get("content") {
@@ -187,6 +205,9 @@ impl<'b, 'o> Run<'b, 'o> {
             messages,
             msgs,
             system: System::Keep,
+            tools: None,
+            dropped_top: Vec::new(),
+            system_cc_strip: Vec::new(),
             changes: Vec::new(),
             violations: Vec::new(),
             upstream: Vec::new(),
@@ -202,9 +223,12 @@ impl<'b, 'o> Run<'b, 'o> {
 
     /// Runs every phase, in catalog order.
     pub(crate) fn run(&mut self) {
+        self.phase_cache();
+        self.phase_tool_ids();
         self.phase_blocks();
         self.phase_empty_messages();
         self.phase_pairing();
+        self.phase_server_tools();
         self.phase_merge_roles();
         self.phase_final_whitespace();
         self.phase_system();
@@ -371,7 +395,7 @@ impl<'b, 'o> Run<'b, 'o> {
             // says `messages.0.content.1` for the second of two user messages).
             let merged = self.profile == Profile::Anthropic
                 && i > 0
-                && m.role != Role::Other
+                && m.role.alternates()
                 && m.role == self.msgs[i - 1].role;
             if i > 0 && !merged {
                 turn += 1;
@@ -418,7 +442,7 @@ impl<'b, 'o> Run<'b, 'o> {
         let mut out: Vec<(usize, usize)> = Vec::new();
         for (i, m) in self.msgs.iter().enumerate() {
             match out.last_mut() {
-                Some((s, e)) if m.role != Role::Other && self.msgs[*s].role == m.role => *e = i + 1,
+                Some((s, e)) if m.role.alternates() && self.msgs[*s].role == m.role => *e = i + 1,
                 _ => out.push((i, i + 1)),
             }
         }

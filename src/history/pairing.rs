@@ -27,11 +27,18 @@ impl<'b> Run<'b, '_> {
             if self.msgs[start].role != Role::User {
                 continue;
             }
-            let expected = match t.checked_sub(1).map(|p| turns[p]) {
+            // NOTE: a system message between the assistant turn and the user
+            // turn that answers it is misplaced (rule system-message-placement),
+            // not a reason to break the pairing around it: the walk goes back
+            // over it (each system turn is passed by one user turn: linear).
+            let prev = (0..t)
+                .rev()
+                .find(|&p| self.msgs[turns[p].0].role != Role::System);
+            let expected = match prev.map(|p| turns[p]) {
                 Some(prev) if self.msgs[prev.0].role == Role::Assistant => self.tool_use_ids(prev),
                 _ => Vec::new(),
             };
-            let assistant_at = t.checked_sub(1).map(|p| turns[p].0);
+            let assistant_at = prev.map(|p| turns[p].0);
             self.pair_turn(start, end, &expected, assistant_at, &mut emptied);
             let changes = self.changes.split_off(c0);
             let violations = self.violations.split_off(v0);
@@ -350,6 +357,7 @@ impl<'b> Run<'b, '_> {
                 let role = match self.msgs[pos].role {
                     Role::User => "user",
                     Role::Assistant => "assistant",
+                    Role::System => "system",
                     Role::Other => "other-role",
                 };
                 self.change(

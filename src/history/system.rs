@@ -43,7 +43,14 @@ impl<'b> Run<'b, '_> {
                 // system prompt has no "other content" exception.
                 let scans = Items::Nested(&items).scans();
                 let plan = plan_blanks(&scans, self.profile, true, false);
-                if plan.remove.is_empty() {
+                let mut stripped = vec![false; items.len()];
+                for i in std::mem::take(&mut self.system_cc_strip) {
+                    if let Some(s) = stripped.get_mut(i) {
+                        *s = true;
+                    }
+                }
+                let any_stripped = stripped.contains(&true);
+                if plan.remove.is_empty() && !any_stripped {
                     return;
                 }
                 let mut removed = Vec::new();
@@ -66,12 +73,30 @@ impl<'b> Run<'b, '_> {
                         removed.push(i);
                     }
                 }
-                if removed.is_empty() {
+                if removed.is_empty() && !any_stripped {
                     return;
                 }
                 let mut out: Vec<Src<'b>> = items.iter().map(|r| Src::Raw(*r)).collect();
-                for &(from, to) in &plan.cache {
+                for (i, src) in out.iter_mut().enumerate() {
+                    if stripped[i] {
+                        let mut edit = ObjEdit::default();
+                        edit.remove("cache_control");
+                        *src = Src::Owned(edit.apply(items[i]).into());
+                    }
+                }
+                // NOTE: `plan.cache` is about removed blocks; none are when
+                // the rule is off.
+                let moves = if removed.is_empty() {
+                    &[][..]
+                } else {
+                    &plan.cache[..]
+                };
+                for &(from, to) in moves {
                     let (from, to) = (from as usize, to.map(|t| t as usize));
+                    // Its cache_control went already (cache-control-limit).
+                    if stripped[from] {
+                        continue;
+                    }
                     let value = items[from]
                         .get("cache_control")
                         .map(|c| c.compact())

@@ -23,7 +23,10 @@ impl<'b> Run<'b, '_> {
         let mut drop = Vec::new();
         for (pos, msg) in self.msgs.iter().enumerate() {
             let final_assistant = pos == last && msg.role == Role::Assistant;
-            if !final_assistant && Self::is_empty_content(&msg.content) {
+            // NOTE: a system message is never touched: `content: []` is its
+            // directive-only form (with a message-level `output_config`).
+            if !final_assistant && msg.role != Role::System && Self::is_empty_content(&msg.content)
+            {
                 drop.push(pos);
             }
         }
@@ -142,17 +145,23 @@ impl<'b> Run<'b, '_> {
     // ---- phase 4: bedrock role alternation ---------------------------------
 
     pub(crate) fn phase_merge_roles(&mut self) {
-        // NOTE: merging the latest assistant message into the one before it
-        // moves its thinking blocks (their indices grow by the earlier
-        // message's length), which the upstream refuses; such a merge is left
-        // undone and reported with a hint. Linear and in place: the kept
-        // messages are compacted to the front of the list.
-        let latest = self
+        // NOTE: the merges of the last run of assistant messages make the
+        // latest assistant message; one that moves thinking blocks into it
+        // (their indices grow by the earlier messages' length) is refused
+        // upstream, so such a merge is left undone and reported with a hint.
+        // Linear and in place: the kept messages are compacted to the front
+        // of the list (index `r` is still the message's original place).
+        let final_run = self
             .msgs
             .iter()
             .rposition(|m| m.role == Role::Assistant)
-            .filter(|&i| holds_thinking(&self.msgs[i]))
-            .map(|i| self.msgs[i].origin);
+            .map(|last| {
+                let before = self.msgs[..last]
+                    .iter()
+                    .rev()
+                    .take_while(|m| m.role == Role::Assistant);
+                last - before.count()
+            });
         let mut msgs = std::mem::take(&mut self.msgs);
         let mut kept = 0;
         for r in 0..msgs.len() {
@@ -162,14 +171,16 @@ impl<'b> Run<'b, '_> {
                 0 => None,
                 k => head.get_mut(k - 1),
             };
-            let Some(prev) = prev.filter(|p| cur.role != Role::Other && cur.role == p.role) else {
+            let Some(prev) = prev.filter(|p| cur.role.alternates() && cur.role == p.role) else {
                 msgs.swap(kept, r);
                 kept += 1;
                 continue;
             };
             let mergeable =
                 !matches!(prev.content, Content::Opaque) && !matches!(cur.content, Content::Opaque);
-            let pinned = cur.role == Role::Assistant && Some(cur.origin) == latest;
+            let pinned = cur.role == Role::Assistant
+                && final_run.is_some_and(|f| r >= f)
+                && holds_thinking(cur);
             let listing = !self.report_full();
             let path = if listing {
                 self.msg_ptr(cur.origin)

@@ -15,7 +15,11 @@ impl Run<'_, '_> {
         }
         out.push(b'{');
         let mut first = true;
+        let tools_at = self.root.get("tools").map(|t| t.offset());
         for (k, v) in self.root.entries() {
+            if self.dropped_top.contains(&k.offset()) {
+                continue;
+            }
             let sep = |out: &mut Vec<u8>, first: &mut bool| {
                 if !std::mem::take(first) {
                     out.push(b',');
@@ -26,6 +30,11 @@ impl Run<'_, '_> {
                 out.extend_from_slice(k.text().as_bytes());
                 out.push(b':');
                 self.write_messages(&mut out);
+            } else if let (Some(list), true) = (&self.tools, Some(v.offset()) == tools_at) {
+                sep(&mut out, &mut first);
+                out.extend_from_slice(k.text().as_bytes());
+                out.push(b':');
+                write_list(&mut out, list.iter());
             } else if k.str_eq("system") && !matches!(self.system, System::Keep) {
                 if let System::Blocks(list) = &self.system {
                     sep(&mut out, &mut first);

@@ -229,7 +229,14 @@ fn mutated_real_requests() {
             let before = validate_bytes(&raw, Profile::Anthropic, &limits).unwrap();
             assert!(!before.is_empty(), "{what}: defects not detected");
             let (out, changes) = normalize_bytes(&raw, &options).unwrap();
-            let after = validate_bytes(&out, Profile::Anthropic, &limits).unwrap();
+            assert!(!changes.is_empty(), "{what}");
+            // NOTE: a defect no rule fixes may remain: a prefill (defect 8)
+            // on a model that refuses prefills (prefill-unsupported).
+            let after: Vec<_> = validate_bytes(&out, Profile::Anthropic, &limits)
+                .unwrap()
+                .into_iter()
+                .filter(|v| sse_sanitizer::history::rule(v.rule).unwrap().fix.is_some())
+                .collect();
             assert!(
                 after.is_empty(),
                 "{what}: left {after:#?}\nchanges {changes:#?}"

@@ -156,9 +156,17 @@ const JSON_VALUES: &[&[u8]] = &[
 fn request_cases() -> Vec<Vec<u8>> {
     let mut rng = XorShift::new(seed());
     let mut out = Vec::new();
-    for r in support::requests::recorded_requests() {
-        let body = r.raw.as_bytes();
-        let control = (rng.below(4) as u8) << 6;
+    let accepted =
+        support::requests::recorded_in(&support::requests::accepted_dir().join("exchanges"));
+    let bodies = support::requests::recorded_requests()
+        .into_iter()
+        .chain(accepted)
+        .map(|r| r.raw)
+        .chain(support::requests::spec_inputs());
+    for raw in bodies {
+        let body = raw.as_bytes();
+        // Every option bit (profiles, strictFields, capCacheControl) at random.
+        let control = rng.below(256) as u8;
         out.push([&[control][..], body].concat());
         out.push([&[control][..], &mutate(&mut rng, body, JSON_TOKENS)].concat());
         for _ in 0..2 {

@@ -5,6 +5,13 @@
 
 use super::corpus_dir;
 use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// Accepted requests collected beside the corpus (`tests/accepted`, see its
+/// README): mid-conversation system messages.
+pub fn accepted_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/accepted")
+}
 
 /// Which API a recorded request went to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,11 +73,17 @@ fn push(out: &mut Vec<Recorded>, source: &str, index: usize, url: &str, status: 
     });
 }
 
-/// Every recorded request with a `messages` array, any status, in file order.
+/// Every recorded request of the corpus with a `messages` array, any status,
+/// in file order.
 pub fn recorded_requests() -> Vec<Recorded> {
-    let dir = corpus_dir().join("exchanges");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("tests/corpus/exchanges")
+    recorded_in(&corpus_dir().join("exchanges"))
+}
+
+/// Every recorded request with a `messages` array in the exchange files of
+/// `dir`, any status, in file order.
+pub fn recorded_in(dir: &Path) -> Vec<Recorded> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("an exchanges directory")
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
@@ -125,13 +138,36 @@ pub fn recorded_requests() -> Vec<Recorded> {
                     body.and_then(|b| yaml_get(b, "string"))
                         .and_then(|s| s.as_str())
                 });
-                if let Some(raw) = body {
-                    push(&mut out, &name, i, url, status, raw.to_string());
+                // NOTE: pydantic-ai cassettes store the body as YAML
+                // (`parsed_body`), not as the bytes sent: serialized back to JSON.
+                let parsed =
+                    yaml_get(req, "parsed_body").and_then(|b| serde_json::to_string(b).ok());
+                if let Some(raw) = body.map(str::to_string).or(parsed) {
+                    push(&mut out, &name, i, url, status, raw);
                 }
             }
         }
     }
     out
+}
+
+/// The request bodies of the history spec cases (`tests/specs/history`), as
+/// written: crafted defects of every rule, for property runs and fuzz seeds.
+pub fn spec_inputs() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs/history");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/specs/history")
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .filter_map(|p| {
+            let text = std::fs::read_to_string(p).ok()?;
+            let (_, rest) = text.split_once("# input\n")?;
+            Some(rest.split("\n# output").next()?.to_string())
+        })
+        .collect()
 }
 
 /// Requests the real API accepted (2xx).

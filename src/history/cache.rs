@@ -1,0 +1,313 @@
+//! Prompt-cache breakpoints across the whole request, in the order the API
+//! reads them (`tools`, `system`, `messages`): `cache-control-limit` (at most
+//! 4; with `capCacheControl` the normalizer keeps the last 4) and
+//! `cache-ttl-order` (a `1h` breakpoint after a `5m` one; validator only).
+//!
+//! Runs first, on the body as sent: no later phase adds a breakpoint (a blank
+//! block's is moved to a neighbour or dropped, never duplicated), so capping
+//! here leaves at most 4 in the output.
+
+use super::json::{Kind, ObjEdit, Raw};
+use super::model::{Content, Role, Run, Src, System};
+use super::rules::*;
+use super::ChangeAction;
+use crate::is_thinking;
+
+/// Where a breakpoint sits, in input coordinates.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    Tool(usize),
+    System(usize),
+    /// `messages[m].content[b]`, a block of the model's message `mi`.
+    Block {
+        mi: usize,
+        b: usize,
+    },
+    /// Item `k` of the content of the tool_result `messages[m].content[b]`.
+    Nested {
+        mi: usize,
+        b: usize,
+        k: usize,
+    },
+    /// A mid-conversation system message (its own, or one of its blocks):
+    /// never changed.
+    SystemMessage {
+        m: usize,
+        b: Option<usize>,
+    },
+    /// A thinking block (which rejects it anyway): never changed.
+    Thinking {
+        mi: usize,
+        b: usize,
+    },
+}
+
+struct Breakpoint {
+    place: Place,
+    /// `ttl: "1h"` (anything else is the default five minutes).
+    long: bool,
+    /// The `cache_control` value, compact, for a report.
+    value: String,
+}
+
+/// Most breakpoints one request may hold.
+const LIMIT: usize = 4;
+
+fn is_long(cc: Raw<'_>) -> bool {
+    cc.get("ttl").is_some_and(|t| t.str_eq("1h"))
+}
+
+impl<'b> Run<'b, '_> {
+    pub(crate) fn phase_cache(&mut self) {
+        let points = self.breakpoints();
+        if self.validating() {
+            self.ttl_order(&points);
+        }
+        if points.len() <= LIMIT || !CACHE_CONTROL_LIMIT.applies(self.profile) {
+            return;
+        }
+        let n = points.len().to_string();
+        let message = render(CACHE_CONTROL_LIMIT.message, &[("n", &n)]);
+        let first_over = self.cc_pointer(points[LIMIT].place);
+        self.report_hint(
+            &CACHE_CONTROL_LIMIT,
+            first_over,
+            message,
+            Some(format!("normalize() with capCacheControl keeps the last {LIMIT} (tools, then system, then messages) and removes the {} before them", points.len() - LIMIT)),
+        );
+        if !self.fixing(&CACHE_CONTROL_LIMIT) {
+            return;
+        }
+        // The earliest removable breakpoints go, until 4 are left.
+        let mut excess = points.len() - LIMIT;
+        let mut nested: Vec<(usize, usize, Vec<usize>)> = Vec::new();
+        for p in &points {
+            if excess == 0 {
+                break;
+            }
+            if !self.remove_breakpoint(p.place, &mut nested) {
+                continue;
+            }
+            excess -= 1;
+            // NOTE: past the report bound the removal is counted, not described.
+            if self.report_full() {
+                self.omit(&CACHE_CONTROL_LIMIT);
+                continue;
+            }
+            let path = self.cc_pointer(p.place);
+            let detail = format!(
+                "{} removed: the request held {n} cache_control breakpoints and the upstream takes {LIMIT}; the last {LIMIT} are kept",
+                p.value
+            );
+            self.change(&CACHE_CONTROL_LIMIT, path, ChangeAction::Removed, detail);
+        }
+        // Each tool_result rebuilt once, whatever the number of its items capped.
+        for (mi, b, ks) in nested {
+            let Content::Blocks(list) = &mut self.msgs[mi].content else {
+                continue;
+            };
+            let block = list[b].view();
+            let Some(content) = block.get("content") else {
+                continue;
+            };
+            let mut text = String::from("[");
+            let mut drop = ks.iter().peekable();
+            for (k, item) in content.items().enumerate() {
+                if k > 0 {
+                    text.push(',');
+                }
+                if drop.peek() == Some(&&k) {
+                    drop.next();
+                    text.push_str(&without_cc(item));
+                } else {
+                    text.push_str(item.text());
+                }
+            }
+            text.push(']');
+            let mut edit = ObjEdit::default();
+            edit.set("content", text);
+            list[b].src = Src::Owned(edit.apply(block).into());
+            self.msgs[mi].touched = true;
+        }
+    }
+
+    /// Removes a breakpoint from the model (nested ones are collected in
+    /// `nested`, each tool_result rebuilt once later); false for one no fix
+    /// may change.
+    fn remove_breakpoint(
+        &mut self,
+        place: Place,
+        nested: &mut Vec<(usize, usize, Vec<usize>)>,
+    ) -> bool {
+        match place {
+            Place::Tool(t) => {
+                let list = self.tools_for_edit();
+                let new = without_cc(list[t].view());
+                list[t] = Src::Owned(new);
+            }
+            Place::System(i) => self.system_cc_strip.push(i),
+            Place::Block { mi, b } => {
+                let Content::Blocks(list) = &mut self.msgs[mi].content else {
+                    return false;
+                };
+                let new = without_cc(list[b].view());
+                list[b].src = Src::Owned(new);
+                self.msgs[mi].touched = true;
+            }
+            Place::Nested { mi, b, k } => match nested.last_mut() {
+                Some((m2, b2, ks)) if *m2 == mi && *b2 == b => ks.push(k),
+                _ => nested.push((mi, b, vec![k])),
+            },
+            Place::SystemMessage { .. } | Place::Thinking { .. } => return false,
+        }
+        true
+    }
+
+    /// Every breakpoint, in the order the API reads them.
+    fn breakpoints(&self) -> Vec<Breakpoint> {
+        let mut out = Vec::new();
+        let mut push = |place, cc: Option<Raw<'_>>| {
+            if let Some(cc) = cc.filter(|c| c.kind() != Kind::Null) {
+                out.push(Breakpoint {
+                    place,
+                    long: is_long(cc),
+                    value: cc.compact(),
+                });
+            }
+        };
+        if !self.bare {
+            for (t, tool) in self
+                .root
+                .get("tools")
+                .into_iter()
+                .flat_map(|t| t.items())
+                .enumerate()
+            {
+                push(Place::Tool(t), tool.get("cache_control"));
+            }
+            if let (Some(sys), System::Keep) = (self.root.get("system"), &self.system) {
+                for (i, block) in sys.items().enumerate() {
+                    push(Place::System(i), block.get("cache_control"));
+                }
+            }
+        }
+        for (mi, msg) in self.msgs.iter().enumerate() {
+            let m = msg.origin;
+            if msg.role == Role::System {
+                push(
+                    Place::SystemMessage { m, b: None },
+                    msg.raw.get("cache_control"),
+                );
+                let content = msg.raw.get("content").into_iter().flat_map(|c| c.items());
+                for (b, block) in content.enumerate() {
+                    push(
+                        Place::SystemMessage { m, b: Some(b) },
+                        block.get("cache_control"),
+                    );
+                }
+                continue;
+            }
+            let Content::Blocks(list) = &msg.content else {
+                continue;
+            };
+            for (b, blk) in list.iter().enumerate() {
+                let j = blk.view();
+                let ty = j.type_name();
+                if is_thinking(&ty) {
+                    push(Place::Thinking { mi, b }, j.get("cache_control"));
+                    continue;
+                }
+                push(Place::Block { mi, b }, j.get("cache_control"));
+                if ty == "tool_result" {
+                    let content = j.get("content").into_iter().flat_map(|c| c.items());
+                    for (k, item) in content.enumerate() {
+                        push(Place::Nested { mi, b, k }, item.get("cache_control"));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// A `1h` breakpoint after a `5m` one (validate only).
+    fn ttl_order(&mut self, points: &[Breakpoint]) {
+        let mut short_seen = false;
+        for p in points {
+            if !p.long {
+                short_seen = true;
+                continue;
+            }
+            if !short_seen {
+                continue;
+            }
+            if self.report_full() {
+                self.omit_violation(&CACHE_TTL_ORDER);
+                continue;
+            }
+            let at = self.cc_dotted(p.place);
+            self.report_hint(
+                &CACHE_TTL_ORDER,
+                format!("{}/ttl", self.cc_pointer(p.place)),
+                render(CACHE_TTL_ORDER.message, &[("path", &at)]),
+                Some("give every breakpoint before it ttl '1h' too, or this one the default five minutes; no automatic fix: which cache lives longer is a billing decision".into()),
+            );
+        }
+    }
+
+    /// The tools list, as editable blocks (made once from the source).
+    fn tools_for_edit(&mut self) -> &mut Vec<Src<'b>> {
+        let root = self.root;
+        self.tools.get_or_insert_with(|| {
+            root.get("tools")
+                .into_iter()
+                .flat_map(|t| t.items())
+                .map(Src::Raw)
+                .collect()
+        })
+    }
+
+    /// JSON Pointer of a breakpoint's `cache_control`.
+    fn cc_pointer(&self, place: Place) -> String {
+        match place {
+            Place::Tool(t) => format!("/tools/{t}/cache_control"),
+            Place::System(i) => format!("/system/{i}/cache_control"),
+            Place::Block { mi, b } | Place::Thinking { mi, b } => {
+                format!(
+                    "{}/content/{b}/cache_control",
+                    self.msg_ptr(self.msgs[mi].origin)
+                )
+            }
+            Place::Nested { mi, b, k } => format!(
+                "{}/content/{b}/content/{k}/cache_control",
+                self.msg_ptr(self.msgs[mi].origin)
+            ),
+            Place::SystemMessage { m, b: None } => format!("{}/cache_control", self.msg_ptr(m)),
+            Place::SystemMessage { m, b: Some(b) } => {
+                format!("{}/content/{b}/cache_control", self.msg_ptr(m))
+            }
+        }
+    }
+
+    /// The upstream's dotted path of the block that holds a breakpoint.
+    fn cc_dotted(&self, place: Place) -> String {
+        match place {
+            Place::Tool(t) => format!("tools.{t}"),
+            Place::System(i) => format!("system.{i}"),
+            Place::Block { mi, b } | Place::Thinking { mi, b } => {
+                format!("messages.{}.content.{b}", self.msgs[mi].origin)
+            }
+            Place::Nested { mi, b, k } => {
+                format!("messages.{}.content.{b}.content.{k}", self.msgs[mi].origin)
+            }
+            Place::SystemMessage { m, b: None } => format!("messages.{m}"),
+            Place::SystemMessage { m, b: Some(b) } => format!("messages.{m}.content.{b}"),
+        }
+    }
+}
+
+/// A block's text without its `cache_control`.
+fn without_cc(block: Raw<'_>) -> Box<str> {
+    let mut edit = ObjEdit::default();
+    edit.remove("cache_control");
+    edit.apply(block).into()
+}
