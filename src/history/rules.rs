@@ -637,6 +637,10 @@ pub(crate) const BLOCK_FIELDS: &[(&str, &[&str])] = &[
         ],
     ),
     ("thinking", &["type", "thinking", "signature"]),
+    // NOTE: the API streams server tool results with the `caller` of their
+    // call (`"caller": {"type": "direct"}` on a web_search_tool_result in
+    // corpus fantasy__TestAnthropicWebSearch_stream.yaml); a turn sent back
+    // as streamed carries it, so it is no foreign field there.
     ("redacted_thinking", &["type", "data"]),
     (
         "server_tool_use",
@@ -644,27 +648,27 @@ pub(crate) const BLOCK_FIELDS: &[(&str, &[&str])] = &[
     ),
     (
         "web_search_tool_result",
-        &["type", "tool_use_id", "content", "cache_control"],
+        &["type", "tool_use_id", "content", "cache_control", "caller"],
     ),
     (
         "web_fetch_tool_result",
-        &["type", "tool_use_id", "content", "cache_control"],
+        &["type", "tool_use_id", "content", "cache_control", "caller"],
     ),
     (
         "code_execution_tool_result",
-        &["type", "tool_use_id", "content", "cache_control"],
+        &["type", "tool_use_id", "content", "cache_control", "caller"],
     ),
     (
         "bash_code_execution_tool_result",
-        &["type", "tool_use_id", "content", "cache_control"],
+        &["type", "tool_use_id", "content", "cache_control", "caller"],
     ),
     (
         "text_editor_code_execution_tool_result",
-        &["type", "tool_use_id", "content", "cache_control"],
+        &["type", "tool_use_id", "content", "cache_control", "caller"],
     ),
     (
         "tool_search_tool_result",
-        &["type", "tool_use_id", "content", "cache_control"],
+        &["type", "tool_use_id", "content", "cache_control", "caller"],
     ),
     (
         "mcp_tool_use",
