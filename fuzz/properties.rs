@@ -801,34 +801,11 @@ pub fn normalizer_properties(data: &[u8]) {
     let output: Value = serde_json::from_slice(&out).expect("output is JSON");
     // Signed thinking never moves: the latest assistant message keeps every
     // thinking block at its index, unchanged.
-    let latest = |body: &Value| {
-        messages(body)
-            .and_then(|m| {
-                m.iter()
-                    .rev()
-                    .find(|m| m.get("role").and_then(Value::as_str) == Some("assistant"))
-            })
-            .and_then(|m| m.get("content"))
-            .and_then(Value::as_array)
-            .map(|blocks| {
-                blocks
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, b)| {
-                        b.get("type")
-                            .and_then(Value::as_str)
-                            .is_some_and(is_thinking)
-                    })
-                    .map(|(i, b)| (i, b.clone()))
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
-    };
-    let pinned = latest(&input);
+    let pinned = latest_thinking(&input);
     if !pinned.is_empty() {
         assert_eq!(
             pinned,
-            latest(&output),
+            latest_thinking(&output),
             "a thinking block of the latest assistant message moved\nchanges {changes:#?}"
         );
     }

@@ -18,6 +18,7 @@ import { extname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { normalize, sanitize } from 'sse-sanitizer';
 import { launchChromium } from './helpers/browser.js';
+import { stopGroup } from './helpers/process.js';
 import { startStrictUpstream } from './helpers/strict-upstream.js';
 
 const run = promisify(execFile);
@@ -102,18 +103,7 @@ function start(command, args, options = {}) {
     output: () => output,
     async stop() {
       started.delete(handle);
-      if (child.exitCode === null && child.signalCode === null) {
-        try {
-          process.kill(-child.pid, 'SIGTERM');
-        } catch {}
-        const timer = setTimeout(() => {
-          try {
-            process.kill(-child.pid, 'SIGKILL');
-          } catch {}
-        }, 5000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await stopGroup(child, exited);
     },
     /** Resolves once the output matches `pattern`; rejects if the process exits first or after `ms`. */
     waitFor(pattern, ms = 60_000) {
@@ -232,6 +222,18 @@ test('TypeScript 5 strict: moduleResolution bundler, node16, nodenext and node (
 });
 
 /** `vite build`, then both pages from a static server; the stream page loads only the stream module. */
+/** Serves a bundler's `dist/` (with the page and the sample stream beside it) and checks the page. */
+async function checkDist(dir) {
+  cpSync(join(dir, 'index.html'), join(dir, 'dist/index.html'));
+  cpSync(join(dir, 'stream.sse'), join(dir, 'dist/stream.sse'));
+  const server = await serveStatic(join(dir, 'dist'));
+  try {
+    assert.equal((await checkPage(server.url)).length, 1);
+  } finally {
+    await server.close();
+  }
+}
+
 async function viteBuild(name) {
   const dir = await project(name, { with: ['app'] });
   mkdirSync(join(dir, 'public'));
@@ -285,40 +287,19 @@ test('Vite 7 and 6: build with no setup (no top-level await), dev server with op
 test('webpack 5: production build, no setup', async () => {
   const dir = await project('webpack', { with: ['app'] });
   await run(process.execPath, ['build.js'], { cwd: dir });
-  cpSync(join(dir, 'index.html'), join(dir, 'dist/index.html'));
-  cpSync(join(dir, 'stream.sse'), join(dir, 'dist/stream.sse'));
-  const server = await serveStatic(join(dir, 'dist'));
-  try {
-    assert.equal((await checkPage(server.url)).length, 1);
-  } finally {
-    await server.close();
-  }
+  await checkDist(dir);
 });
 
 test('Rollup 4 with @web/rollup-plugin-import-meta-assets', async () => {
   const dir = await project('rollup', { with: ['app'] });
   await run(process.execPath, [join(dir, 'node_modules/rollup/dist/bin/rollup'), '-c', '--silent'], { cwd: dir });
-  cpSync(join(dir, 'index.html'), join(dir, 'dist/index.html'));
-  cpSync(join(dir, 'stream.sse'), join(dir, 'dist/stream.sse'));
-  const server = await serveStatic(join(dir, 'dist'));
-  try {
-    assert.equal((await checkPage(server.url)).length, 1);
-  } finally {
-    await server.close();
-  }
+  await checkDist(dir);
 });
 
 test('esbuild: browser bundle with init(url of the .wasm file); Node bundles (ESM, CommonJS) with init(bytes); packages external', async () => {
   const dir = await project('esbuild', { with: ['app'] });
   await run(process.execPath, ['build.js'], { cwd: dir });
-  cpSync(join(dir, 'index.html'), join(dir, 'dist/index.html'));
-  cpSync(join(dir, 'stream.sse'), join(dir, 'dist/stream.sse'));
-  const server = await serveStatic(join(dir, 'dist'));
-  try {
-    assert.equal((await checkPage(server.url)).length, 1);
-  } finally {
-    await server.close();
-  }
+  await checkDist(dir);
   // The bundles run from a folder with no node_modules: everything is inside them.
   const alone = mkdtempSync(join(work, 'esbuild-out-'));
   const expected = { full: expectedRuntime.full, changes: expectedChanges };

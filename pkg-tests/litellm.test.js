@@ -11,7 +11,7 @@ import { startWorker } from './helpers/workerd.js';
 import { startStrictUpstream } from './helpers/strict-upstream.js';
 import { startLitellm, MODEL_NAME } from './helpers/litellm.js';
 import { dirtyRequest } from './helpers/histories.js';
-import { THINKING_AT, TOOL_USE_ID, WHITESPACE_FIRST } from './helpers/adaptive.js';
+import { THINKING_AT, WHITESPACE_FIRST, replayWeather, weatherAsk } from './helpers/adaptive.js';
 
 const corpus = (name) => new Uint8Array(readFileSync(new URL(`../tests/corpus/streams/${name}`, import.meta.url)));
 // Real streams: two whitespace-only text blocks among server tool blocks; a
@@ -228,17 +228,8 @@ test('(d) adaptive thinking: LiteLLM strips the "\\n\\n" block before the thinki
   upstream.options.stream = WHITESPACE_FIRST;
   upstream.options.signThinking = true;
   try {
-    const ask = {
-      model: MODEL_NAME,
-      max_tokens: 1024,
-      thinking: { type: 'adaptive' },
-      tools: [{ name: 'weather', description: 'Current weather', input_schema: { type: 'object', properties: { location: { type: 'string' } } } }],
-      messages: [{ role: 'user', content: 'What is the weather in Florence?' }],
-    };
-    const replay = (content) => ({
-      ...ask,
-      messages: [...ask.messages, { role: 'assistant', content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: TOOL_USE_ID, content: '18°C' }] }],
-    });
+    const ask = weatherAsk(MODEL_NAME);
+    const replay = (content) => replayWeather(ask, content, '18°C');
     const thinkingAt = (content) => content.flatMap((b, i) => (b.type === 'thinking' ? [i] : []));
 
     // Without the Worker: LiteLLM relays the turn as the API sent it…

@@ -10,7 +10,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { sanitize, sanitizingFetch } from 'sse-sanitizer';
 import { startStrictUpstream } from './helpers/strict-upstream.js';
 import { startWorker } from './helpers/workerd.js';
-import { EMPTY_SEPARATOR, THINKING_AT, TOOL_USE_ID, WHITESPACE_FIRST } from './helpers/adaptive.js';
+import { EMPTY_SEPARATOR, THINKING_AT, WHITESPACE_FIRST, replayWeather, weatherAsk } from './helpers/adaptive.js';
 
 const KEY = 'sk-ant-api03-thinking-loop-test-0001';
 const MOVED = /^messages\.1\.content\.\d: `thinking` or `redacted_thinking` blocks in the latest assistant message cannot be modified\. These blocks must remain as they were in the original response\.$/;
@@ -31,17 +31,8 @@ after(async () => {
   await upstream?.close();
 });
 
-const ask = {
-  model: 'claude-opus-4-6',
-  max_tokens: 1024,
-  thinking: { type: 'adaptive' },
-  tools: [{ name: 'weather', description: 'Current weather', input_schema: { type: 'object', properties: { location: { type: 'string' } } } }],
-  messages: [{ role: 'user', content: 'What is the weather in Florence?' }],
-};
-const replay = (content) => ({
-  ...ask,
-  messages: [...ask.messages, { role: 'assistant', content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: TOOL_USE_ID, content: '18°C, sunny' }] }],
-});
+const ask = weatherAsk('claude-opus-4-6');
+const replay = (content) => replayWeather(ask, content);
 
 /** Turn 1 streamed and stored by the SDK, turn 2 sent back: `{ first, second | error }`. */
 async function toolLoop(client, shape, transform = (c) => c) {

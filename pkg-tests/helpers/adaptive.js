@@ -49,3 +49,22 @@ export const THINKING_AT = new Map([
   [WHITESPACE_FIRST, [1]],
   [EMPTY_SEPARATOR, [0, 2]],
 ]);
+
+/** The first request of the adaptive-thinking tool loop: one weather tool, one question. */
+export function weatherAsk(model) {
+  return {
+    model,
+    max_tokens: 1024,
+    thinking: { type: 'adaptive' },
+    tools: [{ name: 'weather', description: 'Current weather', input_schema: { type: 'object', properties: { location: { type: 'string' } } } }],
+    messages: [{ role: 'user', content: 'What is the weather in Florence?' }],
+  };
+}
+
+/** The second request: `ask`, the assistant turn's `content` as stored, and the tool's result. */
+export function replayWeather(ask, content, result = '18°C, sunny') {
+  return {
+    ...ask,
+    messages: [...ask.messages, { role: 'assistant', content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: TOOL_USE_ID, content: result }] }],
+  };
+}

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { signalGroup, stopGroup } from './process.js';
 
 export const LITELLM_VERSION = '1.106.1';
 export const MODEL_NAME = 'claude-strict';
@@ -106,9 +107,7 @@ export async function startLitellm({ upstreamURL, upstreamKey, timeoutMs = 60_00
   // Last resort when the test process ends without stop() (an uncaught error):
   // 'exit' handlers must be synchronous, so the group gets SIGKILL.
   const killOnExit = () => {
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {}
+    signalGroup(child, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', killOnExit);
@@ -118,18 +117,7 @@ export async function startLitellm({ upstreamURL, upstreamKey, timeoutMs = 60_00
   });
 
   const stop = async () => {
-    if (!done) {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {}
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {}
-      }, 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    if (!done) await stopGroup(child, exited);
     rmSync(dir, { recursive: true, force: true });
   };
 

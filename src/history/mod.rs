@@ -78,7 +78,7 @@ pub struct NormalizeOptions {
 
 impl NormalizeOptions {
     /// Options from a JSON options object, as the JS API takes them:
-    /// `profile`, `strictFields`, `placeholderText`, `rules` (rule id →
+    /// `profile`, `strictFields`, `capCacheControl`, `placeholderText`, `rules` (rule id →
     /// `false` to switch it off; an id not in [`RULES`] is refused) and the
     /// [`Limits`] keys.
     ///
