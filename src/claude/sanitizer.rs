@@ -1149,7 +1149,7 @@ impl Core {
     /// Writes the `text_delta` of the placeholder for block `index` (as it is
     /// numbered in the output), framed like `stop`, the block's
     /// `content_block_stop`: the same line ending, an `event:` line if it has
-    /// one.
+    /// one or if data-only events get their names (`event_names`).
     fn placeholder_event(&mut self, stop: &[u8], index: u64, out: &mut Vec<u8>) {
         let from = self.out_at(out);
         let eol: &[u8] = match memchr::memchr2(b'\r', b'\n', stop) {
@@ -1157,7 +1157,11 @@ impl Core {
             Some(p) if stop.get(p + 1) == Some(&b'\n') => b"\r\n",
             _ => b"\r",
         };
-        let named = scan::lines(stop).any(|line| line.starts_with(b"event:"));
+        // NOTE: under `event_names` a data-only placeholder would be named by
+        // a second pass (not idempotent) when the stop itself stays unnamed,
+        // as one with an empty `event` field does (fuzz sanitizer-d7dc6532).
+        let named =
+            self.options.event_names || scan::lines(stop).any(|line| line.starts_with(b"event:"));
         if named {
             out.extend_from_slice(b"event: content_block_delta");
             out.extend_from_slice(eol);
