@@ -227,10 +227,14 @@ impl StreamValidator {
             .decoder
             .push(chunk, &mut |name, data| model.frame(name, data))
             .map_err(VerdictError::Sse);
-        let result = result.and(match &model.poisoned {
+        // NOTE: the model's error came first when both are set: the decoder
+        // stops at its own error, but goes on past a frame the model refused,
+        // so the same stream split otherwise would report the model's
+        // (fuzz accumulator-fb26aed9).
+        let result = match &model.poisoned {
             Some(err) => Err(err.clone()),
-            None => Ok(()),
-        });
+            None => result,
+        };
         if let Err(err) = &result {
             self.model.poisoned = Some(err.clone());
         }

@@ -225,6 +225,29 @@ fn limits_are_typed_errors_and_the_validator_stays_failed() {
     assert_eq!(err.code(), "max-depth-exceeded");
 }
 
+/// The first limit the stream trips is the error, however it is split: a
+/// frame nested too deep, then a line over the limit in the same chunk, is
+/// `max-depth-exceeded` whole as in two pushes (fuzz accumulator-fb26aed9).
+#[test]
+fn the_first_limit_tripped_is_the_error_at_every_split() {
+    let limits = Limits::default()
+        .with_max_line_bytes(1000)
+        .with_max_json_depth(8);
+    let deep = format!(
+        "{}event: foo\ndata: {}{}\n\n",
+        message_start(),
+        "[".repeat(20),
+        "]".repeat(20)
+    );
+    let input = format!("{deep}data: {}\n\n", "x".repeat(2000));
+    for at in 0..=input.len() {
+        let mut v = StreamValidator::new(limits);
+        let (a, b) = input.as_bytes().split_at(at);
+        let err = v.push(a).and_then(|()| v.push(b)).unwrap_err();
+        assert_eq!(err.code(), "max-depth-exceeded", "split at {at}: {err}");
+    }
+}
+
 #[test]
 fn time_is_linear_in_the_input_whatever_its_shape() {
     // A tool block that alternates deltas and stops: every stop checks the
