@@ -18,7 +18,7 @@ const pkg = JSON.parse(readFileSync(new URL('package.json', root)));
  * more raises them here, saying by how much and for what.
  */
 export const BUDGETS = {
-  'sse-sanitizer/stream': 52_000,
+  'sse-sanitizer/stream': 49_000,
   'sse-sanitizer': 226_000,
 };
 export const TARGETS = { 'sse-sanitizer/stream': 30_000, 'sse-sanitizer': 80_000 };

@@ -16,7 +16,8 @@ log() { printf '[build] %s\n' "$*" >&2; }
 # noisy): 3 → 137 KB (55.0 KB gzipped), "s" → 112 KB (48.3), "z" → 104 KB
 # (45.8), sanitizing ~10-20% ("s") and ~30-40% ("z") slower than at 3, still
 # faster than eventsource-parser from 1 KB chunks on. wasm-opt -O3, -Os and
-# -Oz differ by <0.2%. SSE_SANITIZER_OPT overrides the wasm-opt level.
+# -Oz differ by <0.2%. Its allocator is talc (feature small-alloc, see
+# Cargo.toml). SSE_SANITIZER_OPT overrides the wasm-opt level.
 opt="${SSE_SANITIZER_OPT:--O3}"
 target="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release"
 rm -rf pkg.tmp && mkdir pkg.tmp
@@ -38,6 +39,6 @@ build() {
 # The whole package (entry `sse-sanitizer`) and the stream path alone (entry
 # `sse-sanitizer/stream`: parser, sanitizer, accumulator), from the same sources.
 build sse_sanitizer
-build sse_sanitizer_stream --no-default-features --config 'profile.release.opt-level="z"'
+build sse_sanitizer_stream --no-default-features --features small-alloc --config 'profile.release.opt-level="z"'
 rm -rf pkg && mv pkg.tmp pkg
 for f in pkg/*.wasm; do log "$f: $(wc -c < "$f") bytes"; done

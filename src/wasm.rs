@@ -17,6 +17,11 @@ use crate::VerdictError;
 use crate::{auth, history};
 use crate::{claude, sse, AccumulateError, Limits};
 
+// NOTE: the module is single-threaded (no `atomics`), which this allocator requires.
+#[cfg(feature = "small-alloc")]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// A JS `Error` with a kebab-case `code`; `js/core.js` turns it into a `SanitizerError`.
 fn js_error(code: &str, message: &str) -> JsValue {
     let err = js_sys::Error::new(message);
