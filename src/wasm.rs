@@ -436,7 +436,7 @@ impl WasmValidator {
 #[cfg(feature = "verdict")]
 #[wasm_bindgen(js_name = anomalyCatalog)]
 pub fn anomaly_catalog() -> String {
-    claude::ANOMALIES.to_json()
+    (&claude::ANOMALIES).to_json()
 }
 
 /// [`to_js`], plus `upstreamType` for an upstream error.
@@ -476,7 +476,7 @@ pub fn validate_bytes(body: &[u8], options: &str) -> Result<String, JsValue> {
 /// and the public sources behind them.
 #[wasm_bindgen(js_name = ruleCatalog)]
 pub fn rule_catalog() -> String {
-    history::RULES.to_json()
+    (&history::RULES).to_json()
 }
 
 #[cfg(feature = "history")]
