@@ -13,13 +13,13 @@ const pkg = JSON.parse(readFileSync(new URL('package.json', root)));
 /**
  * Size budgets, gzip -9 bytes of everything an entry loads. NOTE: the issue's
  * targets (stream ≤ 30 KB, whole package ≤ 80 KB) are not met yet; these are
- * the measured sizes plus under 1 KB, so a change can only shrink them (see
+ * the measured sizes plus about 0.5 KB, so a change can only shrink them (see
  * the README's Size section for where the bytes are). A change that needs
  * more raises them here, saying by how much and for what.
  */
 export const BUDGETS = {
-  'sse-sanitizer/stream': 49_000,
-  'sse-sanitizer': 226_000,
+  'sse-sanitizer/stream': 48_500,
+  'sse-sanitizer': 225_500,
 };
 export const TARGETS = { 'sse-sanitizer/stream': 30_000, 'sse-sanitizer': 80_000 };
 
