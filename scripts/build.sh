@@ -16,7 +16,10 @@ log() { printf '[build] %s\n' "$*" >&2; }
 # noisy): 3 → 137 KB (55.0 KB gzipped), "s" → 112 KB (48.3), "z" → 104 KB
 # (45.8), sanitizing ~10-20% ("s") and ~30-40% ("z") slower than at 3, still
 # faster than eventsource-parser from 1 KB chunks on. wasm-opt -O3, -Os and
-# -Oz differ by <0.2%. SSE_SANITIZER_OPT overrides the wasm-opt level.
+# -Oz differ by <0.2%. The stream module's allocator is talc (feature
+# small-alloc, see Cargo.toml). The producers and target_features custom
+# sections (toolchain names, read by no runtime) are stripped: ~240 B a module.
+# SSE_SANITIZER_OPT overrides the wasm-opt level.
 opt="${SSE_SANITIZER_OPT:--O3}"
 target="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release"
 rm -rf pkg.tmp && mkdir pkg.tmp
@@ -30,7 +33,7 @@ build() {
   cargo build --quiet --release --lib --target wasm32-unknown-unknown "$@"
   log "$name: wasm-bindgen --target web, wasm-opt $opt"
   wasm-bindgen --target web --out-dir pkg.tmp --out-name "$name" "$target/sse_sanitizer.wasm"
-  node_modules/.bin/wasm-opt "$opt" --enable-bulk-memory --enable-nontrapping-float-to-int \
+  node_modules/.bin/wasm-opt "$opt" --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd \
     "pkg.tmp/${name}_bg.wasm" -o "pkg.tmp/${name}_bg.wasm"
 }
@@ -38,6 +41,6 @@ build() {
 # The whole package (entry `sse-sanitizer`) and the stream path alone (entry
 # `sse-sanitizer/stream`: parser, sanitizer, accumulator), from the same sources.
 build sse_sanitizer
-build sse_sanitizer_stream --no-default-features --config 'profile.release.opt-level="z"'
+build sse_sanitizer_stream --no-default-features --features small-alloc --config 'profile.release.opt-level="z"'
 rm -rf pkg && mv pkg.tmp pkg
 for f in pkg/*.wasm; do log "$f: $(wc -c < "$f") bytes"; done

@@ -36,7 +36,7 @@ if [ "$QUICK" = 0 ]; then
   cargo fmt --check
   cargo clippy --quiet --all-targets -- -D warnings
   cargo clippy --quiet --lib --target wasm32-unknown-unknown -- -D warnings
-  cargo clippy --quiet --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
+  cargo clippy --quiet --lib --target wasm32-unknown-unknown --no-default-features --features small-alloc -- -D warnings
 
   step "cargo check fuzz/ (keeps the fuzz targets compiling; cached target dir)"
   CARGO_TARGET_DIR="${SSE_SANITIZER_CACHE:-$HOME/.cache/sse-sanitizer}/fuzz-target" \

@@ -12,11 +12,21 @@ use crate::Profile;
 pub(crate) trait ToJson {
     fn write_json(&self, out: &mut String);
 
-    fn to_json(&self) -> String {
-        let mut out = String::new();
-        self.write_json(&mut out);
-        out
+    fn to_json(&self) -> String
+    where
+        Self: Sized,
+    {
+        json_text(self)
     }
+}
+
+/// [`ToJson::to_json`] behind one `dyn` call: one copy in the wasm, not one per
+/// type. NOTE: an unsized value (a slice, `str`) calls it through a reference,
+/// `(&RULES).to_json()`.
+fn json_text(value: &dyn ToJson) -> String {
+    let mut out = String::new();
+    value.write_json(&mut out);
+    out
 }
 
 /// Writes an object field by field: `Obj::new(out).field("a", &1).end()`.
@@ -383,7 +393,10 @@ mod tests {
             .iter()
             .map(|a| serde_json::json!({ "code": a.code, "summary": a.summary, "sdk": a.sdk }))
             .collect();
-        assert_eq!(ANOMALIES.to_json(), serde_json::to_string(&rows).unwrap());
+        assert_eq!(
+            (&ANOMALIES).to_json(),
+            serde_json::to_string(&rows).unwrap()
+        );
         let rows: Vec<_> = RULES
             .iter()
             .map(|r| {
@@ -405,7 +418,7 @@ mod tests {
                 })
             })
             .collect();
-        assert_eq!(RULES.to_json(), serde_json::to_string(&rows).unwrap());
+        assert_eq!((&RULES).to_json(), serde_json::to_string(&rows).unwrap());
         let profiles: Vec<_> = Profile::ALL
             .iter()
             .map(|p| serde_json::json!({ "id": p.as_str(), "description": p.describe() }))
@@ -422,7 +435,7 @@ mod tests {
             assert_eq!(n.to_json(), n.to_string());
         }
         assert_eq!(
-            "a\"\n\u{1}é".to_json(),
+            (&"a\"\n\u{1}é").to_json(),
             serde_json::to_string("a\"\n\u{1}é").unwrap()
         );
     }

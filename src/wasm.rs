@@ -17,6 +17,11 @@ use crate::VerdictError;
 use crate::{auth, history};
 use crate::{claude, sse, AccumulateError, Limits};
 
+// NOTE: the module is single-threaded (no `atomics`), which this allocator requires.
+#[cfg(feature = "small-alloc")]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// A JS `Error` with a kebab-case `code`; `js/core.js` turns it into a `SanitizerError`.
 fn js_error(code: &str, message: &str) -> JsValue {
     let err = js_sys::Error::new(message);
@@ -431,7 +436,7 @@ impl WasmValidator {
 #[cfg(feature = "verdict")]
 #[wasm_bindgen(js_name = anomalyCatalog)]
 pub fn anomaly_catalog() -> String {
-    claude::ANOMALIES.to_json()
+    (&claude::ANOMALIES).to_json()
 }
 
 /// [`to_js`], plus `upstreamType` for an upstream error.
@@ -471,7 +476,7 @@ pub fn validate_bytes(body: &[u8], options: &str) -> Result<String, JsValue> {
 /// and the public sources behind them.
 #[wasm_bindgen(js_name = ruleCatalog)]
 pub fn rule_catalog() -> String {
-    history::RULES.to_json()
+    (&history::RULES).to_json()
 }
 
 #[cfg(feature = "history")]
