@@ -221,7 +221,6 @@ test('TypeScript 5 strict: moduleResolution bundler, node16, nodenext and node (
   }
 });
 
-/** `vite build`, then both pages from a static server; the stream page loads only the stream module. */
 /** Serves a bundler's `dist/` (with the page and the sample stream beside it) and checks the page. */
 async function checkDist(dir) {
   cpSync(join(dir, 'index.html'), join(dir, 'dist/index.html'));
@@ -234,6 +233,7 @@ async function checkDist(dir) {
   }
 }
 
+/** `vite build`, then both pages from a static server; the stream page loads only the stream module. */
 async function viteBuild(name) {
   const dir = await project(name, { with: ['app'] });
   mkdirSync(join(dir, 'public'));
@@ -357,4 +357,36 @@ test('Bun (from the npm registry): ESM and require(), no setup', async () => {
     const { stdout } = await run(bun, [script], { cwd: dir, env: { ...process.env, BUN_INSTALL: join(dir, '.bun') } });
     assert.deepEqual(JSON.parse(stdout), expectedRuntime, script);
   }
+});
+
+test('Next.js 16 route handler (Node runtime): both entries, no setup; next build, next start on 127.0.0.1', async () => {
+  const dir = await project('nextjs');
+  const next = join(dir, 'node_modules/next/dist/bin/next');
+  const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' };
+  await run(process.execPath, [next, 'build'], { cwd: dir, env, maxBuffer: 1 << 24 });
+  const port = await freePort();
+  const server = start(process.execPath, [next, 'start', '-H', '127.0.0.1', '-p', String(port)], { cwd: dir, env });
+  try {
+    await server.waitFor(/Ready in/, 60_000);
+    const res = await fetch(`http://127.0.0.1:${port}/api/sanitize`, { method: 'POST', body: streamBytes });
+    assert.equal(res.status, 200);
+    const piped = new Uint8Array(await res.arrayBuffer());
+    assert.deepEqual(
+      { full: res.headers.get('x-full'), stream: sha256(piped), changes: res.headers.get('x-changes').split(',') },
+      { full: expectedRuntime.full, stream: expectedRuntime.stream, changes: expectedChanges },
+    );
+  } finally {
+    await server.stop();
+  }
+});
+
+test('Vitest 5: both entries and sse-sanitizer/worker load in its Node runner, no setup', async () => {
+  const dir = await project('vitest');
+  const vitest = join(dir, 'node_modules/vitest/vitest.mjs');
+  await assert.doesNotReject(
+    run(process.execPath, [vitest, 'run', '--root', dir], { cwd: dir, env: { ...process.env, EXPECTED: JSON.stringify(expectedRuntime), CI: '1' } }),
+    (err) => {
+      throw new Error(`vitest run:\n${err.stdout}${err.stderr}`);
+    },
+  );
 });
