@@ -862,32 +862,33 @@ impl<'a> Raw<'a> {
 
     /// `(key, value)` pairs of an object, in source order (empty otherwise).
     pub(crate) fn entries(self) -> Entries<'a> {
-        let b = self.src.as_bytes();
-        let open = self.kind() == Kind::Obj;
+        let (at, end) = self.members(Kind::Obj);
         Entries {
             src: self.src,
-            at: if open {
-                self.start as usize + 1
-            } else {
-                b.len()
-            },
-            end: self.end as usize,
+            at,
+            end,
         }
     }
 
     /// Elements of an array, in order (empty otherwise).
     pub(crate) fn items(self) -> Items<'a> {
-        let b = self.src.as_bytes();
-        let open = self.kind() == Kind::Arr;
+        let (at, end) = self.members(Kind::Arr);
         Items {
             src: self.src,
-            at: if open {
-                self.start as usize + 1
-            } else {
-                b.len()
-            },
-            end: self.end as usize,
+            at,
+            end,
         }
+    }
+
+    /// Where the members of a container of `kind` are read from and to (from
+    /// the end of the source when it is no such container: none).
+    fn members(self, kind: Kind) -> (usize, usize) {
+        let at = if self.kind() == kind {
+            self.start as usize + 1
+        } else {
+            self.src.len()
+        };
+        (at, self.end as usize)
     }
 
     /// The value of `key`; with duplicate keys the last one, as `JSON.parse` and
@@ -1209,7 +1210,7 @@ pub(crate) fn pointer_token(s: &str) -> Cow<'_, str> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// serde_json's answer for the four ways the crate reads JSON.
@@ -1256,8 +1257,8 @@ mod tests {
         }
     }
 
-    /// xorshift32: `next(n)` is in `0..n`.
-    fn rng(mut seed: u32) -> impl FnMut(usize) -> usize {
+    /// xorshift32: `next(n)` is in `0..n` (the unit tests' one RNG).
+    pub(crate) fn rng(mut seed: u32) -> impl FnMut(usize) -> usize {
         move |n| {
             seed ^= seed << 13;
             seed ^= seed >> 17;

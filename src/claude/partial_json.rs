@@ -686,6 +686,7 @@ mod port {
 #[cfg(test)]
 mod tests {
     use super::{port, PartialCheck};
+    use crate::json::tests::rng;
     use serde_json::json;
     use serde_json::Value;
 
@@ -734,16 +735,6 @@ mod tests {
         // A literal cut short is ignored only at the very end.
         assert_eq!(p("[true, fa"), Some(json!([true])));
         assert_eq!(p("[true, fa ]"), None);
-    }
-
-    /// xorshift32: `next(n)` is in `0..n`.
-    fn rng(mut seed: u32) -> impl FnMut(usize) -> usize {
-        move |n| {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed as usize % n
-        }
     }
 
     fn check(s: &str) -> bool {

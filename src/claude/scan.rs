@@ -6,6 +6,11 @@ use std::ops::Range;
 
 /// The lines of one raw SSE block, without their terminators.
 pub(crate) fn lines(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
+    line_spans(raw).map(move |line| &raw[line])
+}
+
+/// Where each line of one raw SSE block is, without its terminator.
+fn line_spans(raw: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
     let mut pos = 0;
     std::iter::from_fn(move || {
         if pos >= raw.len() {
@@ -19,7 +24,7 @@ pub(crate) fn lines(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
             }
             None => (raw.len(), raw.len()),
         };
-        let line = &raw[pos..end];
+        let line = pos..end;
         pos = next;
         Some(line)
     })
@@ -28,26 +33,16 @@ pub(crate) fn lines(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// Calls `f` with the raw range of the value of every `data` line of one raw
 /// SSE block (comments and other fields skipped, one leading space stripped).
 fn data_lines(raw: &[u8], mut f: impl FnMut(Range<usize>)) {
-    let mut pos = 0;
-    while pos < raw.len() {
-        let (end, next) = match memchr::memchr2(b'\r', b'\n', &raw[pos..]) {
-            Some(p) => {
-                let e = pos + p;
-                let crlf = raw[e] == b'\r' && raw.get(e + 1) == Some(&b'\n');
-                (e, e + 1 + usize::from(crlf))
-            }
-            None => (raw.len(), raw.len()),
-        };
-        let line = &raw[pos..end];
+    for span in line_spans(raw) {
+        let line = &raw[span.clone()];
         if line.starts_with(b"data") {
             if line.len() == 4 {
-                f(end..end);
+                f(span.end..span.end);
             } else if line[4] == b':' {
                 let space = usize::from(line.get(5) == Some(&b' '));
-                f(pos + 5 + space..end);
+                f(span.start + 5 + space..span.end);
             }
         }
-        pos = next;
     }
 }
 
