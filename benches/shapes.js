@@ -95,7 +95,8 @@ async function peakMemory(bytes, options, fn) {
   const glue = await import(`../pkg/sse_sanitizer.js?instance=${fresh++}`);
   glue.initSync({ module: wasmBytes });
   const before = glue.wasmMemory().buffer.byteLength;
-  glue[fn](bytes, options);
+  // NOTE: the glue takes options as JSON text (js/util.js optionsJson).
+  glue[fn](bytes, JSON.stringify(options));
   return glue.wasmMemory().buffer.byteLength - before;
 }
 
