@@ -101,6 +101,14 @@ pub(crate) struct Msg<'b> {
     pub(crate) content: Content<'b>,
     /// Content changed: the message is re-serialized on output.
     pub(crate) touched: bool,
+    /// Merged (`merge-roles`) into the closest earlier message that is not
+    /// joined: its blocks are written at the end of that one's content, and
+    /// it is not written as a message of its own.
+    // NOTE: a merge leaves the blocks where they are rather than moving them
+    // (a crafted body of a million one-word messages would otherwise hold a
+    // new text block for each); only the writer and the last-message phase
+    // (`phase_final_whitespace`, which materializes the merge) look past it.
+    pub(crate) joined: bool,
 }
 
 pub(crate) enum System<'b> {
@@ -195,6 +203,7 @@ impl<'b, 'o> Run<'b, 'o> {
                 role,
                 content,
                 touched: false,
+                joined: false,
             }
         }));
         let mut run = Run {

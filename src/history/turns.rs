@@ -8,7 +8,6 @@ use super::model::{retain_unmarked, Blk, Content, Msg, Origin, Role, Run, Src};
 use super::rules::*;
 use super::ChangeAction::{Converted, Merged, Moved, Removed, Replaced, Trimmed};
 use crate::is_thinking;
-use std::borrow::Cow;
 
 /// `{"type":"text","text":…}`.
 pub(crate) fn text_block(text: &str) -> Box<str> {
@@ -162,18 +161,17 @@ impl<'b> Run<'b, '_> {
                     .take_while(|m| m.role == Role::Assistant);
                 last - before.count()
             });
+        // NOTE: in place: a merged message stays in the list, `joined` to
+        // `base` (the closest earlier message that is not joined), so no
+        // block moves and no message is removed.
         let mut msgs = std::mem::take(&mut self.msgs);
-        let mut kept = 0;
+        let mut base: Option<usize> = None;
         for r in 0..msgs.len() {
             let (head, tail) = msgs.split_at_mut(r);
             let cur = &mut tail[0];
-            let prev = match kept {
-                0 => None,
-                k => head.get_mut(k - 1),
-            };
+            let prev = base.and_then(|k| head.get_mut(k));
             let Some(prev) = prev.filter(|p| cur.role.alternates() && cur.role == p.role) else {
-                msgs.swap(kept, r);
-                kept += 1;
+                base = Some(r);
                 continue;
             };
             let mergeable =
@@ -201,30 +199,13 @@ impl<'b> Run<'b, '_> {
                 self.omit_violation(&MERGE_ROLES);
             }
             if !self.fixing(&MERGE_ROLES) || !mergeable || pinned {
-                msgs.swap(kept, r);
-                kept += 1;
+                base = Some(r);
                 continue;
             }
             let prev_origin = prev.origin;
             self.string_to_blocks(&mut prev.content, prev_origin, &MERGE_ROLES);
-            let text = Self::str_text(&cur.content).map(Cow::into_owned);
-            let extra = match std::mem::replace(&mut cur.content, Content::Opaque) {
-                Content::Blocks(list) => list,
-                Content::Str(..) => text
-                    .filter(|t| !t.is_empty())
-                    .map(|t| {
-                        vec![Blk {
-                            src: Src::Owned(text_block(&t)),
-                            at: Origin::Content(cur.origin),
-                        }]
-                    })
-                    .unwrap_or_default(),
-                Content::Opaque => Vec::new(),
-            };
-            if let Content::Blocks(list) = &mut prev.content {
-                list.extend(extra);
-            }
             prev.touched = true;
+            cur.joined = true;
             if self.report_full() {
                 self.omit(&MERGE_ROLES);
             } else {
@@ -232,8 +213,42 @@ impl<'b> Run<'b, '_> {
                 self.change(&MERGE_ROLES, path, Merged, format!("merged into {into}"));
             }
         }
-        msgs.truncate(kept);
         self.msgs = msgs;
+        self.materialize_final_join();
+    }
+
+    /// When the last message is an assistant message joined to an earlier
+    /// one, moves the blocks of that merge into its base, so that
+    /// `phase_final_whitespace` sees the merged message as it is written.
+    fn materialize_final_join(&mut self) {
+        let Some(last) = self.msgs.last() else {
+            return;
+        };
+        if !last.joined || last.role != Role::Assistant {
+            return;
+        }
+        let Some(base) = self.msgs.iter().rposition(|m| !m.joined) else {
+            return;
+        };
+        let joined = self.msgs.split_off(base + 1);
+        let mut extra = Vec::new();
+        for msg in joined {
+            match msg.content {
+                Content::Blocks(list) => extra.extend(list),
+                Content::Str(..) => {
+                    if let Some(src) = joined_text_block(&msg.content) {
+                        extra.push(Blk {
+                            src: Src::Owned(src),
+                            at: Origin::Content(msg.origin),
+                        });
+                    }
+                }
+                Content::Opaque => {}
+            }
+        }
+        if let Content::Blocks(list) = &mut self.msgs[base].content {
+            list.extend(extra);
+        }
     }
 
     // ---- phase 5: trailing whitespace of a final assistant message ----------
@@ -362,6 +377,14 @@ impl<'b> Run<'b, '_> {
             format!("{shown} moved to {to}"),
         );
     }
+}
+
+/// The text block that the string content of a joined message becomes
+/// (none for an empty string).
+pub(crate) fn joined_text_block(content: &Content<'_>) -> Option<Box<str>> {
+    Run::str_text(content)
+        .filter(|t| !t.is_empty())
+        .map(|t| text_block(&t))
 }
 
 pub(crate) fn holds_thinking(msg: &Msg<'_>) -> bool {
