@@ -83,11 +83,25 @@ impl<'b> Blk<'b> {
     pub(crate) fn view(&self) -> Raw<'_> {
         self.src.view()
     }
+
+    /// A string field of the block, borrowed from the body when the block is
+    /// still its source text (no copy per block).
+    pub(crate) fn get_str(&self, key: &str) -> Option<std::borrow::Cow<'b, str>> {
+        match &self.src {
+            Src::Raw(r) => r.get_str(key),
+            Src::Owned(text) => Raw::whole(text).get_str(key).map(|s| s.into_owned().into()),
+        }
+    }
 }
 
 pub(crate) enum Content<'b> {
-    /// String content; `Some` once edited.
-    Str(Raw<'b>, Option<String>),
+    /// String content as sent.
+    Str(Raw<'b>),
+    /// String content an edit made (the text, not JSON).
+    // NOTE: its own variant rather than an `Option` beside `Str`'s source
+    // text: a message is a few words smaller, which counts in a body of a
+    // million tiny messages.
+    Text(Box<str>),
     Blocks(Vec<Blk<'b>>),
     /// Missing or neither string nor array: passed through.
     Opaque,
@@ -186,7 +200,7 @@ impl<'b, 'o> Run<'b, 'o> {
                 _ => Role::Other,
             };
             let content = match raw.get("content") {
-                Some(c) if c.kind() == Kind::Str => Content::Str(c, None),
+                Some(c) if c.kind() == Kind::Str => Content::Str(c),
                 Some(c) if c.kind() == Kind::Arr => {
                     let mut blocks = Vec::with_capacity(c.items().count());
                     blocks.extend(c.items().enumerate().map(|(b, item)| Blk {
@@ -413,7 +427,7 @@ impl<'b, 'o> Run<'b, 'o> {
             out.push((turn, off));
             off += match &m.content {
                 Content::Blocks(b) => b.len(),
-                Content::Str(..) => 1,
+                Content::Str(..) | Content::Text(..) => 1,
                 Content::Opaque => 0,
             };
         }
@@ -431,8 +445,8 @@ impl<'b, 'o> Run<'b, 'o> {
     /// The text of string content (edited or as sent).
     pub(crate) fn str_text(content: &Content<'b>) -> Option<std::borrow::Cow<'b, str>> {
         match content {
-            Content::Str(_, Some(s)) => Some(std::borrow::Cow::Owned(s.clone())),
-            Content::Str(raw, None) => raw.str(),
+            Content::Text(s) => Some(std::borrow::Cow::Owned(s.to_string())),
+            Content::Str(raw) => raw.str(),
             _ => None,
         }
     }
@@ -440,7 +454,9 @@ impl<'b, 'o> Run<'b, 'o> {
     pub(crate) fn is_empty_content(content: &Content<'b>) -> bool {
         match content {
             Content::Blocks(b) => b.is_empty(),
-            Content::Str(..) => Self::str_text(content).is_some_and(|s| s.is_empty()),
+            Content::Str(..) | Content::Text(..) => {
+                Self::str_text(content).is_some_and(|s| s.is_empty())
+            }
             Content::Opaque => false,
         }
     }

@@ -75,7 +75,7 @@ impl<'b> Run<'b, '_> {
         let placeholder = self.placeholder();
         let msg = &mut self.msgs[pos];
         msg.content = match msg.content {
-            Content::Str(raw, _) => Content::Str(raw, Some(placeholder.to_string())),
+            Content::Str(..) | Content::Text(..) => Content::Text(placeholder.into()),
             _ => Content::Blocks(vec![Blk {
                 src: Src::Owned(text_block(placeholder)),
                 at: Origin::New(origin, 0),
@@ -119,7 +119,7 @@ impl<'b> Run<'b, '_> {
         origin: usize,
         rule: &'static Rule,
     ) -> bool {
-        let Content::Str(..) = content else {
+        let (Content::Str(..) | Content::Text(..)) = content else {
             return false;
         };
         let text = Self::str_text(content).unwrap_or_default();
@@ -235,7 +235,7 @@ impl<'b> Run<'b, '_> {
         for msg in joined {
             match msg.content {
                 Content::Blocks(list) => extra.extend(list),
-                Content::Str(..) => {
+                Content::Str(..) | Content::Text(..) => {
                     if let Some(src) = joined_text_block(&msg.content) {
                         extra.push(Blk {
                             src: Src::Owned(src),
@@ -261,7 +261,7 @@ impl<'b> Run<'b, '_> {
             return;
         }
         let origin = self.msgs[mi].origin;
-        if let Content::Str(raw, _) = self.msgs[mi].content {
+        if let Content::Str(..) | Content::Text(..) = self.msgs[mi].content {
             let text = Self::str_text(&self.msgs[mi].content)
                 .unwrap_or_default()
                 .into_owned();
@@ -277,7 +277,7 @@ impl<'b> Run<'b, '_> {
             );
             if self.fixing(&FINAL_TRAILING_WHITESPACE) {
                 let detail = format!("trailing {} trimmed", escape(&text[trimmed.len()..]));
-                self.msgs[mi].content = Content::Str(raw, Some(trimmed.to_string()));
+                self.msgs[mi].content = Content::Text(trimmed.into());
                 self.msgs[mi].touched = true;
                 self.change(&FINAL_TRAILING_WHITESPACE, path, Trimmed, detail);
             }

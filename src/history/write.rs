@@ -107,8 +107,8 @@ impl Run<'_, '_> {
                         let joined = self.msgs[i + 1..].iter().take_while(|m| m.joined);
                         write_blocks(out, list, joined);
                     }
-                    Content::Str(_, Some(s)) => out.put(escape(s).as_bytes()),
-                    Content::Str(raw, None) => out.put(raw.text().as_bytes()),
+                    Content::Text(s) => out.put(escape(s).as_bytes()),
+                    Content::Str(raw) => out.put(raw.text().as_bytes()),
                     Content::Opaque => out.put(v.text().as_bytes()),
                 }
             }
