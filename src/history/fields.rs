@@ -25,8 +25,10 @@ impl<'b> Run<'b, '_> {
             }
             self.message_fields(mi);
             match self.msgs[mi].content {
-                Content::Str(raw) => {
-                    self.string_content_blank(mi, raw);
+                Content::Str => {
+                    if let Some(raw) = self.msgs[mi].str_raw() {
+                        self.string_content_blank(mi, raw);
+                    }
                     continue;
                 }
                 Content::Text(_) => continue,

@@ -95,16 +95,42 @@ impl<'b> Blk<'b> {
 }
 
 pub(crate) enum Content<'b> {
-    /// String content as sent.
-    Str(Raw<'b>),
+    /// String content as sent (its text is the message's `content`).
+    // NOTE: no copy of that source text here: a message is a few words
+    // smaller, which counts in a body of a million tiny messages.
+    Str,
     /// String content an edit made (the text, not JSON).
-    // NOTE: its own variant rather than an `Option` beside `Str`'s source
-    // text: a message is a few words smaller, which counts in a body of a
-    // million tiny messages.
     Text(Box<str>),
     Blocks(Vec<Blk<'b>>),
     /// Missing or neither string nor array: passed through.
     Opaque,
+}
+
+impl<'b> Msg<'b> {
+    /// The source text of string content as sent.
+    pub(crate) fn str_raw(&self) -> Option<Raw<'b>> {
+        match self.content {
+            Content::Str => self.raw.get("content"),
+            _ => None,
+        }
+    }
+
+    /// The text of string content (edited or as sent).
+    pub(crate) fn str_text(&self) -> Option<std::borrow::Cow<'b, str>> {
+        match &self.content {
+            Content::Text(s) => Some(std::borrow::Cow::Owned(s.to_string())),
+            Content::Str => self.str_raw().and_then(Raw::str),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_empty_content(&self) -> bool {
+        match &self.content {
+            Content::Blocks(b) => b.is_empty(),
+            Content::Str | Content::Text(..) => self.str_text().is_some_and(|s| s.is_empty()),
+            Content::Opaque => false,
+        }
+    }
 }
 
 pub(crate) struct Msg<'b> {
@@ -200,7 +226,7 @@ impl<'b, 'o> Run<'b, 'o> {
                 _ => Role::Other,
             };
             let content = match raw.get("content") {
-                Some(c) if c.kind() == Kind::Str => Content::Str(c),
+                Some(c) if c.kind() == Kind::Str => Content::Str,
                 Some(c) if c.kind() == Kind::Arr => {
                     let mut blocks = Vec::with_capacity(c.items().count());
                     blocks.extend(c.items().enumerate().map(|(b, item)| Blk {
@@ -427,7 +453,7 @@ impl<'b, 'o> Run<'b, 'o> {
             out.push((turn, off));
             off += match &m.content {
                 Content::Blocks(b) => b.len(),
-                Content::Str(..) | Content::Text(..) => 1,
+                Content::Str | Content::Text(..) => 1,
                 Content::Opaque => 0,
             };
         }
@@ -439,25 +465,6 @@ impl<'b, 'o> Run<'b, 'o> {
         match at {
             Origin::Block(m, b) | Origin::New(m, b) => (m.to_string(), b.to_string()),
             Origin::Content(m) => (m.to_string(), "0".into()),
-        }
-    }
-
-    /// The text of string content (edited or as sent).
-    pub(crate) fn str_text(content: &Content<'b>) -> Option<std::borrow::Cow<'b, str>> {
-        match content {
-            Content::Text(s) => Some(std::borrow::Cow::Owned(s.to_string())),
-            Content::Str(raw) => raw.str(),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn is_empty_content(content: &Content<'b>) -> bool {
-        match content {
-            Content::Blocks(b) => b.is_empty(),
-            Content::Str(..) | Content::Text(..) => {
-                Self::str_text(content).is_some_and(|s| s.is_empty())
-            }
-            Content::Opaque => false,
         }
     }
 

@@ -117,7 +117,7 @@ impl<'b> Run<'b, '_> {
                         }
                     }
                 }
-                Content::Str(..) | Content::Text(..) => leading = false,
+                Content::Str | Content::Text(..) => leading = false,
                 Content::Opaque => {}
             }
         }
@@ -312,7 +312,7 @@ impl<'b> Run<'b, '_> {
         self.msgs[ins_mi].touched = true;
         // Later messages of the turn may be left empty by the moves.
         let newly: Vec<usize> = (start + 1..end)
-            .filter(|&i| Self::is_empty_content(&self.msgs[i].content))
+            .filter(|&i| self.msgs[i].is_empty_content())
             .collect();
         self.report_empty(&newly);
         if self.fixing(&EMPTY_MESSAGE) {

@@ -24,8 +24,7 @@ impl<'b> Run<'b, '_> {
             let final_assistant = pos == last && msg.role == Role::Assistant;
             // NOTE: a system message is never touched: `content: []` is its
             // directive-only form (with a message-level `output_config`).
-            if !final_assistant && msg.role != Role::System && Self::is_empty_content(&msg.content)
-            {
+            if !final_assistant && msg.role != Role::System && msg.is_empty_content() {
                 drop.push(pos);
             }
         }
@@ -75,7 +74,7 @@ impl<'b> Run<'b, '_> {
         let placeholder = self.placeholder();
         let msg = &mut self.msgs[pos];
         msg.content = match msg.content {
-            Content::Str(..) | Content::Text(..) => Content::Text(placeholder.into()),
+            Content::Str | Content::Text(..) => Content::Text(placeholder.into()),
             _ => Content::Blocks(vec![Blk {
                 src: Src::Owned(text_block(placeholder)),
                 at: Origin::New(origin, 0),
@@ -103,26 +102,18 @@ impl<'b> Run<'b, '_> {
 
     /// Turns string content into a one-text-block array (recorded as a change).
     pub(crate) fn ensure_blocks(&mut self, mi: usize, rule: &'static Rule) {
-        let mut content = std::mem::replace(&mut self.msgs[mi].content, Content::Opaque);
-        let origin = self.msgs[mi].origin;
-        let converted = self.string_to_blocks(&mut content, origin, rule);
-        self.msgs[mi].content = content;
-        self.msgs[mi].touched |= converted;
+        let mut msg = std::mem::take(&mut self.msgs);
+        self.string_to_blocks(&mut msg[mi], rule);
+        self.msgs = msg;
     }
 
-    /// Turns string `content` (of the message at `origin`) into a
-    /// one-text-block array, recorded as a change under `rule`; returns
-    /// whether it did.
-    fn string_to_blocks(
-        &mut self,
-        content: &mut Content<'b>,
-        origin: usize,
-        rule: &'static Rule,
-    ) -> bool {
-        let (Content::Str(..) | Content::Text(..)) = content else {
-            return false;
+    /// Turns the string content of `msg` into a one-text-block array,
+    /// recorded as a change under `rule` (the message is then touched).
+    fn string_to_blocks(&mut self, msg: &mut Msg<'b>, rule: &'static Rule) {
+        let Some(text) = msg.str_text() else {
+            return;
         };
-        let text = Self::str_text(content).unwrap_or_default();
+        let origin = msg.origin;
         let mut list = Vec::new();
         if !text.is_empty() {
             list.push(Blk {
@@ -130,7 +121,8 @@ impl<'b> Run<'b, '_> {
                 at: Origin::Content(origin),
             });
         }
-        *content = Content::Blocks(list);
+        msg.content = Content::Blocks(list);
+        msg.touched = true;
         let path = format!("{}/content", self.msg_ptr(origin));
         self.change(
             rule,
@@ -138,7 +130,6 @@ impl<'b> Run<'b, '_> {
             Converted,
             "string content turned into a text block".into(),
         );
-        true
     }
 
     // ---- phase 4: bedrock role alternation ---------------------------------
@@ -203,7 +194,7 @@ impl<'b> Run<'b, '_> {
                 continue;
             }
             let prev_origin = prev.origin;
-            self.string_to_blocks(&mut prev.content, prev_origin, &MERGE_ROLES);
+            self.string_to_blocks(prev, &MERGE_ROLES);
             prev.touched = true;
             cur.joined = true;
             if self.report_full() {
@@ -233,17 +224,14 @@ impl<'b> Run<'b, '_> {
         let joined = self.msgs.split_off(base + 1);
         let mut extra = Vec::new();
         for msg in joined {
-            match msg.content {
-                Content::Blocks(list) => extra.extend(list),
-                Content::Str(..) | Content::Text(..) => {
-                    if let Some(src) = joined_text_block(&msg.content) {
-                        extra.push(Blk {
-                            src: Src::Owned(src),
-                            at: Origin::Content(msg.origin),
-                        });
-                    }
-                }
-                Content::Opaque => {}
+            if let Some(src) = joined_text_block(&msg) {
+                extra.push(Blk {
+                    src: Src::Owned(src),
+                    at: Origin::Content(msg.origin),
+                });
+            }
+            if let Content::Blocks(list) = msg.content {
+                extra.extend(list);
             }
         }
         if let Content::Blocks(list) = &mut self.msgs[base].content {
@@ -261,10 +249,8 @@ impl<'b> Run<'b, '_> {
             return;
         }
         let origin = self.msgs[mi].origin;
-        if let Content::Str(..) | Content::Text(..) = self.msgs[mi].content {
-            let text = Self::str_text(&self.msgs[mi].content)
-                .unwrap_or_default()
-                .into_owned();
+        if let Content::Str | Content::Text(..) = self.msgs[mi].content {
+            let text = self.msgs[mi].str_text().unwrap_or_default().into_owned();
             let trimmed = text.trim_end();
             if trimmed.len() == text.len() {
                 return;
@@ -381,8 +367,8 @@ impl<'b> Run<'b, '_> {
 
 /// The text block that the string content of a joined message becomes
 /// (none for an empty string).
-pub(crate) fn joined_text_block(content: &Content<'_>) -> Option<Box<str>> {
-    Run::str_text(content)
+pub(crate) fn joined_text_block(msg: &Msg<'_>) -> Option<Box<str>> {
+    msg.str_text()
         .filter(|t| !t.is_empty())
         .map(|t| text_block(&t))
 }

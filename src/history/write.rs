@@ -108,7 +108,7 @@ impl Run<'_, '_> {
                         write_blocks(out, list, joined);
                     }
                     Content::Text(s) => out.put(escape(s).as_bytes()),
-                    Content::Str(raw) => out.put(raw.text().as_bytes()),
+                    Content::Str => out.put(msg.str_raw().unwrap_or(v).text().as_bytes()),
                     Content::Opaque => out.put(v.text().as_bytes()),
                 }
             }
@@ -138,8 +138,8 @@ fn write_blocks<'m, 'b: 'm>(
                     out.put(blk.view().text().as_bytes());
                 }
             }
-            content => {
-                if let Some(block) = joined_text_block(content) {
+            _ => {
+                if let Some(block) = joined_text_block(msg) {
                     comma(out, &mut first);
                     out.put(block.as_bytes());
                 }
