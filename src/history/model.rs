@@ -84,6 +84,14 @@ impl<'b> Blk<'b> {
         self.src.view()
     }
 
+    /// The block as sent (`None` once edited), borrowed from the body.
+    pub(crate) fn source(&self) -> Option<Raw<'b>> {
+        match &self.src {
+            Src::Raw(r) => Some(*r),
+            Src::Owned(_) => None,
+        }
+    }
+
     /// A string field of the block, borrowed from the body when the block is
     /// still its source text (no copy per block).
     pub(crate) fn get_str(&self, key: &str) -> Option<std::borrow::Cow<'b, str>> {
