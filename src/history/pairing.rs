@@ -241,7 +241,7 @@ impl<'b> Run<'b, '_> {
             };
             self.ensure_blocks(ins_mi, rule);
         }
-        let mut moved: Vec<Blk<'b>> = Vec::new();
+        let mut moved: Vec<Blk<'b>> = Vec::with_capacity(if move_late { late.len() } else { 0 });
         if move_late {
             // One pass per message: take the late blocks out, in order.
             let mut by_msg: Vec<(usize, Vec<usize>)> = Vec::new();
@@ -280,7 +280,8 @@ impl<'b> Run<'b, '_> {
                 );
             }
         }
-        let mut inserted: Vec<Blk<'b>> = Vec::new();
+        let mut inserted: Vec<Blk<'b>> =
+            Vec::with_capacity(if fix_missing { missing.len() } else { 0 });
         if fix_missing {
             let origin = self.msgs[ins_mi].origin;
             for (k, (id, _)) in missing.iter().enumerate() {
@@ -307,6 +308,9 @@ impl<'b> Run<'b, '_> {
         }
         if let Content::Blocks(list) = &mut self.msgs[ins_mi].content {
             let at = ins_bi.min(list.len());
+            // NOTE: grown once to its size, not doubled (a turn can gain
+            // hundreds of thousands of blocks).
+            list.reserve_exact(moved.len() + inserted.len());
             list.splice(at..at, moved.into_iter().chain(inserted));
         }
         self.msgs[ins_mi].touched = true;
