@@ -34,7 +34,7 @@ const corpusMessages = (() => {
 /** The shapes: name → (size in bytes) → [body text, profile or normalize options]. */
 export const SHAPES = {
   'blank blocks in one message': (n) => [
-    `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[${repeat('{"type":"text","text":""}', n, 64)},{"type":"text","text":"hi"}]}]}`,
+    `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[${repeat('{"type":"text","text":""}', n, 128)},{"type":"text","text":"hi"}]}]}`,
     'anthropic',
   ],
   'messages to merge (bedrock)': (n) => [
@@ -56,12 +56,15 @@ export const SHAPES = {
   'ordinary history (corpus turns)': (n) => {
     const messages = [];
     let size = 64;
-    for (let i = 0; size < n; i++) {
+    for (let i = 0; ; i++) {
       const m = corpusMessages[i % corpusMessages.length];
       const text = JSON.stringify(m);
       if (messages.length && JSON.parse(messages.at(-1)).role === m.role) continue;
+      // NOTE: room left for the closing user message: the body stays within `n`.
+      const len = encoder.encode(text).length;
+      if (size + len + 1 > n - 64) break;
       messages.push(text);
-      size += text.length + 1;
+      size += len + 1;
     }
     if (JSON.parse(messages.at(-1)).role !== 'user') messages.push('{"role":"user","content":"ok"}');
     return [`{"model":"m","max_tokens":1,"messages":[${messages.join(',')}]}`, 'anthropic'];
@@ -76,11 +79,11 @@ export const SHAPES = {
     ];
   },
   'server tool calls past their turn': (n) => [
-    `{"model":"m","max_tokens":1,"messages":[${repeat('{"role":"user","content":"q"},{"role":"assistant","content":[{"type":"text","text":"a"},{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{}}]}', n, 64)},{"role":"user","content":"q"}]}`,
+    `{"model":"m","max_tokens":1,"messages":[${repeat('{"role":"user","content":"q"},{"role":"assistant","content":[{"type":"text","text":"a"},{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{}}]}', n, 128)},{"role":"user","content":"q"}]}`,
     'anthropic',
   ],
   'cache breakpoints to cap (capCacheControl)': (n) => [
-    `{"model":"m","max_tokens":1,"tools":[${repeat('{"name":"t","input_schema":{"type":"object"},"cache_control":{"type":"ephemeral"}}', n / 4)}],"messages":[{"role":"user","content":[${repeat('{"type":"tool_result","tool_use_id":"x","content":[{"type":"text","text":"a","cache_control":{"type":"ephemeral"}},{"type":"text","text":"b","cache_control":{"type":"ephemeral","ttl":"1h"}}]}', (n * 3) / 4, 128)}]}]}`,
+    `{"model":"m","max_tokens":1,"tools":[${repeat('{"name":"t","input_schema":{"type":"object"},"cache_control":{"type":"ephemeral"}}', n / 4, 64)}],"messages":[{"role":"user","content":[${repeat('{"type":"tool_result","tool_use_id":"x","content":[{"type":"text","text":"a","cache_control":{"type":"ephemeral"}},{"type":"text","text":"b","cache_control":{"type":"ephemeral","ttl":"1h"}}]}', (n * 3) / 4, 128)}]}]}`,
     { profile: 'anthropic', capCacheControl: true },
   ],
   'one large image': (n) => [
@@ -95,7 +98,8 @@ async function peakMemory(bytes, options, fn) {
   const glue = await import(`../pkg/sse_sanitizer.js?instance=${fresh++}`);
   glue.initSync({ module: wasmBytes });
   const before = glue.wasmMemory().buffer.byteLength;
-  glue[fn](bytes, options);
+  // NOTE: the glue takes options as JSON text (js/util.js optionsJson).
+  glue[fn](bytes, JSON.stringify(options));
   return glue.wasmMemory().buffer.byteLength - before;
 }
 

@@ -12,6 +12,7 @@ use super::model::{Content, Role, Run, Src, System};
 use super::rules::*;
 use super::ChangeAction;
 use crate::is_thinking;
+use std::borrow::Cow;
 
 /// Where a breakpoint sits, in input coordinates.
 #[derive(Debug, Clone, Copy)]
@@ -42,12 +43,70 @@ enum Place {
     },
 }
 
-struct Breakpoint {
+struct Breakpoint<'b> {
     place: Place,
     /// `ttl: "1h"` (anything else is the default five minutes).
     long: bool,
-    /// The `cache_control` value, compact, for a report.
-    value: String,
+    /// The `cache_control` value's JSON text, for a report (compacted when
+    /// reported): borrowed from the body unless its block was edited, so a
+    /// body of a million breakpoints holds no copy of each.
+    value: Cow<'b, str>,
+}
+
+/// Adds the breakpoint at `place` when `cc` is a cache_control (not `null`).
+fn point<'r, 'b>(
+    out: &mut Vec<Breakpoint<'b>>,
+    place: Place,
+    cc: Option<Raw<'r>>,
+    value: fn(Raw<'r>) -> Cow<'b, str>,
+) {
+    if let Some(cc) = cc.filter(|c| c.kind() != Kind::Null) {
+        out.push(Breakpoint {
+            place,
+            long: is_long(cc),
+            value: value(cc),
+        });
+    }
+}
+
+/// The breakpoints of block `j` (`messages[mi]` block `b`) and of the items
+/// of a tool_result's content.
+fn block_points<'r, 'b>(
+    out: &mut Vec<Breakpoint<'b>>,
+    j: Raw<'r>,
+    (mi, b): (usize, usize),
+    value: fn(Raw<'r>) -> Cow<'b, str>,
+) {
+    let ty = j.type_name();
+    if is_thinking(&ty) {
+        point(
+            out,
+            Place::Thinking { mi, b },
+            j.get("cache_control"),
+            value,
+        );
+        return;
+    }
+    point(out, Place::Block { mi, b }, j.get("cache_control"), value);
+    if ty == "tool_result" {
+        let content = j.get("content").into_iter().flat_map(|c| c.items());
+        for (k, item) in content.enumerate() {
+            point(
+                out,
+                Place::Nested { mi, b, k },
+                item.get("cache_control"),
+                value,
+            );
+        }
+    }
+}
+
+fn borrowed(cc: Raw<'_>) -> Cow<'_, str> {
+    Cow::Borrowed(cc.text())
+}
+
+fn owned<'b>(cc: Raw<'_>) -> Cow<'b, str> {
+    Cow::Owned(cc.text().to_string())
 }
 
 /// Most breakpoints one request may hold.
@@ -97,7 +156,7 @@ impl<'b> Run<'b, '_> {
             let path = self.cc_pointer(p.place);
             let detail = format!(
                 "{} removed: the request held {n} cache_control breakpoints and the upstream takes {LIMIT}; the last {LIMIT} are kept",
-                p.value
+                Raw::whole(&p.value).compact()
             );
             self.change(&CACHE_CONTROL_LIMIT, path, ChangeAction::Removed, detail);
         }
@@ -164,17 +223,8 @@ impl<'b> Run<'b, '_> {
     }
 
     /// Every breakpoint, in the order the API reads them.
-    fn breakpoints(&self) -> Vec<Breakpoint> {
+    fn breakpoints(&self) -> Vec<Breakpoint<'b>> {
         let mut out = Vec::new();
-        let mut push = |place, cc: Option<Raw<'_>>| {
-            if let Some(cc) = cc.filter(|c| c.kind() != Kind::Null) {
-                out.push(Breakpoint {
-                    place,
-                    long: is_long(cc),
-                    value: cc.compact(),
-                });
-            }
-        };
         if !self.bare {
             for (t, tool) in self
                 .root
@@ -183,27 +233,33 @@ impl<'b> Run<'b, '_> {
                 .flat_map(|t| t.items())
                 .enumerate()
             {
-                push(Place::Tool(t), tool.get("cache_control"));
+                point(
+                    &mut out,
+                    Place::Tool(t),
+                    tool.get("cache_control"),
+                    borrowed,
+                );
             }
             if let (Some(sys), System::Keep) = (self.root.get("system"), &self.system) {
                 for (i, block) in sys.items().enumerate() {
-                    push(Place::System(i), block.get("cache_control"));
+                    point(
+                        &mut out,
+                        Place::System(i),
+                        block.get("cache_control"),
+                        borrowed,
+                    );
                 }
             }
         }
         for (mi, msg) in self.msgs.iter().enumerate() {
             let m = msg.origin;
             if msg.role == Role::System {
-                push(
-                    Place::SystemMessage { m, b: None },
-                    msg.raw.get("cache_control"),
-                );
+                let place = Place::SystemMessage { m, b: None };
+                point(&mut out, place, msg.raw.get("cache_control"), borrowed);
                 let content = msg.raw.get("content").into_iter().flat_map(|c| c.items());
                 for (b, block) in content.enumerate() {
-                    push(
-                        Place::SystemMessage { m, b: Some(b) },
-                        block.get("cache_control"),
-                    );
+                    let place = Place::SystemMessage { m, b: Some(b) };
+                    point(&mut out, place, block.get("cache_control"), borrowed);
                 }
                 continue;
             }
@@ -211,18 +267,9 @@ impl<'b> Run<'b, '_> {
                 continue;
             };
             for (b, blk) in list.iter().enumerate() {
-                let j = blk.view();
-                let ty = j.type_name();
-                if is_thinking(&ty) {
-                    push(Place::Thinking { mi, b }, j.get("cache_control"));
-                    continue;
-                }
-                push(Place::Block { mi, b }, j.get("cache_control"));
-                if ty == "tool_result" {
-                    let content = j.get("content").into_iter().flat_map(|c| c.items());
-                    for (k, item) in content.enumerate() {
-                        push(Place::Nested { mi, b, k }, item.get("cache_control"));
-                    }
+                match blk.source() {
+                    Some(j) => block_points(&mut out, j, (mi, b), borrowed),
+                    None => block_points(&mut out, blk.view(), (mi, b), owned),
                 }
             }
         }

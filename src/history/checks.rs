@@ -143,7 +143,7 @@ fn checks(run: &mut Run<'_, '_>) {
 fn first_type(run: &Run<'_, '_>, mi: usize) -> Option<String> {
     match &run.msgs[mi].content {
         Content::Blocks(b) => b.first().map(|blk| blk.view().type_name().into_owned()),
-        Content::Str(..) => Some("text".into()),
+        Content::Str | Content::Text(..) => Some("text".into()),
         Content::Opaque => None,
     }
 }
@@ -154,7 +154,7 @@ fn block_types(run: &Run<'_, '_>, mi: usize) -> Vec<String> {
             .iter()
             .map(|blk| blk.view().type_name().into_owned())
             .collect(),
-        Content::Str(..) => vec!["text".into()],
+        Content::Str | Content::Text(..) => vec!["text".into()],
         Content::Opaque => Vec::new(),
     }
 }

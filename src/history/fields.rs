@@ -24,9 +24,15 @@ impl<'b> Run<'b, '_> {
                 continue;
             }
             self.message_fields(mi);
-            if let Content::Str(raw, _) = self.msgs[mi].content {
-                self.string_content_blank(mi, raw);
-                continue;
+            match self.msgs[mi].content {
+                Content::Str => {
+                    if let Some(raw) = self.msgs[mi].str_raw() {
+                        self.string_content_blank(mi, raw);
+                    }
+                    continue;
+                }
+                Content::Text(_) => continue,
+                Content::Blocks(_) | Content::Opaque => {}
             }
             let Content::Blocks(mut blocks) =
                 std::mem::replace(&mut self.msgs[mi].content, Content::Opaque)
@@ -115,7 +121,7 @@ impl<'b> Run<'b, '_> {
         self.report(&WHITESPACE_TEXT, path.clone(), message);
         if self.fixing(&WHITESPACE_TEXT) {
             let detail = format!("whitespace-only content {}", raw.text());
-            self.msgs[mi].content = Content::Str(raw, Some(String::new()));
+            self.msgs[mi].content = Content::Text("".into());
             self.msgs[mi].touched = true;
             self.change(&WHITESPACE_TEXT, path, Removed, detail);
         }

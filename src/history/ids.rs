@@ -6,9 +6,10 @@
 //! phase; two passes over the blocks, lookups through a set and a map.
 
 use super::json::{escape, ObjEdit};
-use super::model::{Content, Role, Run, Src};
+use super::model::{Content, Role, Run, Src, MAX_REPORTED};
 use super::rules::*;
 use super::ChangeAction;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 /// Whether `id` matches `^[a-zA-Z0-9_-]+$`.
@@ -36,11 +37,12 @@ fn sanitized(id: &str) -> String {
         .collect()
 }
 
-impl Run<'_, '_> {
+impl<'b> Run<'b, '_> {
     pub(crate) fn phase_tool_ids(&mut self) {
         // Pass 1: the ids in use, and the refused ones of tool_use blocks.
-        let mut taken: HashSet<String> = HashSet::new();
-        let mut refused: Vec<(usize, usize, String)> = Vec::new();
+        // NOTE: ids are borrowed from the body where they can be (no copy per block).
+        let mut taken: HashSet<Cow<'b, str>> = HashSet::new();
+        let mut refused: Vec<(usize, usize, Cow<'b, str>)> = Vec::new();
         for (mi, msg) in self.msgs.iter().enumerate() {
             let Content::Blocks(list) = &msg.content else {
                 continue;
@@ -49,15 +51,16 @@ impl Run<'_, '_> {
                 continue;
             }
             for (bi, blk) in list.iter().enumerate() {
-                let j = blk.view();
-                if !j.get("type").is_some_and(|t| t.str_eq("tool_use")) {
+                if !blk.view().get("type").is_some_and(|t| t.str_eq("tool_use")) {
                     continue;
                 }
-                let Some(id) = j.get_str("id") else { continue };
+                let Some(id) = blk.get_str("id") else {
+                    continue;
+                };
                 if id_ok(&id) {
-                    taken.insert(id.into_owned());
+                    taken.insert(id);
                 } else {
-                    refused.push((mi, bi, id.into_owned()));
+                    refused.push((mi, bi, id));
                 }
             }
         }
@@ -86,7 +89,7 @@ impl Run<'_, '_> {
         }
         // New ids: the refused characters replaced, a numeric suffix where
         // that collides with an id in use (each refused id maps to one new id).
-        let mut map: HashMap<String, String> = HashMap::new();
+        let mut map: HashMap<Cow<'b, str>, String> = HashMap::new();
         for (_, _, id) in &refused {
             if map.contains_key(id) {
                 continue;
@@ -94,11 +97,11 @@ impl Run<'_, '_> {
             let base = sanitized(id);
             let mut new = base.clone();
             let mut n = 2u64;
-            while taken.contains(&new) {
+            while taken.contains(new.as_str()) {
                 new = format!("{base}_{n}");
                 n += 1;
             }
-            taken.insert(new.clone());
+            taken.insert(Cow::Owned(new.clone()));
             map.insert(id.clone(), new);
         }
         // Pass 2: the tool_use blocks and every tool_result that answers one.
@@ -106,7 +109,11 @@ impl Run<'_, '_> {
             if self.msgs[mi].role == Role::System {
                 continue;
             }
+            // NOTE: only the changes the report can still list are kept
+            // (a message of a million rewritten ids holds no million strings).
+            let room = MAX_REPORTED.saturating_sub(self.changes.len());
             let mut reports = Vec::new();
+            let mut omitted = 0usize;
             if let Content::Blocks(list) = &mut self.msgs[mi].content {
                 for blk in list.iter_mut() {
                     let j = blk.view();
@@ -122,15 +129,18 @@ impl Run<'_, '_> {
                     let Some(new) = map.get(old.as_ref()) else {
                         continue;
                     };
-                    let old = old.into_owned();
+                    let report = (reports.len() < room).then(|| (old.into_owned(), new.clone()));
                     let mut edit = ObjEdit::default();
                     edit.set(field, escape(new));
                     let text = edit.apply(j);
                     blk.src = Src::Owned(text.into());
-                    reports.push((blk.at, field, old, new.clone()));
+                    match report {
+                        Some((old, new)) => reports.push((blk.at, field, old, new)),
+                        None => omitted += 1,
+                    }
                 }
             }
-            if reports.is_empty() {
+            if reports.is_empty() && omitted == 0 {
                 continue;
             }
             self.msgs[mi].touched = true;
@@ -150,6 +160,9 @@ impl Run<'_, '_> {
                 };
                 let path = format!("{}/{field}", self.at_ptr(at));
                 self.change(&TOOL_USE_ID_PATTERN, path, ChangeAction::Replaced, detail);
+            }
+            for _ in 0..omitted {
+                self.omit(&TOOL_USE_ID_PATTERN);
             }
         }
     }

@@ -83,14 +83,62 @@ impl<'b> Blk<'b> {
     pub(crate) fn view(&self) -> Raw<'_> {
         self.src.view()
     }
+
+    /// The block as sent (`None` once edited), borrowed from the body.
+    pub(crate) fn source(&self) -> Option<Raw<'b>> {
+        match &self.src {
+            Src::Raw(r) => Some(*r),
+            Src::Owned(_) => None,
+        }
+    }
+
+    /// A string field of the block, borrowed from the body when the block is
+    /// still its source text (no copy per block).
+    pub(crate) fn get_str(&self, key: &str) -> Option<std::borrow::Cow<'b, str>> {
+        match &self.src {
+            Src::Raw(r) => r.get_str(key),
+            Src::Owned(text) => Raw::whole(text).get_str(key).map(|s| s.into_owned().into()),
+        }
+    }
 }
 
 pub(crate) enum Content<'b> {
-    /// String content; `Some` once edited.
-    Str(Raw<'b>, Option<String>),
+    /// String content as sent (its text is the message's `content`).
+    // NOTE: no copy of that source text here: a message is a few words
+    // smaller, which counts in a body of a million tiny messages.
+    Str,
+    /// String content an edit made (the text, not JSON).
+    Text(Box<str>),
     Blocks(Vec<Blk<'b>>),
     /// Missing or neither string nor array: passed through.
     Opaque,
+}
+
+impl<'b> Msg<'b> {
+    /// The source text of string content as sent.
+    pub(crate) fn str_raw(&self) -> Option<Raw<'b>> {
+        match self.content {
+            Content::Str => self.raw.get("content"),
+            _ => None,
+        }
+    }
+
+    /// The text of string content (edited or as sent).
+    pub(crate) fn str_text(&self) -> Option<std::borrow::Cow<'b, str>> {
+        match &self.content {
+            Content::Text(s) => Some(std::borrow::Cow::Owned(s.to_string())),
+            Content::Str => self.str_raw().and_then(Raw::str),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_empty_content(&self) -> bool {
+        match &self.content {
+            Content::Blocks(b) => b.is_empty(),
+            Content::Str | Content::Text(..) => self.str_text().is_some_and(|s| s.is_empty()),
+            Content::Opaque => false,
+        }
+    }
 }
 
 pub(crate) struct Msg<'b> {
@@ -101,6 +149,14 @@ pub(crate) struct Msg<'b> {
     pub(crate) content: Content<'b>,
     /// Content changed: the message is re-serialized on output.
     pub(crate) touched: bool,
+    /// Merged (`merge-roles`) into the closest earlier message that is not
+    /// joined: its blocks are written at the end of that one's content, and
+    /// it is not written as a message of its own.
+    // NOTE: a merge leaves the blocks where they are rather than moving them
+    // (a crafted body of a million one-word messages would otherwise hold a
+    // new text block for each); only the writer and the last-message phase
+    // (`phase_final_whitespace`, which materializes the merge) look past it.
+    pub(crate) joined: bool,
 }
 
 pub(crate) enum System<'b> {
@@ -178,7 +234,7 @@ impl<'b, 'o> Run<'b, 'o> {
                 _ => Role::Other,
             };
             let content = match raw.get("content") {
-                Some(c) if c.kind() == Kind::Str => Content::Str(c, None),
+                Some(c) if c.kind() == Kind::Str => Content::Str,
                 Some(c) if c.kind() == Kind::Arr => {
                     let mut blocks = Vec::with_capacity(c.items().count());
                     blocks.extend(c.items().enumerate().map(|(b, item)| Blk {
@@ -195,6 +251,7 @@ impl<'b, 'o> Run<'b, 'o> {
                 role,
                 content,
                 touched: false,
+                joined: false,
             }
         }));
         let mut run = Run {
@@ -404,7 +461,7 @@ impl<'b, 'o> Run<'b, 'o> {
             out.push((turn, off));
             off += match &m.content {
                 Content::Blocks(b) => b.len(),
-                Content::Str(..) => 1,
+                Content::Str | Content::Text(..) => 1,
                 Content::Opaque => 0,
             };
         }
@@ -416,23 +473,6 @@ impl<'b, 'o> Run<'b, 'o> {
         match at {
             Origin::Block(m, b) | Origin::New(m, b) => (m.to_string(), b.to_string()),
             Origin::Content(m) => (m.to_string(), "0".into()),
-        }
-    }
-
-    /// The text of string content (edited or as sent).
-    pub(crate) fn str_text(content: &Content<'b>) -> Option<std::borrow::Cow<'b, str>> {
-        match content {
-            Content::Str(_, Some(s)) => Some(std::borrow::Cow::Owned(s.clone())),
-            Content::Str(raw, None) => raw.str(),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn is_empty_content(content: &Content<'b>) -> bool {
-        match content {
-            Content::Blocks(b) => b.is_empty(),
-            Content::Str(..) => Self::str_text(content).is_some_and(|s| s.is_empty()),
-            Content::Opaque => false,
         }
     }
 

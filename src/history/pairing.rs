@@ -8,11 +8,27 @@ use super::rules::*;
 use super::turns::text_block;
 use super::ChangeAction::{Converted, Inserted, Moved, Removed};
 use super::{Change, Violation};
+use std::borrow::Cow;
 use std::collections::HashSet;
 
-/// A block of a turn: its message, its position, and for a tool_result its
-/// `tool_use_id` (`Some(None)` when it has none).
-type TurnBlock = (usize, usize, Option<Option<String>>);
+/// A tool_result block of a turn: its message, its position there, and its
+/// `tool_use_id` (`None` when it has none).
+struct TurnResult<'b> {
+    mi: usize,
+    bi: usize,
+    id: Option<Cow<'b, str>>,
+}
+
+/// The tool_result blocks of a turn (only they are kept: a turn of a million
+/// other blocks needs no list).
+struct TurnResults<'b> {
+    results: Vec<TurnResult<'b>>,
+    /// How many blocks the turn starts with that are tool_results (the first
+    /// `lead` of `results`).
+    lead: usize,
+    /// Message and position of the last of them.
+    lead_end: Option<(usize, usize)>,
+}
 
 impl<'b> Run<'b, '_> {
     pub(crate) fn phase_pairing(&mut self) {
@@ -54,8 +70,8 @@ impl<'b> Run<'b, '_> {
 
     /// The ids of the tool_use blocks of the messages in `range`, in order,
     /// each once, with where the first one is.
-    fn tool_use_ids(&self, range: (usize, usize)) -> Vec<(String, Origin)> {
-        let mut ids: Vec<(String, Origin)> = Vec::new();
+    fn tool_use_ids(&self, range: (usize, usize)) -> Vec<(Cow<'b, str>, Origin)> {
+        let mut ids: Vec<(Cow<'b, str>, Origin)> = Vec::new();
         let mut seen = HashSet::new();
         for msg in &self.msgs[range.0..range.1] {
             let Content::Blocks(blocks) = &msg.content else {
@@ -64,9 +80,10 @@ impl<'b> Run<'b, '_> {
             for blk in blocks {
                 let j = blk.view();
                 if j.get("type").is_some_and(|t| t.str_eq("tool_use")) {
-                    if let Some(id) = j.get_str("id") {
-                        if seen.insert(id.to_string()) {
-                            ids.push((id.into_owned(), blk.at));
+                    if let Some(id) = blk.get_str("id") {
+                        // NOTE: a borrowed id is cloned for the set without a copy.
+                        if seen.insert(id.clone()) {
+                            ids.push((id, blk.at));
                         }
                     }
                 }
@@ -75,55 +92,67 @@ impl<'b> Run<'b, '_> {
         ids
     }
 
-    /// Positions in the turn, in merged order.
-    fn turn_blocks(&self, start: usize, end: usize) -> Vec<TurnBlock> {
-        let mut out = Vec::new();
+    /// The tool_result blocks of the turn `start..end`, in merged order.
+    fn turn_results(&self, start: usize, end: usize) -> TurnResults<'b> {
+        let mut turn = TurnResults {
+            results: Vec::new(),
+            lead: 0,
+            lead_end: None,
+        };
+        let mut leading = true;
         for mi in start..end {
             match &self.msgs[mi].content {
                 Content::Blocks(blocks) => {
                     for (bi, blk) in blocks.iter().enumerate() {
                         let j = blk.view();
-                        let tr = j
-                            .get("type")
-                            .is_some_and(|t| t.str_eq("tool_result"))
-                            .then(|| j.get_str("tool_use_id").map(|s| s.into_owned()));
-                        out.push((mi, bi, tr));
+                        if !j.get("type").is_some_and(|t| t.str_eq("tool_result")) {
+                            leading = false;
+                            continue;
+                        }
+                        let id = blk.get_str("tool_use_id");
+                        turn.results.push(TurnResult { mi, bi, id });
+                        if leading {
+                            turn.lead += 1;
+                            turn.lead_end = Some((mi, bi));
+                        }
                     }
                 }
-                Content::Str(..) => out.push((mi, 0, None)),
+                Content::Str | Content::Text(..) => leading = false,
                 Content::Opaque => {}
             }
         }
-        out
+        turn
     }
 
     fn pair_turn(
         &mut self,
         start: usize,
         end: usize,
-        expected: &[(String, Origin)],
+        expected: &[(Cow<'b, str>, Origin)],
         assistant_at: Option<usize>,
         emptied: &mut Vec<usize>,
     ) {
-        let blocks = self.turn_blocks(start, end);
-        let expected_ids: HashSet<&str> = expected.iter().map(|(e, _)| e.as_str()).collect();
+        let turn = self.turn_results(start, end);
+        let expected_ids: HashSet<&str> = expected.iter().map(|(e, _)| e.as_ref()).collect();
         let mut matched: HashSet<&str> = HashSet::new();
         let mut orphans = Vec::new();
+        // `(index in turn.results, message, block)`.
         let mut matched_at = Vec::new();
-        for (pos, (mi, bi, tr)) in blocks.iter().enumerate() {
-            let Some(id) = tr else { continue };
-            match id.as_deref() {
-                Some(id) if expected_ids.contains(id) && !matched.contains(id) => {
+        for (pos, r) in turn.results.iter().enumerate() {
+            // NOTE: `matched` holds the expected id (not the result's), so it
+            // outlives `turn`.
+            match r.id.as_deref().and_then(|id| expected_ids.get(id)) {
+                Some(&id) if !matched.contains(id) => {
                     matched.insert(id);
-                    matched_at.push((pos, *mi, *bi));
+                    matched_at.push((pos, r.mi, r.bi));
                 }
-                _ => orphans.push((*mi, *bi, id.clone().unwrap_or_else(|| "null".into()))),
+                _ => orphans.push((r.mi, r.bi, r.id.clone().unwrap_or(Cow::Borrowed("null")))),
             }
         }
-        let lead = blocks.iter().take_while(|(_, _, tr)| tr.is_some()).count();
-        let missing: Vec<&(String, Origin)> = expected
+        let lead = turn.lead;
+        let missing: Vec<&(Cow<'b, str>, Origin)> = expected
             .iter()
-            .filter(|(e, _)| !matched.contains(e.as_str()))
+            .filter(|(e, _)| !matched.contains(e.as_ref()))
             .collect();
 
         // Report (validate): on the body as sent.
@@ -157,7 +186,7 @@ impl<'b> Run<'b, '_> {
                 );
             }
             if let (Some(first), Some(a)) = (missing.first(), assistant_at) {
-                let ids: Vec<&str> = missing.iter().map(|(id, _)| id.as_str()).collect();
+                let ids: Vec<&str> = missing.iter().map(|(id, _)| id.as_ref()).collect();
                 let (um, _) = self.up(a, 0);
                 self.report(
                     &MISSING_TOOL_RESULT,
@@ -172,8 +201,6 @@ impl<'b> Run<'b, '_> {
         }
 
         // Fix (normalize).
-        let matched: HashSet<String> = matched.into_iter().map(str::to_string).collect();
-        let missing: Vec<String> = missing.into_iter().map(|(id, _)| id.clone()).collect();
         if self.fixing(&ORPHAN_TOOL_RESULT) && !orphans.is_empty() {
             self.convert_orphans(&orphans);
         }
@@ -184,24 +211,19 @@ impl<'b> Run<'b, '_> {
         }
         // Recompute after orphan conversion: which matched results sit after the
         // leading run of tool_result blocks.
-        let blocks = self.turn_blocks(start, end);
-        let lead = blocks.iter().take_while(|(_, _, tr)| tr.is_some()).count();
-        let late: Vec<(usize, usize)> = blocks
+        drop(turn);
+        let turn = self.turn_results(start, end);
+        let late: Vec<(usize, usize)> = turn.results[turn.lead..]
             .iter()
-            .enumerate()
-            .filter(|(pos, (_, _, tr))| {
-                *pos >= lead
-                    && tr
-                        .as_ref()
-                        .is_some_and(|id| id.as_ref().is_some_and(|i| matched.contains(i)))
-            })
-            .map(|(_, (mi, bi, _))| (*mi, *bi))
+            .filter(|r| r.id.as_deref().is_some_and(|i| matched.contains(i)))
+            .map(|r| (r.mi, r.bi))
             .collect();
         // Where the leading run ends: (message, index after its last block).
-        let (ins_mi, ins_bi) = match lead.checked_sub(1).map(|p| (blocks[p].0, blocks[p].1)) {
+        let (ins_mi, ins_bi) = match turn.lead_end {
             Some((mi, bi)) => (mi, bi + 1),
             None => (start, 0),
         };
+        drop(turn);
         // NOTE: a message whose `content` is absent or neither a string nor an
         // array cannot take blocks (and the upstream refuses it with a schema
         // error no rule fixes): leave the turn's pairing as it is, rather than
@@ -219,7 +241,7 @@ impl<'b> Run<'b, '_> {
             };
             self.ensure_blocks(ins_mi, rule);
         }
-        let mut moved: Vec<Blk<'b>> = Vec::new();
+        let mut moved: Vec<Blk<'b>> = Vec::with_capacity(if move_late { late.len() } else { 0 });
         if move_late {
             // One pass per message: take the late blocks out, in order.
             let mut by_msg: Vec<(usize, Vec<usize>)> = Vec::new();
@@ -258,10 +280,11 @@ impl<'b> Run<'b, '_> {
                 );
             }
         }
-        let mut inserted: Vec<Blk<'b>> = Vec::new();
+        let mut inserted: Vec<Blk<'b>> =
+            Vec::with_capacity(if fix_missing { missing.len() } else { 0 });
         if fix_missing {
             let origin = self.msgs[ins_mi].origin;
-            for (k, id) in missing.iter().enumerate() {
+            for (k, (id, _)) in missing.iter().enumerate() {
                 let at = Origin::New(origin, ins_bi + moved.len() + k);
                 let path = self.at_ptr(at);
                 self.change(
@@ -285,12 +308,15 @@ impl<'b> Run<'b, '_> {
         }
         if let Content::Blocks(list) = &mut self.msgs[ins_mi].content {
             let at = ins_bi.min(list.len());
+            // NOTE: grown once to its size, not doubled (a turn can gain
+            // hundreds of thousands of blocks).
+            list.reserve_exact(moved.len() + inserted.len());
             list.splice(at..at, moved.into_iter().chain(inserted));
         }
         self.msgs[ins_mi].touched = true;
         // Later messages of the turn may be left empty by the moves.
         let newly: Vec<usize> = (start + 1..end)
-            .filter(|&i| Self::is_empty_content(&self.msgs[i].content))
+            .filter(|&i| self.msgs[i].is_empty_content())
             .collect();
         self.report_empty(&newly);
         if self.fixing(&EMPTY_MESSAGE) {
@@ -300,7 +326,7 @@ impl<'b> Run<'b, '_> {
 
     /// Turns each orphan tool_result `(message, block, id)` into text that
     /// keeps its content; every message rebuilt once.
-    fn convert_orphans(&mut self, orphans: &[(usize, usize, String)]) {
+    fn convert_orphans(&mut self, orphans: &[(usize, usize, Cow<'_, str>)]) {
         let mut by_msg: Vec<(usize, Vec<(usize, &str)>)> = Vec::new();
         for (mi, bi, id) in orphans {
             match by_msg.last_mut() {

@@ -8,7 +8,6 @@ use super::model::{retain_unmarked, Blk, Content, Msg, Origin, Role, Run, Src};
 use super::rules::*;
 use super::ChangeAction::{Converted, Merged, Moved, Removed, Replaced, Trimmed};
 use crate::is_thinking;
-use std::borrow::Cow;
 
 /// `{"type":"text","text":…}`.
 pub(crate) fn text_block(text: &str) -> Box<str> {
@@ -25,8 +24,7 @@ impl<'b> Run<'b, '_> {
             let final_assistant = pos == last && msg.role == Role::Assistant;
             // NOTE: a system message is never touched: `content: []` is its
             // directive-only form (with a message-level `output_config`).
-            if !final_assistant && msg.role != Role::System && Self::is_empty_content(&msg.content)
-            {
+            if !final_assistant && msg.role != Role::System && msg.is_empty_content() {
                 drop.push(pos);
             }
         }
@@ -76,7 +74,7 @@ impl<'b> Run<'b, '_> {
         let placeholder = self.placeholder();
         let msg = &mut self.msgs[pos];
         msg.content = match msg.content {
-            Content::Str(raw, _) => Content::Str(raw, Some(placeholder.to_string())),
+            Content::Str | Content::Text(..) => Content::Text(placeholder.into()),
             _ => Content::Blocks(vec![Blk {
                 src: Src::Owned(text_block(placeholder)),
                 at: Origin::New(origin, 0),
@@ -104,26 +102,18 @@ impl<'b> Run<'b, '_> {
 
     /// Turns string content into a one-text-block array (recorded as a change).
     pub(crate) fn ensure_blocks(&mut self, mi: usize, rule: &'static Rule) {
-        let mut content = std::mem::replace(&mut self.msgs[mi].content, Content::Opaque);
-        let origin = self.msgs[mi].origin;
-        let converted = self.string_to_blocks(&mut content, origin, rule);
-        self.msgs[mi].content = content;
-        self.msgs[mi].touched |= converted;
+        let mut msg = std::mem::take(&mut self.msgs);
+        self.string_to_blocks(&mut msg[mi], rule);
+        self.msgs = msg;
     }
 
-    /// Turns string `content` (of the message at `origin`) into a
-    /// one-text-block array, recorded as a change under `rule`; returns
-    /// whether it did.
-    fn string_to_blocks(
-        &mut self,
-        content: &mut Content<'b>,
-        origin: usize,
-        rule: &'static Rule,
-    ) -> bool {
-        let Content::Str(..) = content else {
-            return false;
+    /// Turns the string content of `msg` into a one-text-block array,
+    /// recorded as a change under `rule` (the message is then touched).
+    fn string_to_blocks(&mut self, msg: &mut Msg<'b>, rule: &'static Rule) {
+        let Some(text) = msg.str_text() else {
+            return;
         };
-        let text = Self::str_text(content).unwrap_or_default();
+        let origin = msg.origin;
         let mut list = Vec::new();
         if !text.is_empty() {
             list.push(Blk {
@@ -131,7 +121,8 @@ impl<'b> Run<'b, '_> {
                 at: Origin::Content(origin),
             });
         }
-        *content = Content::Blocks(list);
+        msg.content = Content::Blocks(list);
+        msg.touched = true;
         let path = format!("{}/content", self.msg_ptr(origin));
         self.change(
             rule,
@@ -139,7 +130,6 @@ impl<'b> Run<'b, '_> {
             Converted,
             "string content turned into a text block".into(),
         );
-        true
     }
 
     // ---- phase 4: bedrock role alternation ---------------------------------
@@ -162,18 +152,17 @@ impl<'b> Run<'b, '_> {
                     .take_while(|m| m.role == Role::Assistant);
                 last - before.count()
             });
+        // NOTE: in place: a merged message stays in the list, `joined` to
+        // `base` (the closest earlier message that is not joined), so no
+        // block moves and no message is removed.
         let mut msgs = std::mem::take(&mut self.msgs);
-        let mut kept = 0;
+        let mut base: Option<usize> = None;
         for r in 0..msgs.len() {
             let (head, tail) = msgs.split_at_mut(r);
             let cur = &mut tail[0];
-            let prev = match kept {
-                0 => None,
-                k => head.get_mut(k - 1),
-            };
+            let prev = base.and_then(|k| head.get_mut(k));
             let Some(prev) = prev.filter(|p| cur.role.alternates() && cur.role == p.role) else {
-                msgs.swap(kept, r);
-                kept += 1;
+                base = Some(r);
                 continue;
             };
             let mergeable =
@@ -201,30 +190,13 @@ impl<'b> Run<'b, '_> {
                 self.omit_violation(&MERGE_ROLES);
             }
             if !self.fixing(&MERGE_ROLES) || !mergeable || pinned {
-                msgs.swap(kept, r);
-                kept += 1;
+                base = Some(r);
                 continue;
             }
             let prev_origin = prev.origin;
-            self.string_to_blocks(&mut prev.content, prev_origin, &MERGE_ROLES);
-            let text = Self::str_text(&cur.content).map(Cow::into_owned);
-            let extra = match std::mem::replace(&mut cur.content, Content::Opaque) {
-                Content::Blocks(list) => list,
-                Content::Str(..) => text
-                    .filter(|t| !t.is_empty())
-                    .map(|t| {
-                        vec![Blk {
-                            src: Src::Owned(text_block(&t)),
-                            at: Origin::Content(cur.origin),
-                        }]
-                    })
-                    .unwrap_or_default(),
-                Content::Opaque => Vec::new(),
-            };
-            if let Content::Blocks(list) = &mut prev.content {
-                list.extend(extra);
-            }
+            self.string_to_blocks(prev, &MERGE_ROLES);
             prev.touched = true;
+            cur.joined = true;
             if self.report_full() {
                 self.omit(&MERGE_ROLES);
             } else {
@@ -232,8 +204,39 @@ impl<'b> Run<'b, '_> {
                 self.change(&MERGE_ROLES, path, Merged, format!("merged into {into}"));
             }
         }
-        msgs.truncate(kept);
         self.msgs = msgs;
+        self.materialize_final_join();
+    }
+
+    /// When the last message is an assistant message joined to an earlier
+    /// one, moves the blocks of that merge into its base, so that
+    /// `phase_final_whitespace` sees the merged message as it is written.
+    fn materialize_final_join(&mut self) {
+        let Some(last) = self.msgs.last() else {
+            return;
+        };
+        if !last.joined || last.role != Role::Assistant {
+            return;
+        }
+        let Some(base) = self.msgs.iter().rposition(|m| !m.joined) else {
+            return;
+        };
+        let joined = self.msgs.split_off(base + 1);
+        let mut extra = Vec::new();
+        for msg in joined {
+            if let Some(src) = joined_text_block(&msg) {
+                extra.push(Blk {
+                    src: Src::Owned(src),
+                    at: Origin::Content(msg.origin),
+                });
+            }
+            if let Content::Blocks(list) = msg.content {
+                extra.extend(list);
+            }
+        }
+        if let Content::Blocks(list) = &mut self.msgs[base].content {
+            list.extend(extra);
+        }
     }
 
     // ---- phase 5: trailing whitespace of a final assistant message ----------
@@ -246,10 +249,8 @@ impl<'b> Run<'b, '_> {
             return;
         }
         let origin = self.msgs[mi].origin;
-        if let Content::Str(raw, _) = self.msgs[mi].content {
-            let text = Self::str_text(&self.msgs[mi].content)
-                .unwrap_or_default()
-                .into_owned();
+        if let Content::Str | Content::Text(..) = self.msgs[mi].content {
+            let text = self.msgs[mi].str_text().unwrap_or_default().into_owned();
             let trimmed = text.trim_end();
             if trimmed.len() == text.len() {
                 return;
@@ -262,7 +263,7 @@ impl<'b> Run<'b, '_> {
             );
             if self.fixing(&FINAL_TRAILING_WHITESPACE) {
                 let detail = format!("trailing {} trimmed", escape(&text[trimmed.len()..]));
-                self.msgs[mi].content = Content::Str(raw, Some(trimmed.to_string()));
+                self.msgs[mi].content = Content::Text(trimmed.into());
                 self.msgs[mi].touched = true;
                 self.change(&FINAL_TRAILING_WHITESPACE, path, Trimmed, detail);
             }
@@ -362,6 +363,14 @@ impl<'b> Run<'b, '_> {
             format!("{shown} moved to {to}"),
         );
     }
+}
+
+/// The text block that the string content of a joined message becomes
+/// (none for an empty string).
+pub(crate) fn joined_text_block(msg: &Msg<'_>) -> Option<Box<str>> {
+    msg.str_text()
+        .filter(|t| !t.is_empty())
+        .map(|t| text_block(&t))
 }
 
 pub(crate) fn holds_thinking(msg: &Msg<'_>) -> bool {

@@ -3,101 +3,166 @@
 //! they are (source text or the text an edit made).
 
 use super::json::escape;
-use super::model::{Content, Run, Src, System};
+use super::model::{Blk, Content, Msg, Run, Src, System};
+use super::turns::joined_text_block;
+
+/// Where the body goes: a counter first, then the buffer sized to it.
+trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+impl Sink for usize {
+    fn put(&mut self, bytes: &[u8]) {
+        *self += bytes.len();
+    }
+}
 
 impl Run<'_, '_> {
     /// The normalized body.
     pub(crate) fn write(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.root.text().len() + 256);
+        // NOTE: measured before written, so the buffer is allocated once at
+        // its exact size: a body that grows (inserted tool_results) never
+        // holds a doubled buffer beside the old one.
+        let mut len = 0usize;
+        self.write_to(&mut len);
+        let mut out = Vec::with_capacity(len);
+        self.write_to(&mut out);
+        out
+    }
+
+    fn write_to(&self, out: &mut impl Sink) {
         if self.bare {
-            self.write_messages(&mut out);
-            return out;
+            self.write_messages(out);
+            return;
         }
-        out.push(b'{');
+        out.put(b"{");
         let mut first = true;
         let tools_at = self.root.get("tools").map(|t| t.offset());
         for (k, v) in self.root.entries() {
             if self.dropped_top.contains(&k.offset()) {
                 continue;
             }
-            let sep = |out: &mut Vec<u8>, first: &mut bool| {
-                if !std::mem::take(first) {
-                    out.push(b',');
-                }
-            };
             if v.offset() == self.messages.offset() {
-                sep(&mut out, &mut first);
-                out.extend_from_slice(k.text().as_bytes());
-                out.push(b':');
-                self.write_messages(&mut out);
+                comma(out, &mut first);
+                out.put(k.text().as_bytes());
+                out.put(b":");
+                self.write_messages(out);
             } else if let (Some(list), true) = (&self.tools, Some(v.offset()) == tools_at) {
-                sep(&mut out, &mut first);
-                out.extend_from_slice(k.text().as_bytes());
-                out.push(b':');
-                write_list(&mut out, list.iter());
+                comma(out, &mut first);
+                out.put(k.text().as_bytes());
+                out.put(b":");
+                write_list(out, list.iter());
             } else if k.str_eq("system") && !matches!(self.system, System::Keep) {
                 if let System::Blocks(list) = &self.system {
-                    sep(&mut out, &mut first);
-                    out.extend_from_slice(k.text().as_bytes());
-                    out.push(b':');
-                    write_list(&mut out, list.iter());
+                    comma(out, &mut first);
+                    out.put(k.text().as_bytes());
+                    out.put(b":");
+                    write_list(out, list.iter());
                 }
             } else {
-                sep(&mut out, &mut first);
-                out.extend_from_slice(k.text().as_bytes());
-                out.push(b':');
-                out.extend_from_slice(v.text().as_bytes());
+                comma(out, &mut first);
+                out.put(k.text().as_bytes());
+                out.put(b":");
+                out.put(v.text().as_bytes());
             }
         }
-        out.push(b'}');
-        out
+        out.put(b"}");
     }
 
-    fn write_messages(&self, out: &mut Vec<u8>) {
-        out.push(b'[');
+    fn write_messages(&self, out: &mut impl Sink) {
+        out.put(b"[");
+        let mut first = true;
         for (i, msg) in self.msgs.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            if !msg.touched {
-                out.extend_from_slice(msg.raw.text().as_bytes());
+            if msg.joined {
                 continue;
             }
-            out.push(b'{');
+            comma(out, &mut first);
+            if !msg.touched {
+                out.put(msg.raw.text().as_bytes());
+                continue;
+            }
+            out.put(b"{");
             let fields = msg
                 .raw
                 .entries()
                 .filter(|(k, _)| !self.dropped_fields.contains(&k.offset()));
             for (n, (k, v)) in fields.enumerate() {
                 if n > 0 {
-                    out.push(b',');
+                    out.put(b",");
                 }
-                out.extend_from_slice(k.text().as_bytes());
-                out.push(b':');
+                out.put(k.text().as_bytes());
+                out.put(b":");
                 if !k.str_eq("content") {
-                    out.extend_from_slice(v.text().as_bytes());
+                    out.put(v.text().as_bytes());
                     continue;
                 }
                 match &msg.content {
-                    Content::Blocks(list) => write_list(out, list.iter().map(|b| &b.src)),
-                    Content::Str(_, Some(s)) => out.extend_from_slice(escape(s).as_bytes()),
-                    Content::Str(raw, None) => out.extend_from_slice(raw.text().as_bytes()),
-                    Content::Opaque => out.extend_from_slice(v.text().as_bytes()),
+                    Content::Blocks(list) => {
+                        let joined = self.msgs[i + 1..].iter().take_while(|m| m.joined);
+                        write_blocks(out, list, joined);
+                    }
+                    Content::Text(s) => out.put(escape(s).as_bytes()),
+                    Content::Str => out.put(msg.str_raw().unwrap_or(v).text().as_bytes()),
+                    Content::Opaque => out.put(v.text().as_bytes()),
                 }
             }
-            out.push(b'}');
+            out.put(b"}");
         }
-        out.push(b']');
+        out.put(b"]");
     }
 }
 
-fn write_list<'s, 'b: 's>(out: &mut Vec<u8>, items: impl Iterator<Item = &'s Src<'b>>) {
-    out.push(b'[');
+/// A message's blocks, then those of the messages joined to it (`merge-roles`).
+fn write_blocks<'m, 'b: 'm>(
+    out: &mut impl Sink,
+    list: &[Blk<'b>],
+    joined: impl Iterator<Item = &'m Msg<'b>>,
+) {
+    out.put(b"[");
+    let mut first = true;
+    for blk in list {
+        comma(out, &mut first);
+        out.put(blk.view().text().as_bytes());
+    }
+    for msg in joined {
+        match &msg.content {
+            Content::Blocks(list) => {
+                for blk in list {
+                    comma(out, &mut first);
+                    out.put(blk.view().text().as_bytes());
+                }
+            }
+            _ => {
+                if let Some(block) = joined_text_block(msg) {
+                    comma(out, &mut first);
+                    out.put(block.as_bytes());
+                }
+            }
+        }
+    }
+    out.put(b"]");
+}
+
+fn write_list<'s, 'b: 's>(out: &mut impl Sink, items: impl Iterator<Item = &'s Src<'b>>) {
+    out.put(b"[");
     for (i, src) in items.enumerate() {
         if i > 0 {
-            out.push(b',');
+            out.put(b",");
         }
-        out.extend_from_slice(src.view().text().as_bytes());
+        out.put(src.view().text().as_bytes());
     }
-    out.push(b']');
+    out.put(b"]");
+}
+
+/// A comma before every item but the first.
+fn comma(out: &mut impl Sink, first: &mut bool) {
+    if !std::mem::take(first) {
+        out.put(b",");
+    }
 }
