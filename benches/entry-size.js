@@ -15,11 +15,14 @@ const pkg = JSON.parse(readFileSync(new URL('package.json', root)));
  * targets (stream ≤ 30 KB, whole package ≤ 80 KB) are not met yet; these are
  * the measured sizes plus about 0.5 KB, so a change can only shrink them (see
  * the README's Size section for where the bytes are). A change that needs
- * more raises them here, saying by how much and for what.
+ * more raises them here, saying by how much and for what. Raised: the whole
+ * package +3.3 KB (225,032 → 228,276) for normalize's bounded memory (merges
+ * joined in place, pairing and ids borrowed from the body, the output measured
+ * before it is written).
  */
 export const BUDGETS = {
   'sse-sanitizer/stream': 48_500,
-  'sse-sanitizer': 225_500,
+  'sse-sanitizer': 228_800,
 };
 export const TARGETS = { 'sse-sanitizer/stream': 30_000, 'sse-sanitizer': 80_000 };
 
