@@ -410,6 +410,20 @@ impl<'a> Checker<'a> {
         self.i > from
     }
 
+    /// The error where a number needs a digit and has none: past the byte
+    /// found there, or at the end (`value`: the `Value` reader's wording).
+    #[cold]
+    fn no_digit(&mut self, value: bool) -> Error {
+        if self.i < self.b.len() {
+            self.i += 1;
+            self.err(Code::Number)
+        } else if value {
+            self.err(Code::EofValue)
+        } else {
+            self.err(Code::Number)
+        }
+    }
+
     /// A number after its sign.
     fn number(&mut self) -> Result<(), Error> {
         let value = self.reader == Reader::Value;
@@ -423,12 +437,7 @@ impl<'a> Checker<'a> {
             Some(b'1'..=b'9') => {
                 self.digits();
             }
-            Some(_) => {
-                self.i += 1;
-                return Err(self.err(Code::Number));
-            }
-            None if value => return Err(self.err(Code::EofValue)),
-            None => return Err(self.err(Code::Number)),
+            _ => return Err(self.no_digit(value)),
         }
         if self.b.get(self.i) == Some(&b'.') {
             self.i += 1;
@@ -446,16 +455,8 @@ impl<'a> Checker<'a> {
             if matches!(self.b.get(self.i), Some(b'+' | b'-')) {
                 self.i += 1;
             }
-            match self.b.get(self.i) {
-                Some(b'0'..=b'9') => {
-                    self.digits();
-                }
-                Some(_) => {
-                    self.i += 1;
-                    return Err(self.err(Code::Number));
-                }
-                None if value => return Err(self.err(Code::EofValue)),
-                None => return Err(self.err(Code::Number)),
+            if !self.digits() {
+                return Err(self.no_digit(value));
             }
         }
         Ok(())
@@ -1269,8 +1270,12 @@ pub(crate) mod tests {
 
     #[test]
     fn checks_as_serde_json_reads() {
-        let cases: [&[u8]; 30] = [
+        let cases: [&[u8]; 34] = [
             b"{}",
+            b"1e+",
+            b"[1E-x]",
+            b"-x",
+            b"[-",
             b" [1, -0.5e+3, true, false, null, \"a\\u00e9\\n\"] ",
             b"{\"a\":{\"b\":[{}]}}",
             b"01",
