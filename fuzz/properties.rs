@@ -335,9 +335,12 @@ pub fn message_value(text: &str) -> Value {
 /// Whether every `content_block_start` has the index of its position: the
 /// SDK (and the accumulator) appends started blocks in order whatever their
 /// `index` says, after whatever `content` the `message_start` carried, so
-/// only then is `content[index]` the block of that index.
+/// only then is `content[index]` the block of that index. A block started
+/// before any `message_start` counts as not in order: the report numbers it
+/// message 0, as it does the first message's blocks (fuzz accumulator-32334ba8).
 fn starts_in_order(events: &[Event]) -> bool {
     let mut next = 0;
+    let mut in_message = false;
     for e in events {
         let Ok(v) = serde_json::from_str::<Value>(&e.data) else {
             continue;
@@ -348,8 +351,9 @@ fn starts_in_order(events: &[Event]) -> bool {
                 return false;
             }
             next = 0;
+            in_message = true;
         } else if v.get("type").and_then(Value::as_str) == Some("content_block_start") {
-            if v.get("index").and_then(Value::as_u64) != Some(next) {
+            if !in_message || v.get("index").and_then(Value::as_u64) != Some(next) {
                 return false;
             }
             next += 1;
