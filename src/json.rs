@@ -847,13 +847,17 @@ impl<'a> Raw<'a> {
 
     /// Compares a string value with `s` without decoding when it has no escapes.
     pub(crate) fn str_eq(self, s: &str) -> bool {
-        self.kind() == Kind::Str && {
-            let inner = self.inner();
-            if has_escape(inner) {
-                unescape(inner) == s
-            } else {
-                inner == s
-            }
+        if self.kind() != Kind::Str {
+            return false;
+        }
+        let inner = self.inner();
+        // NOTE: an escape is always longer than what it decodes to, so text of
+        // `s`'s length equals `s` only as written, and shorter text never does.
+        // Most comparisons (keys while looking one up) end on the length.
+        match inner.len().cmp(&s.len()) {
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => inner == s && !has_escape(inner),
+            std::cmp::Ordering::Greater => has_escape(inner) && unescape(inner) == s,
         }
     }
 
@@ -1509,6 +1513,27 @@ pub(crate) mod tests {
         assert_eq!(items[1].compact(), r#"{"k":"v\"x"}"#);
         assert_eq!(Raw::root("[]").items().count(), 0);
         assert_eq!(Raw::root("{ }").entries().count(), 0);
+    }
+
+    #[test]
+    fn str_eq_decodes_escapes_whatever_the_lengths() {
+        let eq = |json: &str, s: &str| Raw::root(json).str_eq(s);
+        assert!(eq(r#""type""#, "type"));
+        assert!(
+            eq(r#""ty\u0070e""#, "type"),
+            "longer as written, equal decoded"
+        );
+        assert!(eq(r#""a\"b""#, "a\"b"));
+        assert!(eq(r#""\ud83d\ude00""#, "\u{1f600}"));
+        assert!(!eq(r#""typ""#, "type"));
+        assert!(!eq(r#""types""#, "type"));
+        assert!(
+            !eq(r#""a\nb""#, "a\\nb"),
+            "same length as written: an escape, not a backslash"
+        );
+        assert!(!eq(r#""ty\u0070es""#, "type"));
+        assert!(!eq("1", "1"));
+        assert!(eq(r#""""#, ""));
     }
 
     #[test]

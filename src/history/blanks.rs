@@ -406,7 +406,7 @@ impl<'b> Run<'b, '_> {
             let mut edit = ObjEdit::default();
             edit.set("text", escape(&filled_text(j, placeholder)));
             let text = edit.apply(j);
-            blocks[i].src = Src::Owned(text.into());
+            blocks[i].set_src(Src::Owned(text.into()));
         }
         for (from, to) in edits.moves {
             let cc = blocks[from]
@@ -427,5 +427,5 @@ pub(crate) fn set_field(blk: &mut Blk<'_>, key: &str, json: String) {
     let mut edit = ObjEdit::default();
     edit.set(key, json);
     let text = edit.apply(blk.view());
-    blk.src = Src::Owned(text.into());
+    blk.set_src(Src::Owned(text.into()));
 }

@@ -69,16 +69,15 @@ fn point<'r, 'b>(
     }
 }
 
-/// The breakpoints of block `j` (`messages[mi]` block `b`) and of the items
+/// The breakpoints of block `j` of type `ty` (`messages[mi]` block `b`) and of the items
 /// of a tool_result's content.
 fn block_points<'r, 'b>(
     out: &mut Vec<Breakpoint<'b>>,
-    j: Raw<'r>,
+    (j, ty): (Raw<'r>, &str),
     (mi, b): (usize, usize),
     value: fn(Raw<'r>) -> Cow<'b, str>,
 ) {
-    let ty = j.type_name();
-    if is_thinking(&ty) {
+    if is_thinking(ty) {
         point(
             out,
             Place::Thinking { mi, b },
@@ -185,7 +184,8 @@ impl<'b> Run<'b, '_> {
             text.push(']');
             let mut edit = ObjEdit::default();
             edit.set("content", text);
-            list[b].src = Src::Owned(edit.apply(block).into());
+            let text = edit.apply(block).into();
+            list[b].set_src(Src::Owned(text));
             self.msgs[mi].touched = true;
         }
     }
@@ -210,7 +210,7 @@ impl<'b> Run<'b, '_> {
                     return false;
                 };
                 let new = without_cc(list[b].view());
-                list[b].src = Src::Owned(new);
+                list[b].set_src(Src::Owned(new));
                 self.msgs[mi].touched = true;
             }
             Place::Nested { mi, b, k } => match nested.last_mut() {
@@ -267,9 +267,10 @@ impl<'b> Run<'b, '_> {
                 continue;
             };
             for (b, blk) in list.iter().enumerate() {
+                let ty = blk.ty();
                 match blk.source() {
-                    Some(j) => block_points(&mut out, j, (mi, b), borrowed),
-                    None => block_points(&mut out, blk.view(), (mi, b), owned),
+                    Some(j) => block_points(&mut out, (j, &ty), (mi, b), borrowed),
+                    None => block_points(&mut out, (blk.view(), &ty), (mi, b), owned),
                 }
             }
         }

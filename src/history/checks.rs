@@ -42,7 +42,7 @@ fn checks(run: &mut Run<'_, '_>) {
         let mut urls = Vec::new();
         for (bi, blk) in blocks.iter().enumerate() {
             let j = blk.view();
-            let ty = j.type_name();
+            let ty = blk.ty();
             any_tool_block |= ty == "tool_use" || ty == "tool_result";
             let url_source = j
                 .get("source")
@@ -142,7 +142,7 @@ fn checks(run: &mut Run<'_, '_>) {
 
 fn first_type(run: &Run<'_, '_>, mi: usize) -> Option<String> {
     match &run.msgs[mi].content {
-        Content::Blocks(b) => b.first().map(|blk| blk.view().type_name().into_owned()),
+        Content::Blocks(b) => b.first().map(|blk| blk.ty().into_owned()),
         Content::Str | Content::Text(..) => Some("text".into()),
         Content::Opaque => None,
     }
@@ -150,10 +150,7 @@ fn first_type(run: &Run<'_, '_>, mi: usize) -> Option<String> {
 
 fn block_types(run: &Run<'_, '_>, mi: usize) -> Vec<String> {
     match &run.msgs[mi].content {
-        Content::Blocks(b) => b
-            .iter()
-            .map(|blk| blk.view().type_name().into_owned())
-            .collect(),
+        Content::Blocks(b) => b.iter().map(|blk| blk.ty().into_owned()).collect(),
         Content::Str | Content::Text(..) => vec!["text".into()],
         Content::Opaque => Vec::new(),
     }
@@ -248,9 +245,7 @@ impl Run<'_, '_> {
         // NOTE: a paused server tool turn is sent back last on purpose
         // (pause_turn): not a prefill.
         let server_turn = match &last.content {
-            Content::Blocks(list) => list
-                .iter()
-                .any(|b| is_server_tool_block(&b.view().type_name())),
+            Content::Blocks(list) => list.iter().any(|b| is_server_tool_block(&b.ty())),
             _ => false,
         };
         if refuses_prefill && last.role == Role::Assistant && !server_turn {

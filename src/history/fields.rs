@@ -131,21 +131,20 @@ impl<'b> Run<'b, '_> {
     /// blank blocks inside a tool_result. Returns whether the block changed.
     fn block_fields_and_input(&mut self, mi: usize, blk: &mut Blk<'b>) -> bool {
         let at = blk.at;
-        let ptr = self.at_ptr(at);
-        let (m, b) = Self::input_coords(at);
         let mut edit = ObjEdit::default();
         let new = {
             let j = blk.view();
             if j.kind() != Kind::Obj {
                 return false;
             }
-            let ty = j.type_name();
+            let ty = blk.ty();
             if is_thinking(&ty) {
                 self.thinking_checks(mi, at, j, &ty);
                 return false;
             }
             // Fields of another type, or of no known schema.
             for (field, foreign) in extra_fields(j, &ty) {
+                let (ptr, m, b) = self.here(at);
                 let rule = if foreign {
                     &FOREIGN_FIELD
                 } else {
@@ -175,6 +174,7 @@ impl<'b> Run<'b, '_> {
                 }
             }
             if ty == "text" && j.get("citations").is_some() && BEDROCK_FIELD.applies(self.profile) {
+                let (ptr, m, b) = self.here(at);
                 let path = format!("{ptr}/citations");
                 let message = render(MSG_CITATIONS_EXTRA, &[("m", &m), ("b", &b)]);
                 self.report(&BEDROCK_FIELD, path.clone(), message);
@@ -188,13 +188,13 @@ impl<'b> Run<'b, '_> {
                 }
             }
             if rules::is_tool_use(&ty) {
-                if let Some(input) = self.tool_input(j, &ptr, &m, &b, &ty) {
+                if let Some(input) = self.tool_input(j, at, &ty) {
                     edit.set("input", input);
                 }
             }
             if ty == "tool_result" {
-                let content = self.tool_result_content(j, &ptr, &m, &b);
-                let filled = self.error_result_content(j, content.as_deref(), &ptr, &m, &b);
+                let content = self.tool_result_content(j, at);
+                let filled = self.error_result_content(j, content.as_deref(), at);
                 if let Some(content) = filled.or(content) {
                     edit.set("content", content);
                 }
@@ -203,11 +203,18 @@ impl<'b> Run<'b, '_> {
         };
         match new {
             Some(text) => {
-                blk.src = Src::Owned(text.into());
+                blk.set_src(Src::Owned(text.into()));
                 true
             }
             None => false,
         }
+    }
+
+    /// The report path and the input coordinates of the block at `at` (made
+    /// only when a report needs them: most blocks get none).
+    fn here(&self, at: Origin) -> (String, String, String) {
+        let (m, b) = Self::input_coords(at);
+        (self.at_ptr(at), m, b)
     }
 
     fn thinking_checks(&mut self, mi: usize, at: Origin, j: Raw<'_>, ty: &str) {
@@ -266,11 +273,13 @@ impl<'b> Run<'b, '_> {
     }
 
     /// The new `input` (JSON text) of a tool_use whose input is not an object.
-    fn tool_input(&mut self, j: Raw<'_>, ptr: &str, m: &str, b: &str, ty: &str) -> Option<String> {
+    fn tool_input(&mut self, j: Raw<'_>, at: Origin, ty: &str) -> Option<String> {
         let input = j.get("input")?;
         if input.kind() == Kind::Obj {
             return None;
         }
+        let (ptr, m, b) = self.here(at);
+        let (m, b) = (m.as_str(), b.as_str());
         let path = format!("{ptr}/input");
         self.report(
             &TOOL_INPUT_STRING,
@@ -314,13 +323,13 @@ impl<'b> Run<'b, '_> {
         &mut self,
         j: Raw<'_>,
         edited: Option<&str>,
-        ptr: &str,
-        m: &str,
-        b: &str,
+        at: Origin,
     ) -> Option<String> {
         if !j.get("is_error").is_some_and(|e| e.text() == "true") {
             return None;
         }
+        let (ptr, m, b) = self.here(at);
+        let (m, b) = (m.as_str(), b.as_str());
         let empty = |c: Option<Raw<'_>>| match c {
             None => true,
             Some(c) => match c.kind() {
@@ -369,8 +378,10 @@ impl<'b> Run<'b, '_> {
 
     /// The new `content` (JSON text) of a tool_result: its blank text blocks
     /// and extra fields dealt with.
-    fn tool_result_content(&mut self, j: Raw<'_>, ptr: &str, m: &str, b: &str) -> Option<String> {
+    fn tool_result_content(&mut self, j: Raw<'_>, at: Origin) -> Option<String> {
         let content = j.get("content").filter(|c| c.kind() == Kind::Arr)?;
+        let (ptr, m, b) = self.here(at);
+        let m = m.as_str();
         let items: Vec<Raw<'_>> = content.items().collect();
         let mut edits: Vec<ObjEdit> = vec![ObjEdit::default(); items.len()];
         for (k, item) in items.iter().enumerate() {

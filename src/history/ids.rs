@@ -51,7 +51,7 @@ impl<'b> Run<'b, '_> {
                 continue;
             }
             for (bi, blk) in list.iter().enumerate() {
-                if !blk.view().get("type").is_some_and(|t| t.str_eq("tool_use")) {
+                if blk.ty() != "tool_use" {
                     continue;
                 }
                 let Some(id) = blk.get_str("id") else {
@@ -116,13 +116,12 @@ impl<'b> Run<'b, '_> {
             let mut omitted = 0usize;
             if let Content::Blocks(list) = &mut self.msgs[mi].content {
                 for blk in list.iter_mut() {
-                    let j = blk.view();
-                    let ty = j.type_name();
-                    let field = match ty.as_ref() {
+                    let field = match blk.ty().as_ref() {
                         "tool_use" => "id",
                         "tool_result" => "tool_use_id",
                         _ => continue,
                     };
+                    let j = blk.view();
                     let Some(old) = j.get_str(field) else {
                         continue;
                     };
@@ -133,7 +132,7 @@ impl<'b> Run<'b, '_> {
                     let mut edit = ObjEdit::default();
                     edit.set(field, escape(new));
                     let text = edit.apply(j);
-                    blk.src = Src::Owned(text.into());
+                    blk.set_src(Src::Owned(text.into()));
                     match report {
                         Some((old, new)) => reports.push((blk.at, field, old, new)),
                         None => omitted += 1,

@@ -36,8 +36,9 @@ impl Run<'_, '_> {
             };
             for blk in list {
                 let j = blk.view();
-                let mut count = |item: Raw<'_>, nested: bool| -> bool {
-                    match item.type_name().as_ref() {
+                let ty = blk.ty();
+                let mut count = |ty: &str, nested: bool| -> bool {
+                    match ty {
                         "image" => images += 1,
                         "document" => documents += 1,
                         _ => return false,
@@ -47,12 +48,12 @@ impl Run<'_, '_> {
                     }
                     true
                 };
-                if count(j, false) && j.type_name() == "image" {
+                if count(&ty, false) && ty == "image" {
                     top_images.push((blk.at, j));
                 }
-                if j.type_name() == "tool_result" {
+                if ty == "tool_result" {
                     for item in j.get("content").into_iter().flat_map(|c| c.items()) {
-                        count(item, true);
+                        count(&item.type_name(), true);
                     }
                 }
             }

@@ -15,7 +15,7 @@
 //! number of times, lists are rebuilt in one pass, lookups go through sets.
 
 use super::json::{Kind, Raw};
-use super::rules::Rule;
+use super::rules::{Rule, BLOCK_FIELDS};
 use super::{Change, ChangeAction, NormalizeOptions, Profile, Violation};
 use crate::error::HistoryError;
 use crate::Placeholder;
@@ -75,13 +75,47 @@ pub(crate) enum Origin {
 }
 
 pub(crate) struct Blk<'b> {
-    pub(crate) src: Src<'b>,
+    src: Src<'b>,
     pub(crate) at: Origin,
+    /// The block's `type`: its index in [`BLOCK_FIELDS`], or [`OTHER_TYPE`].
+    // NOTE: read once per block (and again per edit, see `set_src`): every
+    // phase asks it, and reading it from the text costs a scan of the fields.
+    ty: u8,
+}
+
+/// [`Blk::ty`] of a type [`BLOCK_FIELDS`] does not name (or no `type`).
+const OTHER_TYPE: u8 = u8::MAX;
+
+fn type_index(j: Raw<'_>) -> u8 {
+    let ty = j.type_name();
+    BLOCK_FIELDS
+        .iter()
+        .position(|(t, _)| *t == ty)
+        .map_or(OTHER_TYPE, |i| i as u8)
 }
 
 impl<'b> Blk<'b> {
+    pub(crate) fn new(src: Src<'b>, at: Origin) -> Self {
+        let ty = type_index(src.view());
+        Blk { src, at, ty }
+    }
+
+    /// Replaces the block's text (an edit).
+    pub(crate) fn set_src(&mut self, src: Src<'b>) {
+        self.ty = type_index(src.view());
+        self.src = src;
+    }
+
     pub(crate) fn view(&self) -> Raw<'_> {
         self.src.view()
+    }
+
+    /// The block's `type` (`""` when it has none or not a string).
+    pub(crate) fn ty(&self) -> std::borrow::Cow<'_, str> {
+        match BLOCK_FIELDS.get(self.ty as usize) {
+            Some((t, _)) => std::borrow::Cow::Borrowed(t),
+            None => self.view().type_name(),
+        }
     }
 
     /// The block as sent (`None` once edited), borrowed from the body.
@@ -237,10 +271,11 @@ impl<'b, 'o> Run<'b, 'o> {
                 Some(c) if c.kind() == Kind::Str => Content::Str,
                 Some(c) if c.kind() == Kind::Arr => {
                     let mut blocks = Vec::with_capacity(c.items().count());
-                    blocks.extend(c.items().enumerate().map(|(b, item)| Blk {
-                        src: Src::Raw(item),
-                        at: Origin::Block(origin, b),
-                    }));
+                    blocks.extend(
+                        c.items()
+                            .enumerate()
+                            .map(|(b, item)| Blk::new(Src::Raw(item), Origin::Block(origin, b))),
+                    );
                     Content::Blocks(blocks)
                 }
                 _ => Content::Opaque,

@@ -78,8 +78,7 @@ impl<'b> Run<'b, '_> {
                 continue;
             };
             for blk in blocks {
-                let j = blk.view();
-                if j.get("type").is_some_and(|t| t.str_eq("tool_use")) {
+                if blk.ty() == "tool_use" {
                     if let Some(id) = blk.get_str("id") {
                         // NOTE: a borrowed id is cloned for the set without a copy.
                         if seen.insert(id.clone()) {
@@ -104,8 +103,7 @@ impl<'b> Run<'b, '_> {
             match &self.msgs[mi].content {
                 Content::Blocks(blocks) => {
                     for (bi, blk) in blocks.iter().enumerate() {
-                        let j = blk.view();
-                        if !j.get("type").is_some_and(|t| t.str_eq("tool_result")) {
+                        if blk.ty() != "tool_result" {
                             leading = false;
                             continue;
                         }
@@ -297,10 +295,7 @@ impl<'b> Run<'b, '_> {
                     "{{\"type\":\"tool_result\",\"tool_use_id\":{},\"content\":\"No result was recorded for this tool call (it was interrupted).\",\"is_error\":true}}",
                     escape(id)
                 );
-                inserted.push(Blk {
-                    src: Src::Owned(text.into()),
-                    at,
-                });
+                inserted.push(Blk::new(Src::Owned(text.into()), at));
             }
         }
         if moved.is_empty() && inserted.is_empty() {
@@ -347,10 +342,10 @@ impl<'b> Run<'b, '_> {
                         next.next();
                         let new = orphan_to_text(blk.view(), id);
                         reports.push((blk.at, id.to_string(), new.len()));
-                        blocks.extend(new.into_iter().map(|text| Blk {
-                            src: Src::Owned(text),
-                            at: blk.at,
-                        }));
+                        blocks.extend(
+                            new.into_iter()
+                                .map(|text| Blk::new(Src::Owned(text), blk.at)),
+                        );
                     }
                     _ => blocks.push(blk),
                 }

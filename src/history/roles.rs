@@ -139,7 +139,5 @@ fn ends_in_server_tool(content: &Content<'_>) -> bool {
     let Content::Blocks(blocks) = content else {
         return false;
     };
-    blocks
-        .last()
-        .is_some_and(|b| is_server_tool_block(&b.view().type_name()))
+    blocks.last().is_some_and(|b| is_server_tool_block(&b.ty()))
 }

@@ -80,9 +80,7 @@ impl Run<'_, '_> {
                     // NOTE: a call made by code (programmatic tool calling)
                     // carries `caller` and is answered through that code's
                     // result; it is not judged here.
-                    if !j.get("type").is_some_and(|ty| ty.str_eq("server_tool_use"))
-                        || j.get("caller").is_some()
-                    {
+                    if blk.ty() != "server_tool_use" || j.get("caller").is_some() {
                         continue;
                     }
                     let (Some(id), Some(tool)) = (j.get_str("id"), j.get_str("name")) else {
@@ -127,7 +125,7 @@ impl Run<'_, '_> {
         let Content::Blocks(list) = &self.msgs[mi].content else {
             return;
         };
-        let thinking = list.iter().any(|b| is_thinking(&b.view().type_name()));
+        let thinking = list.iter().any(|b| is_thinking(&b.ty()));
         let before_system = self
             .msgs
             .get(mi + 1)
@@ -211,9 +209,8 @@ impl Run<'_, '_> {
                 continue;
             };
             for blk in list {
-                let j = blk.view();
-                if is_server_result(&j.type_name()) {
-                    if let Some(id) = j.get_str("tool_use_id") {
+                if is_server_result(&blk.ty()) {
+                    if let Some(id) = blk.get_str("tool_use_id") {
                         out.insert(id.into_owned());
                     }
                 }

@@ -75,10 +75,10 @@ impl<'b> Run<'b, '_> {
         let msg = &mut self.msgs[pos];
         msg.content = match msg.content {
             Content::Str | Content::Text(..) => Content::Text(placeholder.into()),
-            _ => Content::Blocks(vec![Blk {
-                src: Src::Owned(text_block(placeholder)),
-                at: Origin::New(origin, 0),
-            }]),
+            _ => Content::Blocks(vec![Blk::new(
+                Src::Owned(text_block(placeholder)),
+                Origin::New(origin, 0),
+            )]),
         };
         msg.touched = true;
         self.change(
@@ -116,10 +116,10 @@ impl<'b> Run<'b, '_> {
         let origin = msg.origin;
         let mut list = Vec::new();
         if !text.is_empty() {
-            list.push(Blk {
-                src: Src::Owned(text_block(&text)),
-                at: Origin::Content(origin),
-            });
+            list.push(Blk::new(
+                Src::Owned(text_block(&text)),
+                Origin::Content(origin),
+            ));
         }
         msg.content = Content::Blocks(list);
         msg.touched = true;
@@ -225,10 +225,7 @@ impl<'b> Run<'b, '_> {
         let mut extra = Vec::new();
         for msg in joined {
             if let Some(src) = joined_text_block(&msg) {
-                extra.push(Blk {
-                    src: Src::Owned(src),
-                    at: Origin::Content(msg.origin),
-                });
+                extra.push(Blk::new(Src::Owned(src), Origin::Content(msg.origin)));
             }
             if let Content::Blocks(list) = msg.content {
                 extra.extend(list);
@@ -276,10 +273,10 @@ impl<'b> Run<'b, '_> {
                     return;
                 };
                 let Some(last) = list.last() else { return };
-                let j = last.view();
-                if !j.get("type").is_some_and(|t| t.str_eq("text")) {
+                if last.ty() != "text" {
                     return;
                 }
+                let j = last.view();
                 let Some(text) = j.get_str("text") else {
                     return;
                 };
@@ -352,7 +349,7 @@ impl<'b> Run<'b, '_> {
             if let Some(last) = list.last_mut() {
                 let mut edit = ObjEdit::default();
                 edit.set("cache_control", cc);
-                last.src = Src::Owned(edit.apply(last.view()).into());
+                last.set_src(Src::Owned(edit.apply(last.view()).into()));
             }
         }
         let to = self.at_ptr(to);
@@ -375,7 +372,7 @@ pub(crate) fn joined_text_block(msg: &Msg<'_>) -> Option<Box<str>> {
 
 pub(crate) fn holds_thinking(msg: &Msg<'_>) -> bool {
     match &msg.content {
-        Content::Blocks(list) => list.iter().any(|b| is_thinking(&b.view().type_name())),
+        Content::Blocks(list) => list.iter().any(|b| is_thinking(&b.ty())),
         _ => false,
     }
 }
