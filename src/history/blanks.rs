@@ -214,15 +214,15 @@ impl<'b> Run<'b, '_> {
         b_prefix: &str,
     ) -> BlankEdits {
         let coords = |i: usize| match items {
-            Items::Message(blocks, _) => Self::input_coords(blocks[i].at),
+            Items::Message(blocks, _) => Self::input_coords(blocks[i].at()),
             Items::Nested(_) => (m.to_string(), format!("{b_prefix}{i}")),
         };
         let path_of = |run: &Self, i: usize| match items {
-            Items::Message(blocks, _) => run.at_ptr(blocks[i].at),
+            Items::Message(blocks, _) => run.at_ptr(blocks[i].at()),
             Items::Nested(_) => format!("{list_ptr}/{i}"),
         };
         let up = |i: usize| match items {
-            Items::Message(blocks, mi) => Some((blocks[i].at, mi)),
+            Items::Message(blocks, mi) => Some((blocks[i].at(), mi)),
             Items::Nested(_) => None,
         };
         let mut edits = BlankEdits {

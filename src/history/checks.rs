@@ -49,7 +49,7 @@ fn checks(run: &mut Run<'_, '_>) {
                 .and_then(|s| s.get("type"))
                 .is_some_and(|t| t.str_eq("url"));
             if (ty == "image" || ty == "document") && url_source {
-                urls.push((blk.at, ty.to_string()));
+                urls.push((blk.at(), ty.to_string()));
             }
             if ty != "tool_use" && ty != "server_tool_use" {
                 continue;
@@ -57,7 +57,7 @@ fn checks(run: &mut Run<'_, '_>) {
             let Some(id) = j.get_str("id") else {
                 continue;
             };
-            found.push((bi, blk.at, ty.into_owned(), id.into_owned()));
+            found.push((bi, blk.at(), ty.into_owned(), id.into_owned()));
         }
         for (at, ty) in urls {
             let ptr = run.at_ptr(at);

@@ -130,7 +130,7 @@ impl<'b> Run<'b, '_> {
     /// foreign / unknown fields, tool input strings, thinking signatures, and the
     /// blank blocks inside a tool_result. Returns whether the block changed.
     fn block_fields_and_input(&mut self, mi: usize, blk: &mut Blk<'b>) -> bool {
-        let at = blk.at;
+        let at = blk.at();
         let mut edit = ObjEdit::default();
         let new = {
             let j = blk.view();

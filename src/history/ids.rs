@@ -73,7 +73,7 @@ impl<'b> Run<'b, '_> {
                 continue;
             }
             let at = match &self.msgs[*mi].content {
-                Content::Blocks(list) => list[*bi].at,
+                Content::Blocks(list) => list[*bi].at(),
                 _ => continue,
             };
             let (m, b) = Self::input_coords(at);
@@ -134,7 +134,7 @@ impl<'b> Run<'b, '_> {
                     let text = edit.apply(j);
                     blk.set_src(Src::Owned(text.into()));
                     match report {
-                        Some((old, new)) => reports.push((blk.at, field, old, new)),
+                        Some((old, new)) => reports.push((blk.at(), field, old, new)),
                         None => omitted += 1,
                     }
                 }

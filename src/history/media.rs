@@ -44,12 +44,12 @@ impl Run<'_, '_> {
                         _ => return false,
                     }
                     if past_limit.is_none() && images + documents > limit {
-                        past_limit = Some((blk.at, nested));
+                        past_limit = Some((blk.at(), nested));
                     }
                     true
                 };
                 if count(&ty, false) && ty == "image" {
-                    top_images.push((blk.at, j));
+                    top_images.push((blk.at(), j));
                 }
                 if ty == "tool_result" {
                     for item in j.get("content").into_iter().flat_map(|c| c.items()) {

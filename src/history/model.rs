@@ -76,11 +76,23 @@ pub(crate) enum Origin {
 
 pub(crate) struct Blk<'b> {
     src: Src<'b>,
-    pub(crate) at: Origin,
+    // NOTE: the block's `Origin`, packed so that its tag and `ty` share a
+    // word: 28 bytes a block in wasm32, not 32 (a crafted body is millions of
+    // blocks). Indices fit: a body is under 4 GiB.
+    m: u32,
+    b: u32,
+    origin: OriginKind,
     /// The block's `type`: its index in [`BLOCK_FIELDS`], or [`OTHER_TYPE`].
     // NOTE: read once per block (and again per edit, see `set_src`): every
     // phase asks it, and reading it from the text costs a scan of the fields.
     ty: u8,
+}
+
+#[derive(Clone, Copy)]
+enum OriginKind {
+    Block,
+    Content,
+    New,
 }
 
 /// [`Blk::ty`] of a type [`BLOCK_FIELDS`] does not name (or no `type`).
@@ -97,7 +109,28 @@ fn type_index(j: Raw<'_>) -> u8 {
 impl<'b> Blk<'b> {
     pub(crate) fn new(src: Src<'b>, at: Origin) -> Self {
         let ty = type_index(src.view());
-        Blk { src, at, ty }
+        let (origin, m, b) = match at {
+            Origin::Block(m, b) => (OriginKind::Block, m, b),
+            Origin::Content(m) => (OriginKind::Content, m, 0),
+            Origin::New(m, b) => (OriginKind::New, m, b),
+        };
+        Blk {
+            src,
+            m: m as u32,
+            b: b as u32,
+            origin,
+            ty,
+        }
+    }
+
+    /// Where the block came from in the input.
+    pub(crate) fn at(&self) -> Origin {
+        let (m, b) = (self.m as usize, self.b as usize);
+        match self.origin {
+            OriginKind::Block => Origin::Block(m, b),
+            OriginKind::Content => Origin::Content(m),
+            OriginKind::New => Origin::New(m, b),
+        }
     }
 
     /// Replaces the block's text (an edit).

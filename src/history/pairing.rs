@@ -82,7 +82,7 @@ impl<'b> Run<'b, '_> {
                     if let Some(id) = blk.get_str("id") {
                         // NOTE: a borrowed id is cloned for the set without a copy.
                         if seen.insert(id.clone()) {
-                            ids.push((id, blk.at));
+                            ids.push((id, blk.at()));
                         }
                     }
                 }
@@ -269,7 +269,7 @@ impl<'b> Run<'b, '_> {
             }
             let to = self.msg_ptr(self.msgs[ins_mi].origin);
             for blk in &moved {
-                let from = self.at_ptr(blk.at);
+                let from = self.at_ptr(blk.at());
                 self.change(
                     &TOOL_RESULT_FIRST,
                     from,
@@ -341,10 +341,10 @@ impl<'b> Run<'b, '_> {
                     Some(&&(at_bi, id)) if at_bi == bi => {
                         next.next();
                         let new = orphan_to_text(blk.view(), id);
-                        reports.push((blk.at, id.to_string(), new.len()));
+                        reports.push((blk.at(), id.to_string(), new.len()));
                         blocks.extend(
                             new.into_iter()
-                                .map(|text| Blk::new(Src::Owned(text), blk.at)),
+                                .map(|text| Blk::new(Src::Owned(text), blk.at())),
                         );
                     }
                     _ => blocks.push(blk),
@@ -395,7 +395,7 @@ impl<'b> Run<'b, '_> {
         match &self.msgs[mi].content {
             Content::Blocks(list) => list
                 .get(bi)
-                .map(|b| b.at)
+                .map(|b| b.at())
                 .unwrap_or(Origin::Content(self.msgs[mi].origin)),
             _ => Origin::Content(self.msgs[mi].origin),
         }

@@ -135,7 +135,7 @@ impl Run<'_, '_> {
         let emptied = calls.len() == list.len();
         let mut drop = Vec::new();
         for call in calls {
-            let at = list[call.bi].at;
+            let at = list[call.bi].at();
             let unsafe_because = if thinking {
                 Some("its message holds thinking blocks, whose signatures cover the turn")
             } else if emptied {

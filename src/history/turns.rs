@@ -284,7 +284,7 @@ impl<'b> Run<'b, '_> {
                     return;
                 }
                 let cc = j.get_some("cache_control").map(|c| c.text().to_string());
-                (last.at, text.into_owned(), cc)
+                (last.at(), text.into_owned(), cc)
             };
             let trimmed_len = text.trim_end().len();
             let path = format!("{}/text", self.at_ptr(at));
@@ -333,7 +333,7 @@ impl<'b> Run<'b, '_> {
             Content::Blocks(list) => list
                 .last()
                 .filter(|b| can_take_cache_control(b.view()))
-                .map(|b| b.at),
+                .map(|b| b.at()),
             _ => None,
         };
         let Some(to) = target else {
