@@ -11,6 +11,7 @@ use super::rules::*;
 use super::ChangeAction;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
 
 /// Whether `id` matches `^[a-zA-Z0-9_-]+$`.
 pub(crate) fn id_ok(id: &str) -> bool {
@@ -20,29 +21,39 @@ pub(crate) fn id_ok(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// `id` with every character the pattern refuses replaced by `_`, or `toolu_`
-/// for an empty id.
-fn sanitized(id: &str) -> String {
-    if id.is_empty() {
-        return "toolu_".into();
+/// The hasher of the new ids' hashes (see `phase_tool_ids`).
+type Fixed = std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>;
+
+/// `id` with every character the pattern refuses replaced by `_` (`toolu_`
+/// for an empty id), then `_{suffix}` unless `suffix` is 0.
+fn new_id(id: &str, suffix: u64) -> String {
+    let mut new: String = if id.is_empty() {
+        "toolu_".into()
+    } else {
+        id.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    if suffix > 0 {
+        new.push('_');
+        new.push_str(&suffix.to_string());
     }
-    id.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    new
 }
 
 impl<'b> Run<'b, '_> {
     pub(crate) fn phase_tool_ids(&mut self) {
-        // Pass 1: the ids in use, and the refused ones of tool_use blocks.
-        // NOTE: ids are borrowed from the body where they can be (no copy per block).
+        // Pass 1: the ids in use, and where the refused ones of tool_use blocks are.
+        // NOTE: ids are borrowed from the body where they can be (no copy per
+        // block), and a refused one is read again rather than kept twice.
         let mut taken: HashSet<Cow<'b, str>> = HashSet::new();
-        let mut refused: Vec<(usize, usize, Cow<'b, str>)> = Vec::new();
+        let mut refused: Vec<(u32, u32)> = Vec::new();
         for (mi, msg) in self.msgs.iter().enumerate() {
             let Content::Blocks(list) = &msg.content else {
                 continue;
@@ -60,20 +71,20 @@ impl<'b> Run<'b, '_> {
                 if id_ok(&id) {
                     taken.insert(id);
                 } else {
-                    refused.push((mi, bi, id));
+                    refused.push((mi as u32, bi as u32));
                 }
             }
         }
         if refused.is_empty() {
             return;
         }
-        for (mi, bi, _) in &refused {
+        for &(mi, bi) in &refused {
             if self.report_full() {
                 self.omit_violation(&TOOL_USE_ID_PATTERN);
                 continue;
             }
-            let at = match &self.msgs[*mi].content {
-                Content::Blocks(list) => list[*bi].at(),
+            let at = match &self.msgs[mi as usize].content {
+                Content::Blocks(list) => list[bi as usize].at(),
                 _ => continue,
             };
             let (m, b) = Self::input_coords(at);
@@ -89,21 +100,33 @@ impl<'b> Run<'b, '_> {
         }
         // New ids: the refused characters replaced, a numeric suffix where
         // that collides with an id in use (each refused id maps to one new id).
-        let mut map: HashMap<Cow<'b, str>, String> = HashMap::new();
-        for (_, _, id) in &refused {
-            if map.contains_key(id) {
+        // NOTE: the map keeps the suffix, not the new id (made again where it
+        // is written), and the new ids in use are kept as hashes: a hash that
+        // collides only costs a suffix. A fixed hasher keeps the output the
+        // same from run to run.
+        let mut map: HashMap<Cow<'b, str>, u64> = HashMap::new();
+        let mut made: HashSet<u64, Fixed> = HashSet::default();
+        let fixed = Fixed::default();
+        for &(mi, bi) in &refused {
+            let Content::Blocks(list) = &self.msgs[mi as usize].content else {
+                continue;
+            };
+            let Some(id) = list[bi as usize].get_str("id") else {
+                continue;
+            };
+            if map.contains_key(&id) {
                 continue;
             }
-            let base = sanitized(id);
-            let mut new = base.clone();
-            let mut n = 2u64;
-            while taken.contains(new.as_str()) {
-                new = format!("{base}_{n}");
-                n += 1;
+            let mut suffix = 0;
+            let mut new = new_id(&id, suffix);
+            while taken.contains(new.as_str()) || made.contains(&fixed.hash_one(&new)) {
+                suffix = suffix.max(1) + 1;
+                new = new_id(&id, suffix);
             }
-            taken.insert(Cow::Owned(new.clone()));
-            map.insert(id.clone(), new);
+            made.insert(fixed.hash_one(&new));
+            map.insert(id, suffix);
         }
+        drop((taken, made, refused));
         // Pass 2: the tool_use blocks and every tool_result that answers one.
         for mi in 0..self.msgs.len() {
             if self.msgs[mi].role == Role::System {
@@ -125,12 +148,13 @@ impl<'b> Run<'b, '_> {
                     let Some(old) = j.get_str(field) else {
                         continue;
                     };
-                    let Some(new) = map.get(old.as_ref()) else {
+                    let Some(&suffix) = map.get(old.as_ref()) else {
                         continue;
                     };
-                    let report = (reports.len() < room).then(|| (old.into_owned(), new.clone()));
+                    let new = new_id(&old, suffix);
                     let mut edit = ObjEdit::default();
-                    edit.set(field, escape(new));
+                    edit.set(field, escape(&new));
+                    let report = (reports.len() < room).then(|| (old.into_owned(), new));
                     let text = edit.apply(j);
                     blk.set_src(Src::Owned(text.into()));
                     match report {
@@ -164,5 +188,40 @@ impl<'b> Run<'b, '_> {
                 self.omit(&TOOL_USE_ID_PATTERN);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::history::{normalize_bytes, NormalizeOptions};
+
+    #[test]
+    fn refused_ids_that_sanitize_alike_get_distinct_suffixes() {
+        // `a.b` and `a:b` both become `a_b`; `a_b` is taken by a valid id.
+        let body = br#"{"messages":[{"role":"user","content":"go"},{"role":"assistant","content":[
+            {"type":"tool_use","id":"a.b","name":"f","input":{}},
+            {"type":"tool_use","id":"a:b","name":"f","input":{}},
+            {"type":"tool_use","id":"a_b","name":"f","input":{}},
+            {"type":"tool_use","id":"a.b","name":"f","input":{}}]},
+            {"role":"user","content":[
+            {"type":"tool_result","tool_use_id":"a:b","content":"2"},
+            {"type":"tool_result","tool_use_id":"a.b","content":"1"},
+            {"type":"tool_result","tool_use_id":"a_b","content":"3"}]}]}"#;
+        let (out, _) = normalize_bytes(body, &NormalizeOptions::default()).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let ids: Vec<&str> = v["messages"][1]["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["a_b_2", "a_b_3", "a_b", "a_b_2"]);
+        let results: Vec<&str> = v["messages"][2]["content"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["tool_use_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(results, ["a_b_3", "a_b_2", "a_b"]);
     }
 }
