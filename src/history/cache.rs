@@ -240,7 +240,7 @@ impl<'b> Run<'b, '_> {
                     borrowed,
                 );
             }
-            if let (Some(sys), System::Keep) = (self.root.get("system"), &self.system) {
+            if let (Some(sys), System::Keep) = (self.top("system"), &self.system) {
                 for (i, block) in sys.items().enumerate() {
                     point(
                         &mut out,
@@ -304,9 +304,9 @@ impl<'b> Run<'b, '_> {
 
     /// The tools list, as editable blocks (made once from the source).
     fn tools_for_edit(&mut self) -> &mut Vec<Src<'b>> {
-        let root = self.root;
+        let tools = self.top("tools");
         self.tools.get_or_insert_with(|| {
-            root.get("tools")
+            tools
                 .into_iter()
                 .flat_map(|t| t.items())
                 .map(Src::Raw)

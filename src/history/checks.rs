@@ -3,7 +3,7 @@
 //! after the fixable rules have reported (validate only).
 
 use super::ids::id_ok;
-use super::json::{Kind, Raw};
+use super::json::Kind;
 use super::model::{Content, Origin, Role, Run};
 use super::models::Model;
 use super::rules::*;
@@ -28,8 +28,7 @@ impl Run<'_, '_> {
 }
 
 fn checks(run: &mut Run<'_, '_>) {
-    let top = run.root;
-    let is_obj = top.kind() == Kind::Obj;
+    let is_obj = run.root.kind() == Kind::Obj;
 
     // tool_use ids: pattern and uniqueness.
     let mut seen: HashSet<String> = HashSet::new();
@@ -96,7 +95,7 @@ fn checks(run: &mut Run<'_, '_>) {
     }
 
     // Tool definitions.
-    let tools = if is_obj { top.get("tools") } else { None };
+    let tools = run.top("tools");
     if let Some(tools) = tools {
         for (t, tool) in tools.items().enumerate() {
             let custom = tool
@@ -137,7 +136,7 @@ fn checks(run: &mut Run<'_, '_>) {
         run.report(&TOOLS_REQUIRED, path.into(), TOOLS_REQUIRED.message.into());
     }
 
-    thinking(run, top, is_obj);
+    thinking(run);
 }
 
 fn first_type(run: &Run<'_, '_>, mi: usize) -> Option<String> {
@@ -156,12 +155,8 @@ fn block_types(run: &Run<'_, '_>, mi: usize) -> Vec<String> {
     }
 }
 
-fn thinking(run: &mut Run<'_, '_>, top: Raw<'_>, is_obj: bool) {
-    let mode = if is_obj {
-        top.get("thinking").and_then(|t| t.get("type"))
-    } else {
-        None
-    };
+fn thinking(run: &mut Run<'_, '_>) {
+    let mode = run.top("thinking").and_then(|t| t.get("type"));
     let manual = mode.is_some_and(|t| t.str_eq("enabled"));
     let enabled = manual || mode.is_some_and(|t| t.str_eq("adaptive"));
     let Some(last) = run.msgs.len().checked_sub(1) else {
@@ -225,14 +220,14 @@ impl Run<'_, '_> {
     /// Rules that depend on the model the request names: sampling parameters,
     /// a final assistant message (prefill).
     fn model_checks(&mut self) {
-        let Some(model) = Model::of(self.root) else {
+        let Some(model) = Model::of(self.top("model")) else {
             return;
         };
         let (refuses_both, refuses_prefill) = (
             model.refuses_temperature_with_top_p(),
             model.refuses_prefill(),
         );
-        let set = |key: &str| self.root.get(key).is_some_and(|v| v.kind() != Kind::Null);
+        let set = |key: &str| self.top(key).is_some_and(|v| v.kind() != Kind::Null);
         if refuses_both && set("temperature") && set("top_p") {
             self.report_hint(
                 &SAMPLING_EXCLUSIVE,

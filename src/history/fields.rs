@@ -56,9 +56,8 @@ impl<'b> Run<'b, '_> {
         if self.bare || !BEDROCK_FIELD.applies(self.profile) {
             return;
         }
-        let root = self.root;
-        let betas = root
-            .get("anthropic_beta")
+        let betas = self
+            .top("anthropic_beta")
             .into_iter()
             .flat_map(|b| b.items());
         if betas
@@ -67,10 +66,11 @@ impl<'b> Run<'b, '_> {
         {
             return;
         }
-        for (k, v) in root
-            .entries()
+        let found: Vec<_> = self
+            .top_entries()
             .filter(|(k, _)| k.str_eq("context_management"))
-        {
+            .collect();
+        for (k, v) in found {
             let path = "/context_management".to_string();
             self.report(&BEDROCK_FIELD, path.clone(), BEDROCK_FIELD.message.into());
             if self.fixing(&BEDROCK_FIELD) {

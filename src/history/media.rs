@@ -26,7 +26,7 @@ impl Run<'_, '_> {
         let (mut images, mut documents) = (0u32, 0u32);
         let mut past_limit = None;
         let mut top_images: Vec<(Origin, Raw<'_>)> = Vec::new();
-        let limit = Model::of(self.root).map_or(MOST_MEDIA, |m| m.media_limit());
+        let limit = Model::of(self.top("model")).map_or(MOST_MEDIA, |m| m.media_limit());
         for msg in &self.msgs {
             if msg.role == Role::System {
                 continue;
@@ -81,7 +81,7 @@ impl Run<'_, '_> {
         }
         if let Some((at, _)) = past_limit {
             let (n, m, l) = (images.to_string(), documents.to_string(), limit.to_string());
-            let hint = (limit == MOST_MEDIA && Model::of(self.root).is_none()).then(|| {
+            let hint = (limit == MOST_MEDIA && Model::of(self.top("model")).is_none()).then(|| {
                 "the model is not named (or not one this catalog knows): checked against the largest limit, 600; models with a 200k-token context window take 100".to_string()
             });
             self.report_hint(

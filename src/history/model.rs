@@ -234,6 +234,10 @@ pub(crate) enum System<'b> {
 
 pub(crate) struct Run<'b, 'o> {
     pub(crate) root: Raw<'b>,
+    /// The body's top-level fields in order, read once: a lookup on `root`
+    /// scans the whole body, messages included. `None` past [`MAX_TOP`]
+    /// fields (each lookup then scans).
+    top: Option<Vec<(Raw<'b>, Raw<'b>)>>,
     pub(crate) profile: Profile,
     pub(crate) mode: Mode<'o>,
     pub(crate) bare: bool,
@@ -260,6 +264,9 @@ pub(crate) struct Run<'b, 'o> {
     pub(crate) dropped_fields: std::collections::HashSet<usize>,
 }
 
+/// Most top-level fields [`Run::top`] keeps (a request has a few dozen).
+const MAX_TOP: usize = 256;
+
 /// Bound of the changes (and of the violations) a run lists; past it each rule
 /// gets one summary entry (action `omitted`) with the count, so that a crafted
 /// body of millions of tiny defects keeps a small report.
@@ -274,9 +281,15 @@ impl<'b, 'o> Run<'b, 'o> {
         depth: usize,
     ) -> Result<Self, HistoryError> {
         let root = Raw::root(src);
+        let top = {
+            let mut fields = Vec::new();
+            let mut all = root.entries();
+            fields.extend(all.by_ref().take(MAX_TOP));
+            all.next().is_none().then_some(fields)
+        };
         let (bare, messages) = match root.kind() {
             Kind::Arr => (true, root),
-            Kind::Obj => match root.get("messages") {
+            Kind::Obj => match top_field(&top, root, "messages") {
                 Some(m) if m.kind() == Kind::Arr => (false, m),
                 _ => {
                     return Err(HistoryError::InvalidShape {
@@ -294,13 +307,23 @@ impl<'b, 'o> Run<'b, 'o> {
         // body of many small values never holds a half-empty doubled buffer.
         let mut msgs = Vec::with_capacity(messages.items().count());
         msgs.extend(messages.items().enumerate().map(|(origin, raw)| {
-            let role = match raw.get("role") {
+            // NOTE: both fields in one pass over the message (the last
+            // duplicate wins, as in `Raw::get`): `content` is most of it.
+            let (mut role, mut content) = (None, None);
+            for (k, v) in raw.entries() {
+                if k.str_eq("role") {
+                    role = Some(v);
+                } else if k.str_eq("content") {
+                    content = Some(v);
+                }
+            }
+            let role = match role {
                 Some(r) if r.str_eq("user") => Role::User,
                 Some(r) if r.str_eq("assistant") => Role::Assistant,
                 Some(r) if r.str_eq("system") => Role::System,
                 _ => Role::Other,
             };
-            let content = match raw.get("content") {
+            let content = match content {
                 Some(c) if c.kind() == Kind::Str => Content::Str,
                 Some(c) if c.kind() == Kind::Arr => {
                     let mut blocks = Vec::with_capacity(c.items().count());
@@ -324,6 +347,7 @@ impl<'b, 'o> Run<'b, 'o> {
         }));
         let mut run = Run {
             root,
+            top,
             profile,
             mode,
             bare,
@@ -361,6 +385,23 @@ impl<'b, 'o> Run<'b, 'o> {
             self.validator_only();
         }
         self.summarize_omitted();
+    }
+
+    /// The top-level field `key` (the last of duplicates), `None` in a bare
+    /// messages array.
+    pub(crate) fn top(&self, key: &str) -> Option<Raw<'b>> {
+        top_field(&self.top, self.root, key)
+    }
+
+    /// The top-level fields, in order (none in a bare messages array).
+    pub(crate) fn top_entries(&self) -> impl Iterator<Item = (Raw<'b>, Raw<'b>)> + '_ {
+        let (kept, scanned) = match &self.top {
+            Some(fields) => (Some(fields.iter().copied()), None),
+            None => (None, Some(self.root.entries())),
+        };
+        kept.into_iter()
+            .flatten()
+            .chain(scanned.into_iter().flatten())
     }
 
     pub(crate) fn json_depth(&self) -> usize {
@@ -558,6 +599,22 @@ impl<'b, 'o> Run<'b, 'o> {
     }
 }
 
+/// [`Run::top`] of the fields kept (or the root when they were too many).
+fn top_field<'b>(
+    top: &Option<Vec<(Raw<'b>, Raw<'b>)>>,
+    root: Raw<'b>,
+    key: &str,
+) -> Option<Raw<'b>> {
+    match top {
+        Some(fields) => fields
+            .iter()
+            .rev()
+            .find(|(k, _)| k.str_eq(key))
+            .map(|f| f.1),
+        None => root.get(key),
+    }
+}
+
 /// Removes the items at the positions `remove` (in any order), in one pass.
 pub(crate) fn retain_unmarked<T, I: Copy + TryInto<usize>>(items: &mut Vec<T>, remove: &[I]) {
     if remove.is_empty() {
@@ -574,4 +631,50 @@ pub(crate) fn retain_unmarked<T, I: Copy + TryInto<usize>>(items: &mut Vec<T>, r
         k += 1;
         !marked[k - 1]
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_fields_read_once_answer_as_the_root_does() {
+        for extra in [3, MAX_TOP + 5] {
+            let mut body = String::from(r#"{"model":"a","messages":[],"system":"s""#);
+            for i in 0..extra {
+                body.push_str(&format!(r#","f{i}":{i}"#));
+            }
+            body.push_str(r#","model":"b","messages":[{"role":"user","content":"hi"}]}"#);
+            let run = Run::new(&body, Profile::Anthropic, Mode::Validate, 128).unwrap();
+            assert_eq!(run.top.is_some(), extra < MAX_TOP);
+            for key in ["model", "messages", "system", "f0", "f2", "absent"] {
+                let (ours, root) = (run.top(key), run.root.get(key));
+                assert_eq!(ours.map(Raw::text), root.map(Raw::text), "{key}");
+            }
+            assert_eq!(
+                run.top("model").map(Raw::text),
+                Some(r#""b""#),
+                "the last duplicate"
+            );
+            assert_eq!(run.msgs.len(), 1, "the last `messages`");
+            let ours: Vec<_> = run
+                .top_entries()
+                .map(|(k, v)| (k.text(), v.text()))
+                .collect();
+            let root: Vec<_> = run
+                .root
+                .entries()
+                .map(|(k, v)| (k.text(), v.text()))
+                .collect();
+            assert_eq!(ours, root);
+        }
+        let bare = Run::new(
+            r#"[{"role":"user","content":"hi"}]"#,
+            Profile::Anthropic,
+            Mode::Validate,
+            128,
+        )
+        .unwrap();
+        assert!(bare.top("role").is_none() && bare.top_entries().next().is_none());
+    }
 }

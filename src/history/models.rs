@@ -17,9 +17,9 @@ pub(crate) struct Model<'a> {
 }
 
 impl<'a> Model<'a> {
-    /// The model of a request body's `model` field, when it names one.
-    pub(crate) fn of(root: Raw<'a>) -> Option<Model<'a>> {
-        let id = root.get("model")?;
+    /// The model a request body's `model` field (`id`) names, if any.
+    pub(crate) fn of(id: Option<Raw<'a>>) -> Option<Model<'a>> {
+        let id = id?;
         // Model ids have no escapes; one that has them names nothing known.
         parse(id.text().strip_prefix('"')?.strip_suffix('"')?)
     }

@@ -23,7 +23,7 @@ impl Run<'_, '_> {
         }
         self.system_placement();
         let first_system = self.msgs.iter().find(|m| m.role == Role::System);
-        let refused = Model::of(self.root).is_some_and(|m| m.refuses_system_role());
+        let refused = Model::of(self.top("model")).is_some_and(|m| m.refuses_system_role());
         if let (Some(msg), true) = (first_system, refused) {
             let path = format!("{}/role", self.msg_ptr(msg.origin));
             self.report_hint(

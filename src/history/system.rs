@@ -12,7 +12,7 @@ impl<'b> Run<'b, '_> {
         if self.bare {
             return;
         }
-        let Some(sys) = self.root.get("system") else {
+        let Some(sys) = self.top("system") else {
             return;
         };
         match sys.kind() {

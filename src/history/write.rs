@@ -2,9 +2,10 @@
 //! source text; a touched message is written field by field, its blocks as
 //! they are (source text or the text an edit made).
 
-use super::json::escape;
+use super::json::{escape, Raw};
 use super::model::{Blk, Content, Msg, Run, Src, System};
 use super::turns::joined_text_block;
+use std::borrow::Cow;
 
 /// Where the body goes: a counter first, then the buffer sized to it.
 trait Sink {
@@ -43,8 +44,8 @@ impl Run<'_, '_> {
         }
         out.put(b"{");
         let mut first = true;
-        let tools_at = self.root.get("tools").map(|t| t.offset());
-        for (k, v) in self.root.entries() {
+        let tools_at = self.top("tools").map(|t| t.offset());
+        for (k, v) in self.top_entries() {
             if self.dropped_top.contains(&k.offset()) {
                 continue;
             }
@@ -138,15 +139,33 @@ fn write_blocks<'m, 'b: 'm>(
                     out.put(blk.view().text().as_bytes());
                 }
             }
-            _ => {
-                if let Some(block) = joined_text_block(msg) {
-                    comma(out, &mut first);
-                    out.put(block.as_bytes());
+            Content::Str => {
+                // NOTE: string content without escapes is its own JSON text
+                // (`escape` would write it back unchanged): no copy of it.
+                let raw = msg.str_raw();
+                match raw.and_then(Raw::str) {
+                    Some(Cow::Borrowed("")) => {}
+                    Some(Cow::Borrowed(_)) => {
+                        comma(out, &mut first);
+                        out.put(b"{\"type\":\"text\",\"text\":");
+                        out.put(raw.map_or("", Raw::text).as_bytes());
+                        out.put(b"}");
+                    }
+                    _ => put_joined_text(out, msg, &mut first),
                 }
             }
+            _ => put_joined_text(out, msg, &mut first),
         }
     }
     out.put(b"]");
+}
+
+/// The text block of a joined message's string content, if any.
+fn put_joined_text(out: &mut impl Sink, msg: &Msg<'_>, first: &mut bool) {
+    if let Some(block) = joined_text_block(msg) {
+        comma(out, first);
+        out.put(block.as_bytes());
+    }
 }
 
 fn write_list<'s, 'b: 's>(out: &mut impl Sink, items: impl Iterator<Item = &'s Src<'b>>) {
