@@ -1132,7 +1132,14 @@ pub(crate) fn unescape(inner: &str) -> String {
 }
 
 fn has_escape(inner: &str) -> bool {
-    memchr::memchr(b'\\', inner.as_bytes()).is_some()
+    let b = inner.as_bytes();
+    // NOTE: most strings asked are ids, keys and type names: a byte loop ends
+    // them sooner than memchr's setup (as in `string_end`).
+    if b.len() < 32 {
+        b.iter().any(|&c| c == b'\\')
+    } else {
+        memchr::memchr(b'\\', b).is_some()
+    }
 }
 
 /// The character the escape at the start of `s` (a backslash) stands for, and

@@ -475,6 +475,23 @@ impl<'b, 'o> Run<'b, 'o> {
         });
     }
 
+    /// [`Run::change`] with the path and detail `make` builds, only while the
+    /// report can still list it (past the bound it is counted: a crafted body
+    /// of a million fixes would otherwise format a million unlisted entries).
+    pub(crate) fn change_with(
+        &mut self,
+        rule: &'static Rule,
+        action: ChangeAction,
+        make: impl FnOnce(&Self) -> (String, String),
+    ) {
+        if self.changes.len() >= MAX_REPORTED {
+            self.omit(rule);
+            return;
+        }
+        let (path, detail) = make(self);
+        self.change(rule, path, action, detail);
+    }
+
     /// The list of the current mode holds [`MAX_REPORTED`] entries: callers
     /// may count ([`Run::omit`]) instead of formatting an entry.
     pub(crate) fn report_full(&self) -> bool {

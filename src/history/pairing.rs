@@ -3,7 +3,7 @@
 //! block lists are rebuilt once per turn.
 
 use super::json::{blank_of, escape, Blank, Kind, ObjEdit, Raw};
-use super::model::{retain_unmarked, Blk, Content, Origin, Role, Run, Src};
+use super::model::{retain_unmarked, Blk, Content, Origin, Role, Run, Src, MAX_REPORTED};
 use super::rules::*;
 use super::turns::text_block;
 use super::ChangeAction::{Converted, Inserted, Moved, Removed};
@@ -269,13 +269,10 @@ impl<'b> Run<'b, '_> {
             }
             let to = self.msg_ptr(self.msgs[ins_mi].origin);
             for blk in &moved {
-                let from = self.at_ptr(blk.at());
-                self.change(
-                    &TOOL_RESULT_FIRST,
-                    from,
-                    Moved,
-                    format!("tool_result moved to the start of the user message {to}"),
-                );
+                self.change_with(&TOOL_RESULT_FIRST, Moved, |run| {
+                    let detail = format!("tool_result moved to the start of the user message {to}");
+                    (run.at_ptr(blk.at()), detail)
+                });
             }
         }
         let mut inserted: Vec<Blk<'b>> =
@@ -284,13 +281,11 @@ impl<'b> Run<'b, '_> {
             let origin = self.msgs[ins_mi].origin;
             for (k, (id, _)) in missing.iter().enumerate() {
                 let at = Origin::New(origin, ins_bi + moved.len() + k);
-                let path = self.at_ptr(at);
-                self.change(
-                    &MISSING_TOOL_RESULT,
-                    path,
-                    Inserted,
-                    format!("tool_result with is_error: true for the unanswered tool_use {id}"),
-                );
+                self.change_with(&MISSING_TOOL_RESULT, Inserted, |run| {
+                    let detail =
+                        format!("tool_result with is_error: true for the unanswered tool_use {id}");
+                    (run.at_ptr(at), detail)
+                });
                 let text = format!(
                     "{{\"type\":\"tool_result\",\"tool_use_id\":{},\"content\":\"No result was recorded for this tool call (it was interrupted).\",\"is_error\":true}}",
                     escape(id)
@@ -341,7 +336,13 @@ impl<'b> Run<'b, '_> {
                     Some(&&(at_bi, id)) if at_bi == bi => {
                         next.next();
                         let new = orphan_to_text(blk.view(), id);
-                        reports.push((blk.at(), id.to_string(), new.len()));
+                        // NOTE: only what the report can still list is kept.
+                        let room = MAX_REPORTED.saturating_sub(self.changes.len());
+                        reports.push((
+                            blk.at(),
+                            (reports.len() < room).then(|| id.to_string()),
+                            new.len(),
+                        ));
                         blocks.extend(
                             new.into_iter()
                                 .map(|text| Blk::new(Src::Owned(text), blk.at())),
@@ -352,13 +353,10 @@ impl<'b> Run<'b, '_> {
             }
             self.msgs[mi].touched = true;
             for (at, id, n) in reports {
-                let path = self.at_ptr(at);
-                self.change(
-                    &ORPHAN_TOOL_RESULT,
-                    path,
-                    Converted,
-                    format!("tool_result for {id} has no tool_use in the previous assistant message; its content kept as {n} text/content block(s)"),
-                );
+                self.change_with(&ORPHAN_TOOL_RESULT, Converted, |run| {
+                    let id = id.unwrap_or_default();
+                    (run.at_ptr(at), format!("tool_result for {id} has no tool_use in the previous assistant message; its content kept as {n} text/content block(s)"))
+                });
             }
         }
     }
