@@ -1136,7 +1136,7 @@ fn has_escape(inner: &str) -> bool {
     // NOTE: most strings asked are ids, keys and type names: a byte loop ends
     // them sooner than memchr's setup (as in `string_end`).
     if b.len() < 32 {
-        b.iter().any(|&c| c == b'\\')
+        b.contains(&b'\\')
     } else {
         memchr::memchr(b'\\', b).is_some()
     }
