@@ -2,11 +2,14 @@
 //! ids from other providers (`call_…` with dots or colons, `functions.get:0`)
 //! in a history moved to Claude. The fix rewrites each such id to one the
 //! pattern takes and rewrites the `tool_use_id` of every tool_result that
-//! answers it the same way, so the pairs stay pairs. Runs before the pairing
-//! phase; two passes over the blocks, lookups through a set and a map.
+//! answers it the same way, so the pairs stay pairs. A new id is none the
+//! conversation already uses (tool_use or tool_result), so the ids pair after
+//! the fix exactly as before it: the blocks keep their text until the writer
+//! puts the new ids in. Runs before the pairing phase; two passes over the
+//! blocks, lookups through a set and a map.
 
-use super::json::{escape, ObjEdit};
-use super::model::{Content, Role, Run, Src, MAX_REPORTED};
+use super::json::{escape, Raw};
+use super::model::{Blk, Content, Role, Run, MAX_REPORTED};
 use super::rules::*;
 use super::ChangeAction;
 use std::borrow::Cow;
@@ -62,15 +65,15 @@ impl<'b> Run<'b, '_> {
                 continue;
             }
             for (bi, blk) in list.iter().enumerate() {
-                if blk.ty() != "tool_use" {
+                let Some(field) = id_field(&blk.ty()) else {
                     continue;
-                }
-                let Some(id) = blk.get_str("id") else {
+                };
+                let Some(id) = blk.get_str(field) else {
                     continue;
                 };
                 if id_ok(&id) {
                     taken.insert(id);
-                } else {
+                } else if field == "id" {
                     refused.push((mi as u32, bi as u32));
                 }
             }
@@ -127,40 +130,38 @@ impl<'b> Run<'b, '_> {
             map.insert(id, suffix);
         }
         drop((taken, made, refused));
-        // Pass 2: the tool_use blocks and every tool_result that answers one.
+        // Pass 2: report the tool_use blocks and every tool_result that
+        // answers one. NOTE: the blocks stay as they are: the writer puts the
+        // new ids in (`Run::put_block`), and the phases in between read the
+        // ids as sent, which pair exactly as the new ones do (a new id is no
+        // id the conversation already uses). No copy of every block rewritten.
         for mi in 0..self.msgs.len() {
             if self.msgs[mi].role == Role::System {
                 continue;
             }
+            let Content::Blocks(list) = &self.msgs[mi].content else {
+                continue;
+            };
             // NOTE: only the changes the report can still list are kept
             // (a message of a million rewritten ids holds no million strings).
             let room = MAX_REPORTED.saturating_sub(self.changes.len());
             let mut reports = Vec::new();
             let mut omitted = 0usize;
-            if let Content::Blocks(list) = &mut self.msgs[mi].content {
-                for blk in list.iter_mut() {
-                    let field = match blk.ty().as_ref() {
-                        "tool_use" => "id",
-                        "tool_result" => "tool_use_id",
-                        _ => continue,
-                    };
-                    let j = blk.view();
-                    let Some(old) = j.get_str(field) else {
-                        continue;
-                    };
-                    let Some(&suffix) = map.get(old.as_ref()) else {
-                        continue;
-                    };
+            for blk in list {
+                let Some(field) = id_field(&blk.ty()) else {
+                    continue;
+                };
+                let Some(old) = blk.get_str(field) else {
+                    continue;
+                };
+                let Some(&suffix) = map.get(old.as_ref()) else {
+                    continue;
+                };
+                if reports.len() < room {
                     let new = new_id(&old, suffix);
-                    let mut edit = ObjEdit::default();
-                    edit.set(field, escape(&new));
-                    let report = (reports.len() < room).then(|| (old.into_owned(), new));
-                    let text = edit.apply(j);
-                    blk.set_src(Src::Owned(text.into()));
-                    match report {
-                        Some((old, new)) => reports.push((blk.at(), field, old, new)),
-                        None => omitted += 1,
-                    }
+                    reports.push((blk.at(), field, old.into_owned(), new));
+                } else {
+                    omitted += 1;
                 }
             }
             if reports.is_empty() && omitted == 0 {
@@ -188,12 +189,89 @@ impl<'b> Run<'b, '_> {
                 self.omit(&TOOL_USE_ID_PATTERN);
             }
         }
+        self.new_ids = map;
+    }
+
+    /// The id the output gives a tool call: its new id when rule
+    /// `tool-use-id-pattern` rewrote it, else `id`.
+    pub(crate) fn out_id<'i>(&self, id: &'i str) -> Cow<'i, str> {
+        match self.new_ids.get(id) {
+            Some(&suffix) => Cow::Owned(new_id(id, suffix)),
+            None => Cow::Borrowed(id),
+        }
+    }
+
+    /// Where rule `tool-use-id-pattern` rewrote the id of `blk`: the value
+    /// it replaces, the new id as JSON text, and whether the block holds the
+    /// id field more than once (`None`: the block is written as it is).
+    pub(crate) fn new_id_of<'j>(&self, blk: &'j Blk<'_>) -> Option<NewId<'j>> {
+        if self.new_ids.is_empty() {
+            return None;
+        }
+        let field = id_field(&blk.ty())?;
+        let (mut value, mut count) = (None, 0);
+        for (k, v) in blk.view().entries() {
+            if k.str_eq(field) {
+                value = Some(v);
+                count += 1;
+            }
+        }
+        let value = value?;
+        let old = value.str()?;
+        let &suffix = self.new_ids.get(old.as_ref())?;
+        Some(NewId {
+            field,
+            value,
+            json: escape(&new_id(&old, suffix)),
+            duplicated: count > 1,
+        })
+    }
+}
+
+/// See [`Run::new_id_of`].
+pub(crate) struct NewId<'j> {
+    pub(crate) field: &'static str,
+    pub(crate) value: Raw<'j>,
+    pub(crate) json: String,
+    pub(crate) duplicated: bool,
+}
+
+/// The field of a block that holds a tool call's id.
+fn id_field(ty: &str) -> Option<&'static str> {
+    match ty {
+        "tool_use" => Some("id"),
+        "tool_result" => Some("tool_use_id"),
+        _ => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use crate::history::{normalize_bytes, NormalizeOptions};
+
+    #[test]
+    fn a_rewritten_block_keeps_its_text_but_the_id() {
+        let body = br#"{"messages":[{"role":"user","content":"go"},{"role":"assistant","content":[{ "type" : "tool_use", "id" : "a.b", "name" : "f", "input" : {} },{"type":"tool_use","id":"c.d","id":"c:d","name":"f","input":{}}]},{"role":"user","content":[{"type":"tool_result", "tool_use_id":"a.b"},{"type":"tool_result","tool_use_id":"c:d"}]}]}"#;
+        let (out, _) = normalize_bytes(body, &NormalizeOptions::default()).unwrap();
+        let out = std::str::from_utf8(&out).unwrap();
+        assert!(
+            out.contains(r#"{ "type" : "tool_use", "id" : "a_b", "name" : "f", "input" : {} }"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"{"type":"tool_result", "tool_use_id":"a_b"}"#),
+            "{out}"
+        );
+        // Duplicated, the field gets the new id everywhere (the last one counts).
+        assert!(
+            out.contains(r#"{"type":"tool_use","id":"c_d","id":"c_d","name":"f","input":{}}"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"{"type":"tool_result","tool_use_id":"c_d"}"#),
+            "{out}"
+        );
+    }
 
     #[test]
     fn refused_ids_that_sanitize_alike_get_distinct_suffixes() {

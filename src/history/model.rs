@@ -262,6 +262,9 @@ pub(crate) struct Run<'b, 'o> {
     omitted: Vec<(&'static Rule, u64)>,
     /// Message fields removed (strictFields): where their keys start in the body.
     pub(crate) dropped_fields: std::collections::HashSet<usize>,
+    /// Tool call ids rule `tool-use-id-pattern` rewrites, with the suffix of
+    /// each new id (see `ids`): applied when the blocks are written.
+    pub(crate) new_ids: std::collections::HashMap<std::borrow::Cow<'b, str>, u64>,
 }
 
 /// Most top-level fields [`Run::top`] keeps (a request has a few dozen).
@@ -363,6 +366,7 @@ impl<'b, 'o> Run<'b, 'o> {
             depth,
             omitted: Vec::new(),
             dropped_fields: Default::default(),
+            new_ids: Default::default(),
         };
         if run.validating() {
             run.upstream = run.upstream_indices();

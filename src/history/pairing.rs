@@ -280,6 +280,7 @@ impl<'b> Run<'b, '_> {
         if fix_missing {
             let origin = self.msgs[ins_mi].origin;
             for (k, (id, _)) in missing.iter().enumerate() {
+                let id = self.out_id(id).into_owned();
                 let at = Origin::New(origin, ins_bi + moved.len() + k);
                 self.change_with(&MISSING_TOOL_RESULT, Inserted, |run| {
                     let detail =
@@ -288,7 +289,7 @@ impl<'b> Run<'b, '_> {
                 });
                 let text = format!(
                     "{{\"type\":\"tool_result\",\"tool_use_id\":{},\"content\":\"No result was recorded for this tool call (it was interrupted).\",\"is_error\":true}}",
-                    escape(id)
+                    escape(&id)
                 );
                 inserted.push(Blk::new(Src::Owned(text.into()), at));
             }
@@ -317,8 +318,9 @@ impl<'b> Run<'b, '_> {
     /// Turns each orphan tool_result `(message, block, id)` into text that
     /// keeps its content; every message rebuilt once.
     fn convert_orphans(&mut self, orphans: &[(usize, usize, Cow<'_, str>)]) {
-        let mut by_msg: Vec<(usize, Vec<(usize, &str)>)> = Vec::new();
+        let mut by_msg: Vec<(usize, Vec<(usize, Cow<'_, str>)>)> = Vec::new();
         for (mi, bi, id) in orphans {
+            let id = self.out_id(id);
             match by_msg.last_mut() {
                 Some((m, list)) if m == mi => list.push((*bi, id)),
                 _ => by_msg.push((*mi, vec![(*bi, id)])),
@@ -333,7 +335,7 @@ impl<'b> Run<'b, '_> {
             let mut next = list.iter().peekable();
             for (bi, blk) in old.into_iter().enumerate() {
                 match next.peek() {
-                    Some(&&(at_bi, id)) if at_bi == bi => {
+                    Some((at_bi, id)) if *at_bi == bi => {
                         next.next();
                         let new = orphan_to_text(blk.view(), id);
                         // NOTE: only what the report can still list is kept.

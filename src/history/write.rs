@@ -24,7 +24,7 @@ impl Sink for usize {
     }
 }
 
-impl Run<'_, '_> {
+impl<'b> Run<'b, '_> {
     /// The normalized body.
     pub(crate) fn write(&self) -> Vec<u8> {
         // NOTE: measured before written, so the buffer is allocated once at
@@ -106,7 +106,7 @@ impl Run<'_, '_> {
                 match &msg.content {
                     Content::Blocks(list) => {
                         let joined = self.msgs[i + 1..].iter().take_while(|m| m.joined);
-                        write_blocks(out, list, joined);
+                        self.write_blocks(out, list, joined);
                     }
                     Content::Text(s) => out.put(escape(s).as_bytes()),
                     Content::Str => out.put(msg.str_raw().unwrap_or(v).text().as_bytes()),
@@ -117,47 +117,85 @@ impl Run<'_, '_> {
         }
         out.put(b"]");
     }
-}
 
-/// A message's blocks, then those of the messages joined to it (`merge-roles`).
-fn write_blocks<'m, 'b: 'm>(
-    out: &mut impl Sink,
-    list: &[Blk<'b>],
-    joined: impl Iterator<Item = &'m Msg<'b>>,
-) {
-    out.put(b"[");
-    let mut first = true;
-    for blk in list {
-        comma(out, &mut first);
-        out.put(blk.view().text().as_bytes());
-    }
-    for msg in joined {
-        match &msg.content {
-            Content::Blocks(list) => {
-                for blk in list {
-                    comma(out, &mut first);
-                    out.put(blk.view().text().as_bytes());
-                }
-            }
-            Content::Str => {
-                // NOTE: string content without escapes is its own JSON text
-                // (`escape` would write it back unchanged): no copy of it.
-                let raw = msg.str_raw();
-                match raw.and_then(Raw::str) {
-                    Some(Cow::Borrowed("")) => {}
-                    Some(Cow::Borrowed(_)) => {
-                        comma(out, &mut first);
-                        out.put(b"{\"type\":\"text\",\"text\":");
-                        out.put(raw.map_or("", Raw::text).as_bytes());
-                        out.put(b"}");
-                    }
-                    _ => put_joined_text(out, msg, &mut first),
-                }
-            }
-            _ => put_joined_text(out, msg, &mut first),
+    /// A message's blocks, then those of the messages joined to it (`merge-roles`).
+    fn write_blocks<'m>(
+        &self,
+        out: &mut impl Sink,
+        list: &[Blk<'b>],
+        joined: impl Iterator<Item = &'m Msg<'b>>,
+    ) where
+        'b: 'm,
+    {
+        out.put(b"[");
+        let mut first = true;
+        for blk in list {
+            comma(out, &mut first);
+            self.put_block(out, blk);
         }
+        for msg in joined {
+            match &msg.content {
+                Content::Blocks(list) => {
+                    for blk in list {
+                        comma(out, &mut first);
+                        self.put_block(out, blk);
+                    }
+                }
+                Content::Str => {
+                    // NOTE: string content without escapes is its own JSON text
+                    // (`escape` would write it back unchanged): no copy of it.
+                    let raw = msg.str_raw();
+                    match raw.and_then(Raw::str) {
+                        Some(Cow::Borrowed("")) => {}
+                        Some(Cow::Borrowed(_)) => {
+                            comma(out, &mut first);
+                            out.put(b"{\"type\":\"text\",\"text\":");
+                            out.put(raw.map_or("", Raw::text).as_bytes());
+                            out.put(b"}");
+                        }
+                        _ => put_joined_text(out, msg, &mut first),
+                    }
+                }
+                _ => put_joined_text(out, msg, &mut first),
+            }
+        }
+        out.put(b"]");
     }
-    out.put(b"]");
+
+    /// A block as the output holds it: with its new tool call id, if any
+    /// (see [`Run::new_id_of`]), in place of the old one; the rest as sent.
+    fn put_block(&self, out: &mut impl Sink, blk: &Blk<'b>) {
+        let j = blk.view();
+        let Some(new) = self.new_id_of(blk) else {
+            out.put(j.text().as_bytes());
+            return;
+        };
+        if !new.duplicated {
+            let text = j.text();
+            let at = new.value.offset() - j.offset();
+            out.put(text[..at].as_bytes());
+            out.put(new.json.as_bytes());
+            out.put(text[at + new.value.text().len()..].as_bytes());
+            return;
+        }
+        // NOTE: every duplicate of the field gets the new id (a reader may
+        // take the first or the last).
+        out.put(b"{");
+        for (n, (k, v)) in j.entries().enumerate() {
+            if n > 0 {
+                out.put(b",");
+            }
+            out.put(k.text().as_bytes());
+            out.put(b":");
+            let value = if k.str_eq(new.field) {
+                new.json.as_str()
+            } else {
+                v.text()
+            };
+            out.put(value.as_bytes());
+        }
+        out.put(b"}");
+    }
 }
 
 /// The text block of a joined message's string content, if any.
