@@ -318,7 +318,8 @@ impl<'b> Run<'b, '_> {
     /// Turns each orphan tool_result `(message, block, id)` into text that
     /// keeps its content; every message rebuilt once.
     fn convert_orphans(&mut self, orphans: &[(usize, usize, Cow<'_, str>)]) {
-        let mut by_msg: Vec<(usize, Vec<(usize, Cow<'_, str>)>)> = Vec::new();
+        // Per message: each orphan's block and the id the output gives it.
+        let mut by_msg: Vec<(usize, Vec<(usize, OutId<'_>)>)> = Vec::new();
         for (mi, bi, id) in orphans {
             let id = self.out_id(id);
             match by_msg.last_mut() {
@@ -438,6 +439,9 @@ fn plain_text(value: Raw<'_>) -> String {
 
 /// What an orphan tool_result becomes: text (and content blocks) that keeps
 /// its whole content.
+/// A tool call id as the output writes it (see `Run::out_id`).
+type OutId<'i> = Cow<'i, str>;
+
 fn orphan_to_text(j: Raw<'_>, id: &str) -> Vec<Box<str>> {
     let is_error = j.get("is_error").is_some_and(|e| e.text() == "true");
     let header = if is_error {

@@ -171,11 +171,11 @@ impl<'b> Run<'b, '_> {
             return;
         };
         if !new.duplicated {
-            let text = j.text();
+            let text = j.text().as_bytes();
             let at = new.value.offset() - j.offset();
-            out.put(text[..at].as_bytes());
+            out.put(&text[..at]);
             out.put(new.json.as_bytes());
-            out.put(text[at + new.value.text().len()..].as_bytes());
+            out.put(&text[at + new.value.text().len()..]);
             return;
         }
         // NOTE: every duplicate of the field gets the new id (a reader may
