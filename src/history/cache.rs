@@ -8,7 +8,7 @@
 //! here leaves at most 4 in the output.
 
 use super::json::{Kind, ObjEdit, Raw};
-use super::model::{Content, Role, Run, Src, System};
+use super::model::{Content, Role, Run, Src, System, MAX_REPORTED};
 use super::rules::*;
 use super::ChangeAction;
 use crate::is_thinking;
@@ -43,28 +43,44 @@ enum Place {
     },
 }
 
-struct Breakpoint<'b> {
+impl Place {
+    /// Whether the cap may remove a breakpoint here.
+    fn removable(self) -> bool {
+        !matches!(self, Place::SystemMessage { .. } | Place::Thinking { .. })
+    }
+}
+
+struct Breakpoint {
     place: Place,
     /// `ttl: "1h"` (anything else is the default five minutes).
     long: bool,
-    /// The `cache_control` value's JSON text, for a report (compacted when
-    /// reported): borrowed from the body unless its block was edited, so a
-    /// body of a million breakpoints holds no copy of each.
-    value: Cow<'b, str>,
 }
 
-/// Adds the breakpoint at `place` when `cc` is a cache_control (not `null`).
-fn point<'r, 'b>(
-    out: &mut Vec<Breakpoint<'b>>,
-    place: Place,
-    cc: Option<Raw<'r>>,
-    value: fn(Raw<'r>) -> Cow<'b, str>,
-) {
-    if let Some(cc) = cc.filter(|c| c.kind() != Kind::Null) {
-        out.push(Breakpoint {
+/// Every breakpoint in order, and the `cache_control` values (JSON text,
+/// compacted when reported) of the first removable ones, those the report of
+/// the cap can list: borrowed from the body unless their block was edited.
+// NOTE: the values are apart from the breakpoints, and only as many as a
+// report lists: a body of a million breakpoints holds no million values.
+#[derive(Default)]
+struct Points<'b> {
+    list: Vec<Breakpoint>,
+    values: Vec<Cow<'b, str>>,
+    /// Values are kept (normalize only).
+    keep: bool,
+}
+
+impl<'b> Points<'b> {
+    /// Adds the breakpoint at `place` when `cc` is a cache_control (not `null`).
+    fn add<'r>(&mut self, place: Place, cc: Option<Raw<'r>>, value: fn(Raw<'r>) -> Cow<'b, str>) {
+        let Some(cc) = cc.filter(|c| c.kind() != Kind::Null) else {
+            return;
+        };
+        if self.keep && place.removable() && self.values.len() < MAX_REPORTED {
+            self.values.push(value(cc));
+        }
+        self.list.push(Breakpoint {
             place,
             long: is_long(cc),
-            value: value(cc),
         });
     }
 }
@@ -72,30 +88,20 @@ fn point<'r, 'b>(
 /// The breakpoints of block `j` of type `ty` (`messages[mi]` block `b`) and of the items
 /// of a tool_result's content.
 fn block_points<'r, 'b>(
-    out: &mut Vec<Breakpoint<'b>>,
+    out: &mut Points<'b>,
     (j, ty): (Raw<'r>, &str),
     (mi, b): (usize, usize),
     value: fn(Raw<'r>) -> Cow<'b, str>,
 ) {
     if is_thinking(ty) {
-        point(
-            out,
-            Place::Thinking { mi, b },
-            j.get("cache_control"),
-            value,
-        );
+        out.add(Place::Thinking { mi, b }, j.get("cache_control"), value);
         return;
     }
-    point(out, Place::Block { mi, b }, j.get("cache_control"), value);
+    out.add(Place::Block { mi, b }, j.get("cache_control"), value);
     if ty == "tool_result" {
         let content = j.get("content").into_iter().flat_map(|c| c.items());
         for (k, item) in content.enumerate() {
-            point(
-                out,
-                Place::Nested { mi, b, k },
-                item.get("cache_control"),
-                value,
-            );
+            out.add(Place::Nested { mi, b, k }, item.get("cache_control"), value);
         }
     }
 }
@@ -117,7 +123,11 @@ fn is_long(cc: Raw<'_>) -> bool {
 
 impl<'b> Run<'b, '_> {
     pub(crate) fn phase_cache(&mut self) {
-        let points = self.breakpoints();
+        let Points {
+            list: points,
+            values,
+            ..
+        } = self.breakpoints();
         if self.validating() {
             self.ttl_order(&points);
         }
@@ -138,29 +148,32 @@ impl<'b> Run<'b, '_> {
         }
         // The earliest removable breakpoints go, until 4 are left.
         let mut excess = points.len() - LIMIT;
-        let mut nested: Vec<(usize, usize, Vec<usize>)> = Vec::new();
+        let mut nested: Vec<(u32, u32, u32)> = Vec::new();
+        let mut values = values.iter();
         for p in &points {
             if excess == 0 {
                 break;
             }
-            if !self.remove_breakpoint(p.place, &mut nested) {
+            if !p.place.removable() {
                 continue;
             }
+            self.remove_breakpoint(p.place, &mut nested);
             excess -= 1;
-            // NOTE: past the report bound the removal is counted, not described.
-            if self.report_full() {
-                self.omit(&CACHE_CONTROL_LIMIT);
-                continue;
-            }
-            let path = self.cc_pointer(p.place);
-            let detail = format!(
-                "{} removed: the request held {n} cache_control breakpoints and the upstream takes {LIMIT}; the last {LIMIT} are kept",
-                Raw::whole(&p.value).compact()
-            );
-            self.change(&CACHE_CONTROL_LIMIT, path, ChangeAction::Removed, detail);
+            // NOTE: the values are those of the removable breakpoints, in
+            // order; past the report bound the removal is counted, not described.
+            let value = values.next();
+            self.change_with(&CACHE_CONTROL_LIMIT, ChangeAction::Removed, |run| {
+                let value = value.map(|v| Raw::whole(v).compact()).unwrap_or_default();
+                let detail = format!(
+                    "{value} removed: the request held {n} cache_control breakpoints and the upstream takes {LIMIT}; the last {LIMIT} are kept"
+                );
+                (run.cc_pointer(p.place), detail)
+            });
         }
         // Each tool_result rebuilt once, whatever the number of its items capped.
-        for (mi, b, ks) in nested {
+        for group in nested.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            let (mi, b) = (group[0].0 as usize, group[0].1 as usize);
+            let ks = group.iter().map(|&(_, _, k)| k as usize);
             let Content::Blocks(list) = &mut self.msgs[mi].content else {
                 continue;
             };
@@ -169,12 +182,12 @@ impl<'b> Run<'b, '_> {
                 continue;
             };
             let mut text = String::from("[");
-            let mut drop = ks.iter().peekable();
+            let mut drop = ks.peekable();
             for (k, item) in content.items().enumerate() {
                 if k > 0 {
                     text.push(',');
                 }
-                if drop.peek() == Some(&&k) {
+                if drop.peek() == Some(&k) {
                     drop.next();
                     text.push_str(&without_cc(item));
                 } else {
@@ -190,14 +203,9 @@ impl<'b> Run<'b, '_> {
         }
     }
 
-    /// Removes a breakpoint from the model (nested ones are collected in
-    /// `nested`, each tool_result rebuilt once later); false for one no fix
-    /// may change.
-    fn remove_breakpoint(
-        &mut self,
-        place: Place,
-        nested: &mut Vec<(usize, usize, Vec<usize>)>,
-    ) -> bool {
+    /// Removes a removable breakpoint from the model (nested ones are
+    /// collected in `nested`, each tool_result rebuilt once later).
+    fn remove_breakpoint(&mut self, place: Place, nested: &mut Vec<(u32, u32, u32)>) {
         match place {
             Place::Tool(t) => {
                 let list = self.tools_for_edit();
@@ -206,60 +214,41 @@ impl<'b> Run<'b, '_> {
             }
             Place::System(i) => self.system_cc_strip.push(i),
             Place::Block { mi, b } => {
-                let Content::Blocks(list) = &mut self.msgs[mi].content else {
-                    return false;
-                };
-                let new = without_cc(list[b].view());
-                list[b].set_src(Src::Owned(new));
-                self.msgs[mi].touched = true;
+                if let Content::Blocks(list) = &mut self.msgs[mi].content {
+                    let new = without_cc(list[b].view());
+                    list[b].set_src(Src::Owned(new));
+                    self.msgs[mi].touched = true;
+                }
             }
-            Place::Nested { mi, b, k } => match nested.last_mut() {
-                Some((m2, b2, ks)) if *m2 == mi && *b2 == b => ks.push(k),
-                _ => nested.push((mi, b, vec![k])),
-            },
-            Place::SystemMessage { .. } | Place::Thinking { .. } => return false,
+            Place::Nested { mi, b, k } => nested.push((mi as u32, b as u32, k as u32)),
+            Place::SystemMessage { .. } | Place::Thinking { .. } => {}
         }
-        true
     }
 
     /// Every breakpoint, in the order the API reads them.
-    fn breakpoints(&self) -> Vec<Breakpoint<'b>> {
-        let mut out = Vec::new();
-        if !self.bare {
-            for (t, tool) in self
-                .root
-                .get("tools")
-                .into_iter()
-                .flat_map(|t| t.items())
-                .enumerate()
-            {
-                point(
-                    &mut out,
-                    Place::Tool(t),
-                    tool.get("cache_control"),
-                    borrowed,
-                );
-            }
-            if let (Some(sys), System::Keep) = (self.top("system"), &self.system) {
-                for (i, block) in sys.items().enumerate() {
-                    point(
-                        &mut out,
-                        Place::System(i),
-                        block.get("cache_control"),
-                        borrowed,
-                    );
-                }
+    fn breakpoints(&self) -> Points<'b> {
+        let mut out = Points {
+            keep: !self.validating(),
+            ..Points::default()
+        };
+        let tools = self.top("tools").into_iter().flat_map(|t| t.items());
+        for (t, tool) in tools.enumerate() {
+            out.add(Place::Tool(t), tool.get("cache_control"), borrowed);
+        }
+        if let (Some(sys), System::Keep) = (self.top("system"), &self.system) {
+            for (i, block) in sys.items().enumerate() {
+                out.add(Place::System(i), block.get("cache_control"), borrowed);
             }
         }
         for (mi, msg) in self.msgs.iter().enumerate() {
             let m = msg.origin;
             if msg.role == Role::System {
                 let place = Place::SystemMessage { m, b: None };
-                point(&mut out, place, msg.raw.get("cache_control"), borrowed);
+                out.add(place, msg.raw.get("cache_control"), borrowed);
                 let content = msg.raw.get("content").into_iter().flat_map(|c| c.items());
                 for (b, block) in content.enumerate() {
                     let place = Place::SystemMessage { m, b: Some(b) };
-                    point(&mut out, place, block.get("cache_control"), borrowed);
+                    out.add(place, block.get("cache_control"), borrowed);
                 }
                 continue;
             }
@@ -358,4 +347,61 @@ fn without_cc(block: Raw<'_>) -> Box<str> {
     let mut edit = ObjEdit::default();
     edit.remove("cache_control");
     edit.apply(block).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::history::{normalize_bytes, NormalizeOptions};
+
+    #[test]
+    fn the_cap_reports_each_removed_value_past_the_ones_it_keeps() {
+        let cc = |n: u32| format!(r#"{{"type":"ephemeral","n":{n}}}"#);
+        // A thinking block's breakpoint (never removed) among removable ones,
+        // nested ones included.
+        let body = format!(
+            r#"{{"tools":[{{"name":"t","input_schema":{{}},"cache_control":{}}}],"messages":[
+            {{"role":"user","content":[{{"type":"text","text":"a","cache_control":{}}}]}},
+            {{"role":"assistant","content":[{{"type":"thinking","thinking":"t","signature":"s","cache_control":{}}},{{"type":"tool_use","id":"x","name":"t","input":{{}}}}]}},
+            {{"role":"user","content":[{{"type":"tool_result","tool_use_id":"x","content":[{{"type":"text","text":"r","cache_control":{}}},{{"type":"text","text":"s","cache_control":{}}}]}},{{"type":"text","text":"b","cache_control":{}}},{{"type":"text","text":"c","cache_control":{}}},{{"type":"text","text":"d","cache_control":{}}}]}}]}}"#,
+            cc(1),
+            cc(2),
+            cc(3),
+            cc(4),
+            cc(5),
+            cc(6),
+            cc(7),
+            cc(8)
+        );
+        let options = NormalizeOptions {
+            cap_cache_control: true,
+            ..Default::default()
+        };
+        let (_, changes) = normalize_bytes(body.as_bytes(), &options).unwrap();
+        let removed: Vec<_> = changes
+            .iter()
+            .filter(|c| c.rule == "cache-control-limit")
+            .map(|c| (c.path.as_str(), c.detail.split(' ').next().unwrap()))
+            .collect();
+        // Eight breakpoints, four kept: the first four removable ones go
+        // (not the thinking block's, the third).
+        let nested = "/messages/2/content/0/content";
+        assert_eq!(
+            removed,
+            [
+                ("/tools/0/cache_control", r#"{"type":"ephemeral","n":1}"#),
+                (
+                    "/messages/0/content/0/cache_control",
+                    r#"{"type":"ephemeral","n":2}"#
+                ),
+                (
+                    &format!("{nested}/0/cache_control"),
+                    r#"{"type":"ephemeral","n":4}"#
+                ),
+                (
+                    &format!("{nested}/1/cache_control"),
+                    r#"{"type":"ephemeral","n":5}"#
+                ),
+            ]
+        );
+    }
 }
