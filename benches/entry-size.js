@@ -18,11 +18,13 @@ const pkg = JSON.parse(readFileSync(new URL('package.json', root)));
  * more raises them here, saying by how much and for what. Raised: the whole
  * package +3.3 KB (225,032 → 228,276) for normalize's bounded memory (merges
  * joined in place, pairing and ids borrowed from the body, the output measured
- * before it is written).
+ * before it is written). Lowered: the whole package −6.8 KB (228,276 →
+ * 221,486) with the history engine's lookups read once (block types, the
+ * top-level fields) and the writer putting rewritten ids in.
  */
 export const BUDGETS = {
   'sse-sanitizer/stream': 48_500,
-  'sse-sanitizer': 228_800,
+  'sse-sanitizer': 222_000,
 };
 export const TARGETS = { 'sse-sanitizer/stream': 30_000, 'sse-sanitizer': 80_000 };
 
