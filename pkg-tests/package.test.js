@@ -15,9 +15,9 @@ async function packList() {
   return JSON.parse(stdout)[0].files.map((f) => f.path).sort();
 }
 
-test('npm pack --dry-run lists exactly the runtime files, the licenses and the README', async () => {
+test('npm pack --dry-run lists exactly the runtime files, the licenses, the notices and the README', async () => {
   const expected = [
-    'LICENSE-APACHE', 'LICENSE-MIT', 'README.md', 'package.json',
+    'LICENSE-APACHE', 'LICENSE-MIT', 'README.md', 'THIRD-PARTY-NOTICES.md', 'package.json',
     'js/browser.js', 'js/cli.js', 'js/core.js', 'js/fetch.js', 'js/index.d.ts', 'js/load.js', 'js/node.js', 'js/proxy.js',
     'js/stream-api.js', 'js/stream-browser.js', 'js/stream-node.js', 'js/stream-workerd.js', 'js/stream.d.ts',
     'js/stream.js', 'js/util.js', 'js/wasm-full.js', 'js/wasm-stream.js', 'js/worker.d.ts', 'js/worker.js',
@@ -75,5 +75,25 @@ test('README links and the repository files it names resolve in the tarball (the
     const local = path.replace(/^node_modules\/sse-sanitizer\//, '');
     if (!/\//.test(local) || !existsSync(new URL(`../${local}`, import.meta.url))) continue;
     assert.ok(files.has(local) || [...files].some((f) => f.startsWith(`${local.replace(/\/$/, '')}/`)), `README names ${path}, not in the tarball`);
+  }
+});
+
+test('THIRD-PARTY-NOTICES.md names every crate of the wasm dependency tree, both modules', async () => {
+  const notices = readFileSync(new URL('../THIRD-PARTY-NOTICES.md', import.meta.url), 'utf8');
+  // Crate names in the notices' tables: `name` in a row's first cell.
+  const listed = new Set(
+    notices.split('\n').filter((l) => l.startsWith('| `')).flatMap((l) => [...l.split('|')[1].matchAll(/`([a-z0-9_-]+)`/g)].map((m) => m[1])),
+  );
+  for (const features of [[], ['--no-default-features', '--features', 'small-alloc']]) {
+    const { stdout } = await promisify(execFile)(
+      'cargo',
+      ['tree', '--locked', '--target', 'wasm32-unknown-unknown', '-e', 'normal', '--prefix', 'none', ...features],
+      { cwd: root },
+    );
+    const crates = new Set(stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[0]));
+    crates.delete(pkg.name.replaceAll('-', '_'));
+    assert.ok(crates.size > 5, `cargo tree listed ${[...crates]}`);
+    const missing = [...crates].filter((c) => !listed.has(c));
+    assert.deepEqual(missing, [], `crates of the wasm build (${features.join(' ') || 'default features'}) not in THIRD-PARTY-NOTICES.md`);
   }
 });
