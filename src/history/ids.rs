@@ -287,19 +287,14 @@ mod tests {
             {"type":"tool_result","tool_use_id":"a_b","content":"3"}]}]}"#;
         let (out, _) = normalize_bytes(body, &NormalizeOptions::default()).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-        let ids: Vec<&str> = v["messages"][1]["content"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|b| b["id"].as_str().unwrap())
-            .collect();
-        assert_eq!(ids, ["a_b_2", "a_b_3", "a_b", "a_b_2"]);
-        let results: Vec<&str> = v["messages"][2]["content"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|b| b["tool_use_id"].as_str().unwrap())
-            .collect();
-        assert_eq!(results, ["a_b_3", "a_b_2", "a_b"]);
+        let field = |m: usize, key: &str| -> Vec<String> {
+            let blocks = v["messages"][m]["content"].as_array().unwrap();
+            blocks
+                .iter()
+                .map(|b| b[key].as_str().unwrap().into())
+                .collect()
+        };
+        assert_eq!(field(1, "id"), ["a_b_2", "a_b_3", "a_b", "a_b_2"]);
+        assert_eq!(field(2, "tool_use_id"), ["a_b_3", "a_b_2", "a_b"]);
     }
 }
