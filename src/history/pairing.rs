@@ -9,7 +9,7 @@ use super::turns::text_block;
 use super::ChangeAction::{Converted, Inserted, Moved, Removed};
 use super::{Change, Violation};
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// A tool_result block of a turn: its message, its position there, and its
 /// `tool_use_id` (`None` when it has none).
@@ -131,17 +131,20 @@ impl<'b> Run<'b, '_> {
         emptied: &mut Vec<usize>,
     ) {
         let turn = self.turn_results(start, end);
-        let expected_ids: HashSet<&str> = expected.iter().map(|(e, _)| e.as_ref()).collect();
-        let mut matched: HashSet<&str> = HashSet::new();
+        // Each expected id (unique) with its position, and whether a result matched it.
+        let expected_ids: HashMap<&str, usize> = expected
+            .iter()
+            .enumerate()
+            .map(|(k, (e, _))| (e.as_ref(), k))
+            .collect();
+        let mut matched = vec![false; expected.len()];
         let mut orphans = Vec::new();
         // `(index in turn.results, message, block)`.
         let mut matched_at = Vec::new();
         for (pos, r) in turn.results.iter().enumerate() {
-            // NOTE: `matched` holds the expected id (not the result's), so it
-            // outlives `turn`.
             match r.id.as_deref().and_then(|id| expected_ids.get(id)) {
-                Some(&id) if !matched.contains(id) => {
-                    matched.insert(id);
+                Some(&k) if !matched[k] => {
+                    matched[k] = true;
                     matched_at.push((pos, r.mi, r.bi));
                 }
                 _ => orphans.push((r.mi, r.bi, r.id.clone().unwrap_or(Cow::Borrowed("null")))),
@@ -150,7 +153,9 @@ impl<'b> Run<'b, '_> {
         let lead = turn.lead;
         let missing: Vec<&(Cow<'b, str>, Origin)> = expected
             .iter()
-            .filter(|(e, _)| !matched.contains(e.as_ref()))
+            .zip(&matched)
+            .filter(|(_, &m)| !m)
+            .map(|(e, _)| e)
             .collect();
 
         // Report (validate): on the body as sent.
@@ -213,7 +218,10 @@ impl<'b> Run<'b, '_> {
         let turn = self.turn_results(start, end);
         let late: Vec<(usize, usize)> = turn.results[turn.lead..]
             .iter()
-            .filter(|r| r.id.as_deref().is_some_and(|i| matched.contains(i)))
+            .filter(|r| {
+                let k = r.id.as_deref().and_then(|i| expected_ids.get(i));
+                k.is_some_and(|&k| matched[k])
+            })
             .map(|r| (r.mi, r.bi))
             .collect();
         // Where the leading run ends: (message, index after its last block).
