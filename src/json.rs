@@ -103,15 +103,18 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The error's text (its `Display`), made without `core::fmt`.
+    pub(crate) fn message(&self) -> String {
+        let reason = self.reason();
+        let (line, column) = (self.line, self.column);
+        crate::text::cat(&[&reason, &" at line ", &line, &" column ", &column])
+    }
+}
+
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} at line {} column {}",
-            self.reason(),
-            self.line,
-            self.column
-        )
+        f.write_str(&self.message())
     }
 }
 
