@@ -133,11 +133,23 @@ pub fn redact(key: &str) -> String {
     if key.chars().nth(15).is_none() {
         return "…".to_string();
     }
+    let tail = key.char_indices().rev().nth(3).map_or(0, |(at, _)| at);
+    shown(key, tail)
+}
+
+/// [`redact`] of a key of 16 or more ASCII bytes and no spaces (what
+/// [`scrub_keys`] finds): the same text, without decoding chars (which keeps
+/// that machinery out of the stream-only wasm module).
+fn redact_ascii(key: &str) -> String {
+    shown(key, key.len().saturating_sub(4))
+}
+
+/// The known prefix of `key`, `…`, and `key` from `tail` on.
+fn shown(key: &str, tail: usize) -> String {
     let prefix = ["sk-ant-", "sk-"]
         .into_iter()
         .find(|p| key.starts_with(p))
         .unwrap_or("");
-    let tail = key.char_indices().rev().nth(3).map_or(0, |(at, _)| at);
     let mut out = String::from(prefix);
     out.push('…');
     out.push_str(key.get(tail..).unwrap_or_default());
@@ -614,7 +626,7 @@ pub(crate) fn scrub_keys(detail: &str) -> String {
         at = start + len;
         if starts_word && len >= 16 {
             out.push_str(detail.get(copied..start).unwrap_or_default());
-            out.push_str(&redact(detail.get(start..at).unwrap_or_default()));
+            out.push_str(&redact_ascii(detail.get(start..at).unwrap_or_default()));
             copied = at;
         }
     }
@@ -625,6 +637,18 @@ pub(crate) fn scrub_keys(detail: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redact_ascii_is_redact_for_the_keys_scrub_keys_finds() {
+        for key in [
+            "sk-ant-api03-abcdefghijklmnopqrstuvwxyz1234",
+            "sk-litellm-virtual-key-9876",
+            "sk-0123456789abc",
+            "sk-ant-_-_-_-_-_-_-",
+        ] {
+            assert_eq!(redact_ascii(key), redact(key), "{key}");
+        }
+    }
 
     #[test]
     fn redact_shows_prefix_and_last_four_at_most() {

@@ -3,6 +3,7 @@
 //! The enums are `#[non_exhaustive]`: a new error case is not a breaking
 //! change, so a `match` on one needs a `_` arm.
 
+use crate::text::cat;
 use std::fmt;
 
 /// Errors of the SSE parser (and of everything that parses SSE on its way).
@@ -28,13 +29,20 @@ impl SseError {
     }
 }
 
-impl fmt::Display for SseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl SseError {
+    /// The error's text (its `Display`), made without `core::fmt`.
+    pub(crate) fn message(&self) -> String {
         match self {
             SseError::MaxBufferExceeded { what, limit } => {
-                write!(f, "SSE {what} exceeds the limit of {limit} bytes")
+                cat(&[&"SSE ", what, &" exceeds the limit of ", limit, &" bytes"])
             }
         }
+    }
+}
+
+impl fmt::Display for SseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }
 
@@ -87,27 +95,37 @@ impl AccumulateError {
     }
 }
 
-impl fmt::Display for AccumulateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl AccumulateError {
+    /// The error's text (its `Display`), made without `core::fmt`.
+    pub(crate) fn message(&self) -> String {
         match self {
             AccumulateError::Upstream {
                 error_type,
                 message,
-            } => write!(f, "the stream reported an error: {error_type}: {message}"),
+            } => cat(&[
+                &"the stream reported an error: ",
+                error_type,
+                &": ",
+                message,
+            ]),
             AccumulateError::InvalidJson { event_type, detail } => {
-                write!(f, "invalid `{event_type}` event: {detail}")
+                cat(&[&"invalid `", event_type, &"` event: ", detail])
             }
             AccumulateError::UnexpectedMessageStart => {
-                write!(f, "a second `message_start` in one stream")
+                "a second `message_start` in one stream".into()
             }
             AccumulateError::InvalidToolInput { index, detail } => {
-                write!(f, "content block {index}: {detail}")
+                cat(&[&"content block ", index, &": ", detail])
             }
-            AccumulateError::NoMessage => write!(f, "the stream had no `message_start`"),
-            AccumulateError::Incomplete => {
-                write!(f, "the stream ended before `message_stop`")
-            }
+            AccumulateError::NoMessage => "the stream had no `message_start`".into(),
+            AccumulateError::Incomplete => "the stream ended before `message_stop`".into(),
         }
+    }
+}
+
+impl fmt::Display for AccumulateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }
 
@@ -285,13 +303,21 @@ impl OptionError {
     }
 }
 
+impl OptionError {
+    /// The error's text (its `Display`), made without `core::fmt`.
+    pub(crate) fn message(&self) -> String {
+        cat(&[
+            &"invalid option `",
+            &self.name,
+            &"`: expected ",
+            &self.expected,
+        ])
+    }
+}
+
 impl fmt::Display for OptionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid option `{}`: expected {}",
-            self.name, self.expected
-        )
+        f.write_str(&self.message())
     }
 }
 

@@ -103,15 +103,18 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The error's text (its `Display`), made without `core::fmt`.
+    pub(crate) fn message(&self) -> String {
+        let reason = self.reason();
+        let (line, column) = (self.line, self.column);
+        crate::text::cat(&[&reason, &" at line ", &line, &" column ", &column])
+    }
+}
+
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} at line {} column {}",
-            self.reason(),
-            self.line,
-            self.column
-        )
+        f.write_str(&self.message())
     }
 }
 
@@ -280,11 +283,16 @@ impl<'a> Checker<'a> {
     }
 
     fn error_at(&self, code: Code, i: usize) -> Error {
+        // NOTE: plain loops, not memchr: an error's position is read once,
+        // and memchr's vector search would be ~0.9 KB of wasm here.
         let before = &self.b[..i];
-        let line_start = memchr::memrchr(b'\n', before).map_or(0, |p| p + 1);
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
         Error {
             code,
-            line: 1 + memchr::memchr_iter(b'\n', &before[..line_start]).count(),
+            line: 1 + before[..line_start].iter().filter(|&&b| b == b'\n').count(),
             column: i - line_start,
         }
     }

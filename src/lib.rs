@@ -29,6 +29,7 @@ mod limits;
 mod options;
 mod policy;
 pub mod sse;
+mod text;
 #[cfg(any(target_arch = "wasm32", test))]
 mod to_json;
 

@@ -136,7 +136,9 @@ impl Placeholder {
     /// A placeholder; refused when blank (it would be refused or stripped like
     /// the block it is meant to keep) or longer than [`Placeholder::MAX_BYTES`].
     pub fn new(text: &str) -> Result<Self, OptionError> {
-        if text.trim().is_empty() || text.len() > Self::MAX_BYTES {
+        // NOTE: all whitespace is `trim().is_empty()`, without `trim`'s
+        // char machinery in the stream-only wasm module.
+        if text.chars().all(char::is_whitespace) || text.len() > Self::MAX_BYTES {
             return Err(OptionError {
                 name: "placeholderText",
                 expected: "non-blank text of at most 64 bytes",

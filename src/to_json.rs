@@ -90,18 +90,7 @@ impl ToJson for bool {
 
 impl ToJson for u64 {
     fn write_json(&self, out: &mut String) {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        let mut n = *self;
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        out.extend(digits[i..].iter().map(|&d| char::from(d)));
+        crate::text::push_decimal(out, *self);
     }
 }
 

@@ -30,25 +30,31 @@ fn js_error(code: &str, message: &str) -> JsValue {
     err.into()
 }
 
-/// The errors of the core, each with its kebab-case code.
-trait Coded: std::fmt::Display {
+/// The errors of the core, each with its kebab-case code and its text.
+trait Coded {
     fn code(&self) -> &'static str;
+    fn message(&self) -> String;
 }
 
 macro_rules! coded {
-    ($($t:ty),*) => {$(
+    ($($t:ty),* ; $message:ident) => {$(
         impl Coded for $t {
             fn code(&self) -> &'static str {
                 <$t>::code(self)
             }
+            fn message(&self) -> String {
+                self.$message()
+            }
         }
     )*};
 }
-coded!(crate::SseError, crate::OptionError, AccumulateError);
+// NOTE: the stream path's errors make their text without `core::fmt`
+// (`message`), which the stream-only module leaves out.
+coded!(crate::SseError, crate::OptionError, AccumulateError; message);
 #[cfg(feature = "verdict")]
-coded!(VerdictError);
+coded!(VerdictError; to_string);
 #[cfg(feature = "history")]
-coded!(crate::HistoryError, crate::AuthError);
+coded!(crate::HistoryError, crate::AuthError; to_string);
 
 /// A core error as a JS `Error` with its code.
 fn to_js(e: impl Coded) -> JsValue {
@@ -58,7 +64,7 @@ fn to_js(e: impl Coded) -> JsValue {
 // NOTE: one copy for every error type (wasm size).
 #[inline(never)]
 fn coded_to_js(e: &dyn Coded) -> JsValue {
-    js_error(e.code(), &e.to_string())
+    js_error(e.code(), &e.message())
 }
 
 // What JS reads from the memory: `#[repr(C)]` structs of u32 words, each word
@@ -379,19 +385,21 @@ impl WasmAccumulator {
     pub fn finish(self) -> Result<String, JsValue> {
         let WasmAccumulator { parser, inner, all } = self;
         parser.finish().map_err(to_js)?;
-        if all {
-            let messages = inner.finish_all().map_err(|e| accumulate_error(&e))?;
-            let mut out = String::from("[");
-            for (i, message) in messages.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(message);
-            }
-            out.push(']');
-            return Ok(out);
+        // NOTE: `Accumulator::finish` is the last of `finish_all` (one call
+        // to it here: wasm size).
+        let mut messages = inner.finish_all().map_err(|e| accumulate_error(&e))?;
+        if !all {
+            return Ok(messages.pop().unwrap_or_default());
         }
-        inner.finish().map_err(|e| accumulate_error(&e))
+        let mut out = String::from("[");
+        for (i, message) in messages.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(message);
+        }
+        out.push(']');
+        Ok(out)
     }
 }
 
@@ -441,7 +449,7 @@ pub fn anomaly_catalog() -> String {
 
 /// [`to_js`], plus `upstreamType` for an upstream error.
 fn accumulate_error(e: &AccumulateError) -> JsValue {
-    let err = js_error(e.code(), &e.to_string());
+    let err = js_error(e.code(), &e.message());
     if let AccumulateError::Upstream { error_type, .. } = e {
         let _ = js_sys::Reflect::set(&err, &"upstreamType".into(), &error_type.into());
     }

@@ -3,6 +3,7 @@ use super::partial_json::PartialCheck;
 use crate::auth::scrub_keys;
 use crate::error::AccumulateError;
 use crate::json::{self, Kind, Raw};
+use crate::text::cat;
 use crate::Limits;
 
 /// Builds the final assistant `Message` from a stream's events, with the
@@ -369,7 +370,7 @@ impl Accumulator {
             // a Claude event at all (an OpenAI `[DONE]`, say): ignored.
             _ if event_type == "message" => return Ok(()),
             Ok(_) => return Ok(()),
-            Err(err) => return Err(invalid(event_type, &err.to_string())),
+            Err(err) => return Err(invalid(event_type, &err.message())),
         };
         let Some(kind) = event.get("type").and_then(Raw::str) else {
             return Ok(());
@@ -668,7 +669,7 @@ fn content_block_stop(message: &mut Obj, event: Raw<'_>) -> Result<(), Accumulat
         let json = block.tool.take().map(|t| t.json).unwrap_or_default();
         return Err(AccumulateError::InvalidToolInput {
             index,
-            detail: scrub_keys(&format!("tool input is not JSON: {json}")),
+            detail: scrub_keys(&cat(&[&"tool input is not JSON: ", &json])),
         });
     };
     tool.dirty = false;

@@ -6,6 +6,7 @@ use super::{
 use crate::json::{self, Blank};
 use crate::policy::{BlankText, KeptReason};
 use crate::sse::{ByteSegment, EventBytes, Parser};
+use crate::text::cat;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -476,22 +477,31 @@ impl Core {
         }
     }
 
+    /// Notes `code` at `event`; `detail` is made only while the report takes notes.
     fn note(&mut self, event: u64, code: NoteCode, detail: impl FnOnce() -> String) {
+        let detail = (self.report.notes.len() < Report::MAX_ENTRIES).then(detail);
+        self.push_note(event, code, detail);
+    }
+
+    // NOTE: one copy, not one per note (wasm size).
+    #[inline(never)]
+    fn push_note(&mut self, event: u64, code: NoteCode, detail: Option<String>) {
         let notes = &mut self.report.notes;
-        if notes.len() < Report::MAX_ENTRIES {
+        if let Some(detail) = detail {
             notes.push(Note {
                 code,
                 event,
-                detail: crate::auth::scrub_keys(&detail()),
+                detail: crate::auth::scrub_keys(&detail),
             });
         } else if notes.len() == Report::MAX_ENTRIES {
             notes.push(Note {
                 code: NoteCode::ReportTruncated,
                 event,
-                detail: format!(
-                    "more than {} notes; the rest are omitted",
-                    Report::MAX_ENTRIES
-                ),
+                detail: cat(&[
+                    &"more than ",
+                    &Report::MAX_ENTRIES,
+                    &" notes; the rest are omitted",
+                ]),
             });
         }
     }
@@ -636,19 +646,22 @@ impl Core {
             Kind::Ping | Kind::Unknown => self.other(raw, n, out),
             Kind::Malformed => {
                 self.note(n, NoteCode::MalformedJson, || {
-                    format!(
-                        "`{}` event data is not valid JSON",
-                        String::from_utf8_lossy(event.event_type)
-                    )
+                    cat(&[
+                        &"`",
+                        &String::from_utf8_lossy(event.event_type),
+                        &"` event data is not valid JSON",
+                    ])
                 });
                 self.other(raw, n, out);
             }
             Kind::Foreign(why) => {
                 self.note(n, NoteCode::NonClaudeEvent, || {
-                    format!(
-                        "`{}` event passed through: {why}",
-                        String::from_utf8_lossy(event.event_type)
-                    )
+                    cat(&[
+                        &"`",
+                        &String::from_utf8_lossy(event.event_type),
+                        &"` event passed through: ",
+                        &why,
+                    ])
                 });
                 self.other(raw, n, out);
             }
@@ -722,14 +735,22 @@ impl Core {
             self.settle(false, out);
             self.msg.skewed = true;
             self.note(n, NoteCode::IndexSkew, || match index {
-                Some(i) => format!(
-                    "text block {open} was held when a {} for index {i} arrived; released unchanged",
-                    String::from_utf8_lossy(event.event_type)
-                ),
-                None => format!(
-                    "text block {open} was held when a {} without a usable index arrived; released unchanged",
-                    String::from_utf8_lossy(event.event_type)
-                ),
+                Some(i) => cat(&[
+                    &"text block ",
+                    &open,
+                    &" was held when a ",
+                    &String::from_utf8_lossy(event.event_type),
+                    &" for index ",
+                    &i,
+                    &" arrived; released unchanged",
+                ]),
+                None => cat(&[
+                    &"text block ",
+                    &open,
+                    &" was held when a ",
+                    &String::from_utf8_lossy(event.event_type),
+                    &" without a usable index arrived; released unchanged",
+                ]),
             });
         } else if !self.group.is_empty() {
             // Blank blocks that ended wait for the next start: a thinking
@@ -754,9 +775,7 @@ impl Core {
             // dropped, so this block and those after it keep their numbers.
             if let Ok(at) = self.msg.dropped.binary_search(&i) {
                 self.msg.dropped.remove(at);
-                self.note(n, NoteCode::IndexReused, || {
-                    format!("a content_block_start reuses index {i} of a dropped block; it takes that place")
-                });
+                self.note(n, NoteCode::IndexReused, || reused_index(i));
             }
             match starts {
                 // NOTE: a start that reuses the index of a dropped block is
@@ -817,10 +836,11 @@ impl Core {
     fn malformed(&mut self, raw: &[u8], event: &EventBytes<'_>, n: u64, out: &mut Vec<u8>) {
         self.settle(false, out);
         self.note(n, NoteCode::MalformedJson, || {
-            format!(
-                "`{}` event data is not valid JSON; passed through unchanged",
-                String::from_utf8_lossy(event.event_type)
-            )
+            cat(&[
+                &"`",
+                &String::from_utf8_lossy(event.event_type),
+                &"` event data is not valid JSON; passed through unchanged",
+            ])
         });
         self.emit(raw, out);
     }
@@ -950,7 +970,13 @@ impl Core {
             // nothing moves, nothing to note.)
             if !self.msg.thinking {
                 self.note(n, NoteCode::HeldLimitExceeded, || {
-                    format!("blank text blocks from {first} on were decided before the next block started (more than {limit} bytes held); a thinking block after them would move")
+                    cat(&[
+                        &"blank text blocks from ",
+                        &first,
+                        &" on were decided before the next block started (more than ",
+                        &limit,
+                        &" bytes held); a thinking block after them would move",
+                    ])
                 });
             }
         }
@@ -958,9 +984,13 @@ impl Core {
             let index = self.group.last().map_or(0, |c| c.index);
             self.settle(false, out);
             self.note(n, NoteCode::HeldLimitExceeded, || {
-                format!(
-                    "text block {index} held more than {limit} bytes undecided; released unchanged"
-                )
+                cat(&[
+                    &"text block ",
+                    &index,
+                    &" held more than ",
+                    &limit,
+                    &" bytes undecided; released unchanged",
+                ])
             });
         }
     }
@@ -1058,9 +1088,7 @@ impl Core {
             }
             if let Ok(at) = self.msg.dropped.binary_search(&index) {
                 self.msg.dropped.remove(at);
-                self.note(at_event, NoteCode::IndexReused, || {
-                    format!("a content_block_start reuses index {index} of a dropped block; it takes that place")
-                });
+                self.note(at_event, NoteCode::IndexReused, || reused_index(index));
             }
         }
         let mut held = std::mem::take(&mut self.held);
@@ -1167,7 +1195,7 @@ impl Core {
             out.extend_from_slice(eol);
         }
         out.extend_from_slice(b"data: {\"type\":\"content_block_delta\",\"index\":");
-        scan::push_u64(out, index);
+        crate::text::push_decimal_bytes(out, index);
         out.extend_from_slice(b",\"delta\":{\"type\":\"text_delta\",\"text\":");
         out.extend_from_slice(self.placeholder_json.as_bytes());
         out.extend_from_slice(b"}}");
@@ -1189,7 +1217,13 @@ impl Core {
     fn end_hold(&mut self, what: &str, n: u64, out: &mut Vec<u8>) {
         if let Some(index) = self.open_index() {
             self.note(n, NoteCode::UnterminatedBlock, || {
-                format!("text block {index} had no content_block_stop before {what}; released unchanged")
+                cat(&[
+                    &"text block ",
+                    &index,
+                    &" had no content_block_stop before ",
+                    &what,
+                    &"; released unchanged",
+                ])
             });
         }
         self.settle(false, out);
@@ -1208,9 +1242,11 @@ impl Core {
             Ok(_) => {
                 self.msg.skewed = true;
                 self.note(n, NoteCode::IndexSkew, || {
-                    format!(
-                        "an event uses index {index} of a dropped block; passed through unchanged"
-                    )
+                    cat(&[
+                        &"an event uses index ",
+                        &index,
+                        &" of a dropped block; passed through unchanged",
+                    ])
                 });
                 None
             }
@@ -1293,9 +1329,11 @@ impl Core {
     fn end(&mut self, partial: bool, out: &mut Vec<u8>) {
         let n = self.report.events_seen;
         let cause = if let Some(index) = self.open_index() {
-            Some(format!(
-                "the stream ended inside text block {index}; held events released unchanged"
-            ))
+            Some(cat(&[
+                &"the stream ended inside text block ",
+                &index,
+                &"; held events released unchanged",
+            ]))
         } else if partial {
             Some("the stream ended inside an event; passed through unchanged".to_string())
         } else if self.msg.open && !self.msg.errored {
@@ -1328,7 +1366,7 @@ impl Core {
             }
             self.note(n, NoteCode::Truncated, || {
                 if added {
-                    format!("{cause}; an `error` event was appended")
+                    cat(&[&cause, &"; an `error` event was appended"])
                 } else {
                     cause
                 }
@@ -1337,11 +1375,24 @@ impl Core {
     }
 }
 
+/// The note of a `content_block_start` that reuses the index of a dropped block.
+fn reused_index(index: u64) -> String {
+    cat(&[
+        &"a content_block_start reuses index ",
+        &index,
+        &" of a dropped block; it takes that place",
+    ])
+}
+
 /// Appends the Anthropic-shaped `error` event that tells every client the
 /// stream was cut (see [`OnTruncated::ErrorEvent`]; a partial last event was
 /// ended before, in `finish`).
 fn truncation_error_event(cause: &str, out: &mut Vec<u8>) {
-    let message = format!("stream truncated: {cause} (error event added by sse-sanitizer)");
+    let message = cat(&[
+        &"stream truncated: ",
+        &cause,
+        &" (error event added by sse-sanitizer)",
+    ]);
     out.extend_from_slice(
         b"event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":",
     );
@@ -1355,7 +1406,7 @@ fn error_detail(data: &[u8]) -> String {
     match error.and_then(|e| e.get_str("type")) {
         Some(ty) => {
             let message = error.and_then(|e| e.get_str("message")).unwrap_or_default();
-            format!("{ty}: {message}")
+            cat(&[&ty, &": ", &message])
         }
         None => String::from_utf8_lossy(&data[..data.len().min(200)]).into_owned(),
     }

@@ -94,23 +94,9 @@ pub(crate) fn rewrite_index(
         return false;
     }
     out.extend_from_slice(&raw[..span.start]);
-    push_u64(out, new);
+    crate::text::push_decimal_bytes(out, new);
     out.extend_from_slice(&raw[span.end..]);
     true
-}
-
-pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
 }
 
 #[cfg(test)]
