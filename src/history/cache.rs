@@ -8,7 +8,7 @@
 //! here leaves at most 4 in the output.
 
 use super::json::{Kind, ObjEdit, Raw};
-use super::model::{Content, Role, Run, Src, System, MAX_REPORTED};
+use super::model::{Content, Role, Run, Src, System};
 use super::rules::*;
 use super::ChangeAction;
 use crate::is_thinking;
@@ -43,44 +43,28 @@ enum Place {
     },
 }
 
-impl Place {
-    /// Whether the cap may remove a breakpoint here.
-    fn removable(self) -> bool {
-        !matches!(self, Place::SystemMessage { .. } | Place::Thinking { .. })
-    }
-}
-
-struct Breakpoint {
+struct Breakpoint<'b> {
     place: Place,
     /// `ttl: "1h"` (anything else is the default five minutes).
     long: bool,
+    /// The `cache_control` value's JSON text, for a report (compacted when
+    /// reported): borrowed from the body unless its block was edited, so a
+    /// body of a million breakpoints holds no copy of each.
+    value: Cow<'b, str>,
 }
 
-/// Every breakpoint in order, and the `cache_control` values (JSON text,
-/// compacted when reported) of the first removable ones, those the report of
-/// the cap can list: borrowed from the body unless their block was edited.
-// NOTE: the values are apart from the breakpoints, and only as many as a
-// report lists: a body of a million breakpoints holds no million values.
-#[derive(Default)]
-struct Points<'b> {
-    list: Vec<Breakpoint>,
-    values: Vec<Cow<'b, str>>,
-    /// Values are kept (normalize only).
-    keep: bool,
-}
-
-impl<'b> Points<'b> {
-    /// Adds the breakpoint at `place` when `cc` is a cache_control (not `null`).
-    fn add<'r>(&mut self, place: Place, cc: Option<Raw<'r>>, value: fn(Raw<'r>) -> Cow<'b, str>) {
-        let Some(cc) = cc.filter(|c| c.kind() != Kind::Null) else {
-            return;
-        };
-        if self.keep && place.removable() && self.values.len() < MAX_REPORTED {
-            self.values.push(value(cc));
-        }
-        self.list.push(Breakpoint {
+/// Adds the breakpoint at `place` when `cc` is a cache_control (not `null`).
+fn point<'r, 'b>(
+    out: &mut Vec<Breakpoint<'b>>,
+    place: Place,
+    cc: Option<Raw<'r>>,
+    value: fn(Raw<'r>) -> Cow<'b, str>,
+) {
+    if let Some(cc) = cc.filter(|c| c.kind() != Kind::Null) {
+        out.push(Breakpoint {
             place,
             long: is_long(cc),
+            value: value(cc),
         });
     }
 }
@@ -88,20 +72,30 @@ impl<'b> Points<'b> {
 /// The breakpoints of block `j` of type `ty` (`messages[mi]` block `b`) and of the items
 /// of a tool_result's content.
 fn block_points<'r, 'b>(
-    out: &mut Points<'b>,
+    out: &mut Vec<Breakpoint<'b>>,
     (j, ty): (Raw<'r>, &str),
     (mi, b): (usize, usize),
     value: fn(Raw<'r>) -> Cow<'b, str>,
 ) {
     if is_thinking(ty) {
-        out.add(Place::Thinking { mi, b }, j.get("cache_control"), value);
+        point(
+            out,
+            Place::Thinking { mi, b },
+            j.get("cache_control"),
+            value,
+        );
         return;
     }
-    out.add(Place::Block { mi, b }, j.get("cache_control"), value);
+    point(out, Place::Block { mi, b }, j.get("cache_control"), value);
     if ty == "tool_result" {
         let content = j.get("content").into_iter().flat_map(|c| c.items());
         for (k, item) in content.enumerate() {
-            out.add(Place::Nested { mi, b, k }, item.get("cache_control"), value);
+            point(
+                out,
+                Place::Nested { mi, b, k },
+                item.get("cache_control"),
+                value,
+            );
         }
     }
 }
@@ -123,11 +117,7 @@ fn is_long(cc: Raw<'_>) -> bool {
 
 impl<'b> Run<'b, '_> {
     pub(crate) fn phase_cache(&mut self) {
-        let Points {
-            list: points,
-            values,
-            ..
-        } = self.breakpoints();
+        let points = self.breakpoints();
         if self.validating() {
             self.ttl_order(&points);
         }
@@ -148,32 +138,29 @@ impl<'b> Run<'b, '_> {
         }
         // The earliest removable breakpoints go, until 4 are left.
         let mut excess = points.len() - LIMIT;
-        let mut nested: Vec<(u32, u32, u32)> = Vec::new();
-        let mut values = values.iter();
+        let mut nested: Vec<(usize, usize, Vec<usize>)> = Vec::new();
         for p in &points {
             if excess == 0 {
                 break;
             }
-            if !p.place.removable() {
+            if !self.remove_breakpoint(p.place, &mut nested) {
                 continue;
             }
-            self.remove_breakpoint(p.place, &mut nested);
             excess -= 1;
-            // NOTE: the values are those of the removable breakpoints, in
-            // order; past the report bound the removal is counted, not described.
-            let value = values.next();
-            self.change_with(&CACHE_CONTROL_LIMIT, ChangeAction::Removed, |run| {
-                let value = value.map(|v| Raw::whole(v).compact()).unwrap_or_default();
-                let detail = format!(
-                    "{value} removed: the request held {n} cache_control breakpoints and the upstream takes {LIMIT}; the last {LIMIT} are kept"
-                );
-                (run.cc_pointer(p.place), detail)
-            });
+            // NOTE: past the report bound the removal is counted, not described.
+            if self.report_full() {
+                self.omit(&CACHE_CONTROL_LIMIT);
+                continue;
+            }
+            let path = self.cc_pointer(p.place);
+            let detail = format!(
+                "{} removed: the request held {n} cache_control breakpoints and the upstream takes {LIMIT}; the last {LIMIT} are kept",
+                Raw::whole(&p.value).compact()
+            );
+            self.change(&CACHE_CONTROL_LIMIT, path, ChangeAction::Removed, detail);
         }
         // Each tool_result rebuilt once, whatever the number of its items capped.
-        for group in nested.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
-            let (mi, b) = (group[0].0 as usize, group[0].1 as usize);
-            let ks = group.iter().map(|&(_, _, k)| k as usize);
+        for (mi, b, ks) in nested {
             let Content::Blocks(list) = &mut self.msgs[mi].content else {
                 continue;
             };
@@ -182,12 +169,12 @@ impl<'b> Run<'b, '_> {
                 continue;
             };
             let mut text = String::from("[");
-            let mut drop = ks.peekable();
+            let mut drop = ks.iter().peekable();
             for (k, item) in content.items().enumerate() {
                 if k > 0 {
                     text.push(',');
                 }
-                if drop.peek() == Some(&k) {
+                if drop.peek() == Some(&&k) {
                     drop.next();
                     text.push_str(&without_cc(item));
                 } else {
@@ -203,9 +190,14 @@ impl<'b> Run<'b, '_> {
         }
     }
 
-    /// Removes a removable breakpoint from the model (nested ones are
-    /// collected in `nested`, each tool_result rebuilt once later).
-    fn remove_breakpoint(&mut self, place: Place, nested: &mut Vec<(u32, u32, u32)>) {
+    /// Removes a breakpoint from the model (nested ones are collected in
+    /// `nested`, each tool_result rebuilt once later); false for one no fix
+    /// may change.
+    fn remove_breakpoint(
+        &mut self,
+        place: Place,
+        nested: &mut Vec<(usize, usize, Vec<usize>)>,
+    ) -> bool {
         match place {
             Place::Tool(t) => {
                 let list = self.tools_for_edit();
@@ -214,41 +206,59 @@ impl<'b> Run<'b, '_> {
             }
             Place::System(i) => self.system_cc_strip.push(i),
             Place::Block { mi, b } => {
-                if let Content::Blocks(list) = &mut self.msgs[mi].content {
-                    let new = without_cc(list[b].view());
-                    list[b].set_src(Src::Owned(new));
-                    self.msgs[mi].touched = true;
-                }
+                let Content::Blocks(list) = &mut self.msgs[mi].content else {
+                    return false;
+                };
+                let new = without_cc(list[b].view());
+                list[b].set_src(Src::Owned(new));
+                self.msgs[mi].touched = true;
             }
-            Place::Nested { mi, b, k } => nested.push((mi as u32, b as u32, k as u32)),
-            Place::SystemMessage { .. } | Place::Thinking { .. } => {}
+            Place::Nested { mi, b, k } => match nested.last_mut() {
+                Some((m2, b2, ks)) if *m2 == mi && *b2 == b => ks.push(k),
+                _ => nested.push((mi, b, vec![k])),
+            },
+            Place::SystemMessage { .. } | Place::Thinking { .. } => return false,
         }
+        true
     }
 
     /// Every breakpoint, in the order the API reads them.
-    fn breakpoints(&self) -> Points<'b> {
-        let mut out = Points {
-            keep: !self.validating(),
-            ..Points::default()
-        };
-        let tools = self.top("tools").into_iter().flat_map(|t| t.items());
-        for (t, tool) in tools.enumerate() {
-            out.add(Place::Tool(t), tool.get("cache_control"), borrowed);
-        }
-        if let (Some(sys), System::Keep) = (self.top("system"), &self.system) {
-            for (i, block) in sys.items().enumerate() {
-                out.add(Place::System(i), block.get("cache_control"), borrowed);
+    fn breakpoints(&self) -> Vec<Breakpoint<'b>> {
+        let mut out = Vec::new();
+        if !self.bare {
+            for (t, tool) in self
+                .top("tools")
+                .into_iter()
+                .flat_map(|t| t.items())
+                .enumerate()
+            {
+                point(
+                    &mut out,
+                    Place::Tool(t),
+                    tool.get("cache_control"),
+                    borrowed,
+                );
+            }
+            if let (Some(sys), System::Keep) = (self.top("system"), &self.system) {
+                for (i, block) in sys.items().enumerate() {
+                    point(
+                        &mut out,
+                        Place::System(i),
+                        block.get("cache_control"),
+                        borrowed,
+                    );
+                }
             }
         }
         for (mi, msg) in self.msgs.iter().enumerate() {
             let m = msg.origin;
             if msg.role == Role::System {
                 let place = Place::SystemMessage { m, b: None };
-                out.add(place, msg.raw.get("cache_control"), borrowed);
+                point(&mut out, place, msg.raw.get("cache_control"), borrowed);
                 let content = msg.raw.get("content").into_iter().flat_map(|c| c.items());
                 for (b, block) in content.enumerate() {
                     let place = Place::SystemMessage { m, b: Some(b) };
-                    out.add(place, block.get("cache_control"), borrowed);
+                    point(&mut out, place, block.get("cache_control"), borrowed);
                 }
                 continue;
             }
