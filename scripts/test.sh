@@ -47,15 +47,26 @@ step "cargo test"
 cargo test --quiet 2>&1 | grep -v '^$'
 # NOTE: `cargo test | grep` would hide a failure without pipefail; it is set above.
 
-if [ "$QUICK" = 1 ]; then
-  step "node --test pkg-tests/ (Node and workerd; not: $SLOW)"
+# pkg_tests NAMES: the package test files but those named (space-separated).
+pkg_tests() {
   files=()
   for f in pkg-tests/*.test.js; do
     name="$(basename "$f" .test.js)"
-    case " $SLOW " in *" $name "*) ;; *) files+=("$f") ;; esac
+    case " $1 " in *" $name "*) ;; *) files+=("$f") ;; esac
   done
+}
+
+if [ "$QUICK" = 1 ]; then
+  step "node --test pkg-tests/ (Node and workerd; not: $SLOW)"
+  pkg_tests "$SLOW"
   node --test --test-concurrency=2 "${files[@]}"
 else
-  step "node --test pkg-tests/ (Node, workerd, Chromium, LiteLLM, consumers)"
-  node --test --test-concurrency=2 pkg-tests/
+  step "node --test pkg-tests/ (Node, workerd, Chromium, LiteLLM, consumers; the demo after)"
+  pkg_tests demo
+  node --test --test-concurrency=2 "${files[@]}"
+  # NOTE: the demo's test times its interactions (issue 19: the verdict of a
+  # 5 MB capture within 1 s): run alone, it measures the demo, not the other
+  # suites sharing the two cores (693 and 750 ms beside them here, once 1,022).
+  step "node --test pkg-tests/demo.test.js (alone: it is timed)"
+  node --test pkg-tests/demo.test.js
 fi
