@@ -2,7 +2,7 @@
 //! source text; a touched message is written field by field, its blocks as
 //! they are (source text or the text an edit made).
 
-use super::json::{escape, Raw};
+use super::json::{escape, ObjEdit, Raw};
 use super::model::{Blk, Content, Msg, Run, Src, System};
 use super::turns::joined_text_block;
 use std::borrow::Cow;
@@ -179,22 +179,10 @@ impl<'b> Run<'b, '_> {
             return;
         }
         // NOTE: every duplicate of the field gets the new id (a reader may
-        // take the first or the last).
-        out.put(b"{");
-        for (n, (k, v)) in j.entries().enumerate() {
-            if n > 0 {
-                out.put(b",");
-            }
-            out.put(k.text().as_bytes());
-            out.put(b":");
-            let value = if k.str_eq(new.field) {
-                new.json.as_str()
-            } else {
-                v.text()
-            };
-            out.put(value.as_bytes());
-        }
-        out.put(b"}");
+        // take the first or the last), as `ObjEdit` sets a field.
+        let mut edit = ObjEdit::default();
+        edit.set(new.field, new.json);
+        out.put(edit.apply(j).as_bytes());
     }
 }
 
