@@ -29,25 +29,47 @@ type Fixed = std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHa
 
 /// `id` with every character the pattern refuses replaced by `_` (`toolu_`
 /// for an empty id), then `_{suffix}` unless `suffix` is 0.
-fn new_id(id: &str, suffix: u64) -> String {
-    let mut new: String = if id.is_empty() {
-        "toolu_".into()
-    } else {
-        id.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect()
-    };
-    if suffix > 0 {
-        new.push('_');
-        new.push_str(&suffix.to_string());
+pub(crate) fn new_id(id: &str, suffix: u64) -> String {
+    let mut new = Vec::with_capacity(id.len() + 4);
+    put_new_id(id, suffix, |piece| new.extend_from_slice(piece));
+    // NOTE: every piece is ASCII.
+    String::from_utf8(new).unwrap_or_default()
+}
+
+/// [`new_id`] in pieces, no allocation: the writer puts each in place
+/// (twice a block, to measure then to write). The new id needs no JSON escape.
+pub(crate) fn put_new_id(id: &str, suffix: u64, mut put: impl FnMut(&[u8])) {
+    if id.is_empty() {
+        put(b"toolu_");
     }
-    new
+    let b = id.as_bytes();
+    let mut run = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c.is_ascii_alphanumeric() || c == b'-' {
+            continue;
+        }
+        put(&b[run..i]);
+        run = i + 1;
+        // One `_` per character: at an ASCII byte or a UTF-8 lead byte, none
+        // at a continuation byte.
+        if c & 0xC0 != 0x80 {
+            put(b"_");
+        }
+    }
+    put(&b[run..]);
+    if suffix > 0 {
+        let mut digits = [0u8; 21];
+        let mut at = digits.len();
+        let mut n = suffix;
+        while n > 0 {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        at -= 1;
+        digits[at] = b'_';
+        put(&digits[at..]);
+    }
 }
 
 impl<'b> Run<'b, '_> {
@@ -202,7 +224,7 @@ impl<'b> Run<'b, '_> {
     }
 
     /// Where rule `tool-use-id-pattern` rewrote the id of `blk`: the value
-    /// it replaces, the new id as JSON text, and whether the block holds the
+    /// it replaces, the id as sent and its suffix, and whether the block holds the
     /// id field more than once (`None`: the block is written as it is).
     pub(crate) fn new_id_of<'j>(&self, blk: &'j Blk<'_>) -> Option<NewId<'j>> {
         if self.new_ids.is_empty() {
@@ -222,7 +244,8 @@ impl<'b> Run<'b, '_> {
         Some(NewId {
             field,
             value,
-            json: escape(&new_id(&old, suffix)),
+            old,
+            suffix,
             duplicated: count > 1,
         })
     }
@@ -232,7 +255,9 @@ impl<'b> Run<'b, '_> {
 pub(crate) struct NewId<'j> {
     pub(crate) field: &'static str,
     pub(crate) value: Raw<'j>,
-    pub(crate) json: String,
+    /// The id as sent (unescaped) and its suffix: see [`put_new_id`].
+    pub(crate) old: Cow<'j, str>,
+    pub(crate) suffix: u64,
     pub(crate) duplicated: bool,
 }
 
@@ -247,7 +272,28 @@ fn id_field(ty: &str) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
+    use super::new_id;
     use crate::history::{normalize_bytes, NormalizeOptions};
+
+    #[test]
+    fn new_ids_replace_each_refused_character_by_one_underscore() {
+        let cases = [
+            ("functions.f:0", 0, "functions_f_0"),
+            ("a-b_c", 0, "a-b_c"),
+            ("", 0, "toolu_"),
+            ("", 2, "toolu__2"),
+            ("é.x", 0, "__x"),
+            ("x\u{1f600}y", 0, "x_y"),
+            (
+                "call 1",
+                18_446_744_073_709_551_615,
+                "call_1_18446744073709551615",
+            ),
+        ];
+        for (id, suffix, want) in cases {
+            assert_eq!(new_id(id, suffix), want, "{id:?} {suffix}");
+        }
+    }
 
     #[test]
     fn a_rewritten_block_keeps_its_text_but_the_id() {

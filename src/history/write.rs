@@ -2,6 +2,7 @@
 //! source text; a touched message is written field by field, its blocks as
 //! they are (source text or the text an edit made).
 
+use super::ids::{new_id, put_new_id};
 use super::json::{escape, ObjEdit, Raw};
 use super::model::{Blk, Content, Msg, Run, Src, System};
 use super::turns::joined_text_block;
@@ -174,14 +175,16 @@ impl<'b> Run<'b, '_> {
             let text = j.text().as_bytes();
             let at = new.value.offset() - j.offset();
             out.put(&text[..at]);
-            out.put(new.json.as_bytes());
+            out.put(b"\"");
+            put_new_id(&new.old, new.suffix, |piece| out.put(piece));
+            out.put(b"\"");
             out.put(&text[at + new.value.text().len()..]);
             return;
         }
         // NOTE: every duplicate of the field gets the new id (a reader may
         // take the first or the last), as `ObjEdit` sets a field.
         let mut edit = ObjEdit::default();
-        edit.set(new.field, new.json);
+        edit.set(new.field, escape(&new_id(&new.old, new.suffix)));
         out.put(edit.apply(j).as_bytes());
     }
 }
