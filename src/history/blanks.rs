@@ -46,6 +46,21 @@ pub(crate) fn scan_block(j: Raw<'_>) -> BlockScan {
         }
     }
     let ty = ty.and_then(Raw::str).unwrap_or_default();
+    block_scan(&ty, text, cc)
+}
+
+/// [`scan_block`] of a message's block. NOTE: the block's type and field
+/// bits answer it without a scan of the fields, unless it is a text block
+/// (its text is read) or has a cache_control.
+fn scan_blk(blk: &Blk<'_>) -> BlockScan {
+    let ty = blk.ty();
+    if ty == "text" || blk.may_have("cache_control") {
+        return scan_block(blk.view());
+    }
+    block_scan(&ty, None, None)
+}
+
+fn block_scan(ty: &str, text: Option<Raw<'_>>, cc: Option<Raw<'_>>) -> BlockScan {
     let blank = (ty == "text")
         .then(|| match text {
             None => Some(BlankText::Missing),
@@ -59,9 +74,9 @@ pub(crate) fn scan_block(j: Raw<'_>) -> BlockScan {
         .flatten();
     BlockScan {
         blank,
-        thinking: is_thinking(&ty),
+        thinking: is_thinking(ty),
         cache_control: cc.is_some_and(|c| c.kind() != Kind::Null),
-        takes_cache_control: rules::block_fields(&ty).is_some_and(|f| f.contains(&"cache_control")),
+        takes_cache_control: rules::block_fields(ty).is_some_and(|f| f.contains(&"cache_control")),
     }
 }
 
@@ -193,7 +208,7 @@ impl<'l> Items<'l, '_> {
 
     pub(crate) fn scans(self) -> Vec<BlockScan> {
         match self {
-            Items::Message(blocks, _) => blocks.iter().map(|b| scan_block(b.view())).collect(),
+            Items::Message(blocks, _) => blocks.iter().map(scan_blk).collect(),
             Items::Nested(items) => items.iter().map(|j| scan_block(*j)).collect(),
         }
     }

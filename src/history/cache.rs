@@ -266,6 +266,11 @@ impl<'b> Run<'b, '_> {
                 continue;
             };
             for (b, blk) in list.iter().enumerate() {
+                // NOTE: most blocks hold no breakpoint, which their field bits
+                // tell without a scan of their fields.
+                if !blk.may_have("cache_control") && !blk.may_have("content") {
+                    continue;
+                }
                 let ty = blk.ty();
                 match blk.source() {
                     Some(j) => block_points(&mut out, (j, &ty), (mi, b), borrowed),

@@ -143,7 +143,12 @@ impl<'b> Run<'b, '_> {
                 return false;
             }
             // Fields of another type, or of no known schema.
-            for (field, foreign) in extra_fields(j, &ty) {
+            let extras = if blk.may_have_extra_fields() {
+                extra_fields(j, &ty)
+            } else {
+                Vec::new()
+            };
+            for (field, foreign) in extras {
                 let (ptr, m, b) = self.here(at);
                 let rule = if foreign {
                     &FOREIGN_FIELD
@@ -173,7 +178,8 @@ impl<'b> Run<'b, '_> {
                     edit.remove(&field);
                 }
             }
-            if ty == "text" && j.get("citations").is_some() && BEDROCK_FIELD.applies(self.profile) {
+            if ty == "text" && blk.get("citations").is_some() && BEDROCK_FIELD.applies(self.profile)
+            {
                 let (ptr, m, b) = self.here(at);
                 let path = format!("{ptr}/citations");
                 let message = render(MSG_CITATIONS_EXTRA, &[("m", &m), ("b", &b)]);

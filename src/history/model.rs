@@ -86,7 +86,81 @@ pub(crate) struct Blk<'b> {
     // NOTE: read once per block (and again per edit, see `set_src`): every
     // phase asks it, and reading it from the text costs a scan of the fields.
     ty: u8,
+    /// Which fields the block has: a bit per name in [`KEYS`], and
+    /// [`OTHER_KEY`] for any other. Read in the same pass as `ty`.
+    // NOTE: most lookups are of fields a block lacks (`cache_control`,
+    // `citations`, `is_error`, …): the bits answer those without a scan of
+    // the fields. The two bytes were padding (still 28 bytes a block).
+    keys: u16,
 }
+
+/// The field names [`Blk::keys`] tracks: those the phases look up per block.
+const KEYS: [&str; 15] = [
+    "type",
+    "id",
+    "tool_use_id",
+    "name",
+    "input",
+    "text",
+    "content",
+    "cache_control",
+    "citations",
+    "is_error",
+    "signature",
+    "thinking",
+    "data",
+    "source",
+    "caller",
+];
+
+/// The bit of [`Blk::keys`] for a field [`KEYS`] does not name.
+const OTHER_KEY: u16 = 1 << 15;
+
+/// The bit of [`Blk::keys`] for a field name.
+pub(crate) const fn key_bit(key: &str) -> u16 {
+    let mut i = 0;
+    while i < KEYS.len() {
+        if same(KEYS[i], key) {
+            return 1 << i;
+        }
+        i += 1;
+    }
+    OTHER_KEY
+}
+
+/// `a == b`, usable in a `const fn`.
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Per type of [`BLOCK_FIELDS`], the [`Blk::keys`] bits of its fields
+/// ([`OTHER_KEY`] never set: a field [`KEYS`] does not name is told by name).
+const SCHEMA_KEYS: [u16; BLOCK_FIELDS.len()] = {
+    let mut out = [0; BLOCK_FIELDS.len()];
+    let mut t = 0;
+    while t < BLOCK_FIELDS.len() {
+        let fields = BLOCK_FIELDS[t].1;
+        let mut i = 0;
+        while i < fields.len() {
+            out[t] |= key_bit(fields[i]);
+            i += 1;
+        }
+        out[t] &= !OTHER_KEY;
+        t += 1;
+    }
+    out
+};
 
 #[derive(Clone, Copy)]
 enum OriginKind {
@@ -98,17 +172,28 @@ enum OriginKind {
 /// [`Blk::ty`] of a type [`BLOCK_FIELDS`] does not name (or no `type`).
 const OTHER_TYPE: u8 = u8::MAX;
 
-fn type_index(j: Raw<'_>) -> u8 {
-    let ty = j.type_name();
-    BLOCK_FIELDS
+/// A block's [`Blk::ty`] and [`Blk::keys`], in one pass over its fields.
+fn summary(j: Raw<'_>) -> (u8, u16) {
+    let (mut ty, mut keys) = (None, 0);
+    for (k, v) in j.entries() {
+        let Some(k) = k.str() else { continue };
+        if k == "type" {
+            // The last duplicate wins, as in `Raw::get`.
+            ty = Some(v);
+        }
+        keys |= key_bit(&k);
+    }
+    let ty = ty.and_then(Raw::str).unwrap_or_default();
+    let ty = BLOCK_FIELDS
         .iter()
         .position(|(t, _)| *t == ty)
-        .map_or(OTHER_TYPE, |i| i as u8)
+        .map_or(OTHER_TYPE, |i| i as u8);
+    (ty, keys)
 }
 
 impl<'b> Blk<'b> {
     pub(crate) fn new(src: Src<'b>, at: Origin) -> Self {
-        let ty = type_index(src.view());
+        let (ty, keys) = summary(src.view());
         let (origin, m, b) = match at {
             Origin::Block(m, b) => (OriginKind::Block, m, b),
             Origin::Content(m) => (OriginKind::Content, m, 0),
@@ -120,6 +205,7 @@ impl<'b> Blk<'b> {
             b: b as u32,
             origin,
             ty,
+            keys,
         }
     }
 
@@ -135,7 +221,7 @@ impl<'b> Blk<'b> {
 
     /// Replaces the block's text (an edit).
     pub(crate) fn set_src(&mut self, src: Src<'b>) {
-        self.ty = type_index(src.view());
+        (self.ty, self.keys) = summary(src.view());
         self.src = src;
     }
 
@@ -159,9 +245,30 @@ impl<'b> Blk<'b> {
         }
     }
 
+    /// Whether the block may have field `key` (`false`: it surely has not).
+    pub(crate) fn may_have(&self, key: &str) -> bool {
+        self.keys & key_bit(key) != 0
+    }
+
+    /// Whether the block may have a field its type's schema does not list
+    /// (`false`: surely not; `true` for a type of no known schema).
+    pub(crate) fn may_have_extra_fields(&self) -> bool {
+        SCHEMA_KEYS
+            .get(self.ty as usize)
+            .map_or(true, |schema| self.keys & !schema != 0)
+    }
+
+    /// A field of the block (the last duplicate wins, as in `Raw::get`).
+    pub(crate) fn get(&self, key: &str) -> Option<Raw<'_>> {
+        self.may_have(key).then(|| self.view().get(key)).flatten()
+    }
+
     /// A string field of the block, borrowed from the body when the block is
     /// still its source text (no copy per block).
     pub(crate) fn get_str(&self, key: &str) -> Option<std::borrow::Cow<'b, str>> {
+        if !self.may_have(key) {
+            return None;
+        }
         match &self.src {
             Src::Raw(r) => r.get_str(key),
             Src::Owned(text) => Raw::whole(text).get_str(key).map(|s| s.into_owned().into()),
@@ -657,6 +764,43 @@ pub(crate) fn retain_unmarked<T, I: Copy + TryInto<usize>>(items: &mut Vec<T>, r
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_bits_answer_as_a_scan_of_the_fields() {
+        let blk = |json: &'static str| Blk::new(Src::Raw(Raw::root(json)), Origin::Block(0, 0));
+        // An escaped key is the field it decodes to; duplicates count once.
+        let b = blk(r#"{"type":"text","text":"a","cache\u005fcontrol":{},"text":"b"}"#);
+        assert_eq!(b.ty(), "text");
+        assert_eq!(b.get("cache_control").map(Raw::text), Some("{}"));
+        assert_eq!(
+            b.get_str("text").as_deref(),
+            Some("b"),
+            "the last duplicate"
+        );
+        assert!(b.get("citations").is_none() && !b.may_have("citations"));
+        assert!(!b.may_have_extra_fields());
+        // A field of another type's schema, or of none, is an extra field.
+        assert!(blk(r#"{"type":"text","text":"a","input":{}}"#).may_have_extra_fields());
+        assert!(blk(r#"{"type":"tool_use","id":"x","foo":1}"#).may_have_extra_fields());
+        assert!(
+            !blk(r#"{"type":"tool_use","id":"x","name":"f","input":{},"caller":{}}"#)
+                .may_have_extra_fields()
+        );
+        // A field `KEYS` does not name: looked up by name (here `title`, in
+        // the document schema, and `foo`, in none).
+        let doc = blk(r#"{"type":"document","source":{},"title":"t"}"#);
+        assert!(doc.may_have_extra_fields() && doc.get("title").is_some());
+        assert!(blk(r#"{"type":"document","foo":1}"#).may_have_extra_fields());
+        assert!(
+            blk(r#"{"type":"new_kind"}"#).may_have_extra_fields(),
+            "no schema"
+        );
+        // An edit reads the bits again.
+        let mut b = blk(r#"{"type":"text","text":""}"#);
+        b.set_src(Src::Owned(r#"{"type":"image","source":{}}"#.into()));
+        assert_eq!((b.ty().as_ref(), b.may_have("text")), ("image", false));
+        assert!(b.get("source").is_some());
+    }
 
     #[test]
     fn top_fields_read_once_answer_as_the_root_does() {
