@@ -92,6 +92,13 @@ pub(crate) struct BlankPlan {
     pub(crate) cache: Vec<(u32, Option<u32>)>,
 }
 
+impl BlankPlan {
+    /// Nothing to remove, fill or move.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.remove.is_empty() && self.fill.is_empty() && self.cache.is_empty()
+    }
+}
+
 /// Where the blank blocks of a list go. `pinned`: the list is an assistant
 /// message's content, whose thinking blocks must not move.
 pub(crate) fn plan_blanks(

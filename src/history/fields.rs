@@ -386,16 +386,30 @@ impl<'b> Run<'b, '_> {
     /// and extra fields dealt with.
     fn tool_result_content(&mut self, j: Raw<'_>, at: Origin) -> Option<String> {
         let content = j.get("content").filter(|c| c.kind() == Kind::Arr)?;
+        let items: Vec<Raw<'_>> = content.items().collect();
+        let extras: Vec<_> = items
+            .iter()
+            .map(|item| match item.kind() {
+                Kind::Obj => extra_fields(*item, &item.type_name()),
+                _ => Vec::new(),
+            })
+            .collect();
+        let list = Items::Nested(&items);
+        let scans = list.scans();
+        let plan = plan_blanks(&scans, self.profile, false, false);
+        // NOTE: most tool_results have nothing to fix: no path is formatted.
+        if extras.iter().all(Vec::is_empty) && plan.is_empty() {
+            return None;
+        }
         let (ptr, m, b) = self.here(at);
         let m = m.as_str();
-        let items: Vec<Raw<'_>> = content.items().collect();
         let mut edits: Vec<ObjEdit> = vec![ObjEdit::default(); items.len()];
-        for (k, item) in items.iter().enumerate() {
-            if item.kind() != Kind::Obj {
+        for (k, (item, extras)) in items.iter().zip(extras).enumerate() {
+            if extras.is_empty() {
                 continue;
             }
             let ty = item.type_name();
-            for (field, foreign) in extra_fields(*item, &ty) {
+            for (field, foreign) in extras {
                 let rule = if foreign {
                     &FOREIGN_FIELD
                 } else {
@@ -423,9 +437,6 @@ impl<'b> Run<'b, '_> {
                 }
             }
         }
-        let list = Items::Nested(&items);
-        let scans = list.scans();
-        let plan = plan_blanks(&scans, self.profile, false, false);
         let content_ptr = format!("{ptr}/content");
         let blank = self.apply_blank_plan_reports(
             &plan,
