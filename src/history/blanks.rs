@@ -4,7 +4,7 @@
 //! tool_result's content and the system prompt alike.
 
 use super::json::{escape, Blank, Kind, ObjEdit, Raw};
-use super::model::{retain_unmarked, Blk, Origin, Role, Run, Src};
+use super::model::{retain_unmarked, Blk, Origin, Role, Run, Src, CACHE_CONTROL};
 use super::rules::{self, *};
 use super::ChangeAction::{Moved, Removed, Replaced};
 use super::Profile;
@@ -54,7 +54,7 @@ pub(crate) fn scan_block(j: Raw<'_>) -> BlockScan {
 /// (its text is read) or has a cache_control.
 fn scan_blk(blk: &Blk<'_>) -> BlockScan {
     let ty = blk.ty();
-    if ty == "text" || blk.may_have("cache_control") {
+    if ty == "text" || blk.may_have(CACHE_CONTROL) {
         return scan_block(blk.view());
     }
     block_scan(&ty, None, None)

@@ -8,7 +8,7 @@
 //! here leaves at most 4 in the output.
 
 use super::json::{Kind, ObjEdit, Raw};
-use super::model::{Content, Role, Run, Src, System};
+use super::model::{Content, Role, Run, Src, System, CACHE_CONTROL, CONTENT};
 use super::rules::*;
 use super::ChangeAction;
 use crate::is_thinking;
@@ -268,7 +268,7 @@ impl<'b> Run<'b, '_> {
             for (b, blk) in list.iter().enumerate() {
                 // NOTE: most blocks hold no breakpoint, which their field bits
                 // tell without a scan of their fields.
-                if !blk.may_have("cache_control") && !blk.may_have("content") {
+                if !blk.may_have(CACHE_CONTROL) && !blk.may_have(CONTENT) {
                     continue;
                 }
                 let ty = blk.ty();

@@ -5,7 +5,7 @@
 
 use super::blanks::{plan_blanks, BlankText, Items};
 use super::json::{blank_of, escape, pointer_token, validate, Blank, Kind, ObjEdit, Raw};
-use super::model::{Blk, Content, Origin, Role, Run, Src};
+use super::model::{Blk, Content, Origin, Role, Run, Src, CITATIONS};
 use super::rules::{self, *};
 use super::ChangeAction::{Parsed, Removed, Replaced};
 use crate::is_thinking;
@@ -178,8 +178,7 @@ impl<'b> Run<'b, '_> {
                     edit.remove(&field);
                 }
             }
-            if ty == "text" && blk.get("citations").is_some() && BEDROCK_FIELD.applies(self.profile)
-            {
+            if ty == "text" && blk.get(CITATIONS).is_some() && BEDROCK_FIELD.applies(self.profile) {
                 let (ptr, m, b) = self.here(at);
                 let path = format!("{ptr}/citations");
                 let message = render(MSG_CITATIONS_EXTRA, &[("m", &m), ("b", &b)]);

@@ -9,7 +9,7 @@
 //! blocks, lookups through a set and a map.
 
 use super::json::{escape, Raw};
-use super::model::{Blk, Content, Role, Run, MAX_REPORTED};
+use super::model::{Blk, Content, Key, Role, Run, ID, MAX_REPORTED, TOOL_USE_ID};
 use super::rules::*;
 use super::ChangeAction;
 use std::borrow::Cow;
@@ -31,14 +31,14 @@ type Fixed = std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHa
 /// for an empty id), then `_{suffix}` unless `suffix` is 0.
 pub(crate) fn new_id(id: &str, suffix: u64) -> String {
     let mut new = Vec::with_capacity(id.len() + 4);
-    put_new_id(id, suffix, |piece| new.extend_from_slice(piece));
+    put_new_id(id, suffix, &mut |piece| new.extend_from_slice(piece));
     // NOTE: every piece is ASCII.
     String::from_utf8(new).unwrap_or_default()
 }
 
 /// [`new_id`] in pieces, no allocation: the writer puts each in place
 /// (twice a block, to measure then to write). The new id needs no JSON escape.
-pub(crate) fn put_new_id(id: &str, suffix: u64, mut put: impl FnMut(&[u8])) {
+pub(crate) fn put_new_id(id: &str, suffix: u64, put: &mut dyn FnMut(&[u8])) {
     if id.is_empty() {
         put(b"toolu_");
     }
@@ -95,7 +95,7 @@ impl<'b> Run<'b, '_> {
                 };
                 if id_ok(&id) {
                     taken.insert(id);
-                } else if field == "id" {
+                } else if field.name == "id" {
                     refused.push((mi as u32, bi as u32));
                 }
             }
@@ -136,7 +136,7 @@ impl<'b> Run<'b, '_> {
             let Content::Blocks(list) = &self.msgs[mi as usize].content else {
                 continue;
             };
-            let Some(id) = list[bi as usize].get_str("id") else {
+            let Some(id) = list[bi as usize].get_str(ID) else {
                 continue;
             };
             if map.contains_key(&id) {
@@ -181,7 +181,7 @@ impl<'b> Run<'b, '_> {
                 };
                 if reports.len() < room {
                     let new = new_id(&old, suffix);
-                    reports.push((blk.at(), field, old.into_owned(), new));
+                    reports.push((blk.at(), field.name, old.into_owned(), new));
                 } else {
                     omitted += 1;
                 }
@@ -231,22 +231,17 @@ impl<'b> Run<'b, '_> {
             return None;
         }
         let field = id_field(&blk.ty())?;
-        let (mut value, mut count) = (None, 0);
-        for (k, v) in blk.view().entries() {
-            if k.str_eq(field) {
-                value = Some(v);
-                count += 1;
-            }
-        }
-        let value = value?;
+        let j = blk.view();
+        let value = blk.find(j, field)?;
         let old = value.str()?;
         let &suffix = self.new_ids.get(old.as_ref())?;
         Some(NewId {
-            field,
+            field: field.name,
             value,
             old,
             suffix,
-            duplicated: count > 1,
+            duplicated: blk.repeats_a_key()
+                && j.entries().filter(|(k, _)| k.str_eq(field.name)).count() > 1,
         })
     }
 }
@@ -262,10 +257,10 @@ pub(crate) struct NewId<'j> {
 }
 
 /// The field of a block that holds a tool call's id.
-fn id_field(ty: &str) -> Option<&'static str> {
+fn id_field(ty: &str) -> Option<Key> {
     match ty {
-        "tool_use" => Some("id"),
-        "tool_result" => Some("tool_use_id"),
+        "tool_use" => Some(ID),
+        "tool_result" => Some(TOOL_USE_ID),
         _ => None,
     }
 }

@@ -86,17 +86,20 @@ pub(crate) struct Blk<'b> {
     // NOTE: read once per block (and again per edit, see `set_src`): every
     // phase asks it, and reading it from the text costs a scan of the fields.
     ty: u8,
-    /// Which fields the block has: a bit per name in [`KEYS`], and
-    /// [`OTHER_KEY`] for any other. Read in the same pass as `ty`.
+    /// Which fields the block has: a bit per name in [`KEYS`],
+    /// [`OTHER_KEY`] for any other, and [`DUP_KEY`] if one of [`KEYS`] is
+    /// there twice. Read in the same pass as `ty`.
     // NOTE: most lookups are of fields a block lacks (`cache_control`,
     // `citations`, `is_error`, …): the bits answer those without a scan of
-    // the fields. The two bytes were padding (still 28 bytes a block).
+    // the fields; and a field no other one repeats is found at its first
+    // occurrence (no scan past it, over a tool_result's content say). The
+    // two bytes were padding (still 28 bytes a block).
     keys: u16,
 }
 
-/// The field names [`Blk::keys`] tracks: those the phases look up per block.
-const KEYS: [&str; 15] = [
-    "type",
+/// The field names [`Blk::keys`] tracks: those the phases look up per block
+/// (`type` apart: it is [`Blk::ty`]).
+const KEYS: [&str; 14] = [
     "id",
     "tool_use_id",
     "name",
@@ -116,8 +119,35 @@ const KEYS: [&str; 15] = [
 /// The bit of [`Blk::keys`] for a field [`KEYS`] does not name.
 const OTHER_KEY: u16 = 1 << 15;
 
+/// The bit of [`Blk::keys`] for a block that has one of [`KEYS`] twice.
+const DUP_KEY: u16 = 1 << 14;
+
+/// A field of [`KEYS`], for the lookups of [`Blk`]: its name and its bit of
+/// [`Blk::keys`], both known at compile time.
+#[derive(Clone, Copy)]
+pub(crate) struct Key {
+    pub(crate) name: &'static str,
+    bit: u16,
+}
+
+impl Key {
+    const fn new(name: &'static str) -> Key {
+        let bit = key_bit(name);
+        assert!(bit != OTHER_KEY, "a Key is one of KEYS");
+        Key { name, bit }
+    }
+}
+
+pub(crate) const ID: Key = Key::new("id");
+pub(crate) const TOOL_USE_ID: Key = Key::new("tool_use_id");
+pub(crate) const CONTENT: Key = Key::new("content");
+pub(crate) const CACHE_CONTROL: Key = Key::new("cache_control");
+pub(crate) const CITATIONS: Key = Key::new("citations");
+
 /// The bit of [`Blk::keys`] for a field name.
-pub(crate) const fn key_bit(key: &str) -> u16 {
+// NOTE: not inlined: its loop unrolled into each caller cost ~1.3 KB of wasm.
+#[inline(never)]
+const fn key_bit(key: &str) -> u16 {
     let mut i = 0;
     while i < KEYS.len() {
         if same(KEYS[i], key) {
@@ -129,6 +159,7 @@ pub(crate) const fn key_bit(key: &str) -> u16 {
 }
 
 /// `a == b`, usable in a `const fn`.
+#[inline(never)]
 const fn same(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
@@ -180,8 +211,13 @@ fn summary(j: Raw<'_>) -> (u8, u16) {
         if k == "type" {
             // The last duplicate wins, as in `Raw::get`.
             ty = Some(v);
+            continue;
         }
-        keys |= key_bit(&k);
+        let bit = key_bit(&k);
+        if bit != OTHER_KEY && keys & bit != 0 {
+            keys |= DUP_KEY;
+        }
+        keys |= bit;
     }
     let ty = ty.and_then(Raw::str).unwrap_or_default();
     let ty = BLOCK_FIELDS
@@ -246,8 +282,8 @@ impl<'b> Blk<'b> {
     }
 
     /// Whether the block may have field `key` (`false`: it surely has not).
-    pub(crate) fn may_have(&self, key: &str) -> bool {
-        self.keys & key_bit(key) != 0
+    pub(crate) fn may_have(&self, key: Key) -> bool {
+        self.keys & key.bit != 0
     }
 
     /// Whether the block may have a field its type's schema does not list
@@ -255,23 +291,42 @@ impl<'b> Blk<'b> {
     pub(crate) fn may_have_extra_fields(&self) -> bool {
         SCHEMA_KEYS
             .get(self.ty as usize)
-            .map_or(true, |schema| self.keys & !schema != 0)
+            .map_or(true, |schema| self.keys & !(schema | DUP_KEY) != 0)
+    }
+
+    /// Whether one of [`KEYS`] is in the block twice (`false`: surely not).
+    pub(crate) fn repeats_a_key(&self) -> bool {
+        self.keys & DUP_KEY != 0
     }
 
     /// A field of the block (the last duplicate wins, as in `Raw::get`).
-    pub(crate) fn get(&self, key: &str) -> Option<Raw<'_>> {
-        self.may_have(key).then(|| self.view().get(key)).flatten()
+    pub(crate) fn get(&self, key: Key) -> Option<Raw<'_>> {
+        self.find(self.view(), key)
+    }
+
+    /// `j.get(key)` where `j` is the block's text: none if the bits say so,
+    /// the first occurrence if none of [`KEYS`] repeats.
+    pub(crate) fn find<'j>(&self, j: Raw<'j>, key: Key) -> Option<Raw<'j>> {
+        if !self.may_have(key) {
+            return None;
+        }
+        if self.repeats_a_key() {
+            return j.get(key.name);
+        }
+        j.entries()
+            .find(|(k, _)| k.str_eq(key.name))
+            .map(|(_, v)| v)
     }
 
     /// A string field of the block, borrowed from the body when the block is
     /// still its source text (no copy per block).
-    pub(crate) fn get_str(&self, key: &str) -> Option<std::borrow::Cow<'b, str>> {
-        if !self.may_have(key) {
-            return None;
-        }
+    pub(crate) fn get_str(&self, key: Key) -> Option<std::borrow::Cow<'b, str>> {
         match &self.src {
-            Src::Raw(r) => r.get_str(key),
-            Src::Owned(text) => Raw::whole(text).get_str(key).map(|s| s.into_owned().into()),
+            Src::Raw(r) => self.find(*r, key)?.str(),
+            Src::Owned(text) => self
+                .find(Raw::whole(text), key)?
+                .str()
+                .map(|s| s.into_owned().into()),
         }
     }
 }
@@ -771,13 +826,26 @@ mod tests {
         // An escaped key is the field it decodes to; duplicates count once.
         let b = blk(r#"{"type":"text","text":"a","cache\u005fcontrol":{},"text":"b"}"#);
         assert_eq!(b.ty(), "text");
-        assert_eq!(b.get("cache_control").map(Raw::text), Some("{}"));
+        assert_eq!(b.get(CACHE_CONTROL).map(Raw::text), Some("{}"));
         assert_eq!(
-            b.get_str("text").as_deref(),
+            b.get_str(Key::new("text")).as_deref(),
             Some("b"),
             "the last duplicate"
         );
-        assert!(b.get("citations").is_none() && !b.may_have("citations"));
+        assert!(b.get(CITATIONS).is_none() && !b.may_have(CITATIONS));
+        // With no field twice, the first occurrence is the field; with one,
+        // the last, escaped or not.
+        let once =
+            blk(r#"{"type":"tool_result","tool_use_id":"a","content":[{"tool_use_id":"n"}]}"#);
+        assert_eq!(once.get_str(TOOL_USE_ID).as_deref(), Some("a"));
+        for twice in [
+            r#"{"type":"tool_use","id":"a","name":"f","input":{},"id":"b"}"#,
+            r#"{"type":"tool_use","id":"a","name":"f","input":{},"i\u0064":"b"}"#,
+        ] {
+            let b = blk(twice);
+            assert_eq!(b.get_str(ID).as_deref(), Some("b"), "{twice}");
+            assert!(!b.may_have_extra_fields(), "{twice}");
+        }
         assert!(!b.may_have_extra_fields());
         // A field of another type's schema, or of none, is an extra field.
         assert!(blk(r#"{"type":"text","text":"a","input":{}}"#).may_have_extra_fields());
@@ -786,10 +854,10 @@ mod tests {
             !blk(r#"{"type":"tool_use","id":"x","name":"f","input":{},"caller":{}}"#)
                 .may_have_extra_fields()
         );
-        // A field `KEYS` does not name: looked up by name (here `title`, in
-        // the document schema, and `foo`, in none).
+        // Fields `KEYS` does not name (here `title`, in the document schema,
+        // and `foo`, in none).
         let doc = blk(r#"{"type":"document","source":{},"title":"t"}"#);
-        assert!(doc.may_have_extra_fields() && doc.get("title").is_some());
+        assert!(doc.may_have_extra_fields() && doc.view().get("title").is_some());
         assert!(blk(r#"{"type":"document","foo":1}"#).may_have_extra_fields());
         assert!(
             blk(r#"{"type":"new_kind"}"#).may_have_extra_fields(),
@@ -798,8 +866,11 @@ mod tests {
         // An edit reads the bits again.
         let mut b = blk(r#"{"type":"text","text":""}"#);
         b.set_src(Src::Owned(r#"{"type":"image","source":{}}"#.into()));
-        assert_eq!((b.ty().as_ref(), b.may_have("text")), ("image", false));
-        assert!(b.get("source").is_some());
+        assert_eq!(
+            (b.ty().as_ref(), b.may_have(Key::new("text"))),
+            ("image", false)
+        );
+        assert!(b.get(Key::new("source")).is_some());
     }
 
     #[test]

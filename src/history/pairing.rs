@@ -3,7 +3,9 @@
 //! block lists are rebuilt once per turn.
 
 use super::json::{blank_of, escape, Blank, Kind, ObjEdit, Raw};
-use super::model::{retain_unmarked, Blk, Content, Origin, Role, Run, Src, MAX_REPORTED};
+use super::model::{
+    retain_unmarked, Blk, Content, Origin, Role, Run, Src, ID, MAX_REPORTED, TOOL_USE_ID,
+};
 use super::rules::*;
 use super::turns::text_block;
 use super::ChangeAction::{Converted, Inserted, Moved, Removed};
@@ -79,7 +81,7 @@ impl<'b> Run<'b, '_> {
             };
             for blk in blocks {
                 if blk.ty() == "tool_use" {
-                    if let Some(id) = blk.get_str("id") {
+                    if let Some(id) = blk.get_str(ID) {
                         // NOTE: a borrowed id is cloned for the set without a copy.
                         if seen.insert(id.clone()) {
                             ids.push((id, blk.at()));
@@ -107,7 +109,7 @@ impl<'b> Run<'b, '_> {
                             leading = false;
                             continue;
                         }
-                        let id = blk.get_str("tool_use_id");
+                        let id = blk.get_str(TOOL_USE_ID);
                         turn.results.push(TurnResult { mi, bi, id });
                         if leading {
                             turn.lead += 1;

@@ -15,7 +15,7 @@
 //! an assistant message ending in a server tool block). Linear: one pass over
 //! the turns, result ids in one set per assistant turn.
 
-use super::model::{Content, Role, Run};
+use super::model::{Content, Role, Run, TOOL_USE_ID};
 use super::rules::*;
 use super::ChangeAction;
 use crate::is_thinking;
@@ -210,7 +210,7 @@ impl Run<'_, '_> {
             };
             for blk in list {
                 if is_server_result(&blk.ty()) {
-                    if let Some(id) = blk.get_str("tool_use_id") {
+                    if let Some(id) = blk.get_str(TOOL_USE_ID) {
                         out.insert(id.into_owned());
                     }
                 }

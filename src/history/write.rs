@@ -176,7 +176,7 @@ impl<'b> Run<'b, '_> {
             let at = new.value.offset() - j.offset();
             out.put(&text[..at]);
             out.put(b"\"");
-            put_new_id(&new.old, new.suffix, |piece| out.put(piece));
+            put_new_id(&new.old, new.suffix, &mut |piece| out.put(piece));
             out.put(b"\"");
             out.put(&text[at + new.value.text().len()..]);
             return;
