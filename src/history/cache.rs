@@ -8,7 +8,7 @@
 //! here leaves at most 4 in the output.
 
 use super::json::{Kind, ObjEdit, Raw};
-use super::model::{Content, Role, Run, Src, System, CACHE_CONTROL, CONTENT};
+use super::model::{Blk, Content, Role, Run, Src, System, CACHE_CONTROL, CONTENT};
 use super::rules::*;
 use super::ChangeAction;
 use crate::is_thinking;
@@ -69,26 +69,23 @@ fn point<'r, 'b>(
     }
 }
 
-/// The breakpoints of block `j` of type `ty` (`messages[mi]` block `b`) and of the items
-/// of a tool_result's content.
+/// The breakpoints of block `blk` (`messages[mi]` block `b`, its text `j`) and
+/// of the items of a tool_result's content.
 fn block_points<'r, 'b>(
     out: &mut Vec<Breakpoint<'b>>,
-    (j, ty): (Raw<'r>, &str),
+    (blk, j): (&Blk<'_>, Raw<'r>),
     (mi, b): (usize, usize),
     value: fn(Raw<'r>) -> Cow<'b, str>,
 ) {
-    if is_thinking(ty) {
-        point(
-            out,
-            Place::Thinking { mi, b },
-            j.get("cache_control"),
-            value,
-        );
+    let ty = blk.ty();
+    let cc = blk.find(j, CACHE_CONTROL);
+    if is_thinking(&ty) {
+        point(out, Place::Thinking { mi, b }, cc, value);
         return;
     }
-    point(out, Place::Block { mi, b }, j.get("cache_control"), value);
+    point(out, Place::Block { mi, b }, cc, value);
     if ty == "tool_result" {
-        let content = j.get("content").into_iter().flat_map(|c| c.items());
+        let content = blk.find(j, CONTENT).into_iter().flat_map(|c| c.items());
         for (k, item) in content.enumerate() {
             point(
                 out,
@@ -165,7 +162,7 @@ impl<'b> Run<'b, '_> {
                 continue;
             };
             let block = list[b].view();
-            let Some(content) = block.get("content") else {
+            let Some(content) = list[b].find(block, CONTENT) else {
                 continue;
             };
             let mut text = String::from("[");
@@ -271,10 +268,9 @@ impl<'b> Run<'b, '_> {
                 if !blk.may_have(CACHE_CONTROL) && !blk.may_have(CONTENT) {
                     continue;
                 }
-                let ty = blk.ty();
                 match blk.source() {
-                    Some(j) => block_points(&mut out, (j, &ty), (mi, b), borrowed),
-                    None => block_points(&mut out, (blk.view(), &ty), (mi, b), owned),
+                    Some(j) => block_points(&mut out, (blk, j), (mi, b), borrowed),
+                    None => block_points(&mut out, (blk, blk.view()), (mi, b), owned),
                 }
             }
         }

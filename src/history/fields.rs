@@ -5,7 +5,7 @@
 
 use super::blanks::{plan_blanks, BlankText, Items};
 use super::json::{blank_of, escape, pointer_token, validate, Blank, Kind, ObjEdit, Raw};
-use super::model::{Blk, Content, Origin, Role, Run, Src, CITATIONS};
+use super::model::{Blk, Content, Origin, Role, Run, Src, CITATIONS, CONTENT, INPUT, IS_ERROR};
 use super::rules::{self, *};
 use super::ChangeAction::{Parsed, Removed, Replaced};
 use crate::is_thinking;
@@ -193,13 +193,15 @@ impl<'b> Run<'b, '_> {
                 }
             }
             if rules::is_tool_use(&ty) {
-                if let Some(input) = self.tool_input(j, at, &ty) {
+                if let Some(input) = self.tool_input(blk.find(j, INPUT), at, &ty) {
                     edit.set("input", input);
                 }
             }
             if ty == "tool_result" {
-                let content = self.tool_result_content(j, at);
-                let filled = self.error_result_content(j, content.as_deref(), at);
+                let sent = blk.find(j, CONTENT);
+                let is_error = blk.find(j, IS_ERROR).is_some_and(|e| e.text() == "true");
+                let content = self.tool_result_content(sent, at);
+                let filled = self.error_result_content(is_error, sent, content.as_deref(), at);
                 if let Some(content) = filled.or(content) {
                     edit.set("content", content);
                 }
@@ -278,8 +280,8 @@ impl<'b> Run<'b, '_> {
     }
 
     /// The new `input` (JSON text) of a tool_use whose input is not an object.
-    fn tool_input(&mut self, j: Raw<'_>, at: Origin, ty: &str) -> Option<String> {
-        let input = j.get("input")?;
+    fn tool_input(&mut self, input: Option<Raw<'_>>, at: Origin, ty: &str) -> Option<String> {
+        let input = input?;
         if input.kind() == Kind::Obj {
             return None;
         }
@@ -326,11 +328,12 @@ impl<'b> Run<'b, '_> {
     /// other fixes, when they changed it.
     fn error_result_content(
         &mut self,
-        j: Raw<'_>,
+        is_error: bool,
+        sent: Option<Raw<'_>>,
         edited: Option<&str>,
         at: Origin,
     ) -> Option<String> {
-        if !j.get("is_error").is_some_and(|e| e.text() == "true") {
+        if !is_error {
             return None;
         }
         let (ptr, m, b) = self.here(at);
@@ -344,7 +347,6 @@ impl<'b> Run<'b, '_> {
                 _ => false,
             },
         };
-        let sent = j.get("content");
         if empty(sent) {
             let message = render(
                 TOOL_RESULT_ERROR_EMPTY.message_for(self.profile),
@@ -383,8 +385,8 @@ impl<'b> Run<'b, '_> {
 
     /// The new `content` (JSON text) of a tool_result: its blank text blocks
     /// and extra fields dealt with.
-    fn tool_result_content(&mut self, j: Raw<'_>, at: Origin) -> Option<String> {
-        let content = j.get("content").filter(|c| c.kind() == Kind::Arr)?;
+    fn tool_result_content(&mut self, sent: Option<Raw<'_>>, at: Origin) -> Option<String> {
+        let content = sent.filter(|c| c.kind() == Kind::Arr)?;
         let items: Vec<Raw<'_>> = content.items().collect();
         let extras: Vec<_> = items
             .iter()

@@ -74,7 +74,8 @@ pub(crate) fn put_new_id(id: &str, suffix: u64, put: &mut dyn FnMut(&[u8])) {
 
 impl<'b> Run<'b, '_> {
     pub(crate) fn phase_tool_ids(&mut self) {
-        // Pass 1: the ids in use, and where the refused ones of tool_use blocks are.
+        // Pass 1: the ids in use, and where the refused ones are (tool_use and
+        // tool_result blocks, in order).
         // NOTE: ids are borrowed from the body where they can be (no copy per
         // block), and a refused one is read again rather than kept twice.
         let mut taken: HashSet<Cow<'b, str>> = HashSet::new();
@@ -95,7 +96,7 @@ impl<'b> Run<'b, '_> {
                 };
                 if id_ok(&id) {
                     taken.insert(id);
-                } else if field.name == "id" {
+                } else {
                     refused.push((mi as u32, bi as u32));
                 }
             }
@@ -104,21 +105,20 @@ impl<'b> Run<'b, '_> {
             return;
         }
         for &(mi, bi) in &refused {
-            if self.report_full() {
-                self.omit_violation(&TOOL_USE_ID_PATTERN);
-                continue;
-            }
             let at = match &self.msgs[mi as usize].content {
-                Content::Blocks(list) => list[bi as usize].at(),
+                Content::Blocks(list) if list[bi as usize].ty() == "tool_use" => {
+                    list[bi as usize].at()
+                }
                 _ => continue,
             };
-            let (m, b) = Self::input_coords(at);
-            let path = format!("{}/id", self.at_ptr(at));
-            let message = render(
-                TOOL_USE_ID_PATTERN.message,
-                &[("m", &m), ("b", &b), ("type", "tool_use")],
-            );
-            self.report(&TOOL_USE_ID_PATTERN, path, message);
+            self.report_with(&TOOL_USE_ID_PATTERN, |run| {
+                let (m, b) = Self::input_coords(at);
+                let message = render(
+                    TOOL_USE_ID_PATTERN.message,
+                    &[("m", &m), ("b", &b), ("type", "tool_use")],
+                );
+                (format!("{}/id", run.at_ptr(at)), message)
+            });
         }
         if !self.fixing(&TOOL_USE_ID_PATTERN) {
             return;
@@ -136,7 +136,11 @@ impl<'b> Run<'b, '_> {
             let Content::Blocks(list) = &self.msgs[mi as usize].content else {
                 continue;
             };
-            let Some(id) = list[bi as usize].get_str(ID) else {
+            let blk = &list[bi as usize];
+            if blk.ty() != "tool_use" {
+                continue;
+            }
+            let Some(id) = blk.get_str(ID) else {
                 continue;
             };
             if map.contains_key(&id) {
@@ -151,16 +155,15 @@ impl<'b> Run<'b, '_> {
             made.insert(fixed.hash_one(&new));
             map.insert(id, suffix);
         }
-        drop((taken, made, refused));
+        drop((taken, made));
         // Pass 2: report the tool_use blocks and every tool_result that
-        // answers one. NOTE: the blocks stay as they are: the writer puts the
+        // answers one: blocks pass 1 found a refused id in (the map's keys are
+        // refused ids). NOTE: the blocks stay as they are: the writer puts the
         // new ids in (`Run::put_block`), and the phases in between read the
         // ids as sent, which pair exactly as the new ones do (a new id is no
         // id the conversation already uses). No copy of every block rewritten.
-        for mi in 0..self.msgs.len() {
-            if self.msgs[mi].role == Role::System {
-                continue;
-            }
+        for in_msg in refused.chunk_by(|a, b| a.0 == b.0) {
+            let mi = in_msg[0].0 as usize;
             let Content::Blocks(list) = &self.msgs[mi].content else {
                 continue;
             };
@@ -169,7 +172,8 @@ impl<'b> Run<'b, '_> {
             let room = MAX_REPORTED.saturating_sub(self.changes.len());
             let mut reports = Vec::new();
             let mut omitted = 0usize;
-            for blk in list {
+            for &(_, bi) in in_msg {
+                let blk = &list[bi as usize];
                 let Some(field) = id_field(&blk.ty()) else {
                     continue;
                 };

@@ -143,6 +143,8 @@ pub(crate) const TOOL_USE_ID: Key = Key::new("tool_use_id");
 pub(crate) const CONTENT: Key = Key::new("content");
 pub(crate) const CACHE_CONTROL: Key = Key::new("cache_control");
 pub(crate) const CITATIONS: Key = Key::new("citations");
+pub(crate) const INPUT: Key = Key::new("input");
+pub(crate) const IS_ERROR: Key = Key::new("is_error");
 
 /// The bit of [`Blk::keys`] for a field name.
 // NOTE: not inlined: its loop unrolled into each caller cost ~1.3 KB of wasm.
@@ -598,6 +600,24 @@ impl<'b, 'o> Run<'b, 'o> {
 
     pub(crate) fn report(&mut self, rule: &'static Rule, path: String, message: String) {
         self.report_hint(rule, path, message, None);
+    }
+
+    /// [`Run::report`] with the path and message `make` builds, only when the
+    /// list can take it (as [`Run::change_with`]).
+    pub(crate) fn report_with(
+        &mut self,
+        rule: &'static Rule,
+        make: impl FnOnce(&Self) -> (String, String),
+    ) {
+        if !self.validating() || !rule.applies(self.profile) {
+            return;
+        }
+        if self.violations.len() >= MAX_REPORTED {
+            self.omit(rule);
+            return;
+        }
+        let (path, message) = make(self);
+        self.report(rule, path, message);
     }
 
     pub(crate) fn report_hint(

@@ -163,16 +163,14 @@ impl<'b> Run<'b, '_> {
         // Report (validate): on the body as sent.
         if self.validating() {
             for (mi, bi, id) in &orphans {
-                let at = self.block_at(*mi, *bi);
-                let (um, ub) = self.up(*mi, *bi);
-                self.report(
-                    &ORPHAN_TOOL_RESULT,
-                    self.at_ptr(at),
-                    render(
+                self.report_with(&ORPHAN_TOOL_RESULT, |run| {
+                    let (um, ub) = run.up(*mi, *bi);
+                    let message = render(
                         ORPHAN_TOOL_RESULT.message,
                         &[("m", &um), ("b", &ub), ("id", id)],
-                    ),
-                );
+                    );
+                    (run.at_ptr(run.block_at(*mi, *bi)), message)
+                });
             }
             let late: Vec<_> = matched_at
                 .iter()
