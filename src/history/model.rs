@@ -152,7 +152,7 @@ pub(crate) const IS_ERROR: Key = Key::new("is_error");
 const fn key_bit(key: &str) -> u16 {
     let mut i = 0;
     while i < KEYS.len() {
-        if same(KEYS[i], key) {
+        if KEYS[i].len() == key.len() && same(KEYS[i], key) {
             return 1 << i;
         }
         i += 1;
