@@ -8,7 +8,7 @@
 //! here leaves at most 4 in the output.
 
 use super::json::{Kind, ObjEdit, Raw};
-use super::model::{Blk, Content, Role, Run, Src, System, CACHE_CONTROL, CONTENT};
+use super::model::{Blk, Content, Role, Run, Src, System, CACHE_CONTROL, CONTENT, MAX_REPORTED};
 use super::rules::*;
 use super::ChangeAction;
 use crate::is_thinking;
@@ -43,36 +43,52 @@ enum Place {
     },
 }
 
-struct Breakpoint<'b> {
+struct Breakpoint {
     place: Place,
     /// `ttl: "1h"` (anything else is the default five minutes).
     long: bool,
-    /// The `cache_control` value's JSON text, for a report (compacted when
-    /// reported): borrowed from the body unless its block was edited, so a
-    /// body of a million breakpoints holds no copy of each.
-    value: Cow<'b, str>,
+}
+
+impl Place {
+    /// Whether a fix may remove the breakpoint here.
+    fn removable(self) -> bool {
+        !matches!(self, Place::SystemMessage { .. } | Place::Thinking { .. })
+    }
+}
+
+/// Every breakpoint, and the `cache_control` JSON text of the first
+/// [`MAX_REPORTED`] removable ones (for the report, compacted when reported).
+// NOTE: only those: the report lists no more, and a body of a million
+// breakpoints would otherwise hold a million values (borrowed from the body
+// where they can be, but 12 bytes each).
+#[derive(Default)]
+struct Points<'b> {
+    list: Vec<Breakpoint>,
+    values: Vec<Cow<'b, str>>,
 }
 
 /// Adds the breakpoint at `place` when `cc` is a cache_control (not `null`).
 fn point<'r, 'b>(
-    out: &mut Vec<Breakpoint<'b>>,
+    out: &mut Points<'b>,
     place: Place,
     cc: Option<Raw<'r>>,
     value: fn(Raw<'r>) -> Cow<'b, str>,
 ) {
     if let Some(cc) = cc.filter(|c| c.kind() != Kind::Null) {
-        out.push(Breakpoint {
+        out.list.push(Breakpoint {
             place,
             long: is_long(cc),
-            value: value(cc),
         });
+        if place.removable() && out.values.len() < MAX_REPORTED {
+            out.values.push(value(cc));
+        }
     }
 }
 
 /// The breakpoints of block `blk` (`messages[mi]` block `b`, its text `j`) and
 /// of the items of a tool_result's content.
 fn block_points<'r, 'b>(
-    out: &mut Vec<Breakpoint<'b>>,
+    out: &mut Points<'b>,
     (blk, j): (&Blk<'_>, Raw<'r>),
     (mi, b): (usize, usize),
     value: fn(Raw<'r>) -> Cow<'b, str>,
@@ -114,7 +130,10 @@ fn is_long(cc: Raw<'_>) -> bool {
 
 impl<'b> Run<'b, '_> {
     pub(crate) fn phase_cache(&mut self) {
-        let points = self.breakpoints();
+        let Points {
+            list: points,
+            values,
+        } = self.breakpoints();
         if self.validating() {
             self.ttl_order(&points);
         }
@@ -134,12 +153,19 @@ impl<'b> Run<'b, '_> {
             return;
         }
         // The earliest removable breakpoints go, until 4 are left.
+        // `nth`: the index of a removable breakpoint among them (of its value).
+        let mut nth = 0;
         let mut excess = points.len() - LIMIT;
         let mut nested: Vec<(usize, usize, Vec<usize>)> = Vec::new();
         for p in &points {
             if excess == 0 {
                 break;
             }
+            if !p.place.removable() {
+                continue;
+            }
+            let value = values.get(nth);
+            nth += 1;
             if !self.remove_breakpoint(p.place, &mut nested) {
                 continue;
             }
@@ -152,7 +178,7 @@ impl<'b> Run<'b, '_> {
             let path = self.cc_pointer(p.place);
             let detail = format!(
                 "{} removed: the request held {n} cache_control breakpoints and the upstream takes {LIMIT}; the last {LIMIT} are kept",
-                Raw::whole(&p.value).compact()
+                value.map_or_else(String::new, |v| Raw::whole(v).compact())
             );
             self.change(&CACHE_CONTROL_LIMIT, path, ChangeAction::Removed, detail);
         }
@@ -220,8 +246,8 @@ impl<'b> Run<'b, '_> {
     }
 
     /// Every breakpoint, in the order the API reads them.
-    fn breakpoints(&self) -> Vec<Breakpoint<'b>> {
-        let mut out = Vec::new();
+    fn breakpoints(&self) -> Points<'b> {
+        let mut out = Points::default();
         if !self.bare {
             for (t, tool) in self
                 .top("tools")

@@ -4,7 +4,7 @@
 
 use super::json::{blank_of, escape, Blank, Kind, ObjEdit, Raw};
 use super::model::{
-    retain_unmarked, Blk, Content, Origin, Role, Run, Src, ID, MAX_REPORTED, TOOL_USE_ID,
+    retain_unmarked, Blk, Content, Origin, Role, Run, Src, CONTENT, ID, MAX_REPORTED, TOOL_USE_ID,
 };
 use super::rules::*;
 use super::turns::text_block;
@@ -339,7 +339,19 @@ impl<'b> Run<'b, '_> {
             let Content::Blocks(blocks) = &mut self.msgs[mi].content else {
                 continue;
             };
+            // NOTE: sized once to what the conversion can make (a header and
+            // one block per content item; fewer when blank items go): grown
+            // by doubling beside the old list, it held up to seven times the
+            // old list's size at once.
+            let most: usize = list
+                .iter()
+                .map(|(bi, _)| {
+                    let content = blocks[*bi].find(blocks[*bi].view(), CONTENT);
+                    1 + content.map_or(0, |c| c.items().count())
+                })
+                .sum();
             let old = std::mem::take(blocks);
+            blocks.reserve_exact(old.len() - list.len() + most);
             let mut reports = Vec::new();
             let mut next = list.iter().peekable();
             for (bi, blk) in old.into_iter().enumerate() {
