@@ -129,8 +129,18 @@ impl<'b> Run<'b, '_> {
         // is written), and the new ids in use are kept as hashes: a hash that
         // collides only costs a suffix. A fixed hasher keeps the output the
         // same from run to run.
-        let mut map: HashMap<Cow<'b, str>, u64> = HashMap::new();
-        let mut made: HashSet<u64, Fixed> = HashSet::default();
+        // NOTE: both sized once, to the refused tool_use ids (a table grown
+        // by doubling holds its old copy beside the new one while it grows).
+        let calls = refused
+            .iter()
+            .filter(|&&(mi, bi)| match &self.msgs[mi as usize].content {
+                Content::Blocks(list) => list[bi as usize].ty() == "tool_use",
+                _ => false,
+            })
+            .count();
+        let mut map: HashMap<Cow<'b, str>, u64> = HashMap::with_capacity(calls);
+        let mut made: HashSet<u64, Fixed> =
+            HashSet::with_capacity_and_hasher(calls, Fixed::default());
         let fixed = Fixed::default();
         for &(mi, bi) in &refused {
             let Content::Blocks(list) = &self.msgs[mi as usize].content else {

@@ -4,7 +4,8 @@
 
 use super::json::{blank_of, escape, Blank, Kind, ObjEdit, Raw};
 use super::model::{
-    retain_unmarked, Blk, Content, Origin, Role, Run, Src, CONTENT, ID, MAX_REPORTED, TOOL_USE_ID,
+    retain_unmarked, Blk, Content, Msg, Origin, Role, Run, Src, CONTENT, ID, MAX_REPORTED,
+    TOOL_USE_ID,
 };
 use super::rules::*;
 use super::turns::text_block;
@@ -73,9 +74,13 @@ impl<'b> Run<'b, '_> {
     /// The ids of the tool_use blocks of the messages in `range`, in order,
     /// each once, with where the first one is.
     fn tool_use_ids(&self, range: (usize, usize)) -> Vec<(Cow<'b, str>, Origin)> {
-        let mut ids: Vec<(Cow<'b, str>, Origin)> = Vec::new();
-        let mut seen = HashSet::new();
-        for msg in &self.msgs[range.0..range.1] {
+        let msgs = &self.msgs[range.0..range.1];
+        // NOTE: sized once (block types are at hand): a turn of a million
+        // calls never holds a list or a table beside its doubled copy.
+        let n = count_blocks(msgs, "tool_use");
+        let mut ids: Vec<(Cow<'b, str>, Origin)> = Vec::with_capacity(n);
+        let mut seen = HashSet::with_capacity(n);
+        for msg in msgs {
             let Content::Blocks(blocks) = &msg.content else {
                 continue;
             };
@@ -96,7 +101,7 @@ impl<'b> Run<'b, '_> {
     /// The tool_result blocks of the turn `start..end`, in merged order.
     fn turn_results(&self, start: usize, end: usize) -> TurnResults<'b> {
         let mut turn = TurnResults {
-            results: Vec::new(),
+            results: Vec::with_capacity(count_blocks(&self.msgs[start..end], "tool_result")),
             lead: 0,
             lead_end: None,
         };
@@ -142,7 +147,7 @@ impl<'b> Run<'b, '_> {
         let mut matched = vec![false; expected.len()];
         let mut orphans = Vec::new();
         // `(index in turn.results, message, block)`.
-        let mut matched_at = Vec::new();
+        let mut matched_at = Vec::with_capacity(turn.results.len().min(expected.len()));
         for (pos, r) in turn.results.iter().enumerate() {
             match r.id.as_deref().and_then(|id| expected_ids.get(id)) {
                 Some(&k) if !matched[k] => {
@@ -461,6 +466,16 @@ fn plain_text(value: Raw<'_>) -> String {
 /// its whole content.
 /// A tool call id as the output writes it (see `Run::out_id`).
 type OutId<'i> = Cow<'i, str>;
+
+/// How many blocks of type `ty` the messages hold.
+fn count_blocks(msgs: &[Msg<'_>], ty: &str) -> usize {
+    msgs.iter()
+        .map(|msg| match &msg.content {
+            Content::Blocks(blocks) => blocks.iter().filter(|b| b.ty() == ty).count(),
+            _ => 0,
+        })
+        .sum()
+}
 
 fn orphan_to_text(j: Raw<'_>, id: &str) -> Vec<Box<str>> {
     let is_error = j.get("is_error").is_some_and(|e| e.text() == "true");
