@@ -103,17 +103,27 @@ async function peakMemory(bytes, options, fn) {
   return glue.wasmMemory().buffer.byteLength - before;
 }
 
-function time(fn, minMs = 300) {
-  fn();
-  let n = 0;
+/**
+ * The median milliseconds of a call of each of `fns`, measured interleaved:
+ * one call of each in turn, for at least `rounds` rounds and `minMs` each, after
+ * one warm-up call of each.
+ */
+// NOTE: interleaved and the median, so that load on the (shared) machine falls
+// on ours and on the JSON floor alike and one slow call does not move the ratio:
+// at 32 MiB a call takes about a second, and a mean of one or two calls of each,
+// taken one after the other, moved the ratios ±20% between runs.
+function timeTogether(fns, rounds = 5, minMs = 300) {
+  for (const fn of fns) fn();
+  const samples = fns.map(() => []);
   const start = performance.now();
-  let elapsed;
-  do {
-    fn();
-    n++;
-    elapsed = performance.now() - start;
-  } while (elapsed < minMs);
-  return elapsed / n;
+  while (samples[0].length < rounds || performance.now() - start < minMs * fns.length) {
+    fns.forEach((fn, i) => {
+      const t = performance.now();
+      fn();
+      samples[i].push(performance.now() - t);
+    });
+  }
+  return samples.map((ms) => ms.sort((a, b) => a - b)[ms.length >> 1]);
 }
 
 /** Every shape at every size: `{ shape, size, bytes, ms, floorMs, ratio, memory, changes }`. */
@@ -125,9 +135,11 @@ export async function measure(sizes = SIZES) {
       const options = typeof profileOrOptions === 'string' ? { profile: profileOrOptions } : profileOrOptions;
       const bytes = encoder.encode(text);
       const changes = normalize(bytes, options).changes.length;
-      const ms = time(() => normalize(bytes, options));
-      const validateMs = time(() => validate(bytes, options));
-      const floorMs = time(() => JSON.stringify(JSON.parse(new TextDecoder().decode(bytes))));
+      const [ms, validateMs, floorMs] = timeTogether([
+        () => normalize(bytes, options),
+        () => validate(bytes, options),
+        () => JSON.stringify(JSON.parse(new TextDecoder().decode(bytes))),
+      ]);
       const memory = await peakMemory(bytes, options, 'normalizeBytes');
       const validateMemory = await peakMemory(bytes, options, 'validateBytes');
       out.push({ shape, size: mib, bytes: bytes.length, ms, validateMs, floorMs, changes, memory, validateMemory });
@@ -157,7 +169,7 @@ export async function run() {
     ];
   });
   table(
-    'normalize/validate on crafted bodies: time vs JSON.parse+stringify of the same bytes, its drift from the 1 MiB ratio, peak wasm memory / body size (targets: ≤ 3×, drift ≤ 1.5×, memory ≤ 3× + 8 MiB)',
+    'normalize/validate on crafted bodies: time vs JSON.parse+stringify of the same bytes (medians of calls interleaved with it), its drift from the 1 MiB ratio, peak wasm memory / body size (targets: ≤ 3×, drift ≤ 1.5×, memory ≤ 3× + 8 MiB)',
     ['shape', 'size', 'changes', 'normalize ms', 'vs JSON', 'drift', 'validate vs JSON', 'normalize mem', 'validate mem'],
     lines,
   );
