@@ -46,21 +46,22 @@ pub(crate) fn scan_block(j: Raw<'_>) -> BlockScan {
         }
     }
     let ty = ty.and_then(Raw::str).unwrap_or_default();
-    block_scan(&ty, text, cc)
+    scan_fields(&ty, text, cc)
 }
 
 /// [`scan_block`] of a message's block. NOTE: the block's type and field
 /// bits answer it without a scan of the fields, unless it is a text block
 /// (its text is read) or has a cache_control.
-fn scan_blk(blk: &Blk<'_>) -> BlockScan {
+fn scan_message_block(blk: &Blk<'_>) -> BlockScan {
     let ty = blk.ty();
     if ty == "text" || blk.may_have(CACHE_CONTROL) {
         return scan_block(blk.view());
     }
-    block_scan(&ty, None, None)
+    scan_fields(&ty, None, None)
 }
 
-fn block_scan(ty: &str, text: Option<Raw<'_>>, cc: Option<Raw<'_>>) -> BlockScan {
+/// The scan of a block of type `ty` from its `text` and `cache_control` fields.
+fn scan_fields(ty: &str, text: Option<Raw<'_>>, cc: Option<Raw<'_>>) -> BlockScan {
     let blank = (ty == "text")
         .then(|| match text {
             None => Some(BlankText::Missing),
@@ -215,7 +216,7 @@ impl<'l> Items<'l, '_> {
 
     pub(crate) fn scans(self) -> Vec<BlockScan> {
         match self {
-            Items::Message(blocks, _) => blocks.iter().map(scan_blk).collect(),
+            Items::Message(blocks, _) => blocks.iter().map(scan_message_block).collect(),
             Items::Nested(items) => items.iter().map(|j| scan_block(*j)).collect(),
         }
     }

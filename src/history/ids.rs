@@ -104,12 +104,9 @@ impl<'b> Run<'b, '_> {
         if refused.is_empty() {
             return;
         }
-        for &(mi, bi) in &refused {
-            let at = match &self.msgs[mi as usize].content {
-                Content::Blocks(list) if list[bi as usize].ty() == "tool_use" => {
-                    list[bi as usize].at()
-                }
-                _ => continue,
+        for &at in &refused {
+            let Some(at) = self.call_at(at).map(Blk::at) else {
+                continue;
             };
             self.report_with(&TOOL_USE_ID_PATTERN, |run| {
                 let (m, b) = Self::input_coords(at);
@@ -133,24 +130,14 @@ impl<'b> Run<'b, '_> {
         // by doubling holds its old copy beside the new one while it grows).
         let calls = refused
             .iter()
-            .filter(|&&(mi, bi)| match &self.msgs[mi as usize].content {
-                Content::Blocks(list) => list[bi as usize].ty() == "tool_use",
-                _ => false,
-            })
+            .filter(|&&at| self.call_at(at).is_some())
             .count();
         let mut map: HashMap<Cow<'b, str>, u64> = HashMap::with_capacity(calls);
         let mut made: HashSet<u64, Fixed> =
             HashSet::with_capacity_and_hasher(calls, Fixed::default());
         let fixed = Fixed::default();
-        for &(mi, bi) in &refused {
-            let Content::Blocks(list) = &self.msgs[mi as usize].content else {
-                continue;
-            };
-            let blk = &list[bi as usize];
-            if blk.ty() != "tool_use" {
-                continue;
-            }
-            let Some(id) = blk.get_str(ID) else {
+        for &at in &refused {
+            let Some(id) = self.call_at(at).and_then(|blk| blk.get_str(ID)) else {
                 continue;
             };
             if map.contains_key(&id) {
@@ -226,6 +213,13 @@ impl<'b> Run<'b, '_> {
             }
         }
         self.new_ids = map;
+    }
+
+    /// The block at `(mi, bi)` (a refused id's) if it is a tool call; the
+    /// other refused blocks answer one.
+    fn call_at(&self, (mi, bi): (u32, u32)) -> Option<&Blk<'b>> {
+        self.block(mi as usize, bi as usize)
+            .filter(|blk| blk.ty() == "tool_use")
     }
 
     /// The id the output gives a tool call: its new id when rule

@@ -602,6 +602,14 @@ impl<'b, 'o> Run<'b, 'o> {
         self.report_hint(rule, path, message, None);
     }
 
+    /// Block `bi` of message `mi`, if the message has a block list that long.
+    pub(crate) fn block(&self, mi: usize, bi: usize) -> Option<&Blk<'b>> {
+        match &self.msgs[mi].content {
+            Content::Blocks(list) => list.get(bi),
+            _ => None,
+        }
+    }
+
     /// [`Run::report`] with the path and message `make` builds, only when the
     /// list can take it (as [`Run::change_with`]).
     pub(crate) fn report_with(

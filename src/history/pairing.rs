@@ -418,13 +418,8 @@ impl<'b> Run<'b, '_> {
     }
 
     fn block_at(&self, mi: usize, bi: usize) -> Origin {
-        match &self.msgs[mi].content {
-            Content::Blocks(list) => list
-                .get(bi)
-                .map(|b| b.at())
-                .unwrap_or(Origin::Content(self.msgs[mi].origin)),
-            _ => Origin::Content(self.msgs[mi].origin),
-        }
+        self.block(mi, bi)
+            .map_or(Origin::Content(self.msgs[mi].origin), Blk::at)
     }
 }
 
