@@ -104,8 +104,17 @@ impl<'b> Run<'b, '_> {
         if refused.is_empty() {
             return;
         }
-        for &at in &refused {
-            let Some(at) = self.call_at(at).map(Blk::at) else {
+        // Whether the refused block at `(mi, bi)` is a tool call (the others
+        // answer one).
+        let is_call = |run: &Self, (mi, bi): (u32, u32)| {
+            run.block(mi as usize, bi as usize)
+                .is_some_and(|blk| blk.ty() == "tool_use")
+        };
+        for &(mi, bi) in &refused {
+            if !is_call(self, (mi, bi)) {
+                continue;
+            }
+            let Some(at) = self.block(mi as usize, bi as usize).map(Blk::at) else {
                 continue;
             };
             self.report_with(&TOOL_USE_ID_PATTERN, |run| {
@@ -128,16 +137,19 @@ impl<'b> Run<'b, '_> {
         // same from run to run.
         // NOTE: both sized once, to the refused tool_use ids (a table grown
         // by doubling holds its old copy beside the new one while it grows).
-        let calls = refused
-            .iter()
-            .filter(|&&at| self.call_at(at).is_some())
-            .count();
+        let calls = refused.iter().filter(|&&at| is_call(self, at)).count();
         let mut map: HashMap<Cow<'b, str>, u64> = HashMap::with_capacity(calls);
         let mut made: HashSet<u64, Fixed> =
             HashSet::with_capacity_and_hasher(calls, Fixed::default());
         let fixed = Fixed::default();
-        for &at in &refused {
-            let Some(id) = self.call_at(at).and_then(|blk| blk.get_str(ID)) else {
+        for &(mi, bi) in &refused {
+            if !is_call(self, (mi, bi)) {
+                continue;
+            }
+            let Some(id) = self
+                .block(mi as usize, bi as usize)
+                .and_then(|blk| blk.get_str(ID))
+            else {
                 continue;
             };
             if map.contains_key(&id) {
@@ -213,13 +225,6 @@ impl<'b> Run<'b, '_> {
             }
         }
         self.new_ids = map;
-    }
-
-    /// The block at `(mi, bi)` (a refused id's) if it is a tool call; the
-    /// other refused blocks answer one.
-    fn call_at(&self, (mi, bi): (u32, u32)) -> Option<&Blk<'b>> {
-        self.block(mi as usize, bi as usize)
-            .filter(|blk| blk.ty() == "tool_use")
     }
 
     /// The id the output gives a tool call: its new id when rule
