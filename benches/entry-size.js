@@ -26,11 +26,14 @@ const pkg = JSON.parse(readFileSync(new URL('package.json', root)));
  * package +4.8 KB (219,679 → 224,440) for normalize's time on bodies of many
  * small blocks (which fields a block has read with its type, string ends
  * inlined into the value scanner): 15-30% less time on the tool-id, tool-pair
- * and cache-cap shapes of `npm run bench -- shapes`.
+ * and cache-cap shapes of `npm run bench -- shapes`. Raised: the whole
+ * package +2 KB (224,430 → 226,920) for hash tables keyed by a secret drawn
+ * from crypto.getRandomValues (src/hash.rs; wasm32's std hasher has the same
+ * keys in every instance) and one table of server tool results for all turns.
  */
 export const BUDGETS = {
   'sse-sanitizer/stream': 46_750,
-  'sse-sanitizer': 224_950,
+  'sse-sanitizer': 227_450,
 };
 export const TARGETS = { 'sse-sanitizer/stream': 30_000, 'sse-sanitizer': 80_000 };
 

@@ -23,6 +23,7 @@ mod codes;
 pub mod auth;
 pub mod claude;
 pub mod error;
+mod hash;
 pub mod history;
 mod json;
 mod limits;

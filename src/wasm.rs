@@ -22,6 +22,29 @@ use crate::{claude, sse, AccumulateError, Limits};
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
+#[cfg(any(feature = "history", feature = "verdict"))]
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(buf: &mut [u8]);
+}
+
+// Registers `crypto.getRandomValues` as the secret of the hash tables
+// (`crate::hash`). NOTE: only registered here, when the module loads: it is
+// called at the first table, inside a call (workerd refuses random values in
+// a Worker's global scope). The stream-only module builds no table.
+#[cfg(any(feature = "history", feature = "verdict"))]
+#[wasm_bindgen(start)]
+fn start() {
+    crate::hash::set_entropy(|| {
+        let mut bytes = [0u8; 16];
+        get_random_values(&mut bytes);
+        let (a, b) = bytes.split_at(8);
+        let word = |half: &[u8]| u64::from_le_bytes(half.try_into().unwrap_or_default());
+        [word(a), word(b)]
+    });
+}
+
 /// A JS `Error` with a kebab-case `code`; `js/core.js` turns it into a `SanitizerError`.
 fn js_error(code: &str, message: &str) -> JsValue {
     let err = js_sys::Error::new(message);

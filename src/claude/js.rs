@@ -6,7 +6,6 @@
 
 use crate::json::{self, Kind, Raw};
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 /// `Number.prototype.toString()` of `x` (shortest round trip, exponent past
 /// 1e21 and below 1e-6, as ECMAScript's Number::toString specifies).
@@ -231,7 +230,7 @@ pub(crate) fn stringify(v: Raw<'_>, out: &mut String) {
         }
         Kind::Obj => {
             let mut keys: Vec<(Cow<'_, str>, Raw<'_>)> = Vec::new();
-            let mut seen: HashMap<Cow<'_, str>, usize> = HashMap::new();
+            let mut seen: crate::hash::Map<Cow<'_, str>, usize> = Default::default();
             for (k, item) in v.entries() {
                 let k = k.str().unwrap_or_default();
                 match seen.get(&k) {

@@ -8,8 +8,8 @@ use super::model::{Content, Origin, Role, Run};
 use super::models::Model;
 use super::rules::*;
 use super::Profile;
+use crate::hash::Set;
 use crate::is_thinking;
-use std::collections::HashSet;
 
 /// Whether a server tool id matches `^srvtoolu_[a-zA-Z0-9_]+$`.
 fn server_id_ok(s: &str) -> bool {
@@ -31,7 +31,7 @@ fn checks(run: &mut Run<'_, '_>) {
     let is_obj = run.root.kind() == Kind::Obj;
 
     // tool_use ids: pattern and uniqueness.
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: Set<String> = Set::default();
     let mut any_tool_block = false;
     for mi in 0..run.msgs.len() {
         let Content::Blocks(blocks) = &run.msgs[mi].content else {

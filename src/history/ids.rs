@@ -12,8 +12,8 @@ use super::json::{escape, Raw};
 use super::model::{Blk, Content, Key, Role, Run, ID, MAX_REPORTED, TOOL_USE_ID};
 use super::rules::*;
 use super::ChangeAction;
+use crate::hash::{Map, Set};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
 
 /// Whether `id` matches `^[a-zA-Z0-9_-]+$`.
@@ -78,7 +78,7 @@ impl<'b> Run<'b, '_> {
         // tool_result blocks, in order).
         // NOTE: ids are borrowed from the body where they can be (no copy per
         // block), and a refused one is read again rather than kept twice.
-        let mut taken: HashSet<Cow<'b, str>> = HashSet::new();
+        let mut taken: Set<Cow<'b, str>> = Set::default();
         let mut refused: Vec<(u32, u32)> = Vec::new();
         for (mi, msg) in self.msgs.iter().enumerate() {
             let Content::Blocks(list) = &msg.content else {
@@ -133,14 +133,15 @@ impl<'b> Run<'b, '_> {
         // that collides with an id in use (each refused id maps to one new id).
         // NOTE: the map keeps the suffix, not the new id (made again where it
         // is written), and the new ids in use are kept as hashes: a hash that
-        // collides only costs a suffix. A fixed hasher keeps the output the
-        // same from run to run.
+        // collides only costs a suffix. Those hashes are made with a fixed
+        // hasher, so the output is the same from run to run; the table that
+        // holds them places them with the secret one (`hash`).
         // NOTE: both sized once, to the refused tool_use ids (a table grown
         // by doubling holds its old copy beside the new one while it grows).
         let calls = refused.iter().filter(|&&at| is_call(self, at)).count();
-        let mut map: HashMap<Cow<'b, str>, u64> = HashMap::with_capacity(calls);
-        let mut made: HashSet<u64, Fixed> =
-            HashSet::with_capacity_and_hasher(calls, Fixed::default());
+        let mut map: Map<Cow<'b, str>, u64> =
+            Map::with_capacity_and_hasher(calls, Default::default());
+        let mut made: Set<u64> = Set::with_capacity_and_hasher(calls, Default::default());
         let fixed = Fixed::default();
         for &(mi, bi) in &refused {
             if !is_call(self, (mi, bi)) {

@@ -425,10 +425,10 @@ pub(crate) struct Run<'b, 'o> {
     /// Changes / violations past [`MAX_REPORTED`], counted per rule.
     omitted: Vec<(&'static Rule, u64)>,
     /// Message fields removed (strictFields): where their keys start in the body.
-    pub(crate) dropped_fields: std::collections::HashSet<usize>,
+    pub(crate) dropped_fields: crate::hash::Set<usize>,
     /// Tool call ids rule `tool-use-id-pattern` rewrites, with the suffix of
     /// each new id (see `ids`): applied when the blocks are written.
-    pub(crate) new_ids: std::collections::HashMap<std::borrow::Cow<'b, str>, u64>,
+    pub(crate) new_ids: crate::hash::Map<std::borrow::Cow<'b, str>, u64>,
 }
 
 /// Most top-level fields [`Run::top`] keeps (a request has a few dozen).

@@ -11,8 +11,8 @@ use super::rules::*;
 use super::turns::text_block;
 use super::ChangeAction::{Converted, Inserted, Moved, Removed};
 use super::{Change, Violation};
+use crate::hash::{Map, Set};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 
 /// A tool_result block of a turn: its message, its position there, and its
 /// `tool_use_id` (`None` when it has none).
@@ -79,7 +79,7 @@ impl<'b> Run<'b, '_> {
         // calls never holds a list or a table beside its doubled copy.
         let n = count_blocks(msgs, "tool_use");
         let mut ids: Vec<(Cow<'b, str>, Origin)> = Vec::with_capacity(n);
-        let mut seen = HashSet::with_capacity(n);
+        let mut seen = Set::with_capacity_and_hasher(n, Default::default());
         for msg in msgs {
             let Content::Blocks(blocks) = &msg.content else {
                 continue;
@@ -139,7 +139,7 @@ impl<'b> Run<'b, '_> {
     ) {
         let turn = self.turn_results(start, end);
         // Each expected id (unique) with its position, and whether a result matched it.
-        let expected_ids: HashMap<&str, usize> = expected
+        let expected_ids: Map<&str, usize> = expected
             .iter()
             .enumerate()
             .map(|(k, (e, _))| (e.as_ref(), k))

@@ -18,8 +18,9 @@
 use super::model::{Content, Role, Run, TOOL_USE_ID};
 use super::rules::*;
 use super::ChangeAction;
+use crate::hash::Set;
 use crate::is_thinking;
-use std::collections::HashSet;
+use std::borrow::Cow;
 
 /// The result block type that answers a server tool, by the tool's name.
 fn result_type(tool: &str) -> Option<&'static str> {
@@ -43,7 +44,7 @@ struct Open {
     result: &'static str,
 }
 
-impl Run<'_, '_> {
+impl<'b> Run<'b, '_> {
     pub(crate) fn phase_server_tools(&mut self) {
         // Turns without the system messages: a system message after a paused
         // turn does not end it (the continuation follows it).
@@ -52,7 +53,12 @@ impl Run<'_, '_> {
             .into_iter()
             .filter(|&(s, _)| self.msgs[s].role != Role::System)
             .collect();
-        let results: Vec<HashSet<String>> = turns.iter().map(|&t| self.result_ids(t)).collect();
+        // NOTE: one table for every turn, of ids borrowed from the body (not a
+        // table of copies per turn).
+        let mut results = Set::default();
+        for (t, &turn) in turns.iter().enumerate() {
+            self.result_ids(t, turn, &mut results);
+        }
         let mut open = Vec::new();
         for (t, &(start, end)) in turns.iter().enumerate() {
             if self.msgs[start].role != Role::Assistant || t + 1 == turns.len() {
@@ -92,7 +98,7 @@ impl Run<'_, '_> {
                     let answered = [Some(t), later, continued]
                         .into_iter()
                         .flatten()
-                        .any(|k| results[k].contains(id.as_ref()));
+                        .any(|k| results.contains(&(k, id.clone())));
                     if !answered {
                         open.push(Open {
                             mi,
@@ -201,9 +207,13 @@ impl Run<'_, '_> {
         }
     }
 
-    /// The ids the server tool result blocks of a turn answer.
-    fn result_ids(&self, (start, end): (usize, usize)) -> HashSet<String> {
-        let mut out = HashSet::new();
+    /// The ids the server tool result blocks of turn `t` answer, as `(t, id)`.
+    fn result_ids(
+        &self,
+        t: usize,
+        (start, end): (usize, usize),
+        out: &mut Set<(usize, Cow<'b, str>)>,
+    ) {
         for msg in &self.msgs[start..end] {
             let Content::Blocks(list) = &msg.content else {
                 continue;
@@ -211,12 +221,11 @@ impl Run<'_, '_> {
             for blk in list {
                 if is_server_result(&blk.ty()) {
                     if let Some(id) = blk.get_str(TOOL_USE_ID) {
-                        out.insert(id.into_owned());
+                        out.insert((t, id));
                     }
                 }
             }
         }
-        out
     }
 
     /// Whether a turn is tool_result blocks and nothing else.
