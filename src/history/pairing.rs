@@ -288,35 +288,41 @@ impl<'b> Run<'b, '_> {
                 });
             }
         }
-        let mut inserted: Vec<Blk<'b>> =
-            Vec::with_capacity(if fix_missing { missing.len() } else { 0 });
+        let inserts = if fix_missing { missing.len() } else { 0 };
+        if moved.is_empty() && inserts == 0 {
+            return;
+        }
+        let Content::Blocks(list) = &mut self.msgs[ins_mi].content else {
+            return;
+        };
+        // NOTE: grown once to its size, not doubled (a turn can gain hundreds
+        // of thousands of blocks). The new blocks go at its end, then turn into
+        // place: no list of them is held beside it.
+        let mut list = std::mem::take(list);
+        let at = ins_bi.min(list.len());
+        let tail = list.len() - at;
+        let first_new = ins_bi + moved.len();
+        list.reserve_exact(moved.len() + inserts);
+        list.extend(moved);
         if fix_missing {
             let origin = self.msgs[ins_mi].origin;
             for (k, (id, _)) in missing.iter().enumerate() {
                 let id = self.out_id(id).into_owned();
-                let at = Origin::New(origin, ins_bi + moved.len() + k);
+                let new_at = Origin::New(origin, first_new + k);
                 self.change_with(&MISSING_TOOL_RESULT, Inserted, |run| {
                     let detail =
                         format!("tool_result with is_error: true for the unanswered tool_use {id}");
-                    (run.at_ptr(at), detail)
+                    (run.at_ptr(new_at), detail)
                 });
                 let text = format!(
                     "{{\"type\":\"tool_result\",\"tool_use_id\":{},\"content\":\"No result was recorded for this tool call (it was interrupted).\",\"is_error\":true}}",
                     escape(&id)
                 );
-                inserted.push(Blk::new(Src::Owned(text.into()), at));
+                list.push(Blk::new(Src::Owned(text.into()), new_at));
             }
         }
-        if moved.is_empty() && inserted.is_empty() {
-            return;
-        }
-        if let Content::Blocks(list) = &mut self.msgs[ins_mi].content {
-            let at = ins_bi.min(list.len());
-            // NOTE: grown once to its size, not doubled (a turn can gain
-            // hundreds of thousands of blocks).
-            list.reserve_exact(moved.len() + inserted.len());
-            list.splice(at..at, moved.into_iter().chain(inserted));
-        }
+        list[at..].rotate_left(tail);
+        self.msgs[ins_mi].content = Content::Blocks(list);
         self.msgs[ins_mi].touched = true;
         // Later messages of the turn may be left empty by the moves.
         let newly: Vec<usize> = (start + 1..end)
