@@ -484,11 +484,20 @@ fn accumulate_error(e: &AccumulateError) -> JsValue {
 #[wasm_bindgen(js_name = normalizeBytes)]
 pub fn normalize_bytes(body: &[u8], options: &str) -> Result<js_sys::Array, JsValue> {
     let options = history::NormalizeOptions::from_json(options).map_err(to_js)?;
-    let (out, changes) = history::normalize_bytes(body, &options).map_err(to_js)?;
-    let out = match out {
-        std::borrow::Cow::Borrowed(_) => JsValue::NULL,
-        std::borrow::Cow::Owned(out) => js_sys::Uint8Array::from(&out[..]).into(),
-    };
+    // NOTE: the new body goes to its JS array piece by piece: it is never whole
+    // in the wasm memory, which does not shrink after a call.
+    let mut out = JsValue::NULL;
+    let changes = history::normalize_to(body, &options, |len| {
+        let array = js_sys::Uint8Array::new_with_length(len as u32);
+        out = array.clone().into();
+        let mut at = 0u32;
+        move |piece: &[u8]| {
+            let end = at + piece.len() as u32;
+            array.subarray(at, end).copy_from(piece);
+            at = end;
+        }
+    })
+    .map_err(to_js)?;
     Ok(js_sys::Array::of2(&out, &changes.to_json().into()))
 }
 

@@ -238,16 +238,43 @@ pub fn normalize_bytes<'a>(
     body: &'a [u8],
     options: &NormalizeOptions,
 ) -> Result<(Cow<'a, [u8]>, Vec<Change>), HistoryError> {
-    options.check()?;
-    let src = checked_source(body, &options.limits)?;
-    let depth = options.limits.json_depth();
-    let mut run = model::Run::new(src, options.profile, model::Mode::Normalize(options), depth)?;
-    run.run();
+    let run = normalized(body, options)?;
     if run.changes.is_empty() {
         return Ok((Cow::Borrowed(body), Vec::new()));
     }
     let out = run.write();
     Ok((Cow::Owned(out), run.changes))
+}
+
+/// [`normalize_bytes`] for a caller that keeps the new body elsewhere (a file,
+/// a socket, a JS array): when something changed, `begin` gets the new body's
+/// exact length and gives what takes its bytes, handed on in pieces of up to
+/// 64 KiB (larger texts as they are) that add up to that length. `begin` is not
+/// called when nothing changed (the body is right as it is). The new body is
+/// never whole in this process's memory.
+pub fn normalize_to<W: FnMut(&[u8])>(
+    body: &[u8],
+    options: &NormalizeOptions,
+    begin: impl FnOnce(usize) -> W,
+) -> Result<Vec<Change>, HistoryError> {
+    let run = normalized(body, options)?;
+    if !run.changes.is_empty() {
+        run.write_pieces(begin);
+    }
+    Ok(run.changes)
+}
+
+/// The run of normalize over `body`, its phases done, its output not yet written.
+fn normalized<'a, 'o>(
+    body: &'a [u8],
+    options: &'o NormalizeOptions,
+) -> Result<model::Run<'a, 'o>, HistoryError> {
+    options.check()?;
+    let src = checked_source(body, &options.limits)?;
+    let depth = options.limits.json_depth();
+    let mut run = model::Run::new(src, options.profile, model::Mode::Normalize(options), depth)?;
+    run.run();
+    Ok(run)
 }
 
 /// Validates a JSON request body under `profile`: what a strict upstream would

@@ -25,6 +25,38 @@ impl Sink for usize {
     }
 }
 
+/// The body in pieces of up to [`PIECE`] bytes, each handed to `put` (a text
+/// longer than a piece, a large image say, is handed on as it is).
+struct Pieces<F: FnMut(&[u8])> {
+    buf: Vec<u8>,
+    put: F,
+}
+
+/// The most [`Pieces`] holds before it hands them on.
+const PIECE: usize = 64 * 1024;
+
+impl<F: FnMut(&[u8])> Pieces<F> {
+    fn flush(&mut self) {
+        if !self.buf.is_empty() {
+            (self.put)(&self.buf);
+            self.buf.clear();
+        }
+    }
+}
+
+impl<F: FnMut(&[u8])> Sink for Pieces<F> {
+    fn put(&mut self, bytes: &[u8]) {
+        if self.buf.len() + bytes.len() > PIECE {
+            self.flush();
+            if bytes.len() > PIECE {
+                (self.put)(bytes);
+                return;
+            }
+        }
+        self.buf.extend_from_slice(bytes);
+    }
+}
+
 impl<'b> Run<'b, '_> {
     /// The normalized body.
     pub(crate) fn write(&self) -> Vec<u8> {
@@ -36,6 +68,22 @@ impl<'b> Run<'b, '_> {
         let mut out = Vec::with_capacity(len);
         self.write_to(&mut out);
         out
+    }
+
+    /// The normalized body in pieces: `begin` gets its exact length and gives
+    /// what takes the pieces, in order; they add up to that length.
+    // NOTE: the same `write_to` measures and writes, so the two agree. The
+    // body is never whole in this memory: a caller that keeps it elsewhere
+    // (the wasm binding: in a JS array) holds it once, not twice.
+    pub(crate) fn write_pieces<W: FnMut(&[u8])>(&self, begin: impl FnOnce(usize) -> W) {
+        let mut len = 0usize;
+        self.write_to(&mut len);
+        let mut out = Pieces {
+            buf: Vec::with_capacity(len.min(PIECE)),
+            put: begin(len),
+        };
+        self.write_to(&mut out);
+        out.flush();
     }
 
     fn write_to(&self, out: &mut impl Sink) {

@@ -221,3 +221,44 @@ fn pointers_escape_and_duplicate_keys_read_like_json_parse() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn normalize_to_hands_on_in_pieces_what_normalize_bytes_returns() {
+    use sse_sanitizer::history::normalize_to;
+    let options = NormalizeOptions::default();
+    // Unchanged: `begin` is not called.
+    let clean = br#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#;
+    let changes =
+        normalize_to(clean, &options, |_| -> fn(&[u8]) { panic!("begin called") }).unwrap();
+    assert!(changes.is_empty());
+
+    // Blank blocks, each beside a kept one, around a text larger than a piece
+    // (handed on as it is),
+    // and a missing tool result (the body grows).
+    let big = "x".repeat(200_000);
+    let blanks =
+        vec![r#"{"type":"text","text":""},{"type":"text","text":"kept"}"#; 10_000].join(",");
+    let body = format!(
+        r#"{{"model":"m","messages":[{{"role":"user","content":[{blanks},{{"type":"text","text":"{big}"}},{blanks}]}},{{"role":"assistant","content":[{{"type":"tool_use","id":"toolu_1","name":"f","input":{{}}}}]}},{{"role":"user","content":"ok"}}]}}"#
+    );
+    let (whole, expected) = normalize_bytes(body.as_bytes(), &options).unwrap();
+    assert!(matches!(whole, Cow::Owned(_)) && !expected.is_empty());
+    let mut announced = None;
+    let mut pieces: Vec<Vec<u8>> = Vec::new();
+    let changes = normalize_to(body.as_bytes(), &options, |len| {
+        announced = Some(len);
+        |piece: &[u8]| pieces.push(piece.to_vec())
+    })
+    .unwrap();
+    assert_eq!(changes, expected);
+    assert_eq!(announced, Some(whole.len()));
+    assert_eq!(pieces.concat(), whole.as_ref());
+    assert!(pieces.len() > 3, "{} pieces", pieces.len());
+    for piece in &pieces {
+        assert!(
+            piece.len() <= 64 * 1024 || piece.starts_with(b"{\"type\":\"text\",\"text\":\"xxx"),
+            "a piece of {} bytes",
+            piece.len()
+        );
+    }
+}
