@@ -1,6 +1,7 @@
 // Hostile input through the built package: each case ends in a typed error or
 // a report entry, never a wasm trap, with bounded memory.
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import {
   SanitizerError,
@@ -183,4 +184,29 @@ test('large normalize calls reuse the wasm memory: it does not grow with every c
   }
   assert.equal(wasmBytes(), after, `wasm memory grew from ${after >> 20} MiB to ${wasmBytes() >> 20} MiB`);
   // (The peak each shape needs, on a fresh instance: `npm run bench -- shapes`.)
+});
+
+test('bodies of many tiny items are refused (invalid-shape) within 3× their size + 8 MiB of wasm memory', async () => {
+  const wasm = readFileSync(new URL('../pkg/sse_sanitizer_bg.wasm', import.meta.url));
+  const size = 8 * MiB;
+  const many = (item) => Array(Math.floor(size / (item.length + 1))).fill(item).join(',');
+  const bodies = {
+    messages: `{"model":"m","messages":[${many('1')}]}`,
+    blocks: `{"model":"m","messages":[{"role":"user","content":[${many('{}')}]}]}`,
+    system: `{"model":"m","system":[${many('1')}],"messages":[{"role":"user","content":"q"}]}`,
+    'orphan tool_result content': `{"model":"m","messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[${many('1')}]}]}]}`,
+  };
+  let instance = 0;
+  for (const [name, text] of Object.entries(bodies)) {
+    const bytes = encoder.encode(text);
+    for (const fn of ['normalizeBytes', 'validateBytes']) {
+      // A fresh instance: its memory only grows, so its growth is the call's peak.
+      const glue = await import(`../pkg/sse_sanitizer.js?tiny=${instance++}`);
+      glue.initSync({ module: wasm });
+      const before = glue.wasmMemory().buffer.byteLength;
+      assert.throws(() => glue[fn](bytes, '{}'), (e) => e.code === 'invalid-shape', `${name}: ${fn}`);
+      const grown = glue.wasmMemory().buffer.byteLength - before;
+      assert.ok(grown <= 3 * bytes.length + 8 * MiB, `${name}: ${fn} grew the wasm memory by ${(grown / MiB).toFixed(1)} MiB`);
+    }
+  }
 });

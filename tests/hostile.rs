@@ -595,3 +595,87 @@ fn state_after_limits() {
     assert_eq!(report.notes[0].code, "held-limit-exceeded");
     assert_eq!(report.blocks_dropped[0].index, 1);
 }
+
+/// Bodies of many tiny items (`[1,1,…]`, `{}`) in every list the history
+/// engine holds per item (messages, a message's blocks, the system prompt, a
+/// tool_result's content, an orphan tool_result's content made into blocks):
+/// refused with `invalid-shape`, heap within twice the body plus a constant.
+/// Real items of the same lists at the same size are not refused.
+#[test]
+fn bodies_of_tiny_items() {
+    let _serial = serial();
+    let n = 8 * MB;
+    let many = |item: &str, room: usize| vec![item; room / (item.len() + 1)].join(",");
+    let tiny = [
+        (
+            "messages",
+            format!(r#"{{"model":"m","messages":[{}]}}"#, many("1", n)),
+        ),
+        (
+            "empty messages",
+            format!(r#"{{"model":"m","messages":[{}]}}"#, many("{}", n)),
+        ),
+        (
+            "blocks",
+            format!(
+                r#"{{"model":"m","messages":[{{"role":"user","content":[{}]}}]}}"#,
+                many("1", n)
+            ),
+        ),
+        (
+            "system",
+            format!(
+                r#"{{"model":"m","system":[{}],"messages":[{{"role":"user","content":"q"}}]}}"#,
+                many("{}", n)
+            ),
+        ),
+        (
+            "tool_result content",
+            format!(
+                r#"{{"model":"m","messages":[{{"role":"user","content":"q"}},{{"role":"assistant","content":[{{"type":"tool_use","id":"t","name":"f","input":{{}}}}]}},{{"role":"user","content":[{{"type":"tool_result","tool_use_id":"t","content":[{}]}}]}}]}}"#,
+                many("1", n)
+            ),
+        ),
+        (
+            "orphan tool_result content",
+            format!(
+                r#"{{"model":"m","messages":[{{"role":"user","content":[{{"type":"tool_result","tool_use_id":"t","content":[{}]}}]}}]}}"#,
+                many("1", n)
+            ),
+        ),
+    ];
+    for (name, body) in &tiny {
+        let rise = peak_mib(name, || {
+            let e = normalize_bytes(body.as_bytes(), &NormalizeOptions::default()).unwrap_err();
+            assert_eq!(e.code(), "invalid-shape", "{name}: {e}");
+            let e = validate_bytes(body.as_bytes(), Profile::Anthropic, &Limits::default())
+                .unwrap_err();
+            assert_eq!(e.code(), "invalid-shape", "{name}: {e}");
+        });
+        assert_peak_below(rise, 2 * 8 + 5);
+    }
+    let real = [
+        format!(
+            r#"{{"model":"m","messages":[{}]}}"#,
+            many(r#"{"role":"user","content":"q"}"#, n)
+        ),
+        format!(
+            r#"{{"model":"m","messages":[{{"role":"user","content":[{}]}}]}}"#,
+            many(r#"{"type":"text","text":""}"#, n)
+        ),
+        format!(
+            r#"{{"model":"m","system":[{}],"messages":[{{"role":"user","content":"q"}}]}}"#,
+            many(r#"{"type":"text","text":""}"#, n)
+        ),
+        format!(
+            r#"{{"model":"m","messages":[{{"role":"user","content":[{{"type":"tool_result","tool_use_id":"t","content":[{}]}}]}}]}}"#,
+            many(r#"{"type":"text","text":""}"#, n)
+        ),
+    ];
+    for (i, body) in real.iter().enumerate() {
+        let (_, changes) = normalize_bytes(body.as_bytes(), &NormalizeOptions::default()).unwrap();
+        // The first (one-word user messages) needs no change for Anthropic.
+        assert_eq!(changes.is_empty(), i == 0);
+        validate_bytes(body.as_bytes(), Profile::Anthropic, &Limits::default()).unwrap();
+    }
+}

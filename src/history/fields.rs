@@ -387,28 +387,34 @@ impl<'b> Run<'b, '_> {
     /// and extra fields dealt with.
     fn tool_result_content(&mut self, sent: Option<Raw<'_>>, at: Origin) -> Option<String> {
         let content = sent.filter(|c| c.kind() == Kind::Arr)?;
-        let items: Vec<Raw<'_>> = content.items().collect();
-        let extras: Vec<_> = items
+        let count = content.items().count();
+        if !self.holds_nested(count) {
+            return None;
+        }
+        let mut items: Vec<Raw<'_>> = Vec::with_capacity(count);
+        items.extend(content.items());
+        // NOTE: only the items with extra fields are listed, and edits are
+        // made only when there is one (a list of many small items holds its
+        // views and scans, `NESTED_ITEM_COST`, and no more).
+        let extras: Vec<(usize, Vec<(String, bool)>)> = items
             .iter()
-            .map(|item| match item.kind() {
-                Kind::Obj => extra_fields(*item, &item.type_name()),
-                _ => Vec::new(),
-            })
+            .enumerate()
+            .filter(|(_, item)| item.kind() == Kind::Obj)
+            .map(|(k, item)| (k, extra_fields(*item, &item.type_name())))
+            .filter(|(_, extras)| !extras.is_empty())
             .collect();
         let list = Items::Nested(&items);
         let scans = list.scans();
         let plan = plan_blanks(&scans, self.profile, false, false);
         // NOTE: most tool_results have nothing to fix: no path is formatted.
-        if extras.iter().all(Vec::is_empty) && plan.is_empty() {
+        if extras.is_empty() && plan.is_empty() {
             return None;
         }
         let (ptr, m, b) = self.here(at);
         let m = m.as_str();
-        let mut edits: Vec<ObjEdit> = vec![ObjEdit::default(); items.len()];
-        for (k, (item, extras)) in items.iter().zip(extras).enumerate() {
-            if extras.is_empty() {
-                continue;
-            }
+        let mut edits: Vec<ObjEdit> = Vec::new();
+        for (k, extras) in extras {
+            let item = &items[k];
             let ty = item.type_name();
             for (field, foreign) in extras {
                 let rule = if foreign {
@@ -434,7 +440,7 @@ impl<'b> Run<'b, '_> {
                         Removed,
                         format!("\"{field}\": {value} is not a field of {ty}"),
                     );
-                    edits[k].remove(&field);
+                    edit_of(&mut edits, items.len(), k).remove(&field);
                 }
             }
         }
@@ -452,28 +458,35 @@ impl<'b> Run<'b, '_> {
         }
         for &(from, to) in &blank.moves {
             if let (Some(to), Some(cc)) = (to, items[from].get("cache_control")) {
-                edits[to].set("cache_control", cc.text().to_string());
+                edit_of(&mut edits, items.len(), to).set("cache_control", cc.text().to_string());
             }
         }
         let mut removed = vec![false; items.len()];
         for &i in &blank.removed {
             removed[i as usize] = true;
         }
-        let kept = items.iter().zip(&edits).zip(&removed).filter(|(_, r)| !**r);
+        let kept = items.iter().enumerate().filter(|&(i, _)| !removed[i]);
         let mut out = String::from("[");
-        for (n, ((item, edit), _)) in kept.enumerate() {
+        for (n, (i, item)) in kept.enumerate() {
             if n > 0 {
                 out.push(',');
             }
-            if edit.is_empty() {
-                out.push_str(item.text());
-            } else {
-                out.push_str(&edit.apply(*item));
+            match edits.get(i).filter(|edit| !edit.is_empty()) {
+                Some(edit) => out.push_str(&edit.apply(*item)),
+                None => out.push_str(item.text()),
             }
         }
         out.push(']');
         Some(out)
     }
+}
+
+/// The edit of item `k` of a list of `len`, the list of edits made on first use.
+fn edit_of(edits: &mut Vec<ObjEdit>, len: usize, k: usize) -> &mut ObjEdit {
+    if edits.is_empty() {
+        edits.resize(len, ObjEdit::default());
+    }
+    &mut edits[k]
 }
 
 /// Fields of a known block type that its schema lacks: `(field, foreign)`, where

@@ -233,7 +233,9 @@ pub fn validate(
 /// Normalizes a JSON request body. Returns `Cow::Borrowed(body)` (the same bytes)
 /// when nothing needed a change; otherwise new bytes in which every part the
 /// normalizer did not touch keeps its exact source text. Linear in the body's
-/// size whatever its shape.
+/// size whatever its shape; a body of lists too dense for their size (items of
+/// a few bytes, which no upstream accepts as messages or blocks) is refused with
+/// [`HistoryError::InvalidShape`] rather than held at many times its size.
 pub fn normalize_bytes<'a>(
     body: &'a [u8],
     options: &NormalizeOptions,
@@ -274,7 +276,10 @@ fn normalized<'a, 'o>(
     let depth = options.limits.json_depth();
     let mut run = model::Run::new(src, options.profile, model::Mode::Normalize(options), depth)?;
     run.run();
-    Ok(run)
+    match run.take_refusal() {
+        Some(e) => Err(e),
+        None => Ok(run),
+    }
 }
 
 /// Validates a JSON request body under `profile`: what a strict upstream would
@@ -287,7 +292,10 @@ pub fn validate_bytes(
     let src = checked_source(body, limits)?;
     let mut run = model::Run::new(src, profile, model::Mode::Validate, limits.json_depth())?;
     run.run();
-    Ok(run.violations)
+    match run.take_refusal() {
+        Some(e) => Err(e),
+        None => Ok(run.violations),
+    }
 }
 
 /// The body as validated JSON text within the limits.

@@ -429,6 +429,46 @@ pub(crate) struct Run<'b, 'o> {
     /// Tool call ids rule `tool-use-id-pattern` rewrites, with the suffix of
     /// each new id (see `ids`): applied when the blocks are written.
     pub(crate) new_ids: crate::hash::Map<std::borrow::Cow<'b, str>, u64>,
+    /// Bytes left for what the engine keeps per item of the body ([`item_budget`]).
+    budget: usize,
+    /// Set when a nested list would take more than `budget`: the run's result.
+    refused: Option<HistoryError>,
+}
+
+/// What the engine keeps per item of a body, in bytes (sizes in wasm32): a
+/// message (36 B) with its share of the phases' per-message lists, a block,
+/// an item of a nested list (a tool_result's content, the system prompt)
+/// while a phase looks at it (its view, 16 B; its blank scan; a flag).
+// NOTE: without a bound, a body of many tiny items (`[1,1,…]`, `{}`) takes
+// many times its size: 28 B of block for each 2 B item. No real item is that
+// small (a message is at least ~30 B, a block 25 B: `{"type":"text","text":""}`),
+// so the budget refuses only bodies no upstream accepts.
+pub(crate) const MESSAGE_COST: usize = 54;
+pub(crate) const BLOCK_COST: usize = 28;
+pub(crate) const NESTED_ITEM_COST: usize = 24;
+/// A block an orphan tool_result's content item becomes: the block and its
+/// new text beside the item's own (`{"type":"text","text":…}`, its allocation).
+pub(crate) const CONVERTED_BLOCK_COST: usize = BLOCK_COST + 32;
+#[cfg(target_arch = "wasm32")]
+const _: () = assert!(
+    std::mem::size_of::<Msg<'static>>() <= 36
+        && std::mem::size_of::<Blk<'static>>() <= BLOCK_COST
+        && std::mem::size_of::<Raw<'static>>()
+            + std::mem::size_of::<super::blanks::BlockScan>()
+            + 4
+            <= NESTED_ITEM_COST
+);
+
+/// The bytes of per-item data a body of `len` bytes may take: twice its size
+/// plus 4 MiB, so that normalize's peak stays within 3× the body + 8 MiB.
+const fn item_budget(len: usize) -> usize {
+    len.saturating_mul(2).saturating_add(4 << 20)
+}
+
+fn too_many_items() -> HistoryError {
+    HistoryError::InvalidShape {
+        reason: "more messages or blocks than the body's size allows (items this small are not messages or content blocks)",
+    }
 }
 
 /// Most top-level fields [`Run::top`] keeps (a request has a few dozen).
@@ -472,8 +512,17 @@ impl<'b, 'o> Run<'b, 'o> {
         };
         // NOTE: lists are sized exactly (one more scan of the array) so that a
         // body of many small values never holds a half-empty doubled buffer.
-        let mut msgs = Vec::with_capacity(messages.items().count());
-        msgs.extend(messages.items().enumerate().map(|(origin, raw)| {
+        let mut budget = item_budget(src.len());
+        let mut charge = |items: usize, cost: usize| {
+            budget = budget
+                .checked_sub(items.saturating_mul(cost))
+                .ok_or_else(too_many_items)?;
+            Ok::<_, HistoryError>(())
+        };
+        let count = messages.items().count();
+        charge(count, MESSAGE_COST)?;
+        let mut msgs = Vec::with_capacity(count);
+        for (origin, raw) in messages.items().enumerate() {
             // NOTE: both fields in one pass over the message (the last
             // duplicate wins, as in `Raw::get`): `content` is most of it.
             let (mut role, mut content) = (None, None);
@@ -493,7 +542,9 @@ impl<'b, 'o> Run<'b, 'o> {
             let content = match content {
                 Some(c) if c.kind() == Kind::Str => Content::Str,
                 Some(c) if c.kind() == Kind::Arr => {
-                    let mut blocks = Vec::with_capacity(c.items().count());
+                    let count = c.items().count();
+                    charge(count, BLOCK_COST)?;
+                    let mut blocks = Vec::with_capacity(count);
                     blocks.extend(
                         c.items()
                             .enumerate()
@@ -503,15 +554,15 @@ impl<'b, 'o> Run<'b, 'o> {
                 }
                 _ => Content::Opaque,
             };
-            Msg {
+            msgs.push(Msg {
                 origin,
                 raw,
                 role,
                 content,
                 touched: false,
                 joined: false,
-            }
-        }));
+            });
+        }
         let mut run = Run {
             root,
             top,
@@ -531,6 +582,8 @@ impl<'b, 'o> Run<'b, 'o> {
             omitted: Vec::new(),
             dropped_fields: Default::default(),
             new_ids: Default::default(),
+            budget,
+            refused: None,
         };
         if run.validating() {
             run.upstream = run.upstream_indices();
@@ -570,6 +623,37 @@ impl<'b, 'o> Run<'b, 'o> {
         kept.into_iter()
             .flatten()
             .chain(scanned.into_iter().flatten())
+    }
+
+    /// Whether a nested list of `items` items fits the budget while a phase
+    /// looks at it (the items are not kept after). When it does not, the run
+    /// is refused ([`Run::take_refusal`]) and the phase leaves the list alone.
+    pub(crate) fn holds_nested(&mut self, items: usize) -> bool {
+        self.fits(items.saturating_mul(NESTED_ITEM_COST))
+    }
+
+    /// Takes `bytes` of the budget for data kept to the end of the run (blocks
+    /// a fix makes). When they do not fit, the run is refused as in
+    /// [`Run::holds_nested`].
+    pub(crate) fn spend(&mut self, bytes: usize) -> bool {
+        let fits = self.fits(bytes);
+        if fits {
+            self.budget -= bytes;
+        }
+        fits
+    }
+
+    fn fits(&mut self, bytes: usize) -> bool {
+        let fits = bytes <= self.budget;
+        if !fits && self.refused.is_none() {
+            self.refused = Some(too_many_items());
+        }
+        fits
+    }
+
+    /// The error that refused the run, if a nested list did not fit.
+    pub(crate) fn take_refusal(&mut self) -> Option<HistoryError> {
+        self.refused.take()
     }
 
     pub(crate) fn json_depth(&self) -> usize {

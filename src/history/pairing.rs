@@ -4,8 +4,8 @@
 
 use super::json::{blank_of, escape, Blank, Kind, ObjEdit, Raw};
 use super::model::{
-    retain_unmarked, Blk, Content, Msg, Origin, Role, Run, Src, CONTENT, ID, MAX_REPORTED,
-    TOOL_USE_ID,
+    retain_unmarked, Blk, Content, Msg, Origin, Role, Run, Src, CONTENT, CONVERTED_BLOCK_COST, ID,
+    MAX_REPORTED, TOOL_USE_ID,
 };
 use super::rules::*;
 use super::turns::text_block;
@@ -347,7 +347,7 @@ impl<'b> Run<'b, '_> {
             }
         }
         for (mi, list) in by_msg {
-            let Content::Blocks(blocks) = &mut self.msgs[mi].content else {
+            let Content::Blocks(blocks) = &self.msgs[mi].content else {
                 continue;
             };
             // NOTE: sized once to what the conversion can make (a header and
@@ -361,6 +361,12 @@ impl<'b> Run<'b, '_> {
                     1 + content.map_or(0, |c| c.items().count())
                 })
                 .sum();
+            if !self.spend(most.saturating_mul(CONVERTED_BLOCK_COST)) {
+                return;
+            }
+            let Content::Blocks(blocks) = &mut self.msgs[mi].content else {
+                continue;
+            };
             let old = std::mem::take(blocks);
             blocks.reserve_exact(old.len() - list.len() + most);
             let mut reports = Vec::new();

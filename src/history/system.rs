@@ -38,7 +38,12 @@ impl<'b> Run<'b, '_> {
                 }
             }
             Kind::Arr => {
-                let items: Vec<Raw<'b>> = sys.items().collect();
+                let count = sys.items().count();
+                if !self.holds_nested(count) {
+                    return;
+                }
+                let mut items: Vec<Raw<'b>> = Vec::with_capacity(count);
+                items.extend(sys.items());
                 // NOTE: every blank system block goes, whatever the profile: the
                 // system prompt has no "other content" exception.
                 let scans = Items::Nested(&items).scans();
