@@ -86,6 +86,17 @@ export const SHAPES = {
     `{"model":"m","max_tokens":1,"tools":[${repeat('{"name":"t","input_schema":{"type":"object"},"cache_control":{"type":"ephemeral"}}', n / 4, 64)}],"messages":[{"role":"user","content":[${repeat('{"type":"tool_result","tool_use_id":"x","content":[{"type":"text","text":"a","cache_control":{"type":"ephemeral"}},{"type":"text","text":"b","cache_control":{"type":"ephemeral","ttl":"1h"}}]}', (n * 3) / 4, 128)}]}]}`,
     { profile: 'anthropic', capCacheControl: true },
   ],
+  // Denser than any real turn: the smallest valid tool_use and tool_result
+  // blocks. Past the memory budget normalize refuses them (invalid-shape).
+  'tool calls without results (dense)': (n) => {
+    const uses = Array.from({ length: Math.max(1, Math.floor(n / 56)) }, (_, i) => `{"type":"tool_use","id":"${i.toString(16)}","name":"f","input":{}}`);
+    return [`{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"q"},{"role":"assistant","content":[${uses.join(',')}]},{"role":"user","content":"a"}]}`, 'anthropic'];
+  },
+  'orphan tool results (dense)': (n) => {
+    const results = Array.from({ length: Math.max(1, Math.floor(n / 60)) }, (_, i) => `{"type":"tool_result","tool_use_id":"${i.toString(16)}","content":"r"}`);
+    return [`{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[${results.join(',')}]}]}`, 'anthropic'];
+  },
+  'tiny items (refused)': (n) => [`{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[${repeat('1', n, 128)}]}]}`, 'anthropic'],
   'one large image': (n) => [
     `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"${'A'.repeat(Math.max(0, n - 200))}"}},{"type":"text","text":"what is it?"}]}]}`,
     'anthropic',
@@ -99,8 +110,18 @@ async function peakMemory(bytes, options, fn) {
   glue.initSync({ module: wasmBytes });
   const before = glue.wasmMemory().buffer.byteLength;
   // NOTE: the glue takes options as JSON text (js/util.js optionsJson).
-  glue[fn](bytes, JSON.stringify(options));
+  refusing(() => glue[fn](bytes, JSON.stringify(options)));
   return glue.wasmMemory().buffer.byteLength - before;
+}
+
+/** `f()`, or 'refused' when the body is past the memory budget (invalid-shape). */
+function refusing(f) {
+  try {
+    return f();
+  } catch (e) {
+    if (e.code === 'invalid-shape') return 'refused';
+    throw e;
+  }
 }
 
 /**
@@ -134,10 +155,10 @@ export async function measure(sizes = SIZES) {
       const [text, profileOrOptions] = make(mib * MiB);
       const options = typeof profileOrOptions === 'string' ? { profile: profileOrOptions } : profileOrOptions;
       const bytes = encoder.encode(text);
-      const changes = normalize(bytes, options).changes.length;
+      const changes = refusing(() => normalize(bytes, options).changes.length);
       const [ms, validateMs, floorMs] = timeTogether([
-        () => normalize(bytes, options),
-        () => validate(bytes, options),
+        () => refusing(() => normalize(bytes, options)),
+        () => refusing(() => validate(bytes, options)),
         () => JSON.stringify(JSON.parse(new TextDecoder().decode(bytes))),
       ]);
       const memory = await peakMemory(bytes, options, 'normalizeBytes');

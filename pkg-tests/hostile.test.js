@@ -186,7 +186,7 @@ test('large normalize calls reuse the wasm memory: it does not grow with every c
   // (The peak each shape needs, on a fresh instance: `npm run bench -- shapes`.)
 });
 
-test('bodies of many tiny items are refused (invalid-shape) within 3× their size + 8 MiB of wasm memory', async () => {
+test('bodies of many tiny items are refused (invalid-shape), dense tool calls repaired or refused, all within 3× their size + 8 MiB of wasm memory', async () => {
   const wasm = readFileSync(new URL('../pkg/sse_sanitizer_bg.wasm', import.meta.url));
   const size = 8 * MiB;
   const many = (item) => Array(Math.floor(size / (item.length + 1))).fill(item).join(',');
@@ -195,6 +195,13 @@ test('bodies of many tiny items are refused (invalid-shape) within 3× their siz
     blocks: `{"model":"m","messages":[{"role":"user","content":[${many('{}')}]}]}`,
     system: `{"model":"m","system":[${many('1')}],"messages":[{"role":"user","content":"q"}]}`,
     'orphan tool_result content': `{"model":"m","messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[${many('1')}]}]}]}`,
+  };
+  // The smallest valid tool blocks, as many as fit: unanswered calls and
+  // results with no call. Repaired where the budget allows, else refused.
+  const ids = (unit) => Array.from({ length: Math.floor(size / unit) }, (_, i) => i.toString(16));
+  const dense = {
+    'tool calls without results': `{"model":"m","messages":[{"role":"user","content":"q"},{"role":"assistant","content":[${ids(56).map((id) => `{"type":"tool_use","id":"${id}","name":"f","input":{}}`).join(',')}]},{"role":"user","content":"a"}]}`,
+    'orphan tool results': `{"model":"m","messages":[{"role":"user","content":[${ids(60).map((id) => `{"type":"tool_result","tool_use_id":"${id}","content":"r"}`).join(',')}]}]}`,
   };
   let instance = 0;
   for (const [name, text] of Object.entries(bodies)) {
@@ -205,6 +212,21 @@ test('bodies of many tiny items are refused (invalid-shape) within 3× their siz
       glue.initSync({ module: wasm });
       const before = glue.wasmMemory().buffer.byteLength;
       assert.throws(() => glue[fn](bytes, '{}'), (e) => e.code === 'invalid-shape', `${name}: ${fn}`);
+      const grown = glue.wasmMemory().buffer.byteLength - before;
+      assert.ok(grown <= 3 * bytes.length + 8 * MiB, `${name}: ${fn} grew the wasm memory by ${(grown / MiB).toFixed(1)} MiB`);
+    }
+  }
+  for (const [name, text] of Object.entries(dense)) {
+    const bytes = encoder.encode(text);
+    for (const fn of ['normalizeBytes', 'validateBytes']) {
+      const glue = await import(`../pkg/sse_sanitizer.js?tiny=${instance++}`);
+      glue.initSync({ module: wasm });
+      const before = glue.wasmMemory().buffer.byteLength;
+      try {
+        glue[fn](bytes, '{}');
+      } catch (e) {
+        assert.equal(e.code, 'invalid-shape', `${name}: ${fn}: ${e}`);
+      }
       const grown = glue.wasmMemory().buffer.byteLength - before;
       assert.ok(grown <= 3 * bytes.length + 8 * MiB, `${name}: ${fn} grew the wasm memory by ${(grown / MiB).toFixed(1)} MiB`);
     }

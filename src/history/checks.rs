@@ -4,12 +4,13 @@
 
 use super::ids::id_ok;
 use super::json::Kind;
-use super::model::{Content, Origin, Role, Run};
+use super::model::{Content, Origin, Role, Run, ID};
 use super::models::Model;
 use super::rules::*;
 use super::Profile;
 use crate::hash::Set;
 use crate::is_thinking;
+use std::borrow::Cow;
 
 /// Whether a server tool id matches `^srvtoolu_[a-zA-Z0-9_]+$`.
 fn server_id_ok(s: &str) -> bool {
@@ -27,11 +28,13 @@ impl Run<'_, '_> {
     }
 }
 
-fn checks(run: &mut Run<'_, '_>) {
+fn checks<'b>(run: &mut Run<'b, '_>) {
     let is_obj = run.root.kind() == Kind::Obj;
 
     // tool_use ids: pattern and uniqueness.
-    let mut seen: Set<String> = Set::default();
+    // NOTE: ids are borrowed from the body, and only the blocks that break a
+    // rule are listed (no copy of each id and type per block).
+    let mut seen: Set<Cow<'b, str>> = Set::default();
     let mut any_tool_block = false;
     for mi in 0..run.msgs.len() {
         let Content::Blocks(blocks) = &run.msgs[mi].content else {
@@ -50,13 +53,19 @@ fn checks(run: &mut Run<'_, '_>) {
             if (ty == "image" || ty == "document") && url_source {
                 urls.push((blk.at(), ty.to_string()));
             }
-            if ty != "tool_use" && ty != "server_tool_use" {
-                continue;
-            }
-            let Some(id) = j.get_str("id") else {
+            let server = match ty.as_ref() {
+                "tool_use" => false,
+                "server_tool_use" => true,
+                _ => continue,
+            };
+            let Some(id) = blk.get_str(ID) else {
                 continue;
             };
-            found.push((bi, blk.at(), ty.into_owned(), id.into_owned()));
+            if server && !server_id_ok(&id) {
+                found.push((bi, blk.at(), &SERVER_TOOL_ID_PATTERN));
+            } else if !server && !seen.insert(id) {
+                found.push((bi, blk.at(), &DUPLICATE_TOOL_USE_ID));
+            }
         }
         for (at, ty) in urls {
             let ptr = run.at_ptr(at);
@@ -73,24 +82,18 @@ fn checks(run: &mut Run<'_, '_>) {
                 ),
             );
         }
-        for (bi, at, ty, id) in found {
+        for (bi, at, rule) in found {
             let ptr = run.at_ptr(at);
-            if ty == "server_tool_use" && !server_id_ok(&id) {
-                let (m, b) = Run::input_coords(at);
-                run.report(
-                    &SERVER_TOOL_ID_PATTERN,
-                    format!("{ptr}/id"),
-                    render(SERVER_TOOL_ID_PATTERN.message, &[("m", &m), ("b", &b)]),
-                );
-            }
-            if ty == "tool_use" && !seen.insert(id) {
-                let (um, ub) = run.up(mi, bi);
-                run.report(
-                    &DUPLICATE_TOOL_USE_ID,
-                    format!("{ptr}/id"),
-                    render(DUPLICATE_TOOL_USE_ID.message, &[("m", &um), ("b", &ub)]),
-                );
-            }
+            let (m, b) = if std::ptr::eq(rule, &SERVER_TOOL_ID_PATTERN) {
+                Run::input_coords(at)
+            } else {
+                run.up(mi, bi)
+            };
+            run.report(
+                rule,
+                format!("{ptr}/id"),
+                render(rule.message, &[("m", &m), ("b", &b)]),
+            );
         }
     }
 

@@ -4,15 +4,16 @@
 
 use super::json::{blank_of, escape, Blank, Kind, ObjEdit, Raw};
 use super::model::{
-    retain_unmarked, Blk, Content, Msg, Origin, Role, Run, Src, CONTENT, CONVERTED_BLOCK_COST, ID,
-    MAX_REPORTED, TOOL_USE_ID,
+    retain_unmarked, Blk, Content, Msg, Origin, Role, Run, Src, BLOCK_COST, CONTENT,
+    CONVERTED_BLOCK_COST, ID, MAX_REPORTED, TOOL_USE_ID,
 };
 use super::rules::*;
 use super::turns::text_block;
 use super::ChangeAction::{Converted, Inserted, Moved, Removed};
 use super::{Change, Violation};
-use crate::hash::{Map, Set};
+use crate::hash::Map;
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 
 /// A tool_result block of a turn: its message, its position there, and its
 /// `tool_use_id` (`None` when it has none).
@@ -55,7 +56,7 @@ impl<'b> Run<'b, '_> {
                 .find(|&p| self.msgs[turns[p].0].role != Role::System);
             let expected = match prev.map(|p| turns[p]) {
                 Some(prev) if self.msgs[prev.0].role == Role::Assistant => self.tool_use_ids(prev),
-                _ => Vec::new(),
+                _ => Expected::default(),
             };
             let assistant_at = prev.map(|p| turns[p].0);
             self.pair_turn(start, end, &expected, assistant_at, &mut emptied);
@@ -73,13 +74,15 @@ impl<'b> Run<'b, '_> {
 
     /// The ids of the tool_use blocks of the messages in `range`, in order,
     /// each once, with where the first one is.
-    fn tool_use_ids(&self, range: (usize, usize)) -> Vec<(Cow<'b, str>, Origin)> {
+    fn tool_use_ids(&self, range: (usize, usize)) -> Expected<'b> {
         let msgs = &self.msgs[range.0..range.1];
         // NOTE: sized once (block types are at hand): a turn of a million
         // calls never holds a list or a table beside its doubled copy.
         let n = count_blocks(msgs, "tool_use");
-        let mut ids: Vec<(Cow<'b, str>, Origin)> = Vec::with_capacity(n);
-        let mut seen = Set::with_capacity_and_hasher(n, Default::default());
+        let mut expected = Expected {
+            ids: Vec::with_capacity(n),
+            index: Map::with_capacity_and_hasher(n, Default::default()),
+        };
         for msg in msgs {
             let Content::Blocks(blocks) = &msg.content else {
                 continue;
@@ -87,15 +90,17 @@ impl<'b> Run<'b, '_> {
             for blk in blocks {
                 if blk.ty() == "tool_use" {
                     if let Some(id) = blk.get_str(ID) {
-                        // NOTE: a borrowed id is cloned for the set without a copy.
-                        if seen.insert(id.clone()) {
-                            ids.push((id, blk.at()));
+                        // NOTE: a borrowed id is cloned for the table without a copy.
+                        let k = expected.ids.len();
+                        if let Entry::Vacant(slot) = expected.index.entry(id.clone()) {
+                            slot.insert(k);
+                            expected.ids.push((id, blk.at()));
                         }
                     }
                 }
             }
         }
-        ids
+        expected
     }
 
     /// The tool_result blocks of the turn `start..end`, in merged order.
@@ -133,17 +138,13 @@ impl<'b> Run<'b, '_> {
         &mut self,
         start: usize,
         end: usize,
-        expected: &[(Cow<'b, str>, Origin)],
+        expected: &Expected<'b>,
         assistant_at: Option<usize>,
         emptied: &mut Vec<usize>,
     ) {
         let turn = self.turn_results(start, end);
         // Each expected id (unique) with its position, and whether a result matched it.
-        let expected_ids: Map<&str, usize> = expected
-            .iter()
-            .enumerate()
-            .map(|(k, (e, _))| (e.as_ref(), k))
-            .collect();
+        let (expected_ids, expected) = (&expected.index, &expected.ids[..]);
         let mut matched = vec![false; expected.len()];
         let mut orphans = Vec::new();
         // `(index in turn.results, message, block)`.
@@ -154,7 +155,8 @@ impl<'b> Run<'b, '_> {
                     matched[k] = true;
                     matched_at.push((pos, r.mi, r.bi));
                 }
-                _ => orphans.push((r.mi, r.bi, r.id.clone().unwrap_or(Cow::Borrowed("null")))),
+                // NOTE: by position in the turn's list (not a copy of its place and id).
+                _ => orphans.push(pos),
             }
         }
         let lead = turn.lead;
@@ -167,14 +169,14 @@ impl<'b> Run<'b, '_> {
 
         // Report (validate): on the body as sent.
         if self.validating() {
-            for (mi, bi, id) in &orphans {
+            for (mi, bi, id) in orphan_entries(&turn, &orphans) {
                 self.report_with(&ORPHAN_TOOL_RESULT, |run| {
-                    let (um, ub) = run.up(*mi, *bi);
+                    let (um, ub) = run.up(mi, bi);
                     let message = render(
                         ORPHAN_TOOL_RESULT.message,
                         &[("m", &um), ("b", &ub), ("id", id)],
                     );
-                    (run.at_ptr(run.block_at(*mi, *bi)), message)
+                    (run.at_ptr(run.block_at(mi, bi)), message)
                 });
             }
             let late: Vec<_> = matched_at
@@ -194,15 +196,19 @@ impl<'b> Run<'b, '_> {
                 );
             }
             if let (Some(first), Some(a)) = (missing.first(), assistant_at) {
-                let ids: Vec<&str> = missing.iter().map(|(id, _)| id.as_ref()).collect();
+                // NOTE: joined in place (no list of the ids beside the text).
+                let mut ids = String::new();
+                for (k, (id, _)) in missing.iter().enumerate() {
+                    if k > 0 {
+                        ids.push_str(", ");
+                    }
+                    ids.push_str(id);
+                }
                 let (um, _) = self.up(a, 0);
                 self.report(
                     &MISSING_TOOL_RESULT,
                     self.at_ptr(first.1),
-                    render(
-                        MISSING_TOOL_RESULT.message,
-                        &[("m", &um), ("ids", &ids.join(", "))],
-                    ),
+                    render(MISSING_TOOL_RESULT.message, &[("m", &um), ("ids", &ids)]),
                 );
             }
             return;
@@ -210,11 +216,19 @@ impl<'b> Run<'b, '_> {
 
         // Fix (normalize).
         if self.fixing(&ORPHAN_TOOL_RESULT) && !orphans.is_empty() {
-            self.convert_orphans(&orphans);
+            self.convert_orphans(orphan_entries(&turn, &orphans));
         }
         let fix_first = self.fixing(&TOOL_RESULT_FIRST);
         let fix_missing = self.fixing(&MISSING_TOOL_RESULT) && !missing.is_empty();
         if !fix_first && !fix_missing {
+            return;
+        }
+        // NOTE: checked before any block moves: the tool_results to insert
+        // are kept to the end of the run.
+        let inserted_bytes = missing
+            .iter()
+            .map(|(id, _)| INSERTED_RESULT_COST + id.len());
+        if fix_missing && !self.spend(inserted_bytes.sum()) {
             return;
         }
         // Recompute after orphan conversion: which matched results sit after the
@@ -336,14 +350,14 @@ impl<'b> Run<'b, '_> {
 
     /// Turns each orphan tool_result `(message, block, id)` into text that
     /// keeps its content; every message rebuilt once.
-    fn convert_orphans(&mut self, orphans: &[(usize, usize, Cow<'_, str>)]) {
+    fn convert_orphans<'i>(&mut self, orphans: impl Iterator<Item = (usize, usize, &'i str)>) {
         // Per message: each orphan's block and the id the output gives it.
         let mut by_msg: Vec<(usize, Vec<(usize, OutId<'_>)>)> = Vec::new();
         for (mi, bi, id) in orphans {
             let id = self.out_id(id);
             match by_msg.last_mut() {
-                Some((m, list)) if m == mi => list.push((*bi, id)),
-                _ => by_msg.push((*mi, vec![(*bi, id)])),
+                Some((m, list)) if *m == mi => list.push((bi, id)),
+                _ => by_msg.push((mi, vec![(bi, id)])),
             }
         }
         for (mi, list) in by_msg {
@@ -354,14 +368,18 @@ impl<'b> Run<'b, '_> {
             // one block per content item; fewer when blank items go): grown
             // by doubling beside the old list, it held up to seven times the
             // old list's size at once.
-            let most: usize = list
-                .iter()
-                .map(|(bi, _)| {
-                    let content = blocks[*bi].find(blocks[*bi].view(), CONTENT);
-                    1 + content.map_or(0, |c| c.items().count())
-                })
-                .sum();
-            if !self.spend(most.saturating_mul(CONVERTED_BLOCK_COST)) {
+            // What the new blocks keep: each its block and text wrapper, and
+            // at most the orphan's own text copied in; and the orphan's entry.
+            let (most, copied) = list.iter().fold((0usize, 0usize), |(n, bytes), (bi, _)| {
+                let view = blocks[*bi].view();
+                let content = blocks[*bi].find(view, CONTENT);
+                let items = 1 + content.map_or(0, |c| c.items().count());
+                (n + items, bytes + view.text().len() + ORPHAN_COST)
+            });
+            if !self.spend(
+                most.saturating_mul(CONVERTED_BLOCK_COST)
+                    .saturating_add(copied),
+            ) {
                 return;
             }
             let Content::Blocks(blocks) = &mut self.msgs[mi].content else {
@@ -483,6 +501,34 @@ fn count_blocks(msgs: &[Msg<'_>], ty: &str) -> usize {
         })
         .sum()
 }
+
+/// The orphan results at `positions` of `turn`: `(message, block, id)`.
+fn orphan_entries<'t, 'b>(
+    turn: &'t TurnResults<'b>,
+    positions: &'t [usize],
+) -> impl Iterator<Item = (usize, usize, &'t str)> + 't {
+    positions.iter().map(|&pos| {
+        let r = &turn.results[pos];
+        (r.mi, r.bi, r.id.as_deref().unwrap_or("null"))
+    })
+}
+
+/// The tool calls a user turn answers: their ids in order (each once) with
+/// where the first one is, and each id's index in that list.
+// NOTE: one table, both the ids seen and the lookup of a result's id.
+#[derive(Default)]
+struct Expected<'b> {
+    ids: Vec<(Cow<'b, str>, Origin)>,
+    index: Map<Cow<'b, str>, usize>,
+}
+
+/// What converting an orphan holds besides its blocks: its place and id in
+/// the message's list, its report.
+const ORPHAN_COST: usize = 48;
+
+/// What an inserted tool_result keeps besides its id: its block and its text
+/// (~140 B besides the id, see `pair_turn`).
+const INSERTED_RESULT_COST: usize = BLOCK_COST + 148;
 
 fn orphan_to_text(j: Raw<'_>, id: &str) -> Vec<Box<str>> {
     let is_error = j.get("is_error").is_some_and(|e| e.text() == "true");
