@@ -681,6 +681,22 @@ pub fn normalizer_properties(data: &[u8]) {
         (n, v) => panic!("normalize {n:?} but validate {v:?}"),
     };
     assert_eq!(changes.is_empty(), matches!(out, Cow::Borrowed(_)));
+    // The same body in pieces, its length announced first (only when changed).
+    let mut pieces: Option<(usize, Vec<u8>)> = None;
+    let again = sse_sanitizer::history::normalize_to(body, &options, |len| {
+        let (_, written) = pieces.insert((len, Vec::with_capacity(len)));
+        |piece: &[u8]| written.extend_from_slice(piece)
+    })
+    .expect("normalize_to refused what normalize_bytes took");
+    assert_eq!(again, changes);
+    match (&out, pieces) {
+        (Cow::Borrowed(_), None) => {}
+        (Cow::Owned(whole), Some((len, written))) => {
+            assert_eq!(len, whole.len());
+            assert_eq!(&written, whole);
+        }
+        (_, pieces) => panic!("normalize_to: {:?} pieces for {:?}", pieces.map(|p| p.0), changes.len()),
+    }
 
     // NOTE: a lone surrogate escape (`"\ud800"`) is JSON text that JSON.parse,
     // Python and the normalizer accept but serde_json refuses; the checks
