@@ -695,7 +695,11 @@ pub fn normalizer_properties(data: &[u8]) {
             assert_eq!(len, whole.len());
             assert_eq!(&written, whole);
         }
-        (_, pieces) => panic!("normalize_to: {:?} pieces for {:?}", pieces.map(|p| p.0), changes.len()),
+        (_, pieces) => panic!(
+            "normalize_to: {:?} pieces for {:?}",
+            pieces.map(|p| p.0),
+            changes.len()
+        ),
     }
 
     // NOTE: a lone surrogate escape (`"\ud800"`) is JSON text that JSON.parse,

@@ -654,6 +654,23 @@ fn bodies_of_tiny_items() {
         });
         assert_peak_below(rise, 2 * 8 + 5);
     }
+    // A breakpoint on a tool among millions of tiny items, one more than the
+    // cap allows: the fix would hold the whole tools list.
+    let cc = r#"{"type":"text","text":"a","cache_control":{"type":"ephemeral"}}"#;
+    let tools = format!(
+        r#"{{"model":"m","tools":[{{"name":"t","input_schema":{{}},"cache_control":{{"type":"ephemeral"}}}},{}],"messages":[{{"role":"user","content":[{cc},{cc},{cc},{cc}]}}]}}"#,
+        many("1", n)
+    );
+    let options = NormalizeOptions {
+        cap_cache_control: true,
+        ..Default::default()
+    };
+    let rise = peak_mib("tools", || {
+        let e = normalize_bytes(tools.as_bytes(), &options).unwrap_err();
+        assert_eq!(e.code(), "invalid-shape", "tools: {e}");
+    });
+    assert_peak_below(rise, 2 * 8 + 5);
+
     let real = [
         format!(
             r#"{{"model":"m","messages":[{}]}}"#,

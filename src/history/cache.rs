@@ -8,7 +8,9 @@
 //! here leaves at most 4 in the output.
 
 use super::json::{Kind, ObjEdit, Raw};
-use super::model::{Blk, Content, Role, Run, Src, System, CACHE_CONTROL, CONTENT, MAX_REPORTED};
+use super::model::{
+    Blk, Content, Role, Run, Src, System, CACHE_CONTROL, CONTENT, MAX_REPORTED, NESTED_ITEM_COST,
+};
 use super::rules::*;
 use super::ChangeAction;
 use crate::is_thinking;
@@ -223,7 +225,9 @@ impl<'b> Run<'b, '_> {
     ) -> bool {
         match place {
             Place::Tool(t) => {
-                let list = self.tools_for_edit();
+                let Some(list) = self.tools_for_edit() else {
+                    return false;
+                };
                 let new = without_cc(list[t].view());
                 list[t] = Src::Owned(new);
             }
@@ -328,16 +332,20 @@ impl<'b> Run<'b, '_> {
         }
     }
 
-    /// The tools list, as editable blocks (made once from the source).
-    fn tools_for_edit(&mut self) -> &mut Vec<Src<'b>> {
-        let tools = self.top("tools");
-        self.tools.get_or_insert_with(|| {
-            tools
-                .into_iter()
-                .flat_map(|t| t.items())
-                .map(Src::Raw)
-                .collect()
-        })
+    /// The tools list, as editable blocks (made once from the source; `None`
+    /// when it does not fit the run's budget, which refuses the run).
+    fn tools_for_edit(&mut self) -> Option<&mut Vec<Src<'b>>> {
+        if self.tools.is_none() {
+            let tools = self.top("tools");
+            let count = tools.map_or(0, |t| t.items().count());
+            if !self.spend(count.saturating_mul(NESTED_ITEM_COST)) {
+                return None;
+            }
+            let mut list = Vec::with_capacity(count);
+            list.extend(tools.into_iter().flat_map(|t| t.items()).map(Src::Raw));
+            self.tools = Some(list);
+        }
+        self.tools.as_mut()
     }
 
     /// JSON Pointer of a breakpoint's `cache_control`.

@@ -467,7 +467,7 @@ const fn item_budget(len: usize) -> usize {
 
 fn too_many_items() -> HistoryError {
     HistoryError::InvalidShape {
-        reason: "more messages or blocks than the body's size allows (items this small are not messages or content blocks)",
+        reason: "more items than the memory budget of a body this size holds (lists of items a few bytes long, or fixes that would add more blocks than that)",
     }
 }
 
