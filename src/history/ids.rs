@@ -77,9 +77,10 @@ impl<'b> Run<'b, '_> {
         // Pass 1: the ids in use, and where the refused ones are (tool_use and
         // tool_result blocks, in order).
         // NOTE: ids are borrowed from the body where they can be (no copy per
-        // block), and a refused one is read again rather than kept twice.
+        // block); a refused one is kept with its place, so that neither pass
+        // after this one reads the block's fields again.
         let mut taken: Set<Cow<'b, str>> = Set::default();
-        let mut refused: Vec<(u32, u32)> = Vec::new();
+        let mut refused: Vec<(u32, u32, Cow<'b, str>)> = Vec::new();
         for (mi, msg) in self.msgs.iter().enumerate() {
             let Content::Blocks(list) = &msg.content else {
                 continue;
@@ -97,7 +98,7 @@ impl<'b> Run<'b, '_> {
                 if id_ok(&id) {
                     taken.insert(id);
                 } else {
-                    refused.push((mi as u32, bi as u32));
+                    refused.push((mi as u32, bi as u32, id));
                 }
             }
         }
@@ -110,7 +111,7 @@ impl<'b> Run<'b, '_> {
             run.block(mi as usize, bi as usize)
                 .is_some_and(|blk| blk.ty() == "tool_use")
         };
-        for &(mi, bi) in &refused {
+        for &(mi, bi, _) in &refused {
             if !is_call(self, (mi, bi)) {
                 continue;
             }
@@ -138,32 +139,29 @@ impl<'b> Run<'b, '_> {
         // holds them places them with the secret one (`hash`).
         // NOTE: both sized once, to the refused tool_use ids (a table grown
         // by doubling holds its old copy beside the new one while it grows).
-        let calls = refused.iter().filter(|&&at| is_call(self, at)).count();
+        let calls = refused
+            .iter()
+            .filter(|&&(mi, bi, _)| is_call(self, (mi, bi)))
+            .count();
         let mut map: Map<Cow<'b, str>, u64> =
             Map::with_capacity_and_hasher(calls, Default::default());
         let mut made: Set<u64> = Set::with_capacity_and_hasher(calls, Default::default());
         let fixed = Fixed::default();
-        for &(mi, bi) in &refused {
-            if !is_call(self, (mi, bi)) {
+        for (mi, bi, id) in &refused {
+            if !is_call(self, (*mi, *bi)) {
                 continue;
             }
-            let Some(id) = self
-                .block(mi as usize, bi as usize)
-                .and_then(|blk| blk.get_str(ID))
-            else {
-                continue;
-            };
-            if map.contains_key(&id) {
+            if map.contains_key(id) {
                 continue;
             }
             let mut suffix = 0;
-            let mut new = new_id(&id, suffix);
+            let mut new = new_id(id, suffix);
             while taken.contains(new.as_str()) || made.contains(&fixed.hash_one(&new)) {
                 suffix = suffix.max(1) + 1;
-                new = new_id(&id, suffix);
+                new = new_id(id, suffix);
             }
             made.insert(fixed.hash_one(&new));
-            map.insert(id, suffix);
+            map.insert(id.clone(), suffix);
         }
         drop((taken, made));
         // Pass 2: report the tool_use blocks and every tool_result that
@@ -182,20 +180,17 @@ impl<'b> Run<'b, '_> {
             let room = MAX_REPORTED.saturating_sub(self.changes.len());
             let mut reports = Vec::new();
             let mut omitted = 0usize;
-            for &(_, bi) in in_msg {
-                let blk = &list[bi as usize];
+            for (_, bi, old) in in_msg {
+                let blk = &list[*bi as usize];
                 let Some(field) = id_field(&blk.ty()) else {
-                    continue;
-                };
-                let Some(old) = blk.get_str(field) else {
                     continue;
                 };
                 let Some(&suffix) = map.get(old.as_ref()) else {
                     continue;
                 };
                 if reports.len() < room {
-                    let new = new_id(&old, suffix);
-                    reports.push((blk.at(), field.name, old.into_owned(), new));
+                    let new = new_id(old, suffix);
+                    reports.push((blk.at(), field.name, old.to_string(), new));
                 } else {
                     omitted += 1;
                 }

@@ -215,7 +215,8 @@ impl<'b> Run<'b, '_> {
         }
 
         // Fix (normalize).
-        if self.fixing(&ORPHAN_TOOL_RESULT) && !orphans.is_empty() {
+        let converting = self.fixing(&ORPHAN_TOOL_RESULT) && !orphans.is_empty();
+        if converting {
             self.convert_orphans(orphan_entries(&turn, &orphans));
         }
         let fix_first = self.fixing(&TOOL_RESULT_FIRST);
@@ -231,10 +232,14 @@ impl<'b> Run<'b, '_> {
         if fix_missing && !self.spend(inserted_bytes.sum()) {
             return;
         }
-        // Recompute after orphan conversion: which matched results sit after the
-        // leading run of tool_result blocks.
-        drop(turn);
-        let turn = self.turn_results(start, end);
+        // Recomputed after an orphan conversion (the lists changed): which
+        // matched results sit after the leading run of tool_result blocks.
+        let turn = if converting {
+            drop(turn);
+            self.turn_results(start, end)
+        } else {
+            turn
+        };
         let late: Vec<(usize, usize)> = turn.results[turn.lead..]
             .iter()
             .filter(|r| {

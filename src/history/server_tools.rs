@@ -232,12 +232,7 @@ impl<'b> Run<'b, '_> {
     fn only_tool_results(&self, (start, end): (usize, usize)) -> bool {
         self.msgs[start..end].iter().all(|m| match &m.content {
             Content::Blocks(list) => {
-                !list.is_empty()
-                    && list.iter().all(|b| {
-                        b.view()
-                            .get("type")
-                            .is_some_and(|t| t.str_eq("tool_result"))
-                    })
+                !list.is_empty() && list.iter().all(|b| b.ty() == "tool_result")
             }
             _ => false,
         })
