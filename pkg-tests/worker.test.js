@@ -407,12 +407,16 @@ test('CORS: preflight for allowed origins, headers exposed, Origin not forwarded
   await other.arrayBuffer();
 });
 
-test('bad bodies: 400 invalid_request_error for bad JSON, 413 for too large, upstream never contacted', async () => {
+test('bad bodies: 400 invalid_request_error for bad JSON or too many tiny items, 413 for too large, upstream never contacted', async () => {
   const small = await worker({ MAX_BODY_BYTES: '1000' });
   const calls = await upstreamCalls(async () => {
     for (const body of ['{"model":', '', '[1,2', 'null']) {
       await assertError(await post(bearerURL, '/v1/messages', body), 400, 'invalid_request_error');
     }
+    // 6 MiB of one-byte blocks: past normalize's memory budget (invalid-shape).
+    const tiny = `{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[${Array(3 << 20).fill('1').join(',')}]}]}`;
+    const refused = await assertError(await post(bearerURL, '/v1/messages', tiny), 400, 'invalid_request_error');
+    assert.match(refused, /memory budget/);
     const big = json(simple({ messages: [{ role: 'user', content: 'x'.repeat(2000) }] }));
     await assertError(await post(small, '/v1/messages', big), 413, 'request_too_large');
     // Without a content-length the limit still holds (chunked body).
