@@ -681,7 +681,8 @@ pub fn normalizer_properties(data: &[u8]) {
         (n, v) => panic!("normalize {n:?} but validate {v:?}"),
     };
     assert_eq!(changes.is_empty(), matches!(out, Cow::Borrowed(_)));
-    // The same body in pieces, its length announced first (only when changed).
+    // The same body in pieces: its announced length is what is written (only
+    // when changed), and a second run writes the same bytes.
     let mut pieces: Option<(usize, Vec<u8>)> = None;
     let again = sse_sanitizer::history::normalize_to(body, &options, |len| {
         let (_, written) = pieces.insert((len, Vec::with_capacity(len)));

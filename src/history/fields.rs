@@ -387,12 +387,7 @@ impl<'b> Run<'b, '_> {
     /// and extra fields dealt with.
     fn tool_result_content(&mut self, sent: Option<Raw<'_>>, at: Origin) -> Option<String> {
         let content = sent.filter(|c| c.kind() == Kind::Arr)?;
-        let count = content.items().count();
-        if !self.holds_nested(count) {
-            return None;
-        }
-        let mut items: Vec<Raw<'_>> = Vec::with_capacity(count);
-        items.extend(content.items());
+        let items = self.nested_items(content)?;
         // NOTE: only the items with extra fields are listed, and edits are
         // made only when there is one (a list of many small items holds its
         // views and scans, `NESTED_ITEM_COST`, and no more).

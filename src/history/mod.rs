@@ -240,12 +240,15 @@ pub fn normalize_bytes<'a>(
     body: &'a [u8],
     options: &NormalizeOptions,
 ) -> Result<(Cow<'a, [u8]>, Vec<Change>), HistoryError> {
-    let run = normalized(body, options)?;
-    if run.changes.is_empty() {
-        return Ok((Cow::Borrowed(body), Vec::new()));
+    let mut out = Vec::new();
+    let changes = normalize_to(body, options, |len| {
+        out.reserve_exact(len);
+        |piece: &[u8]| out.extend_from_slice(piece)
+    })?;
+    if changes.is_empty() {
+        return Ok((Cow::Borrowed(body), changes));
     }
-    let out = run.write();
-    Ok((Cow::Owned(out), run.changes))
+    Ok((Cow::Owned(out), changes))
 }
 
 /// [`normalize_bytes`] for a caller that keeps the new body elsewhere (a file,

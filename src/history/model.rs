@@ -628,16 +628,23 @@ impl<'b, 'o> Run<'b, 'o> {
             .chain(scanned.into_iter().flatten())
     }
 
-    /// Whether a nested list of `items` items fits the budget while a phase
-    /// looks at it (the items are not kept after). When it does not, the run
-    /// is refused ([`Run::take_refusal`]) and the phase leaves the list alone.
-    pub(crate) fn holds_nested(&mut self, items: usize) -> bool {
-        self.fits(items.saturating_mul(NESTED_ITEM_COST))
+    /// The items of a nested list (a tool_result's content, the system
+    /// prompt) for a phase to look at, if they fit the budget (they are not
+    /// kept after). When they do not, the run is refused
+    /// ([`Run::take_refusal`]) and the phase leaves the list alone.
+    pub(crate) fn nested_items<'x>(&mut self, list: Raw<'x>) -> Option<Vec<Raw<'x>>> {
+        let count = list.items().count();
+        if !self.fits(count.saturating_mul(NESTED_ITEM_COST)) {
+            return None;
+        }
+        let mut items = Vec::with_capacity(count);
+        items.extend(list.items());
+        Some(items)
     }
 
     /// Takes `bytes` of the budget for data kept to the end of the run (blocks
     /// a fix makes). When they do not fit, the run is refused as in
-    /// [`Run::holds_nested`].
+    /// [`Run::nested_items`].
     pub(crate) fn spend(&mut self, bytes: usize) -> bool {
         let fits = self.fits(bytes);
         if fits {

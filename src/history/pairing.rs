@@ -369,12 +369,10 @@ impl<'b> Run<'b, '_> {
             let Content::Blocks(blocks) = &self.msgs[mi].content else {
                 continue;
             };
-            // NOTE: sized once to what the conversion can make (a header and
-            // one block per content item; fewer when blank items go): grown
-            // by doubling beside the old list, it held up to seven times the
-            // old list's size at once.
-            // What the new blocks keep: each its block and text wrapper, and
-            // at most the orphan's own text copied in; and the orphan's entry.
+            // What the conversion can make (a header and one block per content
+            // item; fewer when blank items go), and what the new blocks keep:
+            // each its block and text wrapper, at most the orphan's own text
+            // copied in, and the orphan's entry.
             let (most, copied) = list.iter().fold((0usize, 0usize), |(n, bytes), (bi, _)| {
                 let view = blocks[*bi].view();
                 let content = blocks[*bi].find(view, CONTENT);
@@ -390,6 +388,8 @@ impl<'b> Run<'b, '_> {
             let Content::Blocks(blocks) = &mut self.msgs[mi].content else {
                 continue;
             };
+            // NOTE: sized once: grown by doubling beside the old list, it held
+            // up to seven times the old list's size at once.
             let old = std::mem::take(blocks);
             blocks.reserve_exact(old.len() - list.len() + most);
             let mut reports = Vec::new();

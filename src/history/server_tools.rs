@@ -13,7 +13,7 @@
 //! thinking blocks (their signatures cover the turn), nor the only block of a
 //! message, nor the last block before a system message (which may only follow
 //! an assistant message ending in a server tool block). Linear: one pass over
-//! the turns, result ids in one set per assistant turn.
+//! the turns, the result ids of every turn in one set, by turn.
 
 use super::model::{Content, Role, Run, TOOL_USE_ID};
 use super::rules::*;

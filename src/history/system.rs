@@ -2,7 +2,7 @@
 //! cache_control of a removed system block, `cache-control-on-empty`).
 
 use super::blanks::{plan_blanks, BlankText, Items};
-use super::json::{Blank, Kind, ObjEdit, Raw};
+use super::json::{Blank, Kind, ObjEdit};
 use super::model::{retain_unmarked, Run, Src, System};
 use super::rules::*;
 use super::ChangeAction::{Moved, Removed};
@@ -38,12 +38,9 @@ impl<'b> Run<'b, '_> {
                 }
             }
             Kind::Arr => {
-                let count = sys.items().count();
-                if !self.holds_nested(count) {
+                let Some(items) = self.nested_items(sys) else {
                     return;
-                }
-                let mut items: Vec<Raw<'b>> = Vec::with_capacity(count);
-                items.extend(sys.items());
+                };
                 // NOTE: every blank system block goes, whatever the profile: the
                 // system prompt has no "other content" exception.
                 let scans = Items::Nested(&items).scans();

@@ -13,12 +13,6 @@ trait Sink {
     fn put(&mut self, bytes: &[u8]);
 }
 
-impl Sink for Vec<u8> {
-    fn put(&mut self, bytes: &[u8]) {
-        self.extend_from_slice(bytes);
-    }
-}
-
 impl Sink for usize {
     fn put(&mut self, bytes: &[u8]) {
         *self += bytes.len();
@@ -58,23 +52,13 @@ impl<F: FnMut(&[u8])> Sink for Pieces<F> {
 }
 
 impl<'b> Run<'b, '_> {
-    /// The normalized body.
-    pub(crate) fn write(&self) -> Vec<u8> {
-        // NOTE: measured before written, so the buffer is allocated once at
-        // its exact size: a body that grows (inserted tool_results) never
-        // holds a doubled buffer beside the old one.
-        let mut len = 0usize;
-        self.write_to(&mut len);
-        let mut out = Vec::with_capacity(len);
-        self.write_to(&mut out);
-        out
-    }
-
     /// The normalized body in pieces: `begin` gets its exact length and gives
     /// what takes the pieces, in order; they add up to that length.
     // NOTE: the same `write_to` measures and writes, so the two agree. The
     // body is never whole in this memory: a caller that keeps it elsewhere
-    // (the wasm binding: in a JS array) holds it once, not twice.
+    // (the wasm binding: in a JS array) holds it once, not twice. Measured
+    // before written, a buffer the caller sizes to it is allocated once: a
+    // body that grows (inserted tool_results) never holds a doubled copy.
     pub(crate) fn write_pieces<W: FnMut(&[u8])>(&self, begin: impl FnOnce(usize) -> W) {
         let mut len = 0usize;
         self.write_to(&mut len);
