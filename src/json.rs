@@ -647,6 +647,12 @@ fn value_end(b: &[u8], i: usize) -> Option<usize> {
             let mut depth = 0usize;
             let mut j = i;
             while let Some(&c) = b.get(j) {
+                #[cfg(feature = "history")]
+                if j - i >= index::LARGE {
+                    if let Some(end) = index::indexed_end(b, i) {
+                        return Some(end);
+                    }
+                }
                 match c {
                     b'"' => {
                         j = string_end(b, j)?;
@@ -678,6 +684,132 @@ fn value_end(b: &[u8], i: usize) -> Option<usize> {
         _ => None,
     }
 }
+
+/// The index of a body's large values (the history engine's; the stream
+/// module, built without it, has a stand-in that indexes nothing).
+#[cfg(feature = "history")]
+mod index {
+    use super::value_end;
+
+    /// A container at least this long is looked up in the body's index of ends
+    /// ([`Ends`]), once a scan of it has read this far.
+    pub(super) const LARGE: usize = 256;
+
+    thread_local! {
+        /// The body the history engine reads (its address and length) and the
+        /// ends of its large containers, by start: see [`Ends`].
+        // NOTE: a `Cell`, taken and put back (no borrow flag, no panic path).
+        pub(super) static ENDS: std::cell::Cell<Index> =
+            const { std::cell::Cell::new((0, 0, Vec::new())) };
+    }
+
+    /// Puts `new` in [`ENDS`], returns what it held.
+    // NOTE: `try_with`: no panic path (a thread's locals are not read while
+    // they are destroyed); `with` formats its error into the module.
+    fn swap(new: Index) -> Index {
+        ENDS.try_with(|e| e.replace(new)).unwrap_or_default()
+    }
+
+    type Index = (usize, usize, Vec<(u32, u32)>);
+
+    /// The end of the container that starts at `i` of `b`, if `b` is the body
+    /// indexed ([`Ends`]) and the container is large.
+    #[cold]
+    pub(super) fn indexed_end(b: &[u8], i: usize) -> Option<usize> {
+        let (at, len, ends) = swap(Default::default());
+        let end = if (at, len) == (b.as_ptr() as usize, b.len()) {
+            ends.binary_search_by_key(&(i as u32), |&(s, _)| s)
+                .ok()
+                .map(|k| ends[k].1 as usize)
+        } else {
+            None
+        };
+        swap((at, len, ends));
+        end
+    }
+
+    /// The ends of the large containers (at least [`LARGE`] bytes) of a checked
+    /// body, for as long as this lives: the end of such a value is found by a
+    /// lookup, not a scan of it. The history engine reads a value's end at each
+    /// level it is nested in (the messages, a message, its content), most of them
+    /// twice (once to count the items, once to read them): without the index, a
+    /// body of a few large messages was scanned whole about seven times.
+    // NOTE: kept in a thread-local, not in each `Raw` (a `Raw` is in every block
+    // the engine keeps; one more pointer would grow each by a third). A lookup
+    // checks the slice is the very body indexed, so text the engine wrote (an
+    // edited block) or another body is scanned as before; the index is cleared
+    // when this is dropped. Its size is at most 8 bytes per `LARGE` bytes of
+    // body, plus the nesting depth.
+    pub(crate) struct Ends {
+        at: usize,
+    }
+
+    impl Ends {
+        /// Indexes `src` (checked JSON). Returns the guard and the bytes the
+        /// index holds.
+        pub(crate) fn index(src: &str) -> (Ends, usize) {
+            let b = src.as_bytes();
+            let mut ends: Vec<(u32, u32)> = Vec::new();
+            let mut open: Vec<usize> = Vec::new();
+            let mut j = 0;
+            while let Some(&c) = b.get(j) {
+                match c {
+                    b'"' => {
+                        // NOTE: `value_end`, not `string_end`: that one is
+                        // inlined (~1 KB more here for one pass a run).
+                        j = value_end(b, j).unwrap_or(b.len());
+                        continue;
+                    }
+                    b'{' | b'[' => {
+                        open.push(ends.len());
+                        ends.push((j as u32, 0));
+                    }
+                    b'}' | b']' => {
+                        if let Some(k) = open.pop() {
+                            // NOTE: what a small container holds is small and
+                            // already gone: it is the last in the list.
+                            if j + 1 - (ends[k].0 as usize) < LARGE {
+                                ends.truncate(k);
+                            } else {
+                                ends[k].1 = j as u32 + 1;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            ends.shrink_to_fit();
+            let bytes = ends.capacity() * std::mem::size_of::<(u32, u32)>();
+            let at = b.as_ptr() as usize;
+            swap((at, b.len(), ends));
+            (Ends { at }, bytes)
+        }
+    }
+
+    impl Drop for Ends {
+        fn drop(&mut self) {
+            let kept = swap(Default::default());
+            if kept.0 != self.at {
+                swap(kept);
+            }
+        }
+    }
+}
+
+#[cfg(not(feature = "history"))]
+mod index {
+    /// Stands in for the index (see the `history` feature's): none kept.
+    pub(crate) struct Ends;
+
+    impl Ends {
+        pub(crate) fn index(_src: &str) -> (Ends, usize) {
+            (Ends, 0)
+        }
+    }
+}
+
+pub(crate) use index::Ends;
 
 /// The raw value spans of `keys` in the JSON object `json` (not checked), in
 /// the order of `keys`. Returns as soon as every key is found.
@@ -812,6 +944,12 @@ impl<'a> Raw<'a> {
             start: start as u32,
             end: end as u32,
         }
+    }
+
+    /// The value that starts at `offset` of the same source (a place an
+    /// earlier view of it found).
+    pub(crate) fn at_offset(self, offset: usize) -> Raw<'a> {
+        Raw::at(self.src, offset)
     }
 
     /// Where the value starts in its source.
@@ -1091,25 +1229,45 @@ impl ObjEdit {
 }
 
 /// Appends `s` as a JSON string literal (escaped as serde_json does).
+// NOTE: out of line: inlined, its one-part list grew each of its many callers.
+#[inline(never)]
 pub(crate) fn escape_into(out: &mut String, s: &str) {
+    escape_parts_into(out, &[s]);
+}
+
+/// Appends `parts`, joined, as one JSON string literal (no joined copy).
+pub(crate) fn escape_parts_into(out: &mut String, parts: &[&str]) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
+    for s in parts {
+        // NOTE: runs of bytes that need no escape are copied whole; every
+        // byte that needs one is ASCII, so a run ends on a char boundary.
+        let mut run = 0;
+        for (i, &c) in s.as_bytes().iter().enumerate() {
+            let escaped = match c {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0x08 => "\\b",
+                0x0c => "\\f",
+                0..=0x1f => "",
+                _ => continue,
+            };
+            // NOTE: `get`, not an index: no panic path (its message's
+            // formatting would be most of the stream module's growth).
+            out.push_str(s.get(run..i).unwrap_or_default());
+            run = i + 1;
+            if escaped.is_empty() {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
                 out.push_str("\\u00");
                 out.push(HEX[(c as usize) >> 4] as char);
                 out.push(HEX[(c as usize) & 15] as char);
+            } else {
+                out.push_str(escaped);
             }
-            c => out.push(c),
         }
+        out.push_str(s.get(run..).unwrap_or_default());
     }
     out.push('"');
 }
@@ -1235,6 +1393,46 @@ pub(crate) fn pointer_token(s: &str) -> Cow<'_, str> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// Every value's end in `src`, each container's items and fields walked.
+    #[cfg(feature = "history")]
+    fn all_ends(src: &str) -> Vec<(usize, usize)> {
+        fn walk(v: Raw<'_>, out: &mut Vec<(usize, usize)>) {
+            out.push((v.offset(), v.offset() + v.text().len()));
+            v.items().for_each(|i| walk(i, out));
+            v.entries().for_each(|(_, f)| walk(f, out));
+        }
+        let mut out = Vec::new();
+        walk(Raw::root(src), &mut out);
+        out
+    }
+
+    #[cfg(feature = "history")]
+    #[test]
+    fn the_index_of_ends_agrees_with_a_scan_and_goes_with_its_guard() {
+        let long = "x".repeat(300);
+        let inner = format!(r#"{{"a":[1,"{long}",{{"b":"]}}"}}],"c":{{}}}}"#);
+        let src = format!(
+            r#" [{inner}, [{inner},{inner}], "{long}", {{"d":[[],[[{inner}]]]}}, [1,2] ] "#
+        );
+        let scanned = all_ends(&src);
+        let (guard, bytes) = Ends::index(&src);
+        // Only containers of LARGE bytes or more are kept: the root, each
+        // copy of `inner` and its list `a`, and the five that hold one.
+        assert_eq!(bytes, 14 * 8, "{bytes}");
+        let b = src.as_bytes();
+        assert_eq!(index::indexed_end(b, 1), Some(src.len() - 1));
+        let small = src.find("[1,2]").unwrap();
+        assert_eq!(index::indexed_end(b, small), None);
+        assert_eq!(all_ends(&src), scanned);
+        // Another text with the same values (not the body indexed) is scanned.
+        let copy = src.clone();
+        assert_eq!(all_ends(&copy), scanned);
+        drop(guard);
+        let (at, len, ends) = index::ENDS.take();
+        assert_eq!((at, len, ends.len()), (0, 0, 0));
+        assert_eq!(all_ends(&src), scanned);
+    }
 
     /// serde_json's answer for the four ways the crate reads JSON.
     fn serde(src: &[u8], reader: Reader, text: bool) -> Result<(), String> {

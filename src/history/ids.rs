@@ -29,7 +29,7 @@ type Fixed = std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHa
 
 /// `id` with every character the pattern refuses replaced by `_` (`toolu_`
 /// for an empty id), then `_{suffix}` unless `suffix` is 0.
-pub(crate) fn new_id(id: &str, suffix: u64) -> String {
+pub(crate) fn new_id(id: &str, suffix: u32) -> String {
     let mut new = Vec::with_capacity(id.len() + 4);
     put_new_id(id, suffix, &mut |piece| new.extend_from_slice(piece));
     // NOTE: every piece is ASCII.
@@ -38,7 +38,7 @@ pub(crate) fn new_id(id: &str, suffix: u64) -> String {
 
 /// [`new_id`] in pieces, no allocation: the writer puts each in place
 /// (twice a block, to measure then to write). The new id needs no JSON escape.
-pub(crate) fn put_new_id(id: &str, suffix: u64, put: &mut dyn FnMut(&[u8])) {
+pub(crate) fn put_new_id(id: &str, suffix: u32, put: &mut dyn FnMut(&[u8])) {
     if id.is_empty() {
         put(b"toolu_");
     }
@@ -58,7 +58,7 @@ pub(crate) fn put_new_id(id: &str, suffix: u64, put: &mut dyn FnMut(&[u8])) {
     }
     put(&b[run..]);
     if suffix > 0 {
-        let mut digits = [0u8; 21];
+        let mut digits = [0u8; 11];
         let mut at = digits.len();
         let mut n = suffix;
         while n > 0 {
@@ -80,7 +80,8 @@ impl<'b> Run<'b, '_> {
         // block); a refused one is kept with its place, so that neither pass
         // after this one reads the block's fields again.
         let mut taken: Set<Cow<'b, str>> = Set::default();
-        let mut refused: Vec<(u32, u32, Cow<'b, str>)> = Vec::new();
+        // (message, block, the id value's offset in the body or `EDITED`, id)
+        let mut refused: Vec<(u32, u32, u32, Cow<'b, str>)> = Vec::new();
         for (mi, msg) in self.msgs.iter().enumerate() {
             let Content::Blocks(list) = &msg.content else {
                 continue;
@@ -92,13 +93,23 @@ impl<'b> Run<'b, '_> {
                 let Some(field) = id_field(&blk.ty()) else {
                     continue;
                 };
-                let Some(id) = blk.get_str(field) else {
+                let (id, at) = match blk.source() {
+                    Some(raw) => {
+                        let value = blk.find(raw, field);
+                        (
+                            value.and_then(Raw::str),
+                            value.map_or(EDITED, |v| v.offset() as u32),
+                        )
+                    }
+                    None => (blk.get_str(field), EDITED),
+                };
+                let Some(id) = id else {
                     continue;
                 };
                 if id_ok(&id) {
                     taken.insert(id);
                 } else {
-                    refused.push((mi as u32, bi as u32, id));
+                    refused.push((mi as u32, bi as u32, at, id));
                 }
             }
         }
@@ -111,7 +122,7 @@ impl<'b> Run<'b, '_> {
             run.block(mi as usize, bi as usize)
                 .is_some_and(|blk| blk.ty() == "tool_use")
         };
-        for &(mi, bi, _) in &refused {
+        for &(mi, bi, _, _) in &refused {
             if !is_call(self, (mi, bi)) {
                 continue;
             }
@@ -141,13 +152,13 @@ impl<'b> Run<'b, '_> {
         // by doubling holds its old copy beside the new one while it grows).
         let calls = refused
             .iter()
-            .filter(|&&(mi, bi, _)| is_call(self, (mi, bi)))
+            .filter(|&&(mi, bi, _, _)| is_call(self, (mi, bi)))
             .count();
-        let mut map: Map<Cow<'b, str>, u64> =
+        let mut map: Map<Cow<'b, str>, u32> =
             Map::with_capacity_and_hasher(calls, Default::default());
         let mut made: Set<u64> = Set::with_capacity_and_hasher(calls, Default::default());
         let fixed = Fixed::default();
-        for (mi, bi, id) in &refused {
+        for (mi, bi, _, id) in &refused {
             if !is_call(self, (*mi, *bi)) {
                 continue;
             }
@@ -157,6 +168,8 @@ impl<'b> Run<'b, '_> {
             let mut suffix = 0;
             let mut new = new_id(id, suffix);
             while taken.contains(new.as_str()) || made.contains(&fixed.hash_one(&new)) {
+                // NOTE: no overflow: each step passes an id in use, and a body
+                // under 4 GiB holds fewer than 2^32 ids.
                 suffix = suffix.max(1) + 1;
                 new = new_id(id, suffix);
             }
@@ -164,6 +177,9 @@ impl<'b> Run<'b, '_> {
             map.insert(id.clone(), suffix);
         }
         drop((taken, made));
+        // Where the writer puts each new id in a block still as sent (one
+        // that repeats a field is edited as a whole, see `Run::put_block`).
+
         // Pass 2: report the tool_use blocks and every tool_result that
         // answers one: blocks pass 1 found a refused id in (the map's keys are
         // refused ids). NOTE: the blocks stay as they are: the writer puts the
@@ -180,7 +196,7 @@ impl<'b> Run<'b, '_> {
             let room = MAX_REPORTED.saturating_sub(self.changes.len());
             let mut reports = Vec::new();
             let mut omitted = 0usize;
-            for (_, bi, old) in in_msg {
+            for (_, bi, _, old) in in_msg {
                 let blk = &list[*bi as usize];
                 let Some(field) = id_field(&blk.ty()) else {
                     continue;
@@ -220,6 +236,23 @@ impl<'b> Run<'b, '_> {
                 self.omit(&TOOL_USE_ID_PATTERN);
             }
         }
+        // Where the writer puts each new id in a block still as sent (one
+        // that repeats a field is edited as a whole, see `Run::put_block`).
+        // NOTE: in body order already (messages and their blocks are, before
+        // pairing moves any): `id_spot` searches it. Sized once.
+        let spot = |run: &Self, &(mi, bi, at, ref old): &(u32, u32, u32, Cow<'b, str>)| {
+            let blk = run.block(mi as usize, bi as usize)?;
+            let suffix = *map.get(old.as_ref())?;
+            (at != EDITED && !blk.repeats_a_key()).then_some((at, suffix))
+        };
+        let count = refused.iter().filter(|r| spot(self, r).is_some()).count();
+        if !self.spend(count * std::mem::size_of::<(u32, u32)>()) {
+            return;
+        }
+        let mut spots = Vec::with_capacity(count);
+        spots.extend(refused.iter().filter_map(|r| spot(self, r)));
+        debug_assert!(spots.windows(2).all(|w| w[0] <= w[1]));
+        self.id_spots = spots;
         self.new_ids = map;
     }
 
@@ -240,6 +273,9 @@ impl<'b> Run<'b, '_> {
             return None;
         }
         let field = id_field(&blk.ty())?;
+        if let (Some(raw), false) = (blk.source(), blk.repeats_a_key()) {
+            return self.id_spot(raw, field);
+        }
         let j = blk.view();
         let value = blk.find(j, field)?;
         let old = value.str()?;
@@ -253,7 +289,30 @@ impl<'b> Run<'b, '_> {
                 && j.entries().filter(|(k, _)| k.str_eq(field.name)).count() > 1,
         })
     }
+
+    /// [`Run::new_id_of`] for a block as sent that repeats no field: the
+    /// phase found where its id is (no walk of its fields, no id hashed).
+    fn id_spot<'j>(&self, raw: Raw<'j>, field: Key) -> Option<NewId<'j>> {
+        let i = self
+            .id_spots
+            .partition_point(|&(at, _)| (at as usize) < raw.offset());
+        let &(at, suffix) = self.id_spots.get(i)?;
+        if at as usize >= raw.offset() + raw.text().len() {
+            return None;
+        }
+        let value = raw.at_offset(at as usize);
+        Some(NewId {
+            field: field.name,
+            value,
+            old: value.str()?,
+            suffix,
+            duplicated: false,
+        })
+    }
 }
+
+/// Marks a refused id found in an edited block: no place in the body.
+const EDITED: u32 = u32::MAX;
 
 /// See [`Run::new_id_of`].
 pub(crate) struct NewId<'j> {
@@ -261,7 +320,7 @@ pub(crate) struct NewId<'j> {
     pub(crate) value: Raw<'j>,
     /// The id as sent (unescaped) and its suffix: see [`put_new_id`].
     pub(crate) old: Cow<'j, str>,
-    pub(crate) suffix: u64,
+    pub(crate) suffix: u32,
     pub(crate) duplicated: bool,
 }
 
@@ -288,11 +347,7 @@ mod tests {
             ("", 2, "toolu__2"),
             ("é.x", 0, "__x"),
             ("x\u{1f600}y", 0, "x_y"),
-            (
-                "call 1",
-                18_446_744_073_709_551_615,
-                "call_1_18446744073709551615",
-            ),
+            ("call 1", 4_294_967_295, "call_1_4294967295"),
         ];
         for (id, suffix, want) in cases {
             assert_eq!(new_id(id, suffix), want, "{id:?} {suffix}");
@@ -321,6 +376,34 @@ mod tests {
             out.contains(r#"{"type":"tool_result","tool_use_id":"c_d"}"#),
             "{out}"
         );
+    }
+
+    #[test]
+    fn new_ids_go_into_blocks_moved_or_edited_after_the_phase() {
+        // The first call's input is edited (a string made an object), the
+        // results come after text (moved before it), one with a blank text
+        // block in its content (edited).
+        let body = br#"{"messages":[{"role":"user","content":"go"},{"role":"assistant","content":[
+            {"type":"tool_use","id":"a.b","name":"f","input":"{\"x\":1}"},
+            {"type":"tool_use","id":"c:d","name":"f","input":{}}]},
+            {"role":"user","content":[{"type":"text","text":"here"},
+            {"type":"tool_result","tool_use_id":"c:d","content":"2"},
+            {"type":"tool_result","tool_use_id":"a.b","content":[{"type":"text","text":""},{"type":"text","text":"1"}]}]}]}"#;
+        let (out, _) = normalize_bytes(body, &NormalizeOptions::default()).unwrap();
+        let text = std::str::from_utf8(&out).unwrap();
+        assert!(!text.contains("a.b") && !text.contains("c:d"), "{text}");
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let ids = |m: usize, key: &str| -> Vec<String> {
+            let blocks = v["messages"][m]["content"].as_array().unwrap();
+            blocks
+                .iter()
+                .filter_map(|b| Some(b.get(key)?.as_str()?.into()))
+                .collect()
+        };
+        assert_eq!(ids(1, "id"), ["a_b", "c_d"], "{text}");
+        let results = ids(2, "tool_use_id");
+        assert_eq!(results.len(), 2, "{text}");
+        assert!(results.contains(&"a_b".into()) && results.contains(&"c_d".into()));
     }
 
     #[test]

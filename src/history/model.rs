@@ -431,11 +431,16 @@ pub(crate) struct Run<'b, 'o> {
     pub(crate) dropped_fields: crate::hash::Set<usize>,
     /// Tool call ids rule `tool-use-id-pattern` rewrites, with the suffix of
     /// each new id (see `ids`): applied when the blocks are written.
-    pub(crate) new_ids: crate::hash::Map<std::borrow::Cow<'b, str>, u64>,
+    pub(crate) new_ids: crate::hash::Map<std::borrow::Cow<'b, str>, u32>,
+    /// Where the writer puts those new ids in blocks still as sent: the body
+    /// offset of each id value, in order, with its suffix (see `Run::id_spot`).
+    pub(crate) id_spots: Vec<(u32, u32)>,
     /// Bytes left for what the engine keeps per item of the body ([`item_budget`]).
     budget: usize,
     /// Set when a nested list would take more than `budget`: the run's result.
     refused: Option<HistoryError>,
+    /// The ends of the body's large values, indexed for the run's lifetime.
+    _ends: crate::json::Ends,
 }
 
 /// What the engine keeps per item of a body, in bytes (sizes in wasm32): a
@@ -490,6 +495,7 @@ impl<'b, 'o> Run<'b, 'o> {
         mode: Mode<'o>,
         depth: usize,
     ) -> Result<Self, HistoryError> {
+        let (ends, index_bytes) = crate::json::Ends::index(src);
         let root = Raw::root(src);
         let top = {
             let mut fields = Vec::new();
@@ -522,6 +528,7 @@ impl<'b, 'o> Run<'b, 'o> {
                 .ok_or_else(too_many_items)?;
             Ok::<_, HistoryError>(())
         };
+        charge(index_bytes, 1)?;
         let count = messages.items().count();
         charge(count, MESSAGE_COST)?;
         let mut msgs = Vec::with_capacity(count);
@@ -585,8 +592,10 @@ impl<'b, 'o> Run<'b, 'o> {
             omitted: Vec::new(),
             dropped_fields: Default::default(),
             new_ids: Default::default(),
+            id_spots: Vec::new(),
             budget,
             refused: None,
+            _ends: ends,
         };
         if run.validating() {
             run.upstream = run.upstream_indices();

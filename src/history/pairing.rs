@@ -4,8 +4,8 @@
 
 use super::json::{blank_of, escape, Blank, Kind, ObjEdit, Raw};
 use super::model::{
-    retain_unmarked, Blk, Content, Msg, Origin, Role, Run, Src, BLOCK_COST, CONTENT,
-    CONVERTED_BLOCK_COST, ID, MAX_REPORTED, TOOL_USE_ID,
+    retain_unmarked, Blk, Content, Msg, Origin, Role, Run, Src, BLOCK_COST, CACHE_CONTROL, CONTENT,
+    CONVERTED_BLOCK_COST, ID, IS_ERROR, MAX_REPORTED, TOOL_USE_ID,
 };
 use super::rules::*;
 use super::turns::text_block;
@@ -398,7 +398,7 @@ impl<'b> Run<'b, '_> {
                 match next.peek() {
                     Some((at_bi, id)) if *at_bi == bi => {
                         next.next();
-                        let new = orphan_to_text(blk.view(), id);
+                        let new = orphan_to_text(&blk, id);
                         // NOTE: only what the report can still list is kept.
                         let room = MAX_REPORTED.saturating_sub(self.changes.len());
                         reports.push((
@@ -492,8 +492,6 @@ fn plain_text(value: Raw<'_>) -> String {
     out.trim_end().to_string()
 }
 
-/// What an orphan tool_result becomes: text (and content blocks) that keeps
-/// its whole content.
 /// A tool call id as the output writes it (see `Run::out_id`).
 type OutId<'i> = Cow<'i, str>;
 
@@ -535,24 +533,30 @@ const ORPHAN_COST: usize = 48;
 /// (~140 B besides the id, see `pair_turn`).
 const INSERTED_RESULT_COST: usize = BLOCK_COST + 148;
 
-fn orphan_to_text(j: Raw<'_>, id: &str) -> Vec<Box<str>> {
-    let is_error = j.get("is_error").is_some_and(|e| e.text() == "true");
-    let header = if is_error {
-        format!("Tool error ({id}):")
+/// What an orphan tool_result becomes: text (and content blocks) that keeps
+/// its whole content.
+fn orphan_to_text(blk: &Blk<'_>, id: &str) -> Vec<Box<str>> {
+    let j = blk.view();
+    let is_error = blk.find(j, IS_ERROR).is_some_and(|e| e.text() == "true");
+    let some = |key| blk.find(j, key).filter(|v| v.kind() != Kind::Null);
+    let head = if is_error {
+        "Tool error ("
     } else {
-        format!("Tool result ({id}):")
+        "Tool result ("
     };
-    let mut out: Vec<Box<str>> = match j.get_some("content") {
+    // NOTE: the text is written in parts (no header formatted, then copied).
+    let header = |rest: &[&str]| text_block(&[&[head, id, "):"], rest].concat());
+    let mut out: Vec<Box<str>> = match some(CONTENT) {
         Some(c) if c.kind() == Kind::Str => {
             let s = c.str().unwrap_or_default();
             if blank_of(&s) == Blank::Text {
-                vec![text_block(&format!("{header}\n{s}"))]
+                vec![header(&["\n", &s])]
             } else {
-                vec![text_block(&format!("{header} (empty)"))]
+                vec![header(&[" (empty)"])]
             }
         }
         Some(c) if c.kind() == Kind::Arr => {
-            let mut v = vec![text_block(&header)];
+            let mut v = vec![header(&[])];
             for item in c.items() {
                 // NOTE: only blocks a user message may hold move out as they
                 // are; anything else (a nested tool_result, say) becomes text,
@@ -569,17 +573,17 @@ fn orphan_to_text(j: Raw<'_>, id: &str) -> Vec<Box<str>> {
                     _ => {
                         let text = plain_text(item);
                         if blank_of(&text) == Blank::Text {
-                            v.push(text_block(&text));
+                            v.push(text_block(&[&text]));
                         }
                     }
                 }
             }
             v
         }
-        Some(c) => vec![text_block(&format!("{header}\n{}", c.text()))],
-        None => vec![text_block(&format!("{header} (empty)"))],
+        Some(c) => vec![header(&["\n", c.text()])],
+        None => vec![header(&[" (empty)"])],
     };
-    if let (Some(cc), Some(last)) = (j.get_some("cache_control"), out.last_mut()) {
+    if let (Some(cc), Some(last)) = (some(CACHE_CONTROL), out.last_mut()) {
         let mut edit = ObjEdit::default();
         edit.set("cache_control", cc.text().to_string());
         *last = edit.apply(Raw::whole(last)).into();

@@ -3,15 +3,21 @@
 //! latest assistant message (`thinking-position`).
 
 use super::blanks::{can_take_cache_control, set_field};
-use super::json::{escape, ObjEdit};
+use super::json::{escape, escape_parts_into, ObjEdit};
 use super::model::{retain_unmarked, Blk, Content, Msg, Origin, Role, Run, Src};
 use super::rules::*;
 use super::ChangeAction::{Converted, Merged, Moved, Removed, Replaced, Trimmed};
 use crate::is_thinking;
 
-/// `{"type":"text","text":…}`.
-pub(crate) fn text_block(text: &str) -> Box<str> {
-    format!("{{\"type\":\"text\",\"text\":{}}}", escape(text)).into()
+/// `{"type":"text","text":…}`, its text `parts` joined (no joined copy).
+pub(crate) fn text_block(parts: &[&str]) -> Box<str> {
+    const HEAD: &str = "{\"type\":\"text\",\"text\":";
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut out = String::with_capacity(HEAD.len() + len + 3);
+    out.push_str(HEAD);
+    escape_parts_into(&mut out, parts);
+    out.push('}');
+    out.into()
 }
 
 impl<'b> Run<'b, '_> {
@@ -76,7 +82,7 @@ impl<'b> Run<'b, '_> {
         msg.content = match msg.content {
             Content::Str | Content::Text(..) => Content::Text(placeholder.into()),
             _ => Content::Blocks(vec![Blk::new(
-                Src::Owned(text_block(placeholder)),
+                Src::Owned(text_block(&[placeholder])),
                 Origin::New(origin, 0),
             )]),
         };
@@ -117,7 +123,7 @@ impl<'b> Run<'b, '_> {
         let mut list = Vec::new();
         if !text.is_empty() {
             list.push(Blk::new(
-                Src::Owned(text_block(&text)),
+                Src::Owned(text_block(&[&text])),
                 Origin::Content(origin),
             ));
         }
@@ -367,7 +373,7 @@ impl<'b> Run<'b, '_> {
 pub(crate) fn joined_text_block(msg: &Msg<'_>) -> Option<Box<str>> {
     msg.str_text()
         .filter(|t| !t.is_empty())
-        .map(|t| text_block(&t))
+        .map(|t| text_block(&[&t]))
 }
 
 pub(crate) fn holds_thinking(msg: &Msg<'_>) -> bool {
