@@ -435,6 +435,8 @@ pub(crate) struct Run<'b, 'o> {
     /// Where the writer puts those new ids in blocks still as sent: the body
     /// offset of each id value, in order, with its suffix (see `Run::id_spot`).
     pub(crate) id_spots: Vec<(u32, u32)>,
+    /// The spot after the last one the writer found (see `Run::id_spot`).
+    pub(crate) next_spot: std::cell::Cell<usize>,
     /// Bytes left for what the engine keeps per item of the body ([`item_budget`]).
     budget: usize,
     /// Set when a nested list would take more than `budget`: the run's result.
@@ -593,6 +595,7 @@ impl<'b, 'o> Run<'b, 'o> {
             dropped_fields: Default::default(),
             new_ids: Default::default(),
             id_spots: Vec::new(),
+            next_spot: Default::default(),
             budget,
             refused: None,
             _ends: ends,
