@@ -678,12 +678,18 @@ fn value_end(b: &[u8], i: usize) -> Option<usize> {
         b'{' | b'[' => {
             let mut depth = 0usize;
             let mut j = i;
+            // NOTE: the index is asked once, when the scan first reaches
+            // this far: text it does not hold (an edited block, an event)
+            // is scanned on at no further cost.
+            #[cfg(feature = "history")]
+            let mut probe = i + index::LARGE;
             while let Some(&c) = b.get(j) {
                 #[cfg(feature = "history")]
-                if j - i >= index::LARGE {
+                if j >= probe {
                     if let Some(end) = index::indexed_end(b, i) {
                         return Some(end);
                     }
+                    probe = usize::MAX;
                 }
                 match c {
                     b'"' => {
@@ -735,6 +741,12 @@ mod index {
             const { std::cell::Cell::new((0, 0, Vec::new())) };
     }
 
+    #[cfg(test)]
+    thread_local! {
+        /// Calls of [`indexed_end`] on this thread.
+        pub(super) static LOOKUPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
     /// Puts `new` in [`ENDS`], returns what it held.
     // NOTE: `try_with`: no panic path (a thread's locals are not read while
     // they are destroyed); `with` formats its error into the module.
@@ -748,6 +760,8 @@ mod index {
     /// indexed ([`Ends`]) and the container is large.
     #[cold]
     pub(super) fn indexed_end(b: &[u8], i: usize) -> Option<usize> {
+        #[cfg(test)]
+        LOOKUPS.set(LOOKUPS.get() + 1);
         let (at, len, ends) = swap(Default::default());
         let end = if (at, len) == (b.as_ptr() as usize, b.len()) {
             ends.binary_search_by_key(&(i as u32), |&(s, _)| s)
@@ -769,20 +783,31 @@ mod index {
     // NOTE: kept in a thread-local, not in each `Raw` (a `Raw` is in every block
     // the engine keeps; one more pointer would grow each by a third). A lookup
     // checks the slice is the very body indexed, so text the engine wrote (an
-    // edited block) or another body is scanned as before; the index is cleared
-    // when this is dropped. Its size is at most 8 bytes per `LARGE` bytes of
-    // body, plus the nesting depth.
-    pub(crate) struct Ends {
+    // edited block) or another body is scanned as before; the guard borrows
+    // the body (it cannot change or go while indexed), stays on its thread,
+    // and clears the index when dropped. A run inside another (none today)
+    // would leave the outer one scanning, correct but slower.
+    // Only containers nested at most `DEEP` levels are indexed: each byte is
+    // in at most `DEEP` of them, so the index holds at most one entry (8
+    // bytes) per `LARGE / DEEP` bytes of body: a quarter of its size.
+    pub(crate) struct Ends<'a> {
         at: usize,
+        body: std::marker::PhantomData<(&'a str, *const ())>,
     }
 
-    impl Ends {
+    /// The deepest containers indexed: those the history engine reads (the
+    /// body, messages, a message, its content, a block, a field of it, a
+    /// tool_result's content items, a field of one).
+    const DEEP: usize = 8;
+
+    impl<'a> Ends<'a> {
         /// Indexes `src` (checked JSON). Returns the guard and the bytes the
         /// index holds.
-        pub(crate) fn index(src: &str) -> (Ends, usize) {
+        pub(crate) fn index(src: &'a str) -> (Ends<'a>, usize) {
             let b = src.as_bytes();
             let mut ends: Vec<(u32, u32)> = Vec::new();
-            let mut open: Vec<usize> = Vec::new();
+            // Per open container: its entry, if it is shallow enough for one.
+            let mut open: Vec<Option<usize>> = Vec::new();
             let mut j = 0;
             while let Some(&c) = b.get(j) {
                 match c {
@@ -793,11 +818,14 @@ mod index {
                         continue;
                     }
                     b'{' | b'[' => {
-                        open.push(ends.len());
-                        ends.push((j as u32, 0));
+                        let entry = (open.len() < DEEP).then_some(ends.len());
+                        if entry.is_some() {
+                            ends.push((j as u32, 0));
+                        }
+                        open.push(entry);
                     }
                     b'}' | b']' => {
-                        if let Some(k) = open.pop() {
+                        if let Some(Some(k)) = open.pop() {
                             // NOTE: what a small container holds is small and
                             // already gone: it is the last in the list.
                             if j + 1 - (ends[k].0 as usize) < LARGE {
@@ -815,11 +843,12 @@ mod index {
             let bytes = ends.capacity() * std::mem::size_of::<(u32, u32)>();
             let at = b.as_ptr() as usize;
             swap((at, b.len(), ends));
-            (Ends { at }, bytes)
+            let body = std::marker::PhantomData;
+            (Ends { at, body }, bytes)
         }
     }
 
-    impl Drop for Ends {
+    impl Drop for Ends<'_> {
         fn drop(&mut self) {
             let kept = swap(Default::default());
             if kept.0 != self.at {
@@ -832,11 +861,11 @@ mod index {
 #[cfg(not(feature = "history"))]
 mod index {
     /// Stands in for the index (see the `history` feature's): none kept.
-    pub(crate) struct Ends;
+    pub(crate) struct Ends<'a>(std::marker::PhantomData<&'a str>);
 
-    impl Ends {
-        pub(crate) fn index(_src: &str) -> (Ends, usize) {
-            (Ends, 0)
+    impl<'a> Ends<'a> {
+        pub(crate) fn index(_src: &'a str) -> (Ends<'a>, usize) {
+            (Ends(std::marker::PhantomData), 0)
         }
     }
 }
@@ -1460,6 +1489,38 @@ pub(crate) mod tests {
                 }
             }
         }
+    }
+
+    #[cfg(feature = "history")]
+    #[test]
+    fn text_the_index_does_not_hold_asks_it_once_a_value() {
+        // Review repro: past 256 bytes every byte asked the index again.
+        let body = format!("[{}]", vec!["1"; 2000].join(","));
+        let (_guard, _) = Ends::index(&body);
+        let other = body.clone();
+        let before = index::LOOKUPS.get();
+        assert_eq!(value_end(other.as_bytes(), 0), Some(other.len()));
+        assert_eq!(index::LOOKUPS.get() - before, 1);
+    }
+
+    #[cfg(feature = "history")]
+    #[test]
+    fn the_index_of_deeply_nested_large_values_stays_small() {
+        // Review repro: each level of a deep chain around a 254-byte string
+        // is large, and each took an entry: 3.5 times the body at depth 1000.
+        let chain = format!(
+            "{}\"{}\"{}",
+            "[".repeat(1000),
+            "x".repeat(254),
+            "]".repeat(1000)
+        );
+        let src = format!("[{}]", vec![chain; 40].join(","));
+        let (_guard, bytes) = Ends::index(&src);
+        assert!(bytes <= src.len() / 4, "{bytes} for {}", src.len());
+        assert_eq!(all_ends(&src), {
+            drop(_guard);
+            all_ends(&src)
+        });
     }
 
     /// Every value's end in `src`, each container's items and fields walked.

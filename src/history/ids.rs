@@ -46,8 +46,8 @@ pub(crate) fn put_new_id(id: &str, suffix: u32, put: &mut dyn FnMut(&[u8])) {
     if id.len() > SHORT {
         return new_id_pieces(id, suffix, put);
     }
-    // At most the id, `toolu_` and `_` with ten digits.
-    let mut buf = [0u8; SHORT + 17];
+    // At most the id (or `toolu_` for none) and `_` with ten digits.
+    let mut buf = [0u8; SHORT + 11];
     let mut n = 0;
     new_id_pieces(id, suffix, |piece: &[u8]| {
         if let Some(to) = buf.get_mut(n..n + piece.len()) {
@@ -265,6 +265,9 @@ impl<'b> Run<'b, '_> {
                 self.omit(&TOOL_USE_ID_PATTERN);
             }
         }
+        // NOTE: `id_spot` searches by offset: this phase runs before any
+        // that moves blocks (`Run::run`). Checked where debug assertions are
+        // on (tests, the fuzzers); a sort here would cost 4 KB of wasm.
         debug_assert!(spots.windows(2).all(|w| w[0] <= w[1]));
         self.id_spots = spots;
         self.new_ids = map;

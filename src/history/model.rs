@@ -442,7 +442,7 @@ pub(crate) struct Run<'b, 'o> {
     /// Set when a nested list would take more than `budget`: the run's result.
     refused: Option<HistoryError>,
     /// The ends of the body's large values, indexed for the run's lifetime.
-    _ends: crate::json::Ends,
+    _ends: crate::json::Ends<'b>,
 }
 
 /// What the engine keeps per item of a body, in bytes (sizes in wasm32): a
