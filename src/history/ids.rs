@@ -99,7 +99,9 @@ impl<'b> Run<'b, '_> {
         // NOTE: ids are borrowed from the body where they can be (no copy per
         // block); a refused one is kept with its place, so that neither pass
         // after this one reads the block's fields again.
-        let mut taken: Set<Cow<'b, str>> = Set::default();
+        // NOTE: the ids in use are listed, and hashed only once an id is
+        // refused: most bodies have none to rewrite.
+        let mut in_use: Vec<Cow<'b, str>> = Vec::new();
         // (message, block, the id value's offset in the body or `EDITED`, id)
         let mut refused: Vec<(u32, u32, u32, Cow<'b, str>)> = Vec::new();
         for (mi, msg) in self.msgs.iter().enumerate() {
@@ -127,7 +129,7 @@ impl<'b> Run<'b, '_> {
                     continue;
                 };
                 if id_ok(&id) {
-                    taken.insert(id);
+                    in_use.push(id);
                 } else {
                     refused.push((mi as u32, bi as u32, at, id));
                 }
@@ -136,6 +138,7 @@ impl<'b> Run<'b, '_> {
         if refused.is_empty() {
             return;
         }
+        let taken: Set<Cow<'b, str>> = in_use.into_iter().collect();
         // Whether the refused block at `(mi, bi)` is a tool call (the others
         // answer one).
         let is_call = |run: &Self, (mi, bi): (u32, u32)| {
