@@ -147,7 +147,14 @@ async function serveStatic(dir) {
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((resolve) => server.close(resolve)) };
+  // NOTE: Chromium (kept open across the tests) may hold a connection it
+  // opened ahead and never used: `close` alone waited on it for minutes.
+  const close = () =>
+    new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(resolve);
+    });
+  return { url: `http://127.0.0.1:${server.address().port}/`, close };
 }
 
 /**
