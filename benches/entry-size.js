@@ -35,10 +35,12 @@ const pkg = JSON.parse(readFileSync(new URL('package.json', root)));
  * `Ends`), new tool ids put in at places found once (`id_spots`), orphan
  * results written as text without format!, string ends read a word at a
  * time: 25-40% less time on the tool-id, tool-pair, blank-block, cache-cap
- * and orphan shapes of `npm run bench -- shapes`.
+ * and orphan shapes of `npm run bench -- shapes`. Lowered: the stream entry
+ * 46,750 → 42,350 (46,583 → 41,863 measured) for its module's std built from
+ * source with -Cpanic=immediate-abort (scripts/wasm.sh).
  */
 export const BUDGETS = {
-  'sse-sanitizer/stream': 46_750,
+  'sse-sanitizer/stream': 42_350,
   'sse-sanitizer': 227_100,
 };
 export const TARGETS = { 'sse-sanitizer/stream': 30_000, 'sse-sanitizer': 80_000 };

@@ -1,7 +1,9 @@
-// Parse throughput: SseParser (wasm, producing JS event objects) vs
+// Parse throughput: SseParser (wasm, producing JS event objects; the whole
+// package's module and the size-first one of `sse-sanitizer/stream`) vs
 // eventsource-parser 4.x (fed the same bytes, one TextDecoder per chunk).
 import { createParser } from 'eventsource-parser';
 import { SseParser } from 'sse-sanitizer';
+import { SseParser as StreamEntryParser } from 'sse-sanitizer/stream';
 import { corpusBytes, chunks, throughput, table, fmt } from './util.js';
 
 export async function run() {
@@ -10,20 +12,22 @@ export async function run() {
   for (const size of [64, 1024, 16384]) {
     const parts = chunks(bytes, size);
     let sink = 0;
-    const ours = await throughput(bytes.length, () => {
-      const p = new SseParser();
+    const parse = (Parser) => () => {
+      const p = new Parser();
       for (const c of parts) sink += p.push(c).length;
       p.finish();
-    });
+    };
+    const ours = await throughput(bytes.length, parse(SseParser));
+    const small = await throughput(bytes.length, parse(StreamEntryParser));
     const theirs = await throughput(bytes.length, () => {
       const decoder = new TextDecoder();
       const p = createParser({ onEvent: () => sink++ });
       for (const c of parts) p.feed(decoder.decode(c, { stream: true }));
     });
     if (sink === 0) throw new Error('no events');
-    rows.push([size, fmt(ours), fmt(theirs), fmt(ours / theirs, 2) + '×']);
+    rows.push([size, fmt(ours), fmt(small), fmt(theirs), fmt(ours / theirs, 2) + '×', fmt(small / theirs, 2) + '×']);
   }
-  table(`parse: ${(bytes.length / 1e6).toFixed(1)} MB of corpus streams, MB/s`, ['chunk', 'SseParser', 'eventsource-parser', 'ratio'], rows);
+  table(`parse: ${(bytes.length / 1e6).toFixed(1)} MB of corpus streams, MB/s`, ['chunk', 'SseParser', 'stream entry', 'eventsource-parser', 'ratio', 'stream entry ratio'], rows);
   await textMix(bytes);
 }
 

@@ -1,6 +1,7 @@
 // Stream sanitizer throughput, side by side in one process on the corpus
 // concatenated (repeated to ≥ 16 MB), at 64 B, 1 KB and 16 KB chunks.
-//   engine: direct calls, no Web Streams
+//   engine: direct calls, no Web Streams; the whole package's module and the
+//           size-first module of `sse-sanitizer/stream` (scripts/build.sh)
 //   stream: pipeThrough chains, as an app uses them
 // plus the official SDK's decode + accumulate for reference, and peak RSS
 // while sanitizing a generated 1 GB stream.
@@ -8,6 +9,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { createParser } from 'eventsource-parser';
 import { EventSourceParserStream } from 'eventsource-parser/stream';
 import { StreamSanitizer, createSanitizerStream, sanitize } from 'sse-sanitizer';
+import { StreamSanitizer as StreamEntrySanitizer } from 'sse-sanitizer/stream';
 import { corpusBytes, chunks, throughput, table, fmt } from './util.js';
 
 const SIZES = [64, 1024, 16384];
@@ -42,11 +44,13 @@ export async function run() {
   for (const size of SIZES) {
     const parts = chunks(bytes, size);
     let sink = 0;
-    const ours = await throughput(bytes.length, () => {
-      const s = new StreamSanitizer();
+    const engineRun = (Sanitizer) => () => {
+      const s = new Sanitizer();
       for (const c of parts) sink += s.push(c).length;
       sink += s.finish().output.length;
-    });
+    };
+    const ours = await throughput(bytes.length, engineRun(StreamSanitizer));
+    const small = await throughput(bytes.length, engineRun(StreamEntrySanitizer));
     const esp = await throughput(bytes.length, () => {
       const decoder = new TextDecoder();
       const p = createParser({ onEvent: () => sink++ });
@@ -55,7 +59,7 @@ export async function run() {
     const copy = await throughput(bytes.length, () => {
       for (const c of parts) sink += c.slice().length;
     });
-    engine.push([size, fmt(ours), fmt(esp), fmt(copy), fmt(ours / esp, 2) + '×']);
+    engine.push([size, fmt(ours), fmt(small), fmt(esp), fmt(copy), fmt(ours / esp, 2) + '×', fmt(small / esp, 2) + '×']);
 
     const sOurs = await throughput(bytes.length, () => drain(streamOf(parts).pipeThrough(createSanitizerStream())));
     const sEsp = await throughput(bytes.length, () =>
@@ -66,7 +70,7 @@ export async function run() {
     );
     stream.push([size, fmt(sOurs), fmt(sEsp), fmt(sCopy), fmt(sOurs / sEsp, 2) + '×', fmt((100 * sOurs) / sCopy, 0) + '%']);
   }
-  table(`sanitize engine (direct calls): ${mb} MB, MB/s`, ['chunk', 'sanitizer push', 'eventsource-parser', 'JS copy', 'vs esp'], engine);
+  table(`sanitize engine (direct calls): ${mb} MB, MB/s`, ['chunk', 'sanitizer push', 'stream entry', 'eventsource-parser', 'JS copy', 'vs esp', 'stream entry vs esp'], engine);
   table(`sanitize stream (pipeThrough): ${mb} MB, MB/s`, ['chunk', 'createSanitizerStream', 'TextDecoderStream+EventSourceParserStream', 'copy TransformStream', 'vs esp', 'of floor'], stream);
 
   // The official SDK's decode + accumulate over a local fetch, for reference.

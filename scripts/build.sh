@@ -24,29 +24,36 @@ log() { printf '[build] %s\n' "$*" >&2; }
 # 94,467 → 93,513 B (42,121 → 41,793 gzipped), as fast in the sanitize and
 # parse benches; -Oz around it is ~20 B smaller gzipped but ~10% slower;
 # --converge, a second rereloop or -O2 instead of -O3 give more bytes.
+# The stream module is compiled by wasm_cargo_small (scripts/wasm.sh): std
+# built from source with -Cpanic=immediate-abort on a pinned nightly, 92,460
+# → 81,907 B (41,644 → 36,924 gzipped); `npm run bench -- parse sanitize`,
+# its "stream entry" columns: sanitizing 5-15% slower, parsing 0-7%. The
+# whole module is not: the same build made its parser ~20% slower for 0.6 KB
+# gzipped (2.8 KB with std's optimize_for_size, which halves the parser's
+# throughput), so it stays on the default toolchain and std.
 # SSE_SANITIZER_OPT overrides the wasm-opt level.
 opt="${SSE_SANITIZER_OPT:--O3}"
-target="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release"
+# shellcheck source=scripts/wasm.sh
+. scripts/wasm.sh
 rm -rf pkg.tmp && mkdir pkg.tmp
 
-# build NAME "WASM-OPT PASSES" [cargo feature args…]: one wasm module and its
-# wasm-bindgen glue, pkg/NAME.js + pkg/NAME_bg.wasm.
+# build NAME CARGO "WASM-OPT PASSES" [cargo args…]: one wasm module and its
+# wasm-bindgen glue, pkg/NAME.js + pkg/NAME_bg.wasm; CARGO is wasm_cargo or
+# wasm_cargo_small (scripts/wasm.sh).
 build() {
-  local name="$1" passes="$2"
-  shift 2
-  log "$name: cargo build --release --target wasm32-unknown-unknown $*"
-  cargo build --quiet --release --lib --target wasm32-unknown-unknown "$@"
+  local name="$1" cargo="$2" passes="$3"
+  shift 3
+  log "$name: $cargo $*"
+  "$cargo" "$@"
   log "$name: wasm-bindgen --target web, wasm-opt $passes"
-  wasm-bindgen --target web --out-dir pkg.tmp --out-name "$name" "$target/sse_sanitizer.wasm"
+  wasm-bindgen --target web --out-dir pkg.tmp --out-name "$name" "$WASM_TARGET_DIR/sse_sanitizer.wasm"
   # shellcheck disable=SC2086 # the passes are words
-  node_modules/.bin/wasm-opt $passes --strip-producers --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int \
-    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd \
-    "pkg.tmp/${name}_bg.wasm" -o "pkg.tmp/${name}_bg.wasm"
+  wasm_opt "pkg.tmp/${name}_bg.wasm" "pkg.tmp/${name}_bg.wasm" $passes
 }
 
 # The whole package (entry `sse-sanitizer`) and the stream path alone (entry
 # `sse-sanitizer/stream`: parser, sanitizer, accumulator), from the same sources.
-build sse_sanitizer "$opt"
-build sse_sanitizer_stream "$opt --flatten --rereloop $opt $opt" --no-default-features --features small-alloc --config 'profile.release.opt-level="z"'
+build sse_sanitizer wasm_cargo "$opt"
+build sse_sanitizer_stream wasm_cargo_small "$opt --flatten --rereloop $opt $opt" --no-default-features --features small-alloc
 rm -rf pkg && mv pkg.tmp pkg
 for f in pkg/*.wasm; do log "$f: $(wc -c < "$f") bytes"; done

@@ -11,12 +11,11 @@ bash scripts/setup.sh rust
 [ -x node_modules/.bin/wasm-opt ] || npm ci --no-audit --no-fund
 
 out="${TMPDIR:-/tmp}/sse-sanitizer-profile"
-target="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release"
+# shellcheck source=scripts/wasm.sh
+. scripts/wasm.sh
 echo "[profile] cargo build --release --target wasm32-unknown-unknown, names kept" >&2
-cargo build --quiet --release --lib --target wasm32-unknown-unknown
+wasm_cargo
 rm -rf "$out" && mkdir -p "$out"
-wasm-bindgen --target web --out-dir "$out" --out-name sse_sanitizer "$target/sse_sanitizer.wasm"
-node_modules/.bin/wasm-opt -O3 -g --enable-bulk-memory --enable-nontrapping-float-to-int \
-  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd \
-  "$out/sse_sanitizer_bg.wasm" -o "$out/sse_sanitizer_bg.wasm"
+wasm-bindgen --target web --out-dir "$out" --out-name sse_sanitizer "$WASM_TARGET_DIR/sse_sanitizer.wasm"
+wasm_opt "$out/sse_sanitizer_bg.wasm" "$out/sse_sanitizer_bg.wasm" -O3 -g
 exec node benches/profile.js "$out" "$@"
