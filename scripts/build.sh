@@ -24,13 +24,11 @@ log() { printf '[build] %s\n' "$*" >&2; }
 # 94,467 → 93,513 B (42,121 → 41,793 gzipped), as fast in the sanitize and
 # parse benches; -Oz around it is ~20 B smaller gzipped but ~10% slower;
 # --converge, a second rereloop or -O2 instead of -O3 give more bytes.
-# The stream module is compiled by wasm_cargo_small (scripts/wasm.sh): std
-# built from source with -Cpanic=immediate-abort on a pinned nightly, 92,460
-# → 81,907 B (41,644 → 36,924 gzipped); `npm run bench -- parse sanitize`,
-# its "stream entry" columns: sanitizing 5-15% slower, parsing 0-7%. The
-# whole module is not: the same build made its parser ~20% slower for 0.6 KB
-# gzipped (2.8 KB with std's optimize_for_size, which halves the parser's
-# throughput), so it stays on the default toolchain and std.
+# Both modules are compiled on a pinned nightly with std built from source
+# and -Cpanic=immediate-abort (scripts/wasm.sh), the whole one with std's
+# optimize_for_size: the whole module 525,231 → 493,894 B (217,134 → 202,761
+# gzipped), the stream module 92,460 → 81,562 (41,644 → 36,947); parse,
+# sanitize and every normalize shape as fast (`npm run bench`).
 # SSE_SANITIZER_OPT overrides the wasm-opt level.
 opt="${SSE_SANITIZER_OPT:--O3}"
 # shellcheck source=scripts/wasm.sh
@@ -38,8 +36,8 @@ opt="${SSE_SANITIZER_OPT:--O3}"
 rm -rf pkg.tmp && mkdir pkg.tmp
 
 # build NAME CARGO "WASM-OPT PASSES" [cargo args…]: one wasm module and its
-# wasm-bindgen glue, pkg/NAME.js + pkg/NAME_bg.wasm; CARGO is wasm_cargo or
-# wasm_cargo_small (scripts/wasm.sh).
+# wasm-bindgen glue, pkg/NAME.js + pkg/NAME_bg.wasm; CARGO is wasm_cargo_whole
+# or wasm_cargo_stream (scripts/wasm.sh).
 build() {
   local name="$1" cargo="$2" passes="$3"
   shift 3
@@ -53,7 +51,7 @@ build() {
 
 # The whole package (entry `sse-sanitizer`) and the stream path alone (entry
 # `sse-sanitizer/stream`: parser, sanitizer, accumulator), from the same sources.
-build sse_sanitizer wasm_cargo "$opt"
-build sse_sanitizer_stream wasm_cargo_small "$opt --flatten --rereloop $opt $opt" --no-default-features --features small-alloc
+build sse_sanitizer wasm_cargo_whole "$opt"
+build sse_sanitizer_stream wasm_cargo_stream "$opt --flatten --rereloop $opt $opt"
 rm -rf pkg && mv pkg.tmp pkg
 for f in pkg/*.wasm; do log "$f: $(wc -c < "$f") bytes"; done
