@@ -25,9 +25,10 @@ setup_rust() {
   # The pinned nightly the wasm modules are built with (scripts/wasm.sh).
   # shellcheck source=scripts/wasm.sh
   . scripts/wasm.sh
-  if ! rustup run "$WASM_TOOLCHAIN" rustc --print sysroot >/dev/null 2>&1 \
-    || [ ! -d "$(rustup run "$WASM_TOOLCHAIN" rustc --print sysroot)/lib/rustlib/src/rust/library" ] \
-    || [ ! -d "$(rustup run "$WASM_TOOLCHAIN" rustc --print sysroot)/lib/rustlib/wasm32-unknown-unknown" ]; then
+  local sysroot
+  sysroot="$(rustup run "$WASM_TOOLCHAIN" rustc --print sysroot 2>/dev/null)" || sysroot=""
+  if [ -z "$sysroot" ] || [ ! -d "$sysroot/lib/rustlib/src/rust/library" ] \
+    || [ ! -d "$sysroot/lib/rustlib/wasm32-unknown-unknown" ]; then
     log "installing rust $WASM_TOOLCHAIN (rust-src, wasm32-unknown-unknown) for the wasm build"
     rustup toolchain install "$WASM_TOOLCHAIN" --profile minimal --component rust-src --target wasm32-unknown-unknown
   fi
