@@ -12,6 +12,8 @@ import { SanitizerError } from './util.js';
  */
 export function createLoader(glue) {
   let loaded = false;
+  // The instance's exports (wasm-bindgen's init resolves to them), for its memory.
+  let exports;
   let started = false;
   let pending;
   let defaultSource;
@@ -29,7 +31,8 @@ export function createLoader(glue) {
       { cause: err },
     );
 
-  const done = () => {
+  const done = (instanceExports) => {
+    exports = instanceExports;
     loaded = true;
     settle.resolve();
   };
@@ -57,8 +60,7 @@ export function createLoader(glue) {
     try {
       source ??= typeof defaultSource === 'function' ? defaultSource() : defaultSource;
       if (isSync(source)) {
-        glue.initSync({ module: source });
-        done();
+        done(glue.initSync({ module: source }));
         return Promise.resolve();
       }
     } catch (err) {
@@ -85,8 +87,7 @@ export function createLoader(glue) {
     try {
       const s = typeof source === 'function' ? source() : source;
       if (isSync(s)) {
-        glue.initSync({ module: s });
-        done();
+        done(glue.initSync({ module: s }));
         return;
       }
       defaultSource = s;
@@ -117,6 +118,10 @@ export function createLoader(glue) {
     assertReady,
     get loaded() {
       return loaded;
+    },
+    /** The module's WebAssembly.Memory, once loaded. */
+    get memory() {
+      return exports.memory;
     },
   };
 }

@@ -4,8 +4,10 @@
 // (auth, limits, what normalize and the sanitizer do) are the core's; this
 // module wires HTTP and streams around them.
 import { StreamSanitizer, normalize, sanitizeMessage } from './core.js';
-import { SanitizerError, wrapError } from './util.js';
+import { SanitizerError, checked } from './util.js';
 import { glue } from './wasm-full.js';
+
+const ok = (result) => checked(glue, result);
 
 const ROUTES = { '/v1/messages': 'messages', '/v1/messages/count_tokens': 'count_tokens' };
 
@@ -81,11 +83,7 @@ export class Forwarding {
    * lists comma-separated; throws SanitizerError.
    */
   constructor({ mode, upstreamUrl, upstreamKey, clientKeys = '', keepClientHeaders = '' }) {
-    try {
-      this.#inner = new glue.WasmForwarding(mode, upstreamUrl, upstreamKey || undefined, clientKeys, keepClientHeaders);
-    } catch (err) {
-      throw wrapError(err);
-    }
+    this.#inner = ok(glue.WasmForwarding.create(mode, upstreamUrl, upstreamKey || undefined, clientKeys, keepClientHeaders));
     /** Secret mode: () => a redactor of the upstream key, for every reply. */
     this.makeRedactor = mode === 'secret' ? () => new glue.WasmRedactor(upstreamKey) : undefined;
   }
@@ -96,9 +94,8 @@ export class Forwarding {
     for (const [name, value] of client) if (!isHopByHop(name) && !NOT_FORWARDED.has(name)) lines += `${name}\n${value}\n`;
     let out;
     try {
-      out = this.#inner.headers(lines).split('\n');
-    } catch (err) {
-      const e = wrapError(err);
+      out = ok(this.#inner.headers(lines)).split('\n');
+    } catch (e) {
       if (!(e instanceof SanitizerError)) throw e;
       const denied = e.code === 'missing-client-key' || e.code === 'unknown-client-key';
       throw denied ? new ProxyError(401, 'authentication_error', e.message) : new ProxyError(400, 'invalid_request_error', e.message);
@@ -244,7 +241,7 @@ function transformBody(source, { sanitizer: options, redactor, onEnd }) {
   const sanitizer = options && new StreamSanitizer(options);
   let tail = new Uint8Array(0);
   const emit = (controller, bytes) => {
-    const out = redactor ? redactor.push(bytes) : bytes;
+    const out = redactor ? ok(redactor.push(bytes)) : bytes;
     if (out.length === 0) return false;
     controller.enqueue(out);
     tail = out.length >= 4 ? out.slice(-4) : concat(tail, out).slice(-4);
@@ -260,7 +257,7 @@ function transformBody(source, { sanitizer: options, redactor, onEnd }) {
       if (overflow && atEventEnd(tail)) emit(controller, encoder.encode(`: sse-sanitizer: max-buffer-exceeded: ${overflow.detail}\n\n`));
     }
     if (redactor) {
-      const rest = redactor.finish();
+      const rest = ok(redactor.finish());
       redactor.free();
       if (rest.length > 0) controller.enqueue(rest);
     }
@@ -297,7 +294,7 @@ function transformBody(source, { sanitizer: options, redactor, onEnd }) {
 /** `bytes` with the secret replaced, by a redactor from `makeRedactor`. */
 function redactAll(makeRedactor, bytes) {
   const redactor = makeRedactor();
-  const out = concat(redactor.push(bytes), redactor.finish());
+  const out = concat(ok(redactor.push(bytes)), ok(redactor.finish()));
   redactor.free();
   return out;
 }

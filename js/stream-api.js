@@ -2,7 +2,7 @@
 // wasm module: the full one (`sse-sanitizer`) or the stream-only one
 // (`sse-sanitizer/stream`). Each binding has its own memory views and output
 // pool, since each module has its own memory.
-import { SanitizerError, call, decoder, optionsJson, toBytes, wrapError } from './util.js';
+import { SanitizerError, checked, decoder, optionsJson, toBytes } from './util.js';
 
 const EMPTY = new Uint8Array(0);
 const POOL_BYTES = 64 * 1024;
@@ -26,11 +26,12 @@ const EVENT_WORDS = Object.keys(EventRecord).length;
 
 /**
  * The stream API over `glue` (a wasm-bindgen module exporting WasmParser,
- * WasmSanitizer, WasmAccumulator and wasmMemory) and its `loader`.
+ * WasmSanitizer, WasmAccumulator and takeError) and its `loader`.
  */
 export function streamApi(glue, loader) {
-  const { WasmAccumulator, WasmParser, WasmSanitizer, wasmMemory } = glue;
+  const { WasmAccumulator, WasmParser, WasmSanitizer } = glue;
   const { assertReady } = loader;
+  const ok = (result) => checked(glue, result);
   // NOTE: streams and accumulate() made before the module has loaded wait for
   // it, so they work without `await ready`; the synchronous calls throw.
   const whenReady = (fn) => (loader.loaded ? fn() : loader.ready.then(fn));
@@ -46,7 +47,7 @@ export function streamApi(glue, loader) {
    */
   function memoryViews() {
     if (views.u8.byteLength === 0) {
-      const { buffer } = wasmMemory();
+      const { buffer } = loader.memory;
       views = { u8: new Uint8Array(buffer), u32: new Uint32Array(buffer) };
     }
     return views;
@@ -55,7 +56,7 @@ export function streamApi(glue, loader) {
   /**
    * Copies `bytes` into the input buffer of `inner` (a WasmParser or
    * WasmSanitizer), whose address and size `input` caches, then calls
-   * `method` (its `push`) on it with the length; errors come back as
+   * `method` (its `push`) on it with the length; its error is thrown as a
    * SanitizerError. NOTE: `method` is a function, not a name: a keyed lookup
    * that sees both classes cost ~8% at 64 B chunks.
    */
@@ -67,9 +68,7 @@ export function streamApi(glue, loader) {
         input.ptr = inner.reserve(input.size);
       }
       memoryViews().u8.set(bytes, input.ptr);
-      return method.call(inner, len);
-    } catch (err) {
-      throw wrapError(err);
+      return ok(method.call(inner, len));
     } finally {
       if (input.size > KEEP_INPUT) {
         inner.reserve(0);
@@ -110,7 +109,7 @@ export function streamApi(glue, loader) {
 
     constructor(options = {}) {
       assertReady();
-      this.#inner = call(() => new WasmParser(optionsJson(options)));
+      this.#inner = ok(WasmParser.create(optionsJson(options)));
       this.#onRetry = options?.onRetry;
     }
 
@@ -169,11 +168,7 @@ export function streamApi(glue, loader) {
       if (!this.#inner) return false;
       const inner = this.#inner;
       this.#inner = undefined;
-      try {
-        return inner.finish();
-      } catch (err) {
-        throw wrapError(err);
-      }
+      return ok(inner.finish()) === 1;
     }
   }
 
@@ -211,7 +206,7 @@ export function streamApi(glue, loader) {
 
     constructor(options = {}) {
       assertReady();
-      this.#inner = call(() => new WasmSanitizer(optionsJson(options)));
+      this.#inner = ok(WasmSanitizer.create(optionsJson(options)));
     }
 
     /**
@@ -228,7 +223,7 @@ export function streamApi(glue, loader) {
     /** Ends the stream: `{ output, report }`, output being whatever was still held. */
     finish() {
       const inner = this.#live();
-      const output = readOutput(call(() => inner.finish()));
+      const output = readOutput(ok(inner.finish()));
       const report = JSON.parse(inner.report());
       inner.free();
       this.#inner = undefined;
@@ -299,14 +294,8 @@ export function streamApi(glue, loader) {
    */
   async function accumulate(input, options = {}) {
     if (!loader.loaded) await loader.ready;
-    const inner = call(() => new WasmAccumulator(optionsJson(options)));
-    const take = (chunk) => {
-      if (isEvent(chunk)) call(() => inner.pushEvent(chunk.type ?? 'message', chunk.data));
-      else {
-        const bytes = toBytes(chunk);
-        call(() => inner.push(bytes));
-      }
-    };
+    const inner = ok(WasmAccumulator.create(optionsJson(options)));
+    const take = (chunk) => ok(isEvent(chunk) ? inner.pushEvent(chunk.type ?? 'message', chunk.data) : inner.push(toBytes(chunk)));
     try {
       if (isBytesLike(input)) take(input);
       else await eachChunk(input, take, 'accumulate() takes a string, bytes, a ReadableStream or events');
@@ -314,7 +303,7 @@ export function streamApi(glue, loader) {
       inner.free();
       throw err;
     }
-    return JSON.parse(call(() => inner.finish()));
+    return JSON.parse(ok(inner.finish()));
   }
 
   /**
@@ -327,10 +316,10 @@ export function streamApi(glue, loader) {
    */
   function validateStream(input, options = {}) {
     const run = () => {
-      const inner = call(() => new glue.WasmValidator(optionsJson(options)));
+      const inner = ok(glue.WasmValidator.create(optionsJson(options)));
       const buffer = { ptr: 0, size: 0 };
       const take = (chunk) => callWithInput(inner, buffer, glue.WasmValidator.prototype.push, toBytes(chunk));
-      const finish = () => JSON.parse(call(() => inner.finish()));
+      const finish = () => JSON.parse(ok(inner.finish()));
       const fail = (err) => {
         inner.free();
         throw err;

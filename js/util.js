@@ -10,15 +10,20 @@ export class SanitizerError extends Error {
   }
 }
 
-/** Re-throws an error raised by the wasm module as a SanitizerError. */
-export function wrapError(err) {
-  if (err instanceof SanitizerError) return err;
-  if (err && typeof err.code === 'string') {
-    const wrapped = new SanitizerError(err.code, err.message);
-    if (typeof err.upstreamType === 'string') wrapped.upstreamType = err.upstreamType;
-    return wrapped;
-  }
-  return err;
+/** The u32 result of a failed wasm call (src/wasm.rs `FAILED`). */
+const FAILED = 0xffffffff;
+
+/**
+ * The result of a call into the wasm module behind `glue`. No call throws: a
+ * failed one returns FAILED (a u32 result) or `undefined` (any other) and
+ * leaves its error for `takeError()`, thrown here as a SanitizerError.
+ */
+export function checked(glue, result) {
+  if (result !== FAILED && result !== undefined) return result;
+  const { code, message, upstreamType } = JSON.parse(glue.takeError());
+  const error = new SanitizerError(code, message);
+  if (upstreamType !== undefined) error.upstreamType = upstreamType;
+  throw error;
 }
 
 const encoder = new TextEncoder();
@@ -43,15 +48,6 @@ export function optionsJson(options) {
     return JSON.stringify(options);
   } catch (err) {
     throw new SanitizerError('invalid-option', `invalid options: ${err.message}`);
-  }
-}
-
-/** Calls into wasm, re-throwing its errors as SanitizerError. */
-export function call(fn, ...args) {
-  try {
-    return fn(...args);
-  } catch (err) {
-    throw wrapError(err);
   }
 }
 

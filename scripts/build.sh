@@ -43,8 +43,8 @@ build() {
   shift 3
   log "$name: $cargo $*"
   "$cargo" "$@"
-  log "$name: wasm-bindgen --target web, wasm-opt $passes"
-  wasm-bindgen --target web --out-dir pkg.tmp --out-name "$name" "$WASM_TARGET_DIR/sse_sanitizer.wasm"
+  log "$name: wasm-bindgen (wasm_glue), wasm-opt $passes"
+  wasm_glue pkg.tmp "$name"
   # shellcheck disable=SC2086 # the passes are words
   wasm_opt "pkg.tmp/${name}_bg.wasm" "pkg.tmp/${name}_bg.wasm" $passes
 }

@@ -1,6 +1,6 @@
 //! The only file that knows wasm-bindgen: the memory interface (input
 //! buffers JS writes into, output JS reads in place as `#[repr(C)]` structs) and
-//! the error mapping; options arrive as JSON and are read by the core's
+//! the error record (`takeError`); options arrive as JSON and are read by the core's
 //! `from_json` constructors. The hand-written JS in `js/` wraps these exports
 //! into the public API.
 //!
@@ -10,6 +10,7 @@
 
 use wasm_bindgen::prelude::*;
 
+use crate::json;
 use crate::to_json::ToJson;
 #[cfg(feature = "verdict")]
 use crate::VerdictError;
@@ -45,18 +46,35 @@ fn start() {
     });
 }
 
-/// A JS `Error` with a kebab-case `code`; `js/core.js` turns it into a `SanitizerError`.
-fn js_error(code: &str, message: &str) -> JsValue {
-    let err = js_sys::Error::new(message);
-    // NOTE: Reflect::set on a fresh Error object cannot fail.
-    let _ = js_sys::Reflect::set(&err, &"code".into(), &code.into());
-    err.into()
+// NOTE: no call of this module throws: a failed one returns `FAILED` (a u32
+// result) or `undefined` (any other result) and leaves its error for
+// `takeError()`; js/util.js `checked` turns it into a `SanitizerError`. No
+// `JsValue` crosses the stream path, so the stream-only module has no JS
+// objects, externref shims or `js-sys` calls (wasm size).
+
+/// The u32 result of a failed call (never an address or a count).
+const FAILED: u32 = u32::MAX;
+
+thread_local! {
+    /// The error of the last failed call, as JSON (see [`take_error`]).
+    static ERROR: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// The error of the last failed call: `{"code", "message"}`, and
+/// `"upstreamType"` for an upstream error event; empty once taken.
+#[wasm_bindgen(js_name = takeError)]
+pub fn take_error() -> String {
+    ERROR.with_borrow_mut(std::mem::take)
 }
 
 /// The errors of the core, each with its kebab-case code and its text.
 trait Coded {
     fn code(&self) -> &'static str;
     fn message(&self) -> String;
+    /// The `error.type` of an upstream error event.
+    fn upstream_type(&self) -> Option<&str> {
+        None
+    }
 }
 
 macro_rules! coded {
@@ -73,22 +91,67 @@ macro_rules! coded {
 }
 // NOTE: the stream path's errors make their text without `core::fmt`
 // (`message`), which the stream-only module leaves out.
-coded!(crate::SseError, crate::OptionError, AccumulateError; message);
+coded!(crate::SseError, crate::OptionError; message);
 #[cfg(feature = "verdict")]
 coded!(VerdictError; to_string);
 #[cfg(feature = "history")]
 coded!(crate::HistoryError, crate::AuthError; to_string);
 
-/// A core error as a JS `Error` with its code.
-fn to_js(e: impl Coded) -> JsValue {
-    coded_to_js(&e)
+impl Coded for AccumulateError {
+    fn code(&self) -> &'static str {
+        AccumulateError::code(self)
+    }
+    fn message(&self) -> String {
+        AccumulateError::message(self)
+    }
+    fn upstream_type(&self) -> Option<&str> {
+        match self {
+            AccumulateError::Upstream { error_type, .. } => Some(error_type),
+            _ => None,
+        }
+    }
 }
 
+/// Records `e` for [`take_error`].
 // NOTE: one copy for every error type (wasm size).
 #[inline(never)]
-fn coded_to_js(e: &dyn Coded) -> JsValue {
-    js_error(e.code(), &e.message())
+fn record(e: &dyn Coded) {
+    let mut json = String::from("{\"code\":\"");
+    json.push_str(e.code());
+    json.push_str("\",\"message\":");
+    json::escape_into(&mut json, &e.message());
+    if let Some(t) = e.upstream_type() {
+        json.push_str(",\"upstreamType\":");
+        json::escape_into(&mut json, t);
+    }
+    json.push('}');
+    ERROR.set(json);
 }
+
+/// `Some` of an `Ok`; an error is recorded for [`take_error`].
+fn ok<T, E: Coded>(result: Result<T, E>) -> Option<T> {
+    result.map_err(|e| record(&e)).ok()
+}
+
+/// A u32 result, or [`FAILED`] with the error recorded.
+fn word(result: Option<u32>) -> u32 {
+    result.unwrap_or(FAILED)
+}
+
+/// An error of the binding itself: its code and text.
+struct Fault(&'static str, &'static str);
+
+impl Coded for Fault {
+    fn code(&self) -> &'static str {
+        self.0
+    }
+    fn message(&self) -> String {
+        self.1.into()
+    }
+}
+
+/// A call on a finished stream.
+const FINISHED: Fault = Fault("finished", "the stream was already finished");
 
 // What JS reads from the memory: `#[repr(C)]` structs of u32 words, each word
 // read by the camelCase of its field name. NOTE: js/stream-api.js lists the
@@ -142,13 +205,6 @@ fn utf16_len(s: &str) -> u32 {
         .sum()
 }
 
-/// The WebAssembly memory, so JS can read the buffers whose addresses the
-/// `push` methods return without a copy through wasm-bindgen.
-#[wasm_bindgen(js_name = wasmMemory)]
-pub fn wasm_memory() -> JsValue {
-    wasm_bindgen::memory()
-}
-
 /// SSE parser. `push` returns 0 when the chunk completed no event and read no
 /// `retry`, else the address of a [`ParsedChunk`]. One boundary crossing for
 /// all events of a chunk; JS decodes each text once.
@@ -169,10 +225,9 @@ pub struct WasmParser {
 #[wasm_bindgen(js_class = WasmParser)]
 impl WasmParser {
     /// `options`: a JSON object of [`Limits`].
-    #[wasm_bindgen(constructor)]
-    pub fn new(options: &str) -> Result<WasmParser, JsValue> {
-        Ok(WasmParser {
-            parser: sse::Parser::new(Limits::from_json(options).map_err(to_js)?),
+    pub fn create(options: &str) -> Option<WasmParser> {
+        Some(WasmParser {
+            parser: sse::Parser::new(ok(Limits::from_json(options))?),
             input: InputBuffer::default(),
             ascii: String::new(),
             wide: String::new(),
@@ -188,7 +243,18 @@ impl WasmParser {
     }
 
     /// Parses the `len` bytes JS wrote at the address `reserve` returned.
-    pub fn push(&mut self, len: usize) -> Result<u32, JsValue> {
+    pub fn push(&mut self, len: usize) -> u32 {
+        word(self.parse(len))
+    }
+
+    /// Ends the stream: 1 when an unterminated event was discarded, else 0.
+    pub fn finish(self) -> u32 {
+        word(ok(self.parser.finish()).map(u32::from))
+    }
+}
+
+impl WasmParser {
+    fn parse(&mut self, len: usize) -> Option<u32> {
         let chunk = self.input.get(len)?;
         let (ascii, wide, events) = (&mut self.ascii, &mut self.wide, &mut self.events);
         let retries = &mut self.retries;
@@ -199,39 +265,38 @@ impl WasmParser {
         // NOTE: retry values are carried as u32 (+ 1 in a record); larger
         // values saturate.
         let retry = |ms: u64| ms.min(u64::from(u32::MAX - 1)) as u32;
-        self.parser
-            .push_raw(chunk, &mut |segment| {
-                let event = match segment {
-                    sse::RawSegment::Event { event, .. } => event,
-                    sse::RawSegment::Retry(ms) => {
-                        retries.push(retry(ms));
-                        return;
-                    }
-                    _ => return,
-                };
-                let fields = [&*event.event_type, &*event.data, event.last_event_id];
-                let is_ascii = fields.iter().all(|f| f.is_ascii());
-                let text = if is_ascii { &mut *ascii } else { &mut *wide };
-                // NOTE: JS slices UTF-16 units, which equal the bytes for ASCII.
-                let [type_len, data_len, id_len] = fields.map(|field| {
-                    text.push_str(field);
-                    if is_ascii {
-                        field.len() as u32
-                    } else {
-                        utf16_len(field)
-                    }
-                });
-                events.push(EventRecord {
-                    type_len,
-                    data_len,
-                    id_len,
-                    retry: event.retry.map_or(0, |r| retry(r) + 1),
-                    wide: u32::from(!is_ascii),
-                });
-            })
-            .map_err(to_js)?;
+        let parsed = self.parser.push_raw(chunk, &mut |segment| {
+            let event = match segment {
+                sse::RawSegment::Event { event, .. } => event,
+                sse::RawSegment::Retry(ms) => {
+                    retries.push(retry(ms));
+                    return;
+                }
+                _ => return,
+            };
+            let fields = [&*event.event_type, &*event.data, event.last_event_id];
+            let is_ascii = fields.iter().all(|f| f.is_ascii());
+            let text = if is_ascii { &mut *ascii } else { &mut *wide };
+            // NOTE: JS slices UTF-16 units, which equal the bytes for ASCII.
+            let [type_len, data_len, id_len] = fields.map(|field| {
+                text.push_str(field);
+                if is_ascii {
+                    field.len() as u32
+                } else {
+                    utf16_len(field)
+                }
+            });
+            events.push(EventRecord {
+                type_len,
+                data_len,
+                id_len,
+                retry: event.retry.map_or(0, |r| retry(r) + 1),
+                wide: u32::from(!is_ascii),
+            });
+        });
+        ok(parsed)?;
         if self.events.is_empty() && self.retries.is_empty() {
-            return Ok(0);
+            return Some(0);
         }
         self.header = ParsedChunk {
             ascii_ptr: addr(self.ascii.as_ptr()),
@@ -243,12 +308,7 @@ impl WasmParser {
             retries_ptr: addr(self.retries.as_ptr()),
             retries_count: self.retries.len() as u32,
         };
-        Ok(addr(&self.header))
-    }
-
-    /// Ends the stream; returns whether an unterminated event was discarded.
-    pub fn finish(self) -> Result<bool, JsValue> {
-        self.parser.finish().map_err(to_js)
+        Some(addr(&self.header))
     }
 }
 
@@ -269,13 +329,11 @@ impl InputBuffer {
         addr(self.0.as_ptr())
     }
 
-    fn get(&self, len: usize) -> Result<&[u8], JsValue> {
-        self.0.get(..len).ok_or_else(|| {
-            js_error(
-                "invalid-input",
-                "internal: push length exceeds the reserved input buffer",
-            )
-        })
+    fn get(&self, len: usize) -> Option<&[u8]> {
+        ok(self.0.get(..len).ok_or(Fault(
+            "invalid-input",
+            "internal: push length exceeds the reserved input buffer",
+        )))
     }
 }
 
@@ -308,10 +366,9 @@ pub struct WasmSanitizer {
 #[wasm_bindgen(js_class = WasmSanitizer)]
 impl WasmSanitizer {
     /// `options`: a JSON object, see [`claude::SanitizerOptions::from_json`].
-    #[wasm_bindgen(constructor)]
-    pub fn new(options: &str) -> Result<WasmSanitizer, JsValue> {
-        let options = claude::SanitizerOptions::from_json(options).map_err(to_js)?;
-        Ok(WasmSanitizer {
+    pub fn create(options: &str) -> Option<WasmSanitizer> {
+        let options = ok(claude::SanitizerOptions::from_json(options))?;
+        Some(WasmSanitizer {
             inner: Some(claude::StreamSanitizer::new(options)),
             input: InputBuffer::default(),
             out: Vec::new(),
@@ -328,24 +385,19 @@ impl WasmSanitizer {
     /// Sanitizes the `len` bytes JS wrote at the address `reserve` returned;
     /// returns 0 when the output is exactly those bytes, else the address of
     /// an [`Output`].
-    pub fn push(&mut self, len: usize) -> Result<u32, JsValue> {
-        let inner = self.inner.as_mut().ok_or_else(finished)?;
-        let chunk = self.input.get(len)?;
-        self.out.clear();
-        inner.push(chunk, &mut self.out);
-        if self.out == chunk {
-            return Ok(0);
-        }
-        Ok(output(&mut self.header, &self.out))
+    pub fn push(&mut self, len: usize) -> u32 {
+        word(self.sanitize(len))
     }
 
     /// Ends the stream; returns the address of an [`Output`] of the last
     /// output bytes. The report is then available from `report()`.
-    pub fn finish(&mut self) -> Result<u32, JsValue> {
-        let inner = self.inner.take().ok_or_else(finished)?;
+    pub fn finish(&mut self) -> u32 {
+        let Some(inner) = ok(self.inner.take().ok_or(FINISHED)) else {
+            return FAILED;
+        };
         self.out.clear();
         self.report = Some(inner.finish(&mut self.out));
-        Ok(output(&mut self.header, &self.out))
+        output(&mut self.header, &self.out)
     }
 
     /// The report (so far, or final after `finish`) as JSON.
@@ -359,8 +411,17 @@ impl WasmSanitizer {
     }
 }
 
-fn finished() -> JsValue {
-    js_error("finished", "the stream was already finished")
+impl WasmSanitizer {
+    fn sanitize(&mut self, len: usize) -> Option<u32> {
+        let inner = ok(self.inner.as_mut().ok_or(FINISHED))?;
+        let chunk = self.input.get(len)?;
+        self.out.clear();
+        inner.push(chunk, &mut self.out);
+        if self.out == chunk {
+            return Some(0);
+        }
+        Some(output(&mut self.header, &self.out))
+    }
 }
 
 /// Accumulator fed with raw SSE bytes (`push`) or with events (`push_event`).
@@ -374,45 +435,42 @@ pub struct WasmAccumulator {
 #[wasm_bindgen(js_class = WasmAccumulator)]
 impl WasmAccumulator {
     /// `options`: a JSON object, see [`claude::AccumulateOptions::from_json`].
-    #[wasm_bindgen(constructor)]
-    pub fn new(options: &str) -> Result<WasmAccumulator, JsValue> {
-        let options = claude::AccumulateOptions::from_json(options).map_err(to_js)?;
-        Ok(WasmAccumulator {
+    pub fn create(options: &str) -> Option<WasmAccumulator> {
+        let options = ok(claude::AccumulateOptions::from_json(options))?;
+        Some(WasmAccumulator {
             parser: sse::Parser::new(options.limits),
             inner: options.accumulator(),
             all: options.messages == claude::Messages::All,
         })
     }
 
-    pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsValue> {
+    /// Feeds raw SSE bytes: 0, or [`FAILED`].
+    pub fn push(&mut self, chunk: &[u8]) -> u32 {
         let inner = &mut self.inner;
         let mut result = Ok(());
-        self.parser
-            .push_raw(chunk, &mut |segment| {
-                if let (sse::RawSegment::Event { event, .. }, Ok(())) = (segment, &result) {
-                    result = inner.push(&event.event_type, &event.data);
-                }
-            })
-            .map_err(to_js)?;
-        result.map_err(|e| accumulate_error(&e))
+        let parsed = self.parser.push_raw(chunk, &mut |segment| {
+            if let (sse::RawSegment::Event { event, .. }, Ok(())) = (segment, &result) {
+                result = inner.push(&event.event_type, &event.data);
+            }
+        });
+        word(ok(parsed).and_then(|()| ok(result)).map(|()| 0))
     }
 
+    /// Feeds one event: 0, or [`FAILED`].
     #[wasm_bindgen(js_name = pushEvent)]
-    pub fn push_event(&mut self, event_type: &str, data: &str) -> Result<(), JsValue> {
-        self.inner
-            .push(event_type, data)
-            .map_err(|e| accumulate_error(&e))
+    pub fn push_event(&mut self, event_type: &str, data: &str) -> u32 {
+        word(ok(self.inner.push(event_type, data)).map(|()| 0))
     }
 
     /// The final message as JSON (with `messages: "all"`, the array of them).
-    pub fn finish(self) -> Result<String, JsValue> {
+    pub fn finish(self) -> Option<String> {
         let WasmAccumulator { parser, inner, all } = self;
-        parser.finish().map_err(to_js)?;
+        ok(parser.finish())?;
         // NOTE: `Accumulator::finish` is the last of `finish_all` (one call
         // to it here: wasm size).
-        let mut messages = inner.finish_all().map_err(|e| accumulate_error(&e))?;
+        let mut messages = ok(inner.finish_all())?;
         if !all {
-            return Ok(messages.pop().unwrap_or_default());
+            return Some(messages.pop().unwrap_or_default());
         }
         let mut out = String::from("[");
         for (i, message) in messages.iter().enumerate() {
@@ -422,7 +480,7 @@ impl WasmAccumulator {
             out.push_str(message);
         }
         out.push(']');
-        Ok(out)
+        Some(out)
     }
 }
 
@@ -439,10 +497,9 @@ pub struct WasmValidator {
 #[wasm_bindgen(js_class = WasmValidator)]
 impl WasmValidator {
     /// `options`: a JSON object of [`Limits`].
-    #[wasm_bindgen(constructor)]
-    pub fn new(options: &str) -> Result<WasmValidator, JsValue> {
-        Ok(WasmValidator {
-            inner: claude::StreamValidator::new(Limits::from_json(options).map_err(to_js)?),
+    pub fn create(options: &str) -> Option<WasmValidator> {
+        Some(WasmValidator {
+            inner: claude::StreamValidator::new(ok(Limits::from_json(options))?),
             input: InputBuffer::default(),
         })
     }
@@ -452,14 +509,18 @@ impl WasmValidator {
         self.input.reserve(len)
     }
 
-    pub fn push(&mut self, len: usize) -> Result<(), JsValue> {
-        let chunk = self.input.get(len)?;
-        self.inner.push(chunk).map_err(to_js)
+    /// 0, or [`FAILED`].
+    pub fn push(&mut self, len: usize) -> u32 {
+        let chunk = self.input.get(len);
+        word(
+            chunk
+                .and_then(|chunk| ok(self.inner.push(chunk)))
+                .map(|()| 0),
+        )
     }
 
-    pub fn finish(self) -> Result<String, JsValue> {
-        let anomalies = self.inner.finish().map_err(to_js)?;
-        Ok(anomalies.to_json())
+    pub fn finish(self) -> Option<String> {
+        Some(ok(self.inner.finish())?.to_json())
     }
 }
 
@@ -470,24 +531,15 @@ pub fn anomaly_catalog() -> String {
     (&claude::ANOMALIES).to_json()
 }
 
-/// [`to_js`], plus `upstreamType` for an upstream error.
-fn accumulate_error(e: &AccumulateError) -> JsValue {
-    let err = js_error(e.code(), &e.message());
-    if let AccumulateError::Upstream { error_type, .. } = e {
-        let _ = js_sys::Reflect::set(&err, &"upstreamType".into(), &error_type.into());
-    }
-    err
-}
-
 #[cfg(feature = "history")]
 /// Normalizes a JSON body: `[bytes | null, changesJson]`, `null` when unchanged.
 #[wasm_bindgen(js_name = normalizeBytes)]
-pub fn normalize_bytes(body: &[u8], options: &str) -> Result<js_sys::Array, JsValue> {
-    let options = history::NormalizeOptions::from_json(options).map_err(to_js)?;
+pub fn normalize_bytes(body: &[u8], options: &str) -> Option<js_sys::Array> {
+    let options = ok(history::NormalizeOptions::from_json(options))?;
     // NOTE: the new body goes to its JS array piece by piece: it is never whole
     // in the wasm memory, which does not shrink after a call.
     let mut out = JsValue::NULL;
-    let changes = history::normalize_to(body, &options, |len| {
+    let changes = ok(history::normalize_to(body, &options, |len| {
         let array = js_sys::Uint8Array::new_with_length(len as u32);
         out = array.clone().into();
         let mut at = 0u32;
@@ -496,19 +548,21 @@ pub fn normalize_bytes(body: &[u8], options: &str) -> Result<js_sys::Array, JsVa
             array.subarray(at, end).copy_from(piece);
             at = end;
         }
-    })
-    .map_err(to_js)?;
-    Ok(js_sys::Array::of2(&out, &changes.to_json().into()))
+    }))?;
+    Some(js_sys::Array::of2(&out, &changes.to_json().into()))
 }
 
 #[cfg(feature = "history")]
 /// Validates a JSON body; the violations as JSON.
 #[wasm_bindgen(js_name = validateBytes)]
-pub fn validate_bytes(body: &[u8], options: &str) -> Result<String, JsValue> {
-    let options = history::NormalizeOptions::from_json(options).map_err(to_js)?;
-    let violations =
-        history::validate_bytes(body, options.profile, &options.limits).map_err(to_js)?;
-    Ok(violations.to_json())
+pub fn validate_bytes(body: &[u8], options: &str) -> Option<String> {
+    let options = ok(history::NormalizeOptions::from_json(options))?;
+    let violations = ok(history::validate_bytes(
+        body,
+        options.profile,
+        &options.limits,
+    ))?;
+    Some(violations.to_json())
 }
 
 #[cfg(feature = "history")]
@@ -529,10 +583,10 @@ pub fn profile_catalog() -> String {
 #[cfg(feature = "history")]
 /// Auth headers as `[name, value, name, value, …]`.
 #[wasm_bindgen(js_name = authHeaders)]
-pub fn auth_headers(config: &str) -> Result<Vec<String>, JsValue> {
-    let config = auth::AuthConfig::from_json(config).map_err(to_js)?;
-    let headers = auth::resolve(&config).map_err(to_js)?;
-    Ok(headers.into_iter().flat_map(|(k, v)| [k, v]).collect())
+pub fn auth_headers(config: &str) -> Option<Vec<String>> {
+    let config = ok(auth::AuthConfig::from_json(config))?;
+    let headers = ok(auth::resolve(&config))?;
+    Some(headers.into_iter().flat_map(|(k, v)| [k, v]).collect())
 }
 
 #[cfg(feature = "history")]
@@ -546,14 +600,14 @@ pub fn redact_key(key: &str) -> String {
 /// Sanitizes a non-streaming `Message` JSON body: `[bytes | null, reportJson]`,
 /// `null` when unchanged.
 #[wasm_bindgen(js_name = sanitizeMessageBytes)]
-pub fn sanitize_message_bytes(body: &[u8], options: &str) -> Result<js_sys::Array, JsValue> {
-    let options = claude::SanitizerOptions::from_json(options).map_err(to_js)?;
+pub fn sanitize_message_bytes(body: &[u8], options: &str) -> Option<js_sys::Array> {
+    let options = ok(claude::SanitizerOptions::from_json(options))?;
     let (out, report) = claude::sanitize_message(body, &options);
     let out = match out {
         std::borrow::Cow::Borrowed(_) => JsValue::NULL,
         std::borrow::Cow::Owned(out) => js_sys::Uint8Array::from(&out[..]).into(),
     };
-    Ok(js_sys::Array::of2(&out, &report.to_json().into()))
+    Some(js_sys::Array::of2(&out, &report.to_json().into()))
 }
 
 // Forwarding proxies (js/proxy.js, shared by the Worker and sanitizingFetch):
@@ -583,34 +637,33 @@ fn comma_list(list: &str) -> Vec<String> {
 #[cfg(feature = "history")]
 #[wasm_bindgen(js_class = WasmForwarding)]
 impl WasmForwarding {
-    #[wasm_bindgen(constructor)]
-    pub fn new(
+    pub fn create(
         mode: &str,
         upstream_url: String,
         upstream_key: Option<String>,
         client_keys: &str,
         keep_client_headers: &str,
-    ) -> Result<WasmForwarding, JsValue> {
+    ) -> Option<WasmForwarding> {
         let forwarding = auth::Forwarding {
-            mode: mode.parse().map_err(to_js)?,
+            mode: ok(mode.parse())?,
             upstream_url,
             upstream_key,
             client_keys: comma_list(client_keys),
             keep_client_headers: comma_list(keep_client_headers),
         };
-        forwarding.check().map_err(to_js)?;
-        Ok(WasmForwarding(forwarding))
+        ok(forwarding.check())?;
+        Some(WasmForwarding(forwarding))
     }
 
     /// Upstream headers for client headers, both as `name\nvalue\n…` (a
     /// header value never holds a line break).
-    pub fn headers(&self, client: &str) -> Result<String, JsValue> {
+    pub fn headers(&self, client: &str) -> Option<String> {
         let mut lines = client.split('\n');
         let mut pairs = Vec::new();
         while let (Some(name), Some(value)) = (lines.next(), lines.next()) {
             pairs.push((name.to_string(), value.to_string()));
         }
-        let headers = self.0.headers(&pairs).map_err(to_js)?;
+        let headers = ok(self.0.headers(&pairs))?;
         let mut out = String::new();
         for (name, value) in headers {
             out.push_str(&name);
@@ -618,7 +671,7 @@ impl WasmForwarding {
             out.push_str(&value);
             out.push('\n');
         }
-        Ok(out)
+        Some(out)
     }
 }
 
@@ -635,15 +688,15 @@ impl WasmRedactor {
         WasmRedactor(Some(auth::Redactor::new(secret)))
     }
 
-    pub fn push(&mut self, chunk: &[u8]) -> Result<Vec<u8>, JsValue> {
+    pub fn push(&mut self, chunk: &[u8]) -> Option<Vec<u8>> {
         let mut out = Vec::with_capacity(chunk.len());
-        self.0.as_mut().ok_or_else(finished)?.push(chunk, &mut out);
-        Ok(out)
+        ok(self.0.as_mut().ok_or(FINISHED))?.push(chunk, &mut out);
+        Some(out)
     }
 
-    pub fn finish(&mut self) -> Result<Vec<u8>, JsValue> {
+    pub fn finish(&mut self) -> Option<Vec<u8>> {
         let mut out = Vec::new();
-        self.0.take().ok_or_else(finished)?.finish(&mut out);
-        Ok(out)
+        ok(self.0.take().ok_or(FINISHED))?.finish(&mut out);
+        Some(out)
     }
 }

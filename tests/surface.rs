@@ -68,7 +68,7 @@ fn report_unions_match_the_rust_enums() {
 }
 
 /// The kebab-case strings that follow `marker` in `text` (`=> "code"`,
-/// `js_error("code"`, `new SanitizerError('code'`), whitespace allowed
+/// `Fault("code"`, `new SanitizerError('code'`), whitespace allowed
 /// between.
 fn codes_after(text: &str, marker: &str, quote: char) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
@@ -98,7 +98,7 @@ fn error_codes_match_what_the_core_the_binding_and_js_raise() {
         '"',
     ));
     // The binding's own (a finished stream, a bad argument).
-    raised.extend(codes_after(&read("src/wasm.rs"), "js_error(", '"'));
+    raised.extend(codes_after(&read("src/wasm.rs"), "Fault(", '"'));
     // The JS layer's (loading, arguments).
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("js");
     for entry in std::fs::read_dir(dir).unwrap() {
