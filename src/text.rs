@@ -81,9 +81,70 @@ pub(crate) fn cat(pieces: &[&dyn Piece]) -> String {
     out
 }
 
+/// UTF-8 decode with U+FFFD replacement, as `String::from_utf8_lossy` does
+/// (one U+FFFD per maximal invalid subpart, as the WHATWG decoder), borrowed
+/// when `bytes` is valid. NOTE: made of `from_utf8` alone, which the modules
+/// hold anyway: `from_utf8_lossy` brings a second, byte-by-byte decoder (~1 KB
+/// of wasm). Linear: each byte is validated at most twice.
+pub(crate) fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    let first = match std::str::from_utf8(bytes) {
+        Ok(s) => return Cow::Borrowed(s),
+        Err(e) => e,
+    };
+    let mut out = String::with_capacity(bytes.len() + 2);
+    let mut rest = bytes;
+    let mut error = Some(first);
+    while let Some(e) = error {
+        let (valid, after) = rest.split_at(e.valid_up_to());
+        out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+        out.push(char::REPLACEMENT_CHARACTER);
+        // NOTE: no `error_len`: an incomplete sequence at the end, one U+FFFD.
+        rest = &after[e.error_len().unwrap_or(after.len())..];
+        error = std::str::from_utf8(rest).err();
+    }
+    out.push_str(std::str::from_utf8(rest).unwrap_or_default());
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lossy_decodes_as_from_utf8_lossy_does() {
+        const PIECES: [&[u8]; 12] = [
+            b"a",
+            b"\xc3\xa9",
+            b"\xc3",
+            b"\xa9",
+            b"\xe2\x82",
+            b"\xe2\x82\xac",
+            b"\xf0\x9f\x98\x80",
+            b"\xf0\x9f",
+            b"\xed\xa0\x80",
+            b"\xff",
+            b"\xc0\xaf",
+            b"\n",
+        ];
+        // NOTE: a fixed xorshift sequence: the same texts on every run.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            let mut text = Vec::new();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            for k in 0..(state % 9) {
+                text.extend_from_slice(PIECES[((state >> (6 * k + 8)) % 12) as usize]);
+            }
+            let expected = String::from_utf8_lossy(&text);
+            let got = lossy(&text);
+            assert_eq!(got, expected, "{text:x?}");
+            assert_eq!(
+                matches!(got, Cow::Borrowed(_)),
+                matches!(expected, Cow::Borrowed(_))
+            );
+        }
+    }
 
     #[test]
     fn cat_prints_as_format_does() {

@@ -6,7 +6,7 @@ use super::{
 use crate::json::{self, Blank};
 use crate::policy::{BlankText, KeptReason};
 use crate::sse::{ByteSegment, EventBytes, Parser};
-use crate::text::cat;
+use crate::text::{self, cat};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -648,7 +648,7 @@ impl Core {
                 self.note(n, NoteCode::MalformedJson, || {
                     cat(&[
                         &"`",
-                        &String::from_utf8_lossy(event.event_type),
+                        &text::lossy(event.event_type),
                         &"` event data is not valid JSON",
                     ])
                 });
@@ -658,7 +658,7 @@ impl Core {
                 self.note(n, NoteCode::NonClaudeEvent, || {
                     cat(&[
                         &"`",
-                        &String::from_utf8_lossy(event.event_type),
+                        &text::lossy(event.event_type),
                         &"` event passed through: ",
                         &why,
                     ])
@@ -739,7 +739,7 @@ impl Core {
                     &"text block ",
                     &open,
                     &" was held when a ",
-                    &String::from_utf8_lossy(event.event_type),
+                    &text::lossy(event.event_type),
                     &" for index ",
                     &i,
                     &" arrived; released unchanged",
@@ -748,7 +748,7 @@ impl Core {
                     &"text block ",
                     &open,
                     &" was held when a ",
-                    &String::from_utf8_lossy(event.event_type),
+                    &text::lossy(event.event_type),
                     &" without a usable index arrived; released unchanged",
                 ]),
             });
@@ -838,7 +838,7 @@ impl Core {
         self.note(n, NoteCode::MalformedJson, || {
             cat(&[
                 &"`",
-                &String::from_utf8_lossy(event.event_type),
+                &text::lossy(event.event_type),
                 &"` event data is not valid JSON; passed through unchanged",
             ])
         });
@@ -1408,6 +1408,6 @@ fn error_detail(data: &[u8]) -> String {
             let message = error.and_then(|e| e.get_str("message")).unwrap_or_default();
             cat(&[&ty, &": ", &message])
         }
-        None => String::from_utf8_lossy(&data[..data.len().min(200)]).into_owned(),
+        None => text::lossy(&data[..data.len().min(200)]).into_owned(),
     }
 }

@@ -70,7 +70,7 @@
 use super::js;
 use super::partial_json::{PartialCheck, TooDeep};
 use crate::json::{self, Code, Kind, Raw};
-use crate::{Limits, SseError, VerdictError};
+use crate::{text, Limits, SseError, VerdictError};
 use serde::Serialize;
 use std::borrow::Cow;
 
@@ -614,8 +614,8 @@ impl Model {
         if self.poisoned.is_some() {
             return;
         }
-        let data = String::from_utf8_lossy(data);
-        let name = name.map(String::from_utf8_lossy);
+        let data = text::lossy(data);
+        let name = name.map(text::lossy);
         self.frame_text(name.as_deref(), &data);
         self.frames += 1;
     }

@@ -1,6 +1,7 @@
 use std::borrow::Cow;
 
 use super::Event;
+use crate::text::lossy;
 use crate::{Limits, SseError};
 
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
@@ -239,8 +240,8 @@ impl Parser {
                 Out::Segment(ByteSegment::Event { end, event }) => RawSegment::Event {
                     end,
                     event: EventRef {
-                        event_type: decode_borrowed(event.event_type),
-                        data: decode_borrowed(event.data),
+                        event_type: lossy(event.event_type),
+                        data: lossy(event.data),
                         last_event_id: event.last_event_id,
                         retry: event.retry,
                     },
@@ -514,15 +515,6 @@ impl Parser {
 fn decode(bytes: Vec<u8>) -> String {
     match String::from_utf8(bytes) {
         Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    }
-}
-
-/// [`decode`] for borrowed bytes. NOTE: `from_utf8` validates word-at-a-time;
-/// `from_utf8_lossy` walks byte by byte even on valid input, so try it first.
-fn decode_borrowed(bytes: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Cow::Borrowed(s),
-        Err(_) => String::from_utf8_lossy(bytes),
+        Err(e) => lossy(e.as_bytes()).into_owned(),
     }
 }
