@@ -137,6 +137,7 @@ pub(crate) fn validate(src: &str, max_depth: usize) -> Result<(), Error> {
 }
 
 /// The value `src` holds, as serde_json reads a `Value` from text.
+#[inline(never)] // NOTE: one copy for its many callers (wasm size)
 pub(crate) fn read(src: &str) -> Result<Raw<'_>, Error> {
     check_str(src, Reader::Value, SERDE_DEPTH)?;
     Ok(Raw::root(src))
@@ -1043,6 +1044,7 @@ impl<'a> Raw<'a> {
     }
 
     /// A string value, unescaped.
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     pub(crate) fn str(self) -> Option<Cow<'a, str>> {
         if self.kind() != Kind::Str {
             return None;
@@ -1108,6 +1110,7 @@ impl<'a> Raw<'a> {
 
     /// The value of `key`; with duplicate keys the last one, as `JSON.parse` and
     /// serde_json read it.
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     pub(crate) fn get(self, key: &str) -> Option<Raw<'a>> {
         self.entries()
             .filter(|(k, _)| k.str_eq(key))
@@ -1239,6 +1242,7 @@ impl ObjEdit {
         self.remove.is_empty() && self.set.is_empty()
     }
 
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     pub(crate) fn remove(&mut self, key: &str) {
         self.remove.push(key.to_string());
     }
@@ -1334,6 +1338,7 @@ pub(crate) fn escape_parts_into(out: &mut String, parts: &[&str]) {
 }
 
 /// `s` as a JSON string literal.
+#[inline(never)] // NOTE: one copy for its many callers (wasm size)
 pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     escape_into(&mut out, s);
@@ -1443,6 +1448,7 @@ fn blank_escaped(inner: &str) -> Blank {
 }
 
 /// RFC 6901 escaping of one reference token.
+#[inline(never)] // NOTE: one copy for its many callers (wasm size)
 pub(crate) fn pointer_token(s: &str) -> Cow<'_, str> {
     if s.contains(['~', '/']) {
         Cow::Owned(s.replace('~', "~0").replace('/', "~1"))

@@ -41,6 +41,7 @@ impl<'a> Obj<'a> {
         Obj { out, first: true }
     }
 
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     fn field(mut self, name: &str, value: &dyn ToJson) -> Self {
         if !std::mem::take(&mut self.first) {
             self.out.push(',');
@@ -52,6 +53,7 @@ impl<'a> Obj<'a> {
     }
 
     /// A field left out when `None` (serde's `skip_serializing_if`).
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     fn some(self, name: &str, value: Option<&dyn ToJson>) -> Self {
         match value {
             Some(value) => self.field(name, value),

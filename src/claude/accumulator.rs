@@ -273,6 +273,7 @@ impl Val {
     }
 }
 
+#[inline(never)] // NOTE: one copy for its many callers (wasm size)
 fn json_of(raw: Raw<'_>) -> Val {
     Val::Json(raw.text().to_string())
 }
@@ -484,6 +485,7 @@ fn fill_tool_inputs(message: &mut Obj) {
     }
 }
 
+#[inline(never)] // NOTE: one copy for its many callers (wasm size)
 fn invalid(event_type: &str, detail: &str) -> AccumulateError {
     AccumulateError::InvalidJson {
         event_type: event_type.to_string(),

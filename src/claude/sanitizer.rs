@@ -395,6 +395,7 @@ impl Core {
     }
 
     /// Records a trace entry (when tracing), up to [`Report::MAX_TRACE`].
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     fn record(&mut self, mut entry: TraceEntry) {
         let Some(t) = &mut self.tracer else { return };
         if let (Some(end), Some(r)) = (t.input_end, &mut entry.input) {

@@ -579,6 +579,7 @@ impl Model {
     }
 
     /// An anomaly of the stream; `raise` is the SDK's error when it raises on it.
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     fn anomaly(
         &mut self,
         code: &'static str,

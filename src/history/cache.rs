@@ -70,6 +70,7 @@ struct Points<'b> {
 }
 
 /// Adds the breakpoint at `place` when `cc` is a cache_control (not `null`).
+#[inline(never)] // NOTE: one copy for its many callers (wasm size)
 fn point<'r, 'b>(
     out: &mut Points<'b>,
     place: Place,

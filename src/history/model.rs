@@ -268,6 +268,8 @@ impl<'b> Blk<'b> {
     }
 
     /// The block's `type` (`""` when it has none or not a string).
+    // NOTE: left to inline: its callers compare it with constants, and out
+    // of line it costs ~3% on the tool-id shape for 1.3 KB of wasm.
     pub(crate) fn ty(&self) -> std::borrow::Cow<'_, str> {
         match BLOCK_FIELDS.get(self.ty as usize) {
             Some((t, _)) => std::borrow::Cow::Borrowed(t),
@@ -358,6 +360,7 @@ impl<'b> Msg<'b> {
     }
 
     /// The text of string content (edited or as sent).
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     pub(crate) fn str_text(&self) -> Option<std::borrow::Cow<'b, str>> {
         match &self.content {
             Content::Text(s) => Some(std::borrow::Cow::Owned(s.to_string())),
@@ -366,6 +369,7 @@ impl<'b> Msg<'b> {
         }
     }
 
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     pub(crate) fn is_empty_content(&self) -> bool {
         match &self.content {
             Content::Blocks(b) => b.is_empty(),
@@ -734,6 +738,7 @@ impl<'b, 'o> Run<'b, 'o> {
         self.report(rule, path, message);
     }
 
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     pub(crate) fn report_hint(
         &mut self,
         rule: &'static Rule,
@@ -756,6 +761,7 @@ impl<'b, 'o> Run<'b, 'o> {
         });
     }
 
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     pub(crate) fn change(
         &mut self,
         rule: &'static Rule,
@@ -804,6 +810,7 @@ impl<'b, 'o> Run<'b, 'o> {
     }
 
     /// Counts a violation of `rule` without listing it (when it applies).
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     pub(crate) fn omit_violation(&mut self, rule: &'static Rule) {
         if self.validating() && rule.applies(self.profile) {
             self.omit(rule);
@@ -811,6 +818,7 @@ impl<'b, 'o> Run<'b, 'o> {
     }
 
     /// Counts an entry of `rule` without listing it.
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     pub(crate) fn omit(&mut self, rule: &'static Rule) {
         match self.omitted.iter_mut().find(|(r, _)| r.id == rule.id) {
             Some((_, n)) => *n += 1,
@@ -864,6 +872,7 @@ impl<'b, 'o> Run<'b, 'o> {
     }
 
     /// The upstream's index of message `mi` and of its block `b` (validate only).
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     pub(crate) fn up(&self, mi: usize, b: usize) -> (String, String) {
         let (m, off) = self.upstream.get(mi).copied().unwrap_or((mi, 0));
         (m.to_string(), (off + b).to_string())
@@ -904,6 +913,7 @@ impl<'b, 'o> Run<'b, 'o> {
 
     /// Runs of consecutive messages the upstream treats as one turn: same role
     /// (user or assistant); any other role stands alone.
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     pub(crate) fn turns(&self) -> Vec<(usize, usize)> {
         let mut out: Vec<(usize, usize)> = Vec::new();
         for (i, m) in self.msgs.iter().enumerate() {

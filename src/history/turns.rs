@@ -370,6 +370,7 @@ impl<'b> Run<'b, '_> {
 
 /// The text block that the string content of a joined message becomes
 /// (none for an empty string).
+#[inline(never)] // NOTE: one copy for its many callers (wasm size)
 pub(crate) fn joined_text_block(msg: &Msg<'_>) -> Option<Box<str>> {
     msg.str_text()
         .filter(|t| !t.is_empty())
