@@ -423,6 +423,7 @@ enum Tok {
 }
 
 impl Grammar {
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     fn token(&mut self, tok: Tok, end: usize) {
         if self.broken {
             return;

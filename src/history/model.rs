@@ -314,6 +314,12 @@ impl<'b> Blk<'b> {
         if !self.may_have(key) {
             return None;
         }
+        self.scan(j, key)
+    }
+
+    /// [`Blk::find`] past its bit test.
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
+    fn scan<'j>(&self, j: Raw<'j>, key: Key) -> Option<Raw<'j>> {
         if self.repeats_a_key() {
             return j.get(key.name);
         }
@@ -856,6 +862,7 @@ impl<'b, 'o> Run<'b, 'o> {
         }
     }
 
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     pub(crate) fn msg_ptr(&self, m: usize) -> String {
         if self.bare {
             format!("/{m}")
@@ -864,6 +871,7 @@ impl<'b, 'o> Run<'b, 'o> {
         }
     }
 
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     pub(crate) fn at_ptr(&self, at: Origin) -> String {
         match at {
             Origin::Block(m, b) | Origin::New(m, b) => format!("{}/content/{b}", self.msg_ptr(m)),
