@@ -50,10 +50,12 @@ const pkg = JSON.parse(readFileSync(new URL('package.json', root)));
  * Lowered: the stream entry 40,800 → 40,400 (39,923 measured: UTF-8 decoding
  * without from_utf8_lossy, src/text.rs `lossy`), the whole package 210,650 →
  * 194,600 (194,075: helpers inlined at many call sites kept out of line).
+ * Lowered: the whole package 194,600 → 192,150 (191,642 measured: more such
+ * helpers, Blk::find's scan, the JSON pointer writers, Raw::type_name, …).
  */
 export const BUDGETS = {
   'sse-sanitizer/stream': 40_400,
-  'sse-sanitizer': 194_600,
+  'sse-sanitizer': 192_150,
 };
 export const TARGETS = { 'sse-sanitizer/stream': 30_000, 'sse-sanitizer': 80_000 };
 

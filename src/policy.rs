@@ -107,6 +107,7 @@ impl FromStr for Profile {
 }
 
 /// Whether a content block type carries a position-sensitive signature.
+#[inline(never)] // NOTE: one copy for its many callers (wasm size)
 pub fn is_thinking(block_type: &str) -> bool {
     block_type == "thinking" || block_type == "redacted_thinking"
 }

@@ -604,6 +604,7 @@ impl Model {
     }
 
     /// The SDK raises here because of an anomaly reported earlier.
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     fn raise(&mut self, code: &'static str, index: Option<u64>, text: String) {
         if !self.failed {
             self.failed = true;

@@ -258,6 +258,7 @@ impl<'b> Blk<'b> {
     }
 
     /// Replaces the block's text (an edit).
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     pub(crate) fn set_src(&mut self, src: Src<'b>) {
         (self.ty, self.keys) = summary(src.view());
         self.src = src;
@@ -635,6 +636,7 @@ impl<'b, 'o> Run<'b, 'o> {
 
     /// The top-level field `key` (the last of duplicates), `None` in a bare
     /// messages array.
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     pub(crate) fn top(&self, key: &str) -> Option<Raw<'b>> {
         top_field(&self.top, self.root, key)
     }
