@@ -51,11 +51,12 @@ const pkg = JSON.parse(readFileSync(new URL('package.json', root)));
  * without from_utf8_lossy, src/text.rs `lossy`), the whole package 210,650 →
  * 194,600 (194,075: helpers inlined at many call sites kept out of line).
  * Lowered: the whole package 194,600 → 192,150 (191,642 measured: more such
- * helpers, Blk::find's scan, the JSON pointer writers, Raw::type_name, …).
+ * helpers, Blk::find's scan, the JSON pointer writers, Raw::type_name, …),
+ * then 192,150 → 190,800 (190,277: the array item iterator's `next`).
  */
 export const BUDGETS = {
   'sse-sanitizer/stream': 40_400,
-  'sse-sanitizer': 192_150,
+  'sse-sanitizer': 190_800,
 };
 export const TARGETS = { 'sse-sanitizer/stream': 30_000, 'sse-sanitizer': 80_000 };
 

@@ -1213,6 +1213,7 @@ pub(crate) struct Items<'a> {
 
 impl<'a> Iterator for Items<'a> {
     type Item = Raw<'a>;
+    #[inline(never)] // NOTE: one copy for its many callers (wasm size)
     fn next(&mut self) -> Option<Raw<'a>> {
         let b = self.src.as_bytes();
         let i = skip_ws(b, self.at);
