@@ -1,50 +1,104 @@
-// Two builds of the whole module side by side in one process: normalize's
-// median time on the crafted bodies of benches/shapes.js, each call of one
-// build followed by the same call of the other. For a build setting or an
-// attribute that trades wasm size for speed, where `npm run bench -- shapes`
-// (one build per run) cannot tell a 2% change from its run-to-run spread.
+// Two builds side by side in one process, for a change that trades wasm size
+// for speed, where `npm run bench` (one build per run) cannot tell a 2-5%
+// change from its run-to-run spread. Each call of one build is followed by
+// the same call of the other; the medians are compared.
 //
-//   node benches/compare.js DIR_A DIR_B [shape|all] [MiB] [rounds]
+//   node benches/compare.js A B [normalize|stream|all] [shape] [MiB] [rounds]
 //
-// DIR_A and DIR_B each hold a `sse_sanitizer.js` glue and its
-// `sse_sanitizer_bg.wasm` (a copy of pkg/ from each build). Prints, per shape,
-// the median ms of A and of B and B/A. NOTE: two identical builds read
-// 0.98-1.03 here (the order of loading and code layout), so only a ratio
-// beyond that says something.
+// A and B are checkouts of this repository, each built (`npm run build`),
+// e.g. `git worktree add /tmp/base HEAD~1 && (cd /tmp/base && npm run build)`
+// then `node benches/compare.js /tmp/base .`. Each is loaded through its own
+// js/ and pkg/, so the two may differ in the binding too.
+// - normalize: normalizeBytes on the crafted bodies of benches/shapes.js
+//   (`shape` filters them by name; `MiB` their size, default 1).
+// - stream: SseParser and StreamSanitizer of both entries (the whole module
+//   and `sse-sanitizer/stream`) on the corpus in 64 B, 1 KB and 16 KB chunks.
+// Prints the median ms of A and of B and B/A per case. NOTE: two identical
+// builds read 0.98-1.03 here (the order of loading, code layout), so only a
+// ratio beyond that says something; run it both ways round.
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SHAPES } from './shapes.js';
+import { chunks, corpusBytes } from './util.js';
 
-const [a, b, which = 'all', mib = '1', rounds = '40'] = process.argv.slice(2);
-const names = Object.keys(SHAPES).filter((k) => which === 'all' || k.includes(which));
-if (!a || !b || names.length === 0) {
-  console.error(`usage: node benches/compare.js DIR_A DIR_B [shape|all] [MiB] [rounds]; shapes: ${Object.keys(SHAPES).join('; ')}`);
+const [a, b, what = 'all', which = '', mib = '1', rounds] = process.argv.slice(2);
+if (!a || !b || !['normalize', 'stream', 'all'].includes(what)) {
+  console.error('usage: node benches/compare.js A B [normalize|stream|all] [shape] [MiB] [rounds]');
   process.exit(2);
 }
-
-async function load(dir, tag) {
-  // NOTE: the query makes each glue its own module instance.
-  const glue = await import(`${pathToFileURL(`${dir}/sse_sanitizer.js`)}?${tag}`);
-  glue.initSync({ module: readFileSync(`${dir}/sse_sanitizer_bg.wasm`) });
-  return glue;
+const shapes = Object.keys(SHAPES).filter((k) => k.includes(which));
+if (what !== 'stream' && shapes.length === 0) {
+  console.error(`no shape matches "${which}"; shapes: ${Object.keys(SHAPES).join('; ')}`);
+  process.exit(2);
 }
-
+const url = (root, path) => pathToFileURL(resolve(root, path)).href;
 const median = (xs) => xs.sort((p, q) => p - q)[xs.length >> 1];
-const glues = [await load(a, 'a'), await load(b, 'b')];
-console.log(`${'shape'.padEnd(45)} ${'A ms'.padStart(8)} ${'B ms'.padStart(8)}   B/A`);
-for (const name of names) {
-  const [text, profile] = SHAPES[name](Number(mib) << 20);
-  const options = JSON.stringify(typeof profile === 'string' ? { profile } : profile);
-  const body = new TextEncoder().encode(text);
+
+/** Times `fa` and `fb` alternately (after a warm-up call of each); prints a row. */
+function row(name, fa, fb, n) {
   const times = [[], []];
-  for (let i = 0; i < 5; i++) for (const glue of glues) glue.normalizeBytes(body, options);
-  for (let i = 0; i < Number(rounds); i++) {
-    glues.forEach((glue, k) => {
+  fa();
+  fb();
+  for (let i = 0; i < n; i++) {
+    [fa, fb].forEach((f, k) => {
       const start = performance.now();
-      glue.normalizeBytes(body, options);
+      f();
       times[k].push(performance.now() - start);
     });
   }
   const [ta, tb] = times.map(median);
-  console.log(`${name.padEnd(45)} ${ta.toFixed(2).padStart(8)} ${tb.toFixed(2).padStart(8)} ${(tb / ta).toFixed(3).padStart(6)}`);
+  console.log(`${name.padEnd(48)} ${ta.toFixed(2).padStart(8)} ${tb.toFixed(2).padStart(8)} ${(tb / ta).toFixed(3).padStart(6)}`);
+}
+
+console.log(`${'case'.padEnd(48)} ${'A ms'.padStart(8)} ${'B ms'.padStart(8)}   B/A`);
+
+if (what !== 'stream') {
+  const glues = [];
+  for (const [root, tag] of [
+    [a, 'a'],
+    [b, 'b'],
+  ]) {
+    // NOTE: the query makes each glue its own module instance, even for the same file.
+    const glue = await import(`${url(root, 'pkg/sse_sanitizer.js')}?${tag}`);
+    glue.initSync({ module: readFileSync(resolve(root, 'pkg/sse_sanitizer_bg.wasm')) });
+    glues.push(glue);
+  }
+  for (const name of shapes) {
+    const [text, profile] = SHAPES[name](Number(mib) << 20);
+    const options = JSON.stringify(typeof profile === 'string' ? { profile } : profile);
+    const body = new TextEncoder().encode(text);
+    const [ga, gb] = glues.map((glue) => () => glue.normalizeBytes(body, options));
+    row(`normalize: ${name}`, ga, gb, Number(rounds ?? 30));
+  }
+}
+
+if (what !== 'normalize') {
+  const trees = [];
+  for (const root of [a, b]) {
+    trees.push({ whole: await import(url(root, 'js/node.js')), stream: await import(url(root, 'js/stream-node.js')) });
+  }
+  const bytes = corpusBytes(8 << 20);
+  for (const size of [64, 1024, 16384]) {
+    const parts = chunks(bytes, size);
+    const parse = (api) => () => {
+      const p = new api.SseParser();
+      for (const c of parts) p.push(c);
+      p.finish();
+    };
+    const sanitize = (api) => () => {
+      const s = new api.StreamSanitizer();
+      for (const c of parts) s.push(c);
+      s.finish();
+    };
+    for (const entry of ['whole', 'stream']) {
+      for (const [step, make] of [
+        ['parse', parse],
+        ['sanitize', sanitize],
+      ]) {
+        const [fa, fb] = trees.map((t) => make(t[entry]));
+        row(`${step} (${entry === 'whole' ? 'whole module' : 'stream entry'}), ${size} B chunks`, fa, fb, Number(rounds ?? 9));
+      }
+    }
+  }
 }

@@ -27,3 +27,28 @@ test('the profiler names the shapes when asked for one it does not have', () => 
     (e) => e.status === 2 && /shapes: blank blocks in one message/.test(String(e.stderr)),
   );
 });
+
+test('compare times two builds side by side: normalize shapes, then parse and sanitize of both entries', () => {
+  // NOTE: the repository against itself, one round: every row, with a ratio.
+  const out = execFileSync(process.execPath, ['benches/compare.js', root, root, 'all', 'tool ids', '1', '1'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  const rows = out.trim().split('\n').slice(1);
+  assert.match(rows[0], /^normalize: tool ids to rewrite\s/);
+  assert.equal(rows.length, 1 + 3 * 4, out);
+  for (const line of rows) {
+    const [ta, tb, ratio] = line.trim().split(/\s+/).slice(-3).map(Number);
+    assert.ok(ta > 0 && tb > 0 && Math.abs(ratio - tb / ta) < 0.01, line);
+  }
+  assert.match(out, /sanitize \(stream entry\), 16384 B chunks/);
+});
+
+test('compare refuses a shape it does not have and a bad mode, exit 2', () => {
+  for (const args of [[root, root, 'normalize', 'no such shape'], [root, root, 'everything']]) {
+    assert.throws(
+      () => execFileSync(process.execPath, ['benches/compare.js', ...args], { cwd: root, stdio: 'pipe' }),
+      (e) => e.status === 2 && /shapes: |usage: /.test(String(e.stderr)),
+    );
+  }
+});
