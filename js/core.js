@@ -5,13 +5,12 @@
 // re-exports this. No parsing or rule logic lives here: it converts arguments
 // and results.
 import { streamApi } from './stream-api.js';
-import { SanitizerError, checked, decoder, optionsJson, toBytes } from './util.js';
+import { SanitizerError, decoder, optionsJson, toBytes } from './util.js';
 import { glue, loader } from './wasm-full.js';
 
 export { SanitizerError };
 
-const { assertReady } = loader;
-const ok = (result) => checked(glue, result);
+const { assertReady, check } = loader;
 const { normalizeBytes, profileCatalog, ruleCatalog, sanitizeMessageBytes, validateBytes } = glue;
 
 /** Loads the wasm module from `source` (URL, bytes, Response, WebAssembly.Module); see load.js. */
@@ -31,7 +30,7 @@ const encoder = new TextEncoder();
 export function sanitizeMessage(body, options = {}) {
   assertReady();
   const [bytes, form] = bodyBytes(body);
-  const [out, report] = ok(sanitizeMessageBytes(bytes, optionsJson(options)));
+  const [out, report] = check(sanitizeMessageBytes(bytes, optionsJson(options)));
   const result = { body, report: JSON.parse(report) };
   if (out !== null) result.body = fromBytes(out, form);
   return result;
@@ -59,7 +58,7 @@ function fromBytes(bytes, form) {
 export function normalize(body, options = {}) {
   assertReady();
   const [bytes, form] = bodyBytes(body);
-  const [out, changes] = ok(normalizeBytes(bytes, optionsJson(options)));
+  const [out, changes] = check(normalizeBytes(bytes, optionsJson(options)));
   const result = { body, changes: JSON.parse(changes) };
   if (out !== null) result.body = fromBytes(out, form);
   return result;
@@ -68,7 +67,7 @@ export function normalize(body, options = {}) {
 /** What a strict upstream would reject in `body`: `[{ rule, path, message }]`. */
 export function validate(body, options = {}) {
   assertReady();
-  return JSON.parse(ok(validateBytes(bodyBytes(body)[0], optionsJson(options))));
+  return JSON.parse(check(validateBytes(bodyBytes(body)[0], optionsJson(options))));
 }
 
 /** `value` frozen all the way down. */
@@ -106,7 +105,7 @@ export function authHeaders(config = {}) {
   assertReady();
   // NOTE: `env` goes as JSON (a Worker's bindings become `{}`); the core reads
   // the two variables it knows and nothing of it is kept.
-  const flat = ok(glue.authHeaders(optionsJson(config)));
+  const flat = check(glue.authHeaders(optionsJson(config)));
   const headers = {};
   for (let i = 0; i < flat.length; i += 2) headers[flat[i]] = flat[i + 1];
   return headers;

@@ -6,9 +6,13 @@
 // first (in the same tick as the import, i.e. at the top level of a module).
 import { SanitizerError } from './util.js';
 
+/** The u32 result of a failed wasm call. NOTE: src/wasm.rs `FAILED`; tests/surface.rs checks both. */
+const FAILED = 0xffffffff;
+
 /**
  * The load state of the module behind `glue` (its `default` async init and
- * `initSync`). `assertReady()` guards every synchronous entry point.
+ * `initSync`). `assertReady()` guards every synchronous entry point;
+ * `check(result)` throws the error of a call that failed.
  */
 export function createLoader(glue) {
   let loaded = false;
@@ -102,6 +106,19 @@ export function createLoader(glue) {
     });
   }
 
+  /**
+   * The result of a call into the module. No call throws: a failed one
+   * returns FAILED (a u32 result) or `undefined` (any other) and leaves its
+   * error for the module's `takeError()`, thrown here as a SanitizerError.
+   */
+  function check(result) {
+    if (result !== FAILED && result !== undefined) return result;
+    const { code, message, upstreamType } = JSON.parse(glue.takeError());
+    const error = new SanitizerError(code, message);
+    if (upstreamType !== undefined) error.upstreamType = upstreamType;
+    throw error;
+  }
+
   function assertReady() {
     if (!loaded) {
       throw new SanitizerError(
@@ -116,6 +133,7 @@ export function createLoader(glue) {
     ready,
     autoInit,
     assertReady,
+    check,
     get loaded() {
       return loaded;
     },

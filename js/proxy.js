@@ -4,10 +4,10 @@
 // (auth, limits, what normalize and the sanitizer do) are the core's; this
 // module wires HTTP and streams around them.
 import { StreamSanitizer, normalize, sanitizeMessage } from './core.js';
-import { SanitizerError, checked } from './util.js';
-import { glue } from './wasm-full.js';
+import { SanitizerError } from './util.js';
+import { glue, loader } from './wasm-full.js';
 
-const ok = (result) => checked(glue, result);
+const { check } = loader;
 
 const ROUTES = { '/v1/messages': 'messages', '/v1/messages/count_tokens': 'count_tokens' };
 
@@ -83,7 +83,7 @@ export class Forwarding {
    * lists comma-separated; throws SanitizerError.
    */
   constructor({ mode, upstreamUrl, upstreamKey, clientKeys = '', keepClientHeaders = '' }) {
-    this.#inner = ok(glue.WasmForwarding.create(mode, upstreamUrl, upstreamKey || undefined, clientKeys, keepClientHeaders));
+    this.#inner = check(glue.WasmForwarding.create(mode, upstreamUrl, upstreamKey || undefined, clientKeys, keepClientHeaders));
     /** Secret mode: () => a redactor of the upstream key, for every reply. */
     this.makeRedactor = mode === 'secret' ? () => new glue.WasmRedactor(upstreamKey) : undefined;
   }
@@ -94,7 +94,7 @@ export class Forwarding {
     for (const [name, value] of client) if (!isHopByHop(name) && !NOT_FORWARDED.has(name)) lines += `${name}\n${value}\n`;
     let out;
     try {
-      out = ok(this.#inner.headers(lines)).split('\n');
+      out = check(this.#inner.headers(lines)).split('\n');
     } catch (e) {
       if (!(e instanceof SanitizerError)) throw e;
       const denied = e.code === 'missing-client-key' || e.code === 'unknown-client-key';
@@ -241,7 +241,7 @@ function transformBody(source, { sanitizer: options, redactor, onEnd }) {
   const sanitizer = options && new StreamSanitizer(options);
   let tail = new Uint8Array(0);
   const emit = (controller, bytes) => {
-    const out = redactor ? ok(redactor.push(bytes)) : bytes;
+    const out = redactor ? check(redactor.push(bytes)) : bytes;
     if (out.length === 0) return false;
     controller.enqueue(out);
     tail = out.length >= 4 ? out.slice(-4) : concat(tail, out).slice(-4);
@@ -257,7 +257,7 @@ function transformBody(source, { sanitizer: options, redactor, onEnd }) {
       if (overflow && atEventEnd(tail)) emit(controller, encoder.encode(`: sse-sanitizer: max-buffer-exceeded: ${overflow.detail}\n\n`));
     }
     if (redactor) {
-      const rest = ok(redactor.finish());
+      const rest = check(redactor.finish());
       redactor.free();
       if (rest.length > 0) controller.enqueue(rest);
     }
@@ -294,7 +294,7 @@ function transformBody(source, { sanitizer: options, redactor, onEnd }) {
 /** `bytes` with the secret replaced, by a redactor from `makeRedactor`. */
 function redactAll(makeRedactor, bytes) {
   const redactor = makeRedactor();
-  const out = concat(ok(redactor.push(bytes)), ok(redactor.finish()));
+  const out = concat(check(redactor.push(bytes)), check(redactor.finish()));
   redactor.free();
   return out;
 }

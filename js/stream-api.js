@@ -2,7 +2,7 @@
 // wasm module: the full one (`sse-sanitizer`) or the stream-only one
 // (`sse-sanitizer/stream`). Each binding has its own memory views and output
 // pool, since each module has its own memory.
-import { SanitizerError, checked, decoder, optionsJson, toBytes } from './util.js';
+import { SanitizerError, decoder, optionsJson, toBytes } from './util.js';
 
 const EMPTY = new Uint8Array(0);
 const POOL_BYTES = 64 * 1024;
@@ -30,8 +30,7 @@ const EVENT_WORDS = Object.keys(EventRecord).length;
  */
 export function streamApi(glue, loader) {
   const { WasmAccumulator, WasmParser, WasmSanitizer } = glue;
-  const { assertReady } = loader;
-  const ok = (result) => checked(glue, result);
+  const { assertReady, check } = loader;
   // NOTE: streams and accumulate() made before the module has loaded wait for
   // it, so they work without `await ready`; the synchronous calls throw.
   const whenReady = (fn) => (loader.loaded ? fn() : loader.ready.then(fn));
@@ -68,7 +67,7 @@ export function streamApi(glue, loader) {
         input.ptr = inner.reserve(input.size);
       }
       memoryViews().u8.set(bytes, input.ptr);
-      return ok(method.call(inner, len));
+      return check(method.call(inner, len));
     } finally {
       if (input.size > KEEP_INPUT) {
         inner.reserve(0);
@@ -109,7 +108,7 @@ export function streamApi(glue, loader) {
 
     constructor(options = {}) {
       assertReady();
-      this.#inner = ok(WasmParser.create(optionsJson(options)));
+      this.#inner = check(WasmParser.create(optionsJson(options)));
       this.#onRetry = options?.onRetry;
     }
 
@@ -168,7 +167,7 @@ export function streamApi(glue, loader) {
       if (!this.#inner) return false;
       const inner = this.#inner;
       this.#inner = undefined;
-      return ok(inner.finish()) === 1;
+      return check(inner.finish()) === 1;
     }
   }
 
@@ -206,7 +205,7 @@ export function streamApi(glue, loader) {
 
     constructor(options = {}) {
       assertReady();
-      this.#inner = ok(WasmSanitizer.create(optionsJson(options)));
+      this.#inner = check(WasmSanitizer.create(optionsJson(options)));
     }
 
     /**
@@ -223,7 +222,7 @@ export function streamApi(glue, loader) {
     /** Ends the stream: `{ output, report }`, output being whatever was still held. */
     finish() {
       const inner = this.#live();
-      const output = readOutput(ok(inner.finish()));
+      const output = readOutput(check(inner.finish()));
       const report = JSON.parse(inner.report());
       inner.free();
       this.#inner = undefined;
@@ -294,8 +293,8 @@ export function streamApi(glue, loader) {
    */
   async function accumulate(input, options = {}) {
     if (!loader.loaded) await loader.ready;
-    const inner = ok(WasmAccumulator.create(optionsJson(options)));
-    const take = (chunk) => ok(isEvent(chunk) ? inner.pushEvent(chunk.type ?? 'message', chunk.data) : inner.push(toBytes(chunk)));
+    const inner = check(WasmAccumulator.create(optionsJson(options)));
+    const take = (chunk) => check(isEvent(chunk) ? inner.pushEvent(chunk.type ?? 'message', chunk.data) : inner.push(toBytes(chunk)));
     try {
       if (isBytesLike(input)) take(input);
       else await eachChunk(input, take, 'accumulate() takes a string, bytes, a ReadableStream or events');
@@ -303,7 +302,7 @@ export function streamApi(glue, loader) {
       inner.free();
       throw err;
     }
-    return JSON.parse(ok(inner.finish()));
+    return JSON.parse(check(inner.finish()));
   }
 
   /**
@@ -316,10 +315,10 @@ export function streamApi(glue, loader) {
    */
   function validateStream(input, options = {}) {
     const run = () => {
-      const inner = ok(glue.WasmValidator.create(optionsJson(options)));
+      const inner = check(glue.WasmValidator.create(optionsJson(options)));
       const buffer = { ptr: 0, size: 0 };
       const take = (chunk) => callWithInput(inner, buffer, glue.WasmValidator.prototype.push, toBytes(chunk));
-      const finish = () => JSON.parse(ok(inner.finish()));
+      const finish = () => JSON.parse(check(inner.finish()));
       const fail = (err) => {
         inner.free();
         throw err;

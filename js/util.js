@@ -10,22 +10,6 @@ export class SanitizerError extends Error {
   }
 }
 
-/** The u32 result of a failed wasm call (src/wasm.rs `FAILED`). */
-const FAILED = 0xffffffff;
-
-/**
- * The result of a call into the wasm module behind `glue`. No call throws: a
- * failed one returns FAILED (a u32 result) or `undefined` (any other) and
- * leaves its error for `takeError()`, thrown here as a SanitizerError.
- */
-export function checked(glue, result) {
-  if (result !== FAILED && result !== undefined) return result;
-  const { code, message, upstreamType } = JSON.parse(glue.takeError());
-  const error = new SanitizerError(code, message);
-  if (upstreamType !== undefined) error.upstreamType = upstreamType;
-  throw error;
-}
-
 const encoder = new TextEncoder();
 
 /** Uint8Array view of a string (UTF-8), typed array, ArrayBuffer or DataView. */

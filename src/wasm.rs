@@ -48,11 +48,12 @@ fn start() {
 
 // NOTE: no call of this module throws: a failed one returns `FAILED` (a u32
 // result) or `undefined` (any other result) and leaves its error for
-// `takeError()`; js/util.js `checked` turns it into a `SanitizerError`. No
+// `takeError()`; js/load.js `check` turns it into a `SanitizerError`. No
 // `JsValue` crosses the stream path, so the stream-only module has no JS
 // objects, externref shims or `js-sys` calls (wasm size).
 
-/// The u32 result of a failed call (never an address or a count).
+/// The u32 result of a failed call (never an address or a count). NOTE:
+/// js/load.js has the same word; tests/surface.rs checks both.
 const FAILED: u32 = u32::MAX;
 
 thread_local! {

@@ -111,6 +111,14 @@ fn error_codes_match_what_the_core_the_binding_and_js_raise() {
     assert_eq!(typed, raised, "SanitizerErrorCode in js/index.d.ts");
 }
 
+/// A failed call's u32 result is the same word in the binding and in the JS
+/// that reads it.
+#[test]
+fn the_failed_call_sentinel_matches_in_rust_and_js() {
+    assert!(read("src/wasm.rs").contains("const FAILED: u32 = u32::MAX;"));
+    assert!(read("js/load.js").contains("const FAILED = 0xffffffff;"));
+}
+
 /// Options read from JSON as the JS API passes them: camelCase, typed (a
 /// value of another type is `invalid-option`, naming the option), `null` and
 /// unknown keys ignored; an unknown rule id refused by the Rust API as by JS.
