@@ -55,7 +55,6 @@ impl BuildHasher for Keyed {
 /// The hasher [`Keyed`] builds: SipHash-1-3 primed with the secret.
 // NOTE: its steps out of line, one copy each (wasm size): std's are inlined
 // into every table operation.
-#[derive(Clone)]
 pub(crate) struct Sip(DefaultHasher);
 
 impl Hasher for Sip {
