@@ -1,5 +1,5 @@
 // Where normalize's time goes in wasm, by function: the V8 sampling profiler
-// around `normalizeBytes` on one crafted body of benches/shapes.js, in a
+// around the module's `normalize` on one crafted body of benches/shapes.js, in a
 // module built with its function names (run it through scripts/profile.sh:
 // `npm run profile -- [shape] [MiB] [runs]`). Prints each function's share of
 // the samples, by itself and with what it calls.
@@ -8,7 +8,7 @@
 // there what it does not cost natively.
 import { Session } from 'node:inspector/promises';
 import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { createLoader } from '../js/load.js';
 import { SHAPES } from './shapes.js';
 
 const [dir, which = 'tool ids', mib = '4', runs = '20'] = process.argv.slice(2);
@@ -17,12 +17,13 @@ if (!dir || !name) {
   console.error(`usage: npm run profile -- [shape] [MiB] [runs]; shapes: ${Object.keys(SHAPES).join('; ')}`);
   process.exit(2);
 }
-const glue = await import(pathToFileURL(`${dir}/sse_sanitizer.js`));
-glue.initSync({ module: readFileSync(`${dir}/sse_sanitizer_bg.wasm`) });
+const loader = createLoader();
+loader.init(readFileSync(`${dir}/sse_sanitizer.wasm`));
+const normalize = (body, options) => loader.text(loader.exports.normalize(...loader.pass(body, options)));
 const [text, profile] = SHAPES[name](Number(mib) << 20);
 const options = JSON.stringify(typeof profile === 'string' ? { profile } : profile);
 const body = new TextEncoder().encode(text);
-glue.normalizeBytes(body, options);
+normalize(body, options);
 
 const session = new Session();
 session.connect();
@@ -30,7 +31,7 @@ await session.post('Profiler.enable');
 await session.post('Profiler.setSamplingInterval', { interval: 100 });
 await session.post('Profiler.start');
 const start = performance.now();
-for (let i = 0; i < Number(runs); i++) glue.normalizeBytes(body, options);
+for (let i = 0; i < Number(runs); i++) normalize(body, options);
 const ms = (performance.now() - start) / Number(runs);
 const { profile: samples } = await session.post('Profiler.stop');
 session.disconnect();
@@ -62,6 +63,6 @@ const top = (map, n) =>
     .slice(0, n)
     .map(([fn, t]) => `${((100 * t) / all).toFixed(1).padStart(6)}%  ${fn.slice(0, 120)}`)
     .join('\n');
-console.log(`${name}, ${mib} MiB (${body.length} B): normalizeBytes ${ms.toFixed(1)} ms a call, ${runs} calls sampled`);
+console.log(`${name}, ${mib} MiB (${body.length} B): normalize ${ms.toFixed(1)} ms a call, ${runs} calls sampled`);
 console.log(`\nby itself (share of the samples)\n${top(own, 25)}`);
 console.log(`\nwith what it calls\n${top(total, 25)}`);

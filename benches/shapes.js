@@ -5,11 +5,12 @@
 // instance (its memory only grows, so its size after the call is the peak).
 import { readFileSync } from 'node:fs';
 import { normalize, validate } from 'sse-sanitizer';
+import { createLoader } from '../js/load.js';
 import { fmt, table } from './util.js';
 
 const MiB = 1 << 20;
 const SIZES = (process.env.SHAPE_SIZES ?? '1,4,16,32').split(',').map(Number);
-const wasmBytes = readFileSync(new URL('../pkg/sse_sanitizer_bg.wasm', import.meta.url));
+const wasmBytes = readFileSync(new URL('../pkg/sse_sanitizer.wasm', import.meta.url));
 const encoder = new TextEncoder();
 
 /** `count` copies of `unit` (a JSON fragment) joined with commas, sized to about `bytes`. */
@@ -103,17 +104,17 @@ export const SHAPES = {
   ],
 };
 
-let fresh = 0;
-/** Peak wasm memory of one normalize (or validate) call on a fresh instance. */
-async function peakMemory(bytes, options, fn) {
-  const glue = await import(`../pkg/sse_sanitizer.js?instance=${fresh++}`);
-  const { memory } = glue.initSync({ module: wasmBytes });
+/** Peak wasm memory of one `normalize` (or `validate`) call of the module on a fresh instance. */
+function peakMemory(bytes, options, fn) {
+  const loader = createLoader();
+  loader.init(wasmBytes);
+  const { memory } = loader.exports;
   const before = memory.buffer.byteLength;
-  // NOTE: the glue takes options as JSON text (js/util.js optionsJson); a
-  // refused body returns undefined and leaves its error for takeError().
-  if (glue[fn](bytes, JSON.stringify(options)) === undefined) {
-    const { code, message } = JSON.parse(glue.takeError());
-    if (code !== 'invalid-shape') throw new Error(`${code}: ${message}`);
+  // NOTE: the module takes options as JSON text (js/util.js optionsJson).
+  try {
+    loader.text(loader.exports[fn](...loader.pass(bytes, JSON.stringify(options))));
+  } catch (e) {
+    if (e.code !== 'invalid-shape') throw e;
   }
   return memory.buffer.byteLength - before;
 }
@@ -165,8 +166,8 @@ export async function measure(sizes = SIZES) {
         () => refusing(() => validate(bytes, options)),
         () => JSON.stringify(JSON.parse(new TextDecoder().decode(bytes))),
       ]);
-      const memory = await peakMemory(bytes, options, 'normalizeBytes');
-      const validateMemory = await peakMemory(bytes, options, 'validateBytes');
+      const memory = peakMemory(bytes, options, 'normalize');
+      const validateMemory = peakMemory(bytes, options, 'validate');
       out.push({ shape, size: mib, bytes: bytes.length, ms, validateMs, floorMs, changes, memory, validateMemory });
     }
   }

@@ -2,6 +2,7 @@
 // against its budget and the target), and the compile + instantiate time of each wasm module.
 import { readFileSync } from 'node:fs';
 import { BUDGETS, ENTRIES, TARGETS, entrySize } from './entry-size.js';
+import { createLoader } from '../js/load.js';
 import { table, fmt } from './util.js';
 
 export async function run() {
@@ -11,11 +12,10 @@ export async function run() {
     const { js, bundle, wasm, total } = entrySize(entry);
     rows.push([entry, wasm.raw, wasm.gzip, js.length, bundle.raw, bundle.gzip, total, BUDGETS[entry], TARGETS[entry]]);
     const bytes = readFileSync(new URL(`../${wasm.file}`, import.meta.url));
-    const glue = await import(`../${wasm.file.replace(/_bg\.wasm$/, '.js')}`);
     const t = [];
     for (let i = 0; i < 20; i++) {
       const start = performance.now();
-      glue.initSync({ module: new WebAssembly.Module(bytes) });
+      createLoader().init(new WebAssembly.Module(bytes));
       t.push(performance.now() - start);
     }
     t.sort((a, b) => a - b);

@@ -6,18 +6,17 @@
 // and results.
 import { streamApi } from './stream-api.js';
 import { SanitizerError, decoder, optionsJson, toBytes } from './util.js';
-import { glue, loader } from './wasm-full.js';
+import { loader } from './wasm-full.js';
 
 export { SanitizerError };
 
-const { assertReady, check } = loader;
-const { normalizeBytes, profileCatalog, ruleCatalog, sanitizeMessageBytes, validateBytes } = glue;
+const { assertReady, pass, takeBody, text } = loader;
 
 /** Loads the wasm module from `source` (URL, bytes, Response, WebAssembly.Module); see load.js. */
 export const { init, ready } = loader;
 
 export const { SseParser, createEventStream, StreamSanitizer, createSanitizerStream, sanitize, accumulate, validateStream } =
-  streamApi(glue, loader);
+  streamApi(loader, true);
 
 const encoder = new TextEncoder();
 
@@ -30,8 +29,9 @@ const encoder = new TextEncoder();
 export function sanitizeMessage(body, options = {}) {
   assertReady();
   const [bytes, form] = bodyBytes(body);
-  const [out, report] = check(sanitizeMessageBytes(bytes, optionsJson(options)));
-  const result = { body, report: JSON.parse(report) };
+  const report = JSON.parse(text(loader.exports.sanitize_message(...pass(bytes, optionsJson(options)))));
+  const out = takeBody();
+  const result = { body, report };
   if (out !== null) result.body = fromBytes(out, form);
   return result;
 }
@@ -58,8 +58,9 @@ function fromBytes(bytes, form) {
 export function normalize(body, options = {}) {
   assertReady();
   const [bytes, form] = bodyBytes(body);
-  const [out, changes] = check(normalizeBytes(bytes, optionsJson(options)));
-  const result = { body, changes: JSON.parse(changes) };
+  const changes = JSON.parse(text(loader.exports.normalize(...pass(bytes, optionsJson(options)))));
+  const out = takeBody();
+  const result = { body, changes };
   if (out !== null) result.body = fromBytes(out, form);
   return result;
 }
@@ -67,7 +68,7 @@ export function normalize(body, options = {}) {
 /** What a strict upstream would reject in `body`: `[{ rule, path, message }]`. */
 export function validate(body, options = {}) {
   assertReady();
-  return JSON.parse(check(validateBytes(bodyBytes(body)[0], optionsJson(options))));
+  return JSON.parse(text(loader.exports.validate(...pass(bodyBytes(body)[0], optionsJson(options)))));
 }
 
 /** `value` frozen all the way down. */
@@ -83,21 +84,21 @@ let catalog;
 /** The rules catalog: `[{ id, profiles, fix, optIn, message, otherMessages, messages, sources, note }]`. */
 export function rules() {
   assertReady();
-  return (catalog ??= deepFreeze(JSON.parse(ruleCatalog())));
+  return (catalog ??= deepFreeze(JSON.parse(text(loader.exports.rule_catalog()))));
 }
 
 let profileList;
 /** The profiles: `[{ id, description }]`. */
 export function profiles() {
   assertReady();
-  return (profileList ??= deepFreeze(JSON.parse(profileCatalog())));
+  return (profileList ??= deepFreeze(JSON.parse(text(loader.exports.profile_catalog()))));
 }
 
 let anomalyClasses;
 /** The stream anomaly catalog: `[{ code, summary, sdk }]`. */
 export function anomalies() {
   assertReady();
-  return (anomalyClasses ??= Object.freeze(JSON.parse(glue.anomalyCatalog()).map(Object.freeze)));
+  return (anomalyClasses ??= Object.freeze(JSON.parse(text(loader.exports.anomaly_catalog())).map(Object.freeze)));
 }
 
 /** The request headers for an Anthropic call (lowercase names), never both auth headers. */
@@ -105,7 +106,7 @@ export function authHeaders(config = {}) {
   assertReady();
   // NOTE: `env` goes as JSON (a Worker's bindings become `{}`); the core reads
   // the two variables it knows and nothing of it is kept.
-  const flat = check(glue.authHeaders(optionsJson(config)));
+  const flat = JSON.parse(text(loader.exports.auth_headers(...pass(optionsJson(config)))));
   const headers = {};
   for (let i = 0; i < flat.length; i += 2) headers[flat[i]] = flat[i + 1];
   return headers;
@@ -114,5 +115,5 @@ export function authHeaders(config = {}) {
 /** A key as it may be shown: `sk-ant-…1234`. */
 export function redactKey(key) {
   assertReady();
-  return glue.redactKey(String(key));
+  return text(loader.exports.redact_key(...pass(String(key))));
 }

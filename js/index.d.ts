@@ -68,7 +68,7 @@ export type InitSource =
 
 /**
  * Loads the WebAssembly module, once; later calls are no-ops. Without an
- * argument, from the file the package ships next to its glue. Node and
+ * argument, from the file the package ships in its `pkg/` folder. Node and
  * Cloudflare Workers load it synchronously on import, so call this only where
  * a bundler did not ship the file: bytes or a `WebAssembly.Module` load
  * synchronously (the API is usable as soon as this returns).

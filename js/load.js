@@ -1,22 +1,34 @@
-// Loading one wasm module through its wasm-bindgen glue. No entry uses
-// top-level await: the API is importable at once and usable once `ready` has
-// resolved. Node and workerd instantiate synchronously while the entry is
-// evaluated, so there `ready` has resolved before any code can call the API;
-// browsers fetch the .wasm next to the glue unless `init(source)` is called
-// first (in the same tick as the import, i.e. at the top level of a module).
-import { SanitizerError } from './util.js';
+// Loading one wasm module and calling it: its instantiation, memory, arguments,
+// results and errors (the raw exports of src/wasm.rs). No entry uses top-level
+// await: the API is importable at once and usable once `ready` has resolved.
+// Node and workerd instantiate synchronously while the entry is evaluated, so
+// there `ready` has resolved before any code can call the API; browsers fetch
+// the .wasm next to the entry unless `init(source)` is called first (in the
+// same tick as the import, i.e. at the top level of a module).
+import { SanitizerError, decoder } from './util.js';
 
 /** The u32 result of a failed wasm call. NOTE: src/wasm.rs `FAILED`; tests/surface.rs checks both. */
 const FAILED = 0xffffffff;
 
+// NOTE: the `#[repr(C)]` struct of src/wasm.rs a text or bytes result is
+// read through (camelCase field names); tests/surface.rs checks it.
+export const Output = words('ptr len');
+
+/** `{ name: index }` of u32 words, in memory order. */
+export function words(names) {
+  return Object.fromEntries(names.split(' ').map((name, i) => [name, i]));
+}
+
+const encoder = new TextEncoder();
+
 /**
- * The load state of the module behind `glue` (its `default` async init and
- * `initSync`). `assertReady()` guards every synchronous entry point;
- * `check(result)` throws the error of a call that failed.
+ * The load state of one wasm module and the ways to call it. `assertReady()`
+ * guards every synchronous entry point; `check(result)` throws the error of a
+ * call that failed; `exports` are the module's raw exports.
  */
-export function createLoader(glue) {
+export function createLoader() {
   let loaded = false;
-  // The instance's exports (wasm-bindgen's init resolves to them), for its memory.
+  // The instance's exports.
   let exports;
   let started = false;
   let pending;
@@ -26,6 +38,59 @@ export function createLoader(glue) {
   // NOTE: a failed automatic load is reported where `ready` is awaited (and
   // by every call made too early), not as an unhandled rejection.
   ready.catch(() => {});
+  let views = { u8: new Uint8Array(0), u32: new Uint32Array(0) };
+  // The output body a call is handing over (normalize, sanitizeMessage).
+  let body = null;
+  let bodyAt = 0;
+
+  /**
+   * Whole-memory views, made again only when the memory grew. NOTE: growing
+   * detaches the old ArrayBuffer, so a zero length is the cue; reading
+   * `memory.buffer` on every call costs more than a small push. Call after
+   * the wasm call whose results are read.
+   */
+  function memory() {
+    if (views.u8.byteLength === 0) {
+      const { buffer } = exports.memory;
+      views = { u8: new Uint8Array(buffer), u32: new Uint32Array(buffer) };
+    }
+    return views;
+  }
+
+  // What the module imports (the stream-only module: nothing).
+  const imports = {
+    env: {
+      random: (ptr, len) => crypto.getRandomValues(memory().u8.subarray(ptr, ptr + len)),
+      body_start: (len) => {
+        body = new Uint8Array(len);
+        bodyAt = 0;
+      },
+      body_piece: (ptr, len) => {
+        body.set(memory().u8.subarray(ptr, ptr + len), bodyAt);
+        bodyAt += len;
+      },
+    },
+  };
+
+  /** Instantiates bytes or a compiled module, synchronously. */
+  const instantiate = (source) =>
+    new WebAssembly.Instance(source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source), imports).exports;
+
+  /** Instantiates a URL, a Request, a Response or a promise of one of them. */
+  async function fetchAndInstantiate(source) {
+    source = await source;
+    if (typeof source === 'string' || source instanceof URL || (typeof Request === 'function' && source instanceof Request)) {
+      source = await fetch(source);
+    }
+    if (!(typeof Response === 'function' && source instanceof Response)) return instantiate(source);
+    if (!source.ok) throw new Error(`failed to fetch Wasm: ${source.status} ${source.statusText} fetching '${source.url}'`);
+    // NOTE: streaming compilation needs the `application/wasm` type; a server
+    // that sends another gets the whole file compiled at once.
+    if (typeof WebAssembly.instantiateStreaming === 'function' && /^application\/wasm\b/i.test(source.headers.get('content-type'))) {
+      return (await WebAssembly.instantiateStreaming(source, imports)).instance.exports;
+    }
+    return (await WebAssembly.instantiate(await source.arrayBuffer(), imports)).instance.exports;
+  }
 
   const loadError = (err) =>
     new SanitizerError(
@@ -37,6 +102,7 @@ export function createLoader(glue) {
 
   const done = (instanceExports) => {
     exports = instanceExports;
+    exports.start?.();
     loaded = true;
     settle.resolve();
   };
@@ -53,7 +119,7 @@ export function createLoader(glue) {
 
   /**
    * Loads the module from `source` (default: the entry's own, next to the
-   * glue). Bytes and a WebAssembly.Module are instantiated synchronously: the
+   * entry). Bytes and a WebAssembly.Module are instantiated synchronously: the
    * API is usable as soon as this returns. The first successful load wins;
    * `ready` settles with the first load that ends.
    */
@@ -64,15 +130,13 @@ export function createLoader(glue) {
     try {
       source ??= typeof defaultSource === 'function' ? defaultSource() : defaultSource;
       if (isSync(source)) {
-        done(glue.initSync({ module: source }));
+        done(instantiate(source));
         return Promise.resolve();
       }
     } catch (err) {
       return Promise.reject(failed(err));
     }
-    pending = Promise.resolve(source)
-      .then((s) => (isSync(s) ? glue.initSync({ module: s }) : glue.default({ module_or_path: s })))
-      .then(done, (err) => {
+    pending = fetchAndInstantiate(source).then(done, (err) => {
         pending = undefined;
         throw failed(err);
       });
@@ -91,7 +155,7 @@ export function createLoader(glue) {
     try {
       const s = typeof source === 'function' ? source() : source;
       if (isSync(s)) {
-        done(glue.initSync({ module: s }));
+        done(instantiate(s));
         return;
       }
       defaultSource = s;
@@ -107,16 +171,62 @@ export function createLoader(glue) {
   }
 
   /**
-   * The result of a call into the module. No call throws: a failed one
-   * returns FAILED (a u32 result) or `undefined` (any other) and leaves its
-   * error for the module's `takeError()`, thrown here as a SanitizerError.
+   * The u32 result of a call into the module. No call throws: a failed one
+   * returns FAILED and leaves its error for the module's `take_error`, thrown
+   * here as a SanitizerError. NOTE: wasm returns an i32, which JS reads
+   * signed; `>>> 0` makes it the u32 it is (an address may be ≥ 2 GiB).
    */
   function check(result) {
-    if (result !== FAILED && result !== undefined) return result;
-    const { code, message, upstreamType } = JSON.parse(glue.takeError());
+    result >>>= 0;
+    if (result !== FAILED) return result;
+    const { code, message, upstreamType } = JSON.parse(text(exports.take_error()));
     const error = new SanitizerError(code, message);
     if (upstreamType !== undefined) error.upstreamType = upstreamType;
     throw error;
+  }
+
+  /**
+   * Writes a call's arguments (strings, as UTF-8, or bytes) back to back into
+   * the module's argument buffer; returns their byte lengths, which the call
+   * takes, spread: `(...pass(a, b))`.
+   */
+  function pass(...args) {
+    const parts = args.map((a) => (typeof a === 'string' ? encoder.encode(a) : a));
+    let at = exports.args(parts.reduce((n, p) => n + p.length, 0));
+    const { u8 } = memory();
+    for (const p of parts) {
+      u8.set(p, at);
+      at += p.length;
+    }
+    return parts.map((p) => p.length);
+  }
+
+  /** The bytes a call left at `header` (an `Output`), in wasm memory: read them before the next call. */
+  function output(header) {
+    const { u8, u32 } = memory();
+    const ptr = u32[(header >>> 2) + Output.ptr];
+    return u8.subarray(ptr, ptr + u32[(header >>> 2) + Output.len]);
+  }
+
+  /** The text result of a call: its header checked, the text decoded. */
+  const text = (result) => decoder.decode(output(check(result)));
+
+  /** The output body the last call handed over (normalize, sanitizeMessage), or null. */
+  function takeBody() {
+    const out = body;
+    body = null;
+    return out;
+  }
+
+  // Frees the module's object a handle names once the JS object that held
+  // it is garbage-collected (`owned`); `release` forgets an owner whose
+  // handle was freed already.
+  const registry = new FinalizationRegistry((handle) => exports.free(handle));
+
+  /** Registers `handle` as held by `owner`; returns it. */
+  function owned(owner, handle) {
+    registry.register(owner, handle, owner);
+    return handle;
   }
 
   function assertReady() {
@@ -134,12 +244,19 @@ export function createLoader(glue) {
     autoInit,
     assertReady,
     check,
+    pass,
+    output,
+    text,
+    takeBody,
+    memory,
+    owned,
+    release: (owner) => registry.unregister(owner),
     get loaded() {
       return loaded;
     },
-    /** The module's WebAssembly.Memory, once loaded. */
-    get memory() {
-      return exports.memory;
+    /** The module's raw exports (src/wasm.rs), once loaded. */
+    get exports() {
+      return exports;
     },
   };
 }

@@ -5,9 +5,9 @@
 // module wires HTTP and streams around them.
 import { StreamSanitizer, normalize, sanitizeMessage } from './core.js';
 import { SanitizerError } from './util.js';
-import { glue, loader } from './wasm-full.js';
+import { loader } from './wasm-full.js';
 
-const { check } = loader;
+const { check, owned, pass, text } = loader;
 
 const ROUTES = { '/v1/messages': 'messages', '/v1/messages/count_tokens': 'count_tokens' };
 
@@ -25,7 +25,7 @@ export function messagesRoute(pathname) {
 
 /** The core's default `maxBodyBytes`. */
 export function defaultMaxBodyBytes() {
-  return glue.defaultMaxBodyBytes();
+  return loader.exports.default_max_body_bytes();
 }
 
 /** An error that reaches the client as a response in Anthropic's error shape. */
@@ -83,9 +83,13 @@ export class Forwarding {
    * lists comma-separated; throws SanitizerError.
    */
   constructor({ mode, upstreamUrl, upstreamKey, clientKeys = '', keepClientHeaders = '' }) {
-    this.#inner = check(glue.WasmForwarding.create(mode, upstreamUrl, upstreamKey || undefined, clientKeys, keepClientHeaders));
+    const x = loader.exports;
+    const key = upstreamKey || '';
+    const args = pass(String(mode), String(upstreamUrl), String(key), String(clientKeys), String(keepClientHeaders));
+    args.splice(3, 0, key === '' ? 0 : 1);
+    this.#inner = owned(this, check(x.forwarding_create(...args)));
     /** Secret mode: () => a redactor of the upstream key, for every reply. */
-    this.makeRedactor = mode === 'secret' ? () => new glue.WasmRedactor(upstreamKey) : undefined;
+    this.makeRedactor = mode === 'secret' ? () => new Redactor(upstreamKey) : undefined;
   }
 
   /** The upstream request headers for a client's; a refused credential is a 400 or 401. */
@@ -94,7 +98,7 @@ export class Forwarding {
     for (const [name, value] of client) if (!isHopByHop(name) && !NOT_FORWARDED.has(name)) lines += `${name}\n${value}\n`;
     let out;
     try {
-      out = check(this.#inner.headers(lines)).split('\n');
+      out = text(loader.exports.forwarding_headers(this.#inner, ...pass(lines))).split('\n');
     } catch (e) {
       if (!(e instanceof SanitizerError)) throw e;
       const denied = e.code === 'missing-client-key' || e.code === 'unknown-client-key';
@@ -103,6 +107,33 @@ export class Forwarding {
     const headers = new Headers();
     for (let i = 0; i + 1 < out.length; i += 2) headers.append(out[i], out[i + 1]);
     return headers;
+  }
+}
+
+/** Replaces a secret in a byte stream (`auth::Redactor` in the core); `free()` when done. */
+class Redactor {
+  #handle;
+
+  constructor(secret) {
+    const x = loader.exports;
+    this.#handle = owned(this, check(x.redactor_create(...pass(String(secret)))));
+  }
+
+  /** The bytes `chunk` makes final. */
+  push(chunk) {
+    return loader.output(check(loader.exports.redactor_push(this.#handle, ...pass(chunk)))).slice();
+  }
+
+  /** The bytes still held. */
+  finish() {
+    return loader.output(check(loader.exports.redactor_finish(this.#handle))).slice();
+  }
+
+  free() {
+    if (this.#handle === undefined) return;
+    loader.release(this);
+    loader.exports.free(this.#handle);
+    this.#handle = undefined;
   }
 }
 
@@ -241,7 +272,7 @@ function transformBody(source, { sanitizer: options, redactor, onEnd }) {
   const sanitizer = options && new StreamSanitizer(options);
   let tail = new Uint8Array(0);
   const emit = (controller, bytes) => {
-    const out = redactor ? check(redactor.push(bytes)) : bytes;
+    const out = redactor ? redactor.push(bytes) : bytes;
     if (out.length === 0) return false;
     controller.enqueue(out);
     tail = out.length >= 4 ? out.slice(-4) : concat(tail, out).slice(-4);
@@ -257,7 +288,7 @@ function transformBody(source, { sanitizer: options, redactor, onEnd }) {
       if (overflow && atEventEnd(tail)) emit(controller, encoder.encode(`: sse-sanitizer: max-buffer-exceeded: ${overflow.detail}\n\n`));
     }
     if (redactor) {
-      const rest = check(redactor.finish());
+      const rest = redactor.finish();
       redactor.free();
       if (rest.length > 0) controller.enqueue(rest);
     }
@@ -294,7 +325,7 @@ function transformBody(source, { sanitizer: options, redactor, onEnd }) {
 /** `bytes` with the secret replaced, by a redactor from `makeRedactor`. */
 function redactAll(makeRedactor, bytes) {
   const redactor = makeRedactor();
-  const out = concat(check(redactor.push(bytes)), check(redactor.finish()));
+  const out = concat(redactor.push(bytes), redactor.finish());
   redactor.free();
   return out;
 }

@@ -2,6 +2,7 @@
 // wasm module: the full one (`sse-sanitizer`) or the stream-only one
 // (`sse-sanitizer/stream`). Each binding has its own memory views and output
 // pool, since each module has its own memory.
+import { Output, words } from './load.js';
 import { SanitizerError, decoder, optionsJson, toBytes } from './util.js';
 
 const EMPTY = new Uint8Array(0);
@@ -12,65 +13,50 @@ const POOLED = 4 * 1024;
 // right after the call, so one huge chunk does not stay allocated.
 const KEEP_INPUT = 1 << 20;
 
-/** `{ name: index }` of u32 words, in memory order. */
-function words(names) {
-  return Object.fromEntries(names.split(' ').map((name, i) => [name, i]));
-}
 // NOTE: what the wasm calls leave in memory: the `#[repr(C)]` structs of
 // src/wasm.rs, word by word in order (camelCase field names);
 // tests/surface.rs fails when these lists and the structs differ.
 const ParsedChunk = words('asciiPtr asciiLen widePtr wideLen eventsPtr eventsCount retriesPtr retriesCount');
 const EventRecord = words('typeLen dataLen idLen retry wide');
-const Output = words('ptr len');
 const EVENT_WORDS = Object.keys(EventRecord).length;
 
 /**
- * The stream API over `glue` (a wasm-bindgen module exporting WasmParser,
- * WasmSanitizer, WasmAccumulator and takeError) and its `loader`.
+ * The stream API over a `loader` (load.js) of a module with the parser,
+ * sanitizer and accumulator exports of src/wasm.rs; `verdict`: it also has
+ * the stream verdict's (the full module).
  */
-export function streamApi(glue, loader) {
-  const { WasmAccumulator, WasmParser, WasmSanitizer } = glue;
-  const { assertReady, check } = loader;
+export function streamApi(loader, verdict) {
+  const { assertReady, check, memory, owned, pass, release, text } = loader;
   // NOTE: streams and accumulate() made before the module has loaded wait for
   // it, so they work without `await ready`; the synchronous calls throw.
   const whenReady = (fn) => (loader.loaded ? fn() : loader.ready.then(fn));
-  let views = { u8: new Uint8Array(0), u32: new Uint32Array(0) };
   let pool = new Uint8Array(POOL_BYTES);
   let poolUsed = 0;
 
   /**
-   * Whole-memory views, made again only when the memory grew. NOTE: growing
-   * detaches the old ArrayBuffer, so a zero length is the cue (as in
-   * wasm-bindgen's glue); reading `memory.buffer` on every call costs more than
-   * a small push. Call after the wasm call whose results are read.
+   * The input buffer of the object `handle` names (a parser, sanitizer or
+   * validator): its address and size, cached, and its `reserve` and `push`
+   * exports.
    */
-  function memoryViews() {
-    if (views.u8.byteLength === 0) {
-      const { buffer } = loader.memory;
-      views = { u8: new Uint8Array(buffer), u32: new Uint32Array(buffer) };
-    }
-    return views;
-  }
+  const inputOf = (handle, reserve, push) => ({ handle, ptr: 0, size: 0, reserve, push });
 
   /**
-   * Copies `bytes` into the input buffer of `inner` (a WasmParser or
-   * WasmSanitizer), whose address and size `input` caches, then calls
-   * `method` (its `push`) on it with the length; its error is thrown as a
-   * SanitizerError. NOTE: `method` is a function, not a name: a keyed lookup
-   * that sees both classes cost ~8% at 64 B chunks.
+   * Copies `bytes` into the input buffer of `input`'s object, then calls its
+   * `push` with the length; its error is thrown as a SanitizerError.
    */
-  function callWithInput(inner, input, method, bytes) {
+  function callWithInput(input, bytes) {
     const len = bytes.length;
     try {
       if (len > input.size) {
-        input.size = len > KEEP_INPUT ? len : Math.min(KEEP_INPUT, Math.max(len, 2 * input.size, 4096));
-        input.ptr = inner.reserve(input.size);
+        const size = len > KEEP_INPUT ? len : Math.min(KEEP_INPUT, Math.max(len, 2 * input.size, 4096));
+        input.ptr = check(input.reserve(input.handle, size));
+        input.size = size;
       }
-      memoryViews().u8.set(bytes, input.ptr);
-      return check(method.call(inner, len));
+      memory().u8.set(bytes, input.ptr);
+      return check(input.push(input.handle, len));
     } finally {
       if (input.size > KEEP_INPUT) {
-        inner.reserve(0);
+        input.reserve(input.handle, 0);
         input.size = 0;
       }
     }
@@ -78,7 +64,9 @@ export function streamApi(glue, loader) {
 
   /** A copy of the output bytes a wasm call left at `header` (an `Output`). */
   function readOutput(header) {
-    const { u8, u32 } = memoryViews();
+    // NOTE: read word by word (not through loader.output): most pushes of
+    // small chunks give nothing yet, and make no view then.
+    const { u8, u32 } = memory();
     const ptr = u32[(header >>> 2) + Output.ptr];
     const len = u32[(header >>> 2) + Output.len];
     if (len === 0) return EMPTY;
@@ -102,24 +90,25 @@ export function streamApi(glue, loader) {
    * discarded, per the spec). `feed` is the old name of `push`.
    */
   class SseParser {
-    #inner;
-    #input = { ptr: 0, size: 0 };
+    #input;
     #onRetry;
 
     constructor(options = {}) {
       assertReady();
-      this.#inner = check(WasmParser.create(optionsJson(options)));
+      const x = loader.exports;
+      const handle = check(x.parser_create(...pass(optionsJson(options))));
+      this.#input = inputOf(owned(this, handle), x.parser_reserve, x.parser_push);
       this.#onRetry = options?.onRetry;
     }
 
     push(chunk) {
-      if (!this.#inner) throw new SanitizerError('finished', 'push() after finish()');
-      const header = callWithInput(this.#inner, this.#input, WasmParser.prototype.push, toBytes(chunk));
+      if (!this.#input) throw new SanitizerError('finished', 'push() after finish()');
+      const header = callWithInput(this.#input, toBytes(chunk));
       if (header === 0) return [];
       // NOTE: the texts are valid UTF-8 by construction, so the non-fatal
       // decoder (much faster than a fatal one) is exact. The all-ASCII events
       // come in their own text, which decodes to a one-byte string.
-      const { u8, u32 } = memoryViews();
+      const { u8, u32 } = memory();
       const h = header >>> 2;
       const c = ParsedChunk;
       const asciiPtr = u32[h + c.asciiPtr];
@@ -164,10 +153,11 @@ export function streamApi(glue, loader) {
 
     /** Ends the stream; returns true when an unterminated last event was discarded. */
     finish() {
-      if (!this.#inner) return false;
-      const inner = this.#inner;
-      this.#inner = undefined;
-      return check(inner.finish()) === 1;
+      if (!this.#input) return false;
+      const { handle } = this.#input;
+      this.#input = undefined;
+      release(this);
+      return check(loader.exports.parser_finish(handle)) === 1;
     }
   }
 
@@ -200,12 +190,13 @@ export function streamApi(glue, loader) {
    * through unchanged.
    */
   class StreamSanitizer {
-    #inner;
-    #input = { ptr: 0, size: 0 };
+    #input;
 
     constructor(options = {}) {
       assertReady();
-      this.#inner = check(WasmSanitizer.create(optionsJson(options)));
+      const x = loader.exports;
+      const handle = check(x.sanitizer_create(...pass(optionsJson(options))));
+      this.#input = inputOf(owned(this, handle), x.sanitizer_reserve, x.sanitizer_push);
     }
 
     /**
@@ -215,28 +206,30 @@ export function streamApi(glue, loader) {
      */
     push(chunk) {
       const bytes = toBytes(chunk);
-      const header = callWithInput(this.#live(), this.#input, WasmSanitizer.prototype.push, bytes);
+      const header = callWithInput(this.#live(), bytes);
       return header === 0 ? bytes : readOutput(header);
     }
 
     /** Ends the stream: `{ output, report }`, output being whatever was still held. */
     finish() {
-      const inner = this.#live();
-      const output = readOutput(check(inner.finish()));
-      const report = JSON.parse(inner.report());
-      inner.free();
-      this.#inner = undefined;
+      const { handle } = this.#live();
+      const x = loader.exports;
+      const output = readOutput(check(x.sanitizer_finish(handle)));
+      const report = JSON.parse(text(x.sanitizer_report(handle)));
+      x.free(handle);
+      release(this);
+      this.#input = undefined;
       return { output, report };
     }
 
     /** The report so far. */
     get report() {
-      return JSON.parse(this.#live().report());
+      return JSON.parse(text(loader.exports.sanitizer_report(this.#live().handle)));
     }
 
     #live() {
-      if (!this.#inner) throw new SanitizerError('finished', 'the stream was already finished');
-      return this.#inner;
+      if (!this.#input) throw new SanitizerError('finished', 'the stream was already finished');
+      return this.#input;
     }
   }
 
@@ -293,16 +286,22 @@ export function streamApi(glue, loader) {
    */
   async function accumulate(input, options = {}) {
     if (!loader.loaded) await loader.ready;
-    const inner = check(WasmAccumulator.create(optionsJson(options)));
-    const take = (chunk) => check(isEvent(chunk) ? inner.pushEvent(chunk.type ?? 'message', chunk.data) : inner.push(toBytes(chunk)));
+    const x = loader.exports;
+    const handle = check(x.accumulator_create(...pass(optionsJson(options))));
+    const take = (chunk) =>
+      check(
+        isEvent(chunk)
+          ? x.accumulator_push_event(handle, ...pass(String(chunk.type ?? 'message'), chunk.data))
+          : x.accumulator_push(handle, ...pass(toBytes(chunk))),
+      );
     try {
       if (isBytesLike(input)) take(input);
       else await eachChunk(input, take, 'accumulate() takes a string, bytes, a ReadableStream or events');
     } catch (err) {
-      inner.free();
+      x.free(handle);
       throw err;
     }
-    return JSON.parse(check(inner.finish()));
+    return JSON.parse(text(x.accumulator_finish(handle)));
   }
 
   /**
@@ -315,12 +314,12 @@ export function streamApi(glue, loader) {
    */
   function validateStream(input, options = {}) {
     const run = () => {
-      const inner = check(glue.WasmValidator.create(optionsJson(options)));
-      const buffer = { ptr: 0, size: 0 };
-      const take = (chunk) => callWithInput(inner, buffer, glue.WasmValidator.prototype.push, toBytes(chunk));
-      const finish = () => JSON.parse(check(inner.finish()));
+      const x = loader.exports;
+      const inner = inputOf(check(x.validator_create(...pass(optionsJson(options)))), x.validator_reserve, x.validator_push);
+      const take = (chunk) => callWithInput(inner, toBytes(chunk));
+      const finish = () => JSON.parse(text(x.validator_finish(inner.handle)));
       const fail = (err) => {
-        inner.free();
+        x.free(inner.handle);
         throw err;
       };
       if (!isBytesLike(input)) {
@@ -342,7 +341,7 @@ export function streamApi(glue, loader) {
   }
 
   const api = { SseParser, createEventStream, StreamSanitizer, createSanitizerStream, sanitize, accumulate };
-  return glue.WasmValidator ? { ...api, validateStream } : api;
+  return verdict ? { ...api, validateStream } : api;
 }
 
 function isBytesLike(input) {

@@ -1,10 +1,10 @@
 // Browser (and default) entry of `sse-sanitizer/stream`: no top-level await. The .wasm next
-// to the glue is streamed with the runtime's own fetch + instantiateStreaming,
+// to the entry (pkg/) is streamed with the runtime's own fetch + instantiateStreaming,
 // started after the importing module's first tick unless that module called
 // init(source) (a bundler that does not copy the file: pass its URL). The
 // streams and accumulate() wait for it; the synchronous calls need `await ready`.
 import { loader } from './wasm-stream.js';
 
-loader.autoInit(() => new URL('../pkg/sse_sanitizer_stream_bg.wasm', import.meta.url));
+loader.autoInit(() => new URL('../pkg/sse_sanitizer_stream.wasm', import.meta.url));
 
 export * from './stream.js';

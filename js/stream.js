@@ -4,14 +4,11 @@
 // stream-browser.js) load the module their own way, then re-export this.
 import { streamApi } from './stream-api.js';
 import { SanitizerError } from './util.js';
-import { glue, loader } from './wasm-stream.js';
+import { loader } from './wasm-stream.js';
 
 export { SanitizerError };
 
 /** Loads the wasm module from `source` (URL, bytes, Response, WebAssembly.Module); see load.js. */
 export const { init, ready } = loader;
 
-export const { SseParser, createEventStream, StreamSanitizer, createSanitizerStream, sanitize, accumulate } = streamApi(
-  glue,
-  loader,
-);
+export const { SseParser, createEventStream, StreamSanitizer, createSanitizerStream, sanitize, accumulate } = streamApi(loader);

@@ -1,7 +1,5 @@
-// Internal: the stream-only wasm module (entry `sse-sanitizer/stream`) and its
-// loader; each entry starts the load with `loader.autoInit(source)`.
-import * as glue from '../pkg/sse_sanitizer_stream.js';
+// Internal: the loader of the stream-only wasm module (entry
+// `sse-sanitizer/stream`); each entry starts the load with `loader.autoInit(source)`.
 import { createLoader } from './load.js';
 
-export { glue };
-export const loader = createLoader(glue);
+export const loader = createLoader();

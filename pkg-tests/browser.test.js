@@ -110,7 +110,7 @@ test('Chromium: the browser entry loads by itself; sync calls before `ready` thr
   assert.equal(result.early, 'not-ready');
   assert.deepEqual(new Uint8Array(result.bytes), expected);
   assert.equal(result.events, 1);
-  assert.ok(requests.includes('/pkg/sse_sanitizer_bg.wasm'), requests.join(' '));
+  assert.ok(requests.includes('/pkg/sse_sanitizer.wasm'), requests.join(' '));
   assert.deepEqual(browser.consoleErrors.splice(0), []);
 });
 
@@ -118,12 +118,12 @@ test('Chromium: init(url) at the top level replaces the automatic load (no reque
   const { result, requests } = await runModule(
     `import { init, sanitize } from '/js/browser.js';`,
     `
-    await init(fetch('/pkg/sse_sanitizer_bg.wasm?placed-by-app'));
+    await init(fetch('/pkg/sse_sanitizer.wasm?placed-by-app'));
     window.result = { dropped: sanitize(await (await fetch('/tests/corpus/streams/chatlas__test_provider_anthropic_test_anthropic_empty_response.0.sse')).text()).report.blocksDropped.length };
   `);
   assert.equal(result.error, undefined);
   assert.ok(result.dropped > 0);
-  assert.ok(requests.includes('/pkg/sse_sanitizer_bg.wasm'));
+  assert.ok(requests.includes('/pkg/sse_sanitizer.wasm'));
   assert.equal(requests.filter((p) => p.endsWith('.wasm')).length, 1, requests.join(' '));
   assert.deepEqual(browser.consoleErrors.splice(0), []);
 });
@@ -137,7 +137,7 @@ test('Chromium: sse-sanitizer/stream loads only the stream module; a missing fil
   `);
   assert.equal(result.error, undefined);
   assert.ok(result.dropped > 0);
-  assert.deepEqual(requests.filter((p) => p.endsWith('.wasm')), ['/pkg/sse_sanitizer_stream_bg.wasm']);
+  assert.deepEqual(requests.filter((p) => p.endsWith('.wasm')), ['/pkg/sse_sanitizer_stream.wasm']);
   assert.ok(!requests.includes('/pkg/sse_sanitizer.js'), requests.join(' '));
 
   const missing = await runModule(

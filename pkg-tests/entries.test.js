@@ -51,7 +51,7 @@ test('Node entries without their .wasm file: not-ready, then init(bytes) makes t
     const script = `
       import { readFileSync } from 'node:fs';
       const out = {};
-      for (const [name, wasm] of [['node.js', 'sse_sanitizer_bg.wasm'], ['stream-node.js', 'sse_sanitizer_stream_bg.wasm']]) {
+      for (const [name, wasm] of [['node.js', 'sse_sanitizer.wasm'], ['stream-node.js', 'sse_sanitizer_stream.wasm']]) {
         const m = await import('./js/' + name);
         const r = (out[name] = {});
         try { new m.SseParser(); } catch (err) { r.early = err.code; }
@@ -74,7 +74,7 @@ test('Node entries without their .wasm file: not-ready, then init(bytes) makes t
 test('init(bytes) called in the tick of the import: ready resolves, no failed automatic load', async () => {
   const dir = copyWithoutWasm();
   try {
-    const wasm = join(root.pathname, 'pkg', 'sse_sanitizer_bg.wasm');
+    const wasm = join(root.pathname, 'pkg', 'sse_sanitizer.wasm');
     const script = `
       import { readFileSync } from 'node:fs';
       import { init, ready, validate } from './js/node.js';

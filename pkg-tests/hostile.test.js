@@ -12,12 +12,13 @@ import {
   sanitize,
   validate,
 } from '../js/node.js';
+import { createLoader } from '../js/load.js';
 import { loader } from '../js/wasm-full.js';
 import { chunk, corpusStreams } from './corpus.js';
 
 const encoder = new TextEncoder();
 const MiB = 1 << 20;
-const wasmBytes = () => loader.memory.buffer.byteLength;
+const wasmBytes = () => loader.exports.memory.buffer.byteLength;
 const start = (extra = '') =>
   `event: message_start\ndata: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","model":"x","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":1}${extra}}}\n\n`;
 const blockStart = (index) => `event: content_block_start\ndata: {"type":"content_block_start","index":${index},"content_block":{"type":"text","text":""}}\n\n`;
@@ -187,7 +188,7 @@ test('large normalize calls reuse the wasm memory: it does not grow with every c
 });
 
 test('bodies of many tiny items are refused (invalid-shape), dense tool calls repaired or refused, all within 3× their size + 8 MiB of wasm memory', async () => {
-  const wasm = readFileSync(new URL('../pkg/sse_sanitizer_bg.wasm', import.meta.url));
+  const wasm = readFileSync(new URL('../pkg/sse_sanitizer.wasm', import.meta.url));
   const size = 8 * MiB;
   const many = (item) => Array(Math.floor(size / (item.length + 1))).fill(item).join(',');
   const bodies = {
@@ -209,12 +210,17 @@ test('bodies of many tiny items are refused (invalid-shape), dense tool calls re
   const check = async (cases, mustRefuse) => {
     for (const [name, text] of Object.entries(cases)) {
       const bytes = encoder.encode(text);
-      for (const fn of ['normalizeBytes', 'validateBytes']) {
-        const glue = await import(`../pkg/sse_sanitizer.js?tiny=${instance++}`);
-        const { memory } = glue.initSync({ module: wasm });
+      for (const fn of ['normalize', 'validate']) {
+        const fresh = createLoader();
+        fresh.init(wasm);
+        const { memory } = fresh.exports;
         const before = memory.buffer.byteLength;
-        // NOTE: a failed glue call returns undefined and leaves its error for takeError().
-        const code = glue[fn](bytes, '{}') === undefined ? JSON.parse(glue.takeError()).code : 'ok';
+        let code = 'ok';
+        try {
+          fresh.text(fresh.exports[fn](...fresh.pass(bytes, '{}')));
+        } catch (e) {
+          code = e.code;
+        }
         assert.ok(code === 'invalid-shape' || (!mustRefuse && code === 'ok'), `${name}: ${fn}: ${code}`);
         const grown = memory.buffer.byteLength - before;
         assert.ok(grown <= 3 * bytes.length + 8 * MiB, `${name}: ${fn} grew the wasm memory by ${(grown / MiB).toFixed(1)} MiB`);

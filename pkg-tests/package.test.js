@@ -22,7 +22,7 @@ test('npm pack --dry-run lists exactly the runtime files, the licenses, the noti
     'js/stream-api.js', 'js/stream-browser.js', 'js/stream-node.js', 'js/stream-workerd.js', 'js/stream.d.ts',
     'js/stream.js', 'js/util.js', 'js/wasm-full.js', 'js/wasm-stream.js', 'js/worker.d.ts', 'js/worker.js',
     'js/workerd.js',
-    'pkg/sse_sanitizer.js', 'pkg/sse_sanitizer_bg.wasm', 'pkg/sse_sanitizer_stream.js', 'pkg/sse_sanitizer_stream_bg.wasm',
+    'pkg/sse_sanitizer.wasm', 'pkg/sse_sanitizer_stream.wasm',
   ].sort();
   assert.deepEqual(await packList(), expected);
 });
@@ -54,7 +54,7 @@ test('prepack builds pkg/ (so npm pack and npm publish never ship a stale or mis
   assert.equal(pkg.scripts.prepack, 'bash scripts/build.sh');
   const build = readFileSync(new URL('../scripts/build.sh', import.meta.url), 'utf8');
   for (const f of pkg.files.filter((f) => f.startsWith('pkg/'))) {
-    const name = f.slice(4).replace(/(_bg\.wasm|\.js)$/, '');
+    const name = f.slice(4).replace(/\.wasm$/, '');
     assert.match(build, new RegExp(`build ${name}\\b`), f);
   }
 });

@@ -8,17 +8,17 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-test('the wasm profiler samples normalizeBytes on a crafted body and ranks functions', () => {
+test('the wasm profiler samples normalize on a crafted body and ranks functions', () => {
   const out = execFileSync(process.execPath, ['benches/profile.js', `${root}pkg`, 'tool ids', '1', '3'], {
     cwd: root,
     encoding: 'utf8',
   });
-  assert.match(out, /^tool ids to rewrite, 1 MiB \(\d+ B\): normalizeBytes [\d.]+ ms a call, 3 calls sampled/);
+  assert.match(out, /^tool ids to rewrite, 1 MiB \(\d+ B\): normalize [\d.]+ ms a call, 3 calls sampled/);
   const [, own, all] = out.split(/\n\n(?:by itself|with what it calls)[^\n]*\n/);
   const shares = (text) => text.trim().split('\n').map((line) => Number(line.trim().split('%')[0]));
   assert.ok(shares(own).length > 5 && shares(own).every((p) => p >= 0 && p <= 100), own);
   assert.ok(shares(own).reduce((a, b) => a + b, 0) <= 100.5, 'self shares add up to at most the whole');
-  assert.match(all, /normalizeBytes/, 'the call is on the sampled stacks');
+  assert.match(all, /normalize/, 'the call is on the sampled stacks');
 });
 
 test('the profiler names the shapes when asked for one it does not have', () => {

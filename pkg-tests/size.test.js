@@ -9,14 +9,14 @@ for (const entry of ENTRIES) {
   test(`${entry}: everything it loads fits its budget of ${BUDGETS[entry]} B gzipped`, () => {
     const { js, wasm, total } = entrySize(entry);
     assert.ok(total <= BUDGETS[entry], `${entry}: ${total} B gzipped (wasm ${wasm.gzip}) > budget ${BUDGETS[entry]}`);
-    assert.ok(js.some((f) => f.file.startsWith('pkg/')), 'the wasm-bindgen glue is counted');
+    assert.ok(js.some((f) => f.file === 'js/load.js'), 'the loader is counted');
   });
 }
 
-test('sse-sanitizer/stream loads none of the request side (its own wasm, no history glue or wrappers)', () => {
+test('sse-sanitizer/stream loads none of the request side (its own wasm, no request-side wrappers)', () => {
   const { js, wasm } = entrySize('sse-sanitizer/stream');
-  assert.equal(wasm.file, 'pkg/sse_sanitizer_stream_bg.wasm');
+  assert.equal(wasm.file, 'pkg/sse_sanitizer_stream.wasm');
   const files = js.map((f) => f.file);
-  for (const absent of ['pkg/sse_sanitizer.js', 'js/core.js', 'js/fetch.js']) assert.ok(!files.includes(absent), absent);
+  for (const absent of ['js/wasm-full.js', 'js/core.js', 'js/fetch.js', 'js/proxy.js']) assert.ok(!files.includes(absent), absent);
   assert.ok(wasm.gzip < entrySize('sse-sanitizer').wasm.gzip * 0.7);
 });

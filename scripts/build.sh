@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the wasm package into pkg/: cargo (wasm32, release) → wasm-bindgen
-# --target web → wasm-opt (binaryen from npm; Debian's binaryen 108 emits a
-# module that fails at load time, never use it).
+# Builds the wasm modules into pkg/: cargo (wasm32, release) → wasm-opt
+# (binaryen from npm; Debian's binaryen 108 emits a module that fails at load
+# time, never use it). No generated glue: js/load.js calls the raw exports of
+# src/wasm.rs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,18 +36,16 @@ opt="${SSE_SANITIZER_OPT:--O3}"
 . scripts/wasm.sh
 rm -rf pkg.tmp && mkdir pkg.tmp
 
-# build NAME CARGO "WASM-OPT PASSES" [cargo args…]: one wasm module and its
-# wasm-bindgen glue, pkg/NAME.js + pkg/NAME_bg.wasm; CARGO is wasm_cargo_whole
-# or wasm_cargo_stream (scripts/wasm.sh).
+# build NAME CARGO "WASM-OPT PASSES" [cargo args…]: one wasm module,
+# pkg/NAME.wasm; CARGO is wasm_cargo_whole or wasm_cargo_stream (scripts/wasm.sh).
 build() {
   local name="$1" cargo="$2" passes="$3"
   shift 3
   log "$name: $cargo $*"
   "$cargo" "$@"
-  log "$name: wasm-bindgen (wasm_glue), wasm-opt $passes"
-  wasm_glue pkg.tmp "$name"
+  log "$name: wasm-opt $passes"
   # shellcheck disable=SC2086 # the passes are words
-  wasm_opt "pkg.tmp/${name}_bg.wasm" "pkg.tmp/${name}_bg.wasm" $passes
+  wasm_opt "$WASM_TARGET_DIR/sse_sanitizer.wasm" "pkg.tmp/$name.wasm" $passes
 }
 
 # The whole package (entry `sse-sanitizer`) and the stream path alone (entry

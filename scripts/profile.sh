@@ -16,6 +16,5 @@ out="${TMPDIR:-/tmp}/sse-sanitizer-profile"
 echo "[profile] cargo +$WASM_TOOLCHAIN build --release --target wasm32-unknown-unknown, names kept" >&2
 wasm_cargo_whole
 rm -rf "$out" && mkdir -p "$out"
-wasm_glue "$out" sse_sanitizer
-wasm_opt "$out/sse_sanitizer_bg.wasm" "$out/sse_sanitizer_bg.wasm" -O3 -g
+wasm_opt "$WASM_TARGET_DIR/sse_sanitizer.wasm" "$out/sse_sanitizer.wasm" -O3 -g
 exec node benches/profile.js "$out" "$@"

@@ -5,7 +5,7 @@
 # (~/.cargo/bin, $SSE_SANITIZER_CACHE) so a fresh clone on the same machine reuses them.
 #
 #   scripts/setup.sh            all steps
-#   scripts/setup.sh rust       only the Rust pieces (target + wasm-bindgen CLI)
+#   scripts/setup.sh rust       only the Rust pieces (pinned nightly, wasm32 target)
 #   scripts/setup.sh chromium   only Debian's chromium
 #   scripts/setup.sh litellm    only the LiteLLM venv
 set -euo pipefail
@@ -14,9 +14,6 @@ cd "$(dirname "$0")/.."
 CACHE="${SSE_SANITIZER_CACHE:-$HOME/.cache/sse-sanitizer}"
 mkdir -p "$CACHE"
 
-# NOTE: keep in sync with the `wasm-bindgen = "=…"` pin in Cargo.toml; the CLI and
-# the library must be the exact same version or the generated glue does not load.
-WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p; s/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' Cargo.toml | head -1)"
 LITELLM_VERSION="1.106.1"
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -35,17 +32,6 @@ setup_rust() {
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     log "adding rust target wasm32-unknown-unknown"
     rustup target add wasm32-unknown-unknown
-  fi
-  local have=""
-  if command -v wasm-bindgen >/dev/null 2>&1; then
-    have="$(wasm-bindgen --version | awk '{print $2}')"
-  fi
-  if [ "$have" != "$WASM_BINDGEN_VERSION" ]; then
-    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (found: ${have:-none}); this takes ~6 minutes once"
-    # NOTE: --locked can fail on this registry for the newest versions (a pinned
-    # dependency version missing); the unlocked install resolves fine.
-    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked --force \
-      || cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
   fi
 }
 

@@ -35,15 +35,6 @@ wasm_cargo_stream() {
     --config profile.release.package.std.opt-level=3 --no-default-features --features small-alloc "$@"
 }
 
-# wasm_glue OUT_DIR NAME: the wasm-bindgen glue of the module just built,
-# OUT_DIR/NAME.js and OUT_DIR/NAME_bg.wasm. NOTE: TextEncoder.encodeInto only
-# (every runtime the package supports has it), and no default module URL
-# (js/load.js always passes the source): 64 B less glue, gzipped.
-wasm_glue() {
-  wasm-bindgen --target web --encode-into always --omit-default-module-path \
-    --out-dir "$1" --out-name "$2" "$WASM_TARGET_DIR/sse_sanitizer.wasm"
-}
-
 # wasm_opt IN OUT [wasm-opt passes and flags…]
 # NOTE: --low-memory-unused lets binaryen fold a constant added to an address
 # into the access's offset (`load offset=C x` for `load (x + C)`). The two

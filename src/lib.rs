@@ -12,9 +12,10 @@
 //! - [`auth::resolve`]: which key and which auth headers to send.
 //! - [`Limits`]: every buffer is bounded; exceeding a limit is a typed error.
 //!
-//! The core is pure Rust; `src/wasm.rs` is the only file that knows wasm-bindgen.
+//! The core is pure Rust (no unsafe code); `src/wasm.rs`, the binding, is the only file that
+//! knows JS.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 #[macro_use]

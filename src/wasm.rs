@@ -1,14 +1,27 @@
-//! The only file that knows wasm-bindgen: the memory interface (input
-//! buffers JS writes into, output JS reads in place as `#[repr(C)]` structs) and
-//! the error record (`takeError`); options arrive as JSON and are read by the core's
-//! `from_json` constructors. The hand-written JS in `js/` wraps these exports
-//! into the public API.
+//! The binding, the only file that knows JS: the module's raw exports (plain
+//! `extern "C"` functions of u32 words, no generated glue) and its imports.
+//! js/load.js instantiates the module and calls these; the hand-written JS in
+//! `js/` wraps them into the public API.
+//!
+//! - Arguments: strings and bytes are written by JS back to back into the
+//!   argument buffer ([`args`]); a call is given their byte lengths. The
+//!   streams' chunks go into each object's own input buffer (`*_reserve`).
+//! - Results: a u32 word; text and bytes are left in memory, at the address
+//!   of an [`Output`] the call returns, until the next call.
+//! - Objects (parsers, sanitizers, …) are held here; JS holds a handle
+//!   ([`hold`]) and frees it with [`free`] (or a consuming `*_finish`).
+//! - Errors: no call throws; a failed one returns [`FAILED`] and leaves its
+//!   error for [`take_error`].
 //!
 //! Without the `history` feature (normalize, validate, rules, auth headers,
 //! `sanitizeMessage`), the module holds only the stream path: parser,
 //! sanitizer, accumulator; that build is the `sse-sanitizer/stream` entry.
+// NOTE: `#[no_mangle]` (the exports) and calling the imports are what the
+// crate's `unsafe_code` lint is allowed for here; there is no other unsafe code.
+#![allow(unsafe_code)]
 
-use wasm_bindgen::prelude::*;
+use std::any::Any;
+use std::cell::RefCell;
 
 use crate::json;
 use crate::to_json::ToJson;
@@ -24,48 +37,106 @@ use crate::{claude, sse, AccumulateError, Limits};
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 #[cfg(any(feature = "history", feature = "verdict"))]
-#[wasm_bindgen]
+#[link(wasm_import_module = "env")]
 extern "C" {
-    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
-    fn get_random_values(buf: &mut [u8]);
+    /// Fills `len` bytes at `ptr` with `crypto.getRandomValues`.
+    fn random(ptr: *mut u8, len: usize);
 }
 
-// Registers `crypto.getRandomValues` as the secret of the hash tables
-// (`crate::hash`). NOTE: only registered here, when the module loads: it is
-// called at the first table, inside a call (workerd refuses random values in
-// a Worker's global scope). The stream-only module builds no table.
+/// Registers `crypto.getRandomValues` as the secret of the hash tables
+/// (`crate::hash`); js/load.js calls it once the module is instantiated.
+/// NOTE: the random values are taken at the first table, inside a call
+/// (workerd refuses random values in a Worker's global scope). The
+/// stream-only module builds no table and has no `start`.
 #[cfg(any(feature = "history", feature = "verdict"))]
-#[wasm_bindgen(start)]
-fn start() {
+#[no_mangle]
+pub extern "C" fn start() {
     crate::hash::set_entropy(|| {
         let mut bytes = [0u8; 16];
-        get_random_values(&mut bytes);
+        // SAFETY: the import writes exactly `len` bytes at `ptr`, which is this array.
+        unsafe { random(bytes.as_mut_ptr(), bytes.len()) };
         let (a, b) = bytes.split_at(8);
         let word = |half: &[u8]| u64::from_le_bytes(half.try_into().unwrap_or_default());
         [word(a), word(b)]
     });
 }
 
-// NOTE: no call of this module throws: a failed one returns `FAILED` (a u32
-// result) or `undefined` (any other result) and leaves its error for
-// `takeError()`; js/load.js `check` turns it into a `SanitizerError`. No
-// `JsValue` crosses the stream path, so the stream-only module has no JS
-// objects, externref shims or `js-sys` calls (wasm size).
-
-/// The u32 result of a failed call (never an address or a count). NOTE:
-/// js/load.js has the same word; tests/surface.rs checks both.
+/// The u32 result of a failed call (never an address, a handle or a count).
+/// NOTE: js/load.js has the same word; tests/surface.rs checks both.
 const FAILED: u32 = u32::MAX;
 
 thread_local! {
     /// The error of the last failed call, as JSON (see [`take_error`]).
-    static ERROR: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    static ERROR: RefCell<String> = const { RefCell::new(String::new()) };
+    /// The argument buffer (see [`args`]).
+    static ARGS: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The text or bytes result of the last call that returned one.
+    static RESULT: RefCell<(Vec<u8>, Output)> = const { RefCell::new((Vec::new(), Output { ptr: 0, len: 0 })) };
 }
 
-/// The error of the last failed call: `{"code", "message"}`, and
-/// `"upstreamType"` for an upstream error event; empty once taken.
-#[wasm_bindgen(js_name = takeError)]
-pub fn take_error() -> String {
-    ERROR.with_borrow_mut(std::mem::take)
+/// The error of the last failed call, the address of an [`Output`] of
+/// `{"code", "message"}` (and `"upstreamType"` for an upstream error event);
+/// empty once taken.
+#[no_mangle]
+pub extern "C" fn take_error() -> u32 {
+    result(ERROR.take().into_bytes())
+}
+
+/// Makes the argument buffer `len` bytes long (a new one: a call takes its
+/// arguments) and returns its address; JS writes the next call's string and
+/// bytes arguments there, back to back.
+#[no_mangle]
+pub extern "C" fn args(len: usize) -> u32 {
+    ARGS.with_borrow_mut(|buf| {
+        *buf = vec![0; len];
+        addr(buf.as_ptr())
+    })
+}
+
+/// The arguments of a call, read in order from the buffer [`args`] made.
+struct Args<'a>(&'a [u8]);
+
+impl<'a> Args<'a> {
+    #[inline(never)]
+    fn bytes(&mut self, len: usize) -> Option<&'a [u8]> {
+        if len > self.0.len() {
+            return ok(Err(Fault(
+                "invalid-input",
+                "internal: arguments longer than the argument buffer",
+            )));
+        }
+        let (arg, rest) = self.0.split_at(len);
+        self.0 = rest;
+        Some(arg)
+    }
+
+    #[inline(never)]
+    fn str(&mut self, len: usize) -> Option<&'a str> {
+        let bytes = self.bytes(len)?;
+        ok(std::str::from_utf8(bytes)
+            .map_err(|_| Fault("invalid-input", "internal: an argument is not UTF-8")))
+    }
+}
+
+/// Calls `f` with the call's arguments (taken: the buffer is freed after it).
+fn with_args<R>(f: impl FnOnce(&mut Args<'_>) -> Option<R>) -> Option<R> {
+    let buf = ARGS.take();
+    f(&mut Args(&buf))
+}
+
+/// Leaves `bytes` for JS until the next call; returns the address of their
+/// [`Output`].
+#[inline(never)]
+fn result(bytes: Vec<u8>) -> u32 {
+    RESULT.with_borrow_mut(|(held, header)| {
+        *held = bytes;
+        output(header, held)
+    })
+}
+
+/// A text result, or [`FAILED`].
+fn text(s: Option<String>) -> u32 {
+    word(s.map(|s| result(s.into_bytes())))
 }
 
 /// The errors of the core, each with its kebab-case code and its text.
@@ -154,10 +225,72 @@ impl Coded for Fault {
 /// A call on a finished stream.
 const FINISHED: Fault = Fault("finished", "the stream was already finished");
 
-// What JS reads from the memory: `#[repr(C)]` structs of u32 words, each word
-// read by the camelCase of its field name. NOTE: js/stream-api.js lists the
-// same words in the same order (`words(…)`); tests/surface.rs fails when the
-// two lists differ.
+thread_local! {
+    /// The objects JS holds (parsers, sanitizers, …), each by a handle: the
+    /// index of its slot. NOTE: only touched by one call at a time (the
+    /// imports never call back into the module).
+    static OBJECTS: RefCell<Objects> = const { RefCell::new(Objects { slots: Vec::new(), vacant: Vec::new() }) };
+}
+
+/// The objects JS holds, of any type (one table, one `free` for all), and
+/// the free slots.
+struct Objects {
+    slots: Vec<Option<Box<dyn Any>>>,
+    vacant: Vec<u32>,
+}
+
+/// A handle JS never got (or one already freed).
+const NO_OBJECT: Fault = Fault("invalid-input", "internal: no such object");
+
+/// Holds `object`; its handle, for JS.
+#[inline(never)]
+fn hold(object: Box<dyn Any>) -> u32 {
+    OBJECTS.with_borrow_mut(|t| match t.vacant.pop() {
+        Some(handle) => {
+            t.slots[handle as usize] = Some(object);
+            handle
+        }
+        None => {
+            t.slots.push(Some(object));
+            t.slots.len() as u32 - 1
+        }
+    })
+}
+
+/// `f` of the `T` `handle` names.
+fn with<T: Any, R>(handle: u32, f: impl FnOnce(&mut T) -> Option<R>) -> Option<R> {
+    OBJECTS.with_borrow_mut(|t| {
+        let object = t.slots.get_mut(handle as usize).and_then(Option::as_mut);
+        match object.and_then(|o| o.downcast_mut::<T>()) {
+            Some(object) => f(object),
+            None => ok(Err(NO_OBJECT)),
+        }
+    })
+}
+
+/// The object `handle` names, no longer held.
+#[inline(never)]
+fn release_any(handle: u32) -> Option<Box<dyn Any>> {
+    OBJECTS.with_borrow_mut(|t| {
+        let object = t.slots.get_mut(handle as usize).and_then(Option::take);
+        if object.is_some() {
+            t.vacant.push(handle);
+        }
+        ok(object.ok_or(NO_OBJECT))
+    })
+}
+
+/// The `T` `handle` names, no longer held.
+fn release<T: Any>(handle: u32) -> Option<T> {
+    // NOTE: JS passes each handle to the functions of its type only.
+    ok(release_any(handle)?.downcast::<T>().map_err(|_| NO_OBJECT)).map(|b| *b)
+}
+
+/// Frees the object `handle` names, of any type.
+#[no_mangle]
+pub extern "C" fn free(handle: u32) {
+    release_any(handle);
+}
 
 /// What [`WasmParser::push`] returns the address of: the events of the chunk
 /// in two texts (all-ASCII events, the others), their records, and the
@@ -212,8 +345,7 @@ fn utf16_len(s: &str) -> u32 {
 // NOTE: the split matters for speed: one non-ASCII byte makes the JS engine
 // build a two-byte string of a whole text (≈4× slower to decode, twice the
 // memory), and most events of a chunk that has one are ASCII.
-#[wasm_bindgen(js_name = WasmParser)]
-pub struct WasmParser {
+struct WasmParser {
     parser: sse::Parser,
     input: InputBuffer,
     ascii: String,
@@ -223,35 +355,43 @@ pub struct WasmParser {
     header: ParsedChunk,
 }
 
-#[wasm_bindgen(js_class = WasmParser)]
-impl WasmParser {
-    /// `options`: a JSON object of [`Limits`].
-    pub fn create(options: &str) -> Option<WasmParser> {
-        Some(WasmParser {
-            parser: sse::Parser::new(ok(Limits::from_json(options))?),
+/// `options`: the length of a JSON object of [`Limits`] (an argument).
+#[no_mangle]
+pub extern "C" fn parser_create(options: usize) -> u32 {
+    let parser = with_args(|a| ok(Limits::from_json(a.str(options)?)));
+    word(parser.map(|limits| {
+        hold(Box::new(WasmParser {
+            parser: sse::Parser::new(limits),
             input: InputBuffer::default(),
             ascii: String::new(),
             wide: String::new(),
             events: Vec::new(),
             retries: Vec::new(),
             header: ParsedChunk::default(),
-        })
-    }
+        }))
+    }))
+}
 
-    /// See [`InputBuffer::reserve`].
-    pub fn reserve(&mut self, len: usize) -> u32 {
-        self.input.reserve(len)
-    }
+/// See [`InputBuffer::reserve`].
+#[no_mangle]
+pub extern "C" fn parser_reserve(parser: u32, len: usize) -> u32 {
+    word(with(parser, |p: &mut WasmParser| {
+        Some(p.input.reserve(len))
+    }))
+}
 
-    /// Parses the `len` bytes JS wrote at the address `reserve` returned.
-    pub fn push(&mut self, len: usize) -> u32 {
-        word(self.parse(len))
-    }
+/// Parses the `len` bytes JS wrote at the address `parser_reserve` returned.
+#[no_mangle]
+pub extern "C" fn parser_push(parser: u32, len: usize) -> u32 {
+    word(with(parser, |p: &mut WasmParser| p.parse(len)))
+}
 
-    /// Ends the stream: 1 when an unterminated event was discarded, else 0.
-    pub fn finish(self) -> u32 {
-        word(ok(self.parser.finish()).map(u32::from))
-    }
+/// Ends the stream and frees the parser: 1 when an unterminated event was
+/// discarded, else 0.
+#[no_mangle]
+pub extern "C" fn parser_finish(parser: u32) -> u32 {
+    let parser = release::<WasmParser>(parser);
+    word(parser.and_then(|p| ok(p.parser.finish())).map(u32::from))
 }
 
 impl WasmParser {
@@ -314,8 +454,8 @@ impl WasmParser {
 }
 
 /// Where JS writes a chunk before a `push`: one buffer kept across
-/// calls, so a chunk costs one copy and no allocation (wasm-bindgen's `&[u8]`
-/// argument allocates and frees a buffer per call).
+/// calls, so a chunk costs one copy and no allocation (the argument buffer,
+/// [`args`], is made anew for each call).
 #[derive(Default)]
 struct InputBuffer(Vec<u8>);
 
@@ -355,8 +495,7 @@ fn output(header: &mut Output, bytes: &[u8]) -> u32 {
 /// Stream sanitizer. `push` returns 0 when the output of the chunk is the
 /// chunk itself (JS then forwards the input buffer, no copy), else the address
 /// of an [`Output`].
-#[wasm_bindgen(js_name = WasmSanitizer)]
-pub struct WasmSanitizer {
+struct WasmSanitizer {
     inner: Option<claude::StreamSanitizer>,
     input: InputBuffer,
     out: Vec<u8>,
@@ -364,52 +503,60 @@ pub struct WasmSanitizer {
     report: Option<claude::Report>,
 }
 
-#[wasm_bindgen(js_class = WasmSanitizer)]
-impl WasmSanitizer {
-    /// `options`: a JSON object, see [`claude::SanitizerOptions::from_json`].
-    pub fn create(options: &str) -> Option<WasmSanitizer> {
-        let options = ok(claude::SanitizerOptions::from_json(options))?;
-        Some(WasmSanitizer {
+/// `options`: the length of a JSON object (an argument), see
+/// [`claude::SanitizerOptions::from_json`].
+#[no_mangle]
+pub extern "C" fn sanitizer_create(options: usize) -> u32 {
+    let options = with_args(|a| ok(claude::SanitizerOptions::from_json(a.str(options)?)));
+    word(options.map(|options| {
+        hold(Box::new(WasmSanitizer {
             inner: Some(claude::StreamSanitizer::new(options)),
             input: InputBuffer::default(),
             out: Vec::new(),
             header: Output::default(),
             report: None,
+        }))
+    }))
+}
+
+/// See [`InputBuffer::reserve`].
+#[no_mangle]
+pub extern "C" fn sanitizer_reserve(sanitizer: u32, len: usize) -> u32 {
+    word(with(sanitizer, |s: &mut WasmSanitizer| {
+        Some(s.input.reserve(len))
+    }))
+}
+
+/// Sanitizes the `len` bytes JS wrote at the address `sanitizer_reserve`
+/// returned; returns 0 when the output is exactly those bytes, else the
+/// address of an [`Output`].
+#[no_mangle]
+pub extern "C" fn sanitizer_push(sanitizer: u32, len: usize) -> u32 {
+    word(with(sanitizer, |s: &mut WasmSanitizer| s.sanitize(len)))
+}
+
+/// Ends the stream; returns the address of an [`Output`] of the last output
+/// bytes. The report is then available from `sanitizer_report`.
+#[no_mangle]
+pub extern "C" fn sanitizer_finish(sanitizer: u32) -> u32 {
+    word(with(sanitizer, |s: &mut WasmSanitizer| {
+        let inner = ok(s.inner.take().ok_or(FINISHED))?;
+        s.out.clear();
+        s.report = Some(inner.finish(&mut s.out));
+        Some(output(&mut s.header, &s.out))
+    }))
+}
+
+/// The report (so far, or final after `sanitizer_finish`) as JSON text.
+#[no_mangle]
+pub extern "C" fn sanitizer_report(sanitizer: u32) -> u32 {
+    text(with(sanitizer, |s: &mut WasmSanitizer| {
+        Some(match (&s.inner, &s.report) {
+            (Some(inner), _) => inner.report().to_json(),
+            (None, Some(report)) => report.to_json(),
+            (None, None) => "null".into(),
         })
-    }
-
-    /// See [`InputBuffer::reserve`].
-    pub fn reserve(&mut self, len: usize) -> u32 {
-        self.input.reserve(len)
-    }
-
-    /// Sanitizes the `len` bytes JS wrote at the address `reserve` returned;
-    /// returns 0 when the output is exactly those bytes, else the address of
-    /// an [`Output`].
-    pub fn push(&mut self, len: usize) -> u32 {
-        word(self.sanitize(len))
-    }
-
-    /// Ends the stream; returns the address of an [`Output`] of the last
-    /// output bytes. The report is then available from `report()`.
-    pub fn finish(&mut self) -> u32 {
-        let Some(inner) = ok(self.inner.take().ok_or(FINISHED)) else {
-            return FAILED;
-        };
-        self.out.clear();
-        self.report = Some(inner.finish(&mut self.out));
-        output(&mut self.header, &self.out)
-    }
-
-    /// The report (so far, or final after `finish`) as JSON.
-    pub fn report(&self) -> String {
-        let report = match (&self.inner, &self.report) {
-            (Some(inner), _) => inner.report(),
-            (None, Some(report)) => report,
-            (None, None) => return "null".into(),
-        };
-        report.to_json()
-    }
+    }))
 }
 
 impl WasmSanitizer {
@@ -425,47 +572,60 @@ impl WasmSanitizer {
     }
 }
 
-/// Accumulator fed with raw SSE bytes (`push`) or with events (`push_event`).
-#[wasm_bindgen(js_name = WasmAccumulator)]
-pub struct WasmAccumulator {
+/// Accumulator fed with raw SSE bytes (`push`) or with events (`push_event`),
+/// each an argument.
+struct WasmAccumulator {
     parser: sse::Parser,
     inner: claude::Accumulator,
     all: bool,
 }
 
-#[wasm_bindgen(js_class = WasmAccumulator)]
-impl WasmAccumulator {
-    /// `options`: a JSON object, see [`claude::AccumulateOptions::from_json`].
-    pub fn create(options: &str) -> Option<WasmAccumulator> {
-        let options = ok(claude::AccumulateOptions::from_json(options))?;
-        Some(WasmAccumulator {
+/// `options`: the length of a JSON object (an argument), see
+/// [`claude::AccumulateOptions::from_json`].
+#[no_mangle]
+pub extern "C" fn accumulator_create(options: usize) -> u32 {
+    let options = with_args(|a| ok(claude::AccumulateOptions::from_json(a.str(options)?)));
+    word(options.map(|options| {
+        hold(Box::new(WasmAccumulator {
             parser: sse::Parser::new(options.limits),
             inner: options.accumulator(),
             all: options.messages == claude::Messages::All,
+        }))
+    }))
+}
+
+/// Feeds `len` bytes of raw SSE (an argument): 0, or [`FAILED`].
+#[no_mangle]
+pub extern "C" fn accumulator_push(accumulator: u32, len: usize) -> u32 {
+    word(with(accumulator, |acc: &mut WasmAccumulator| {
+        with_args(|a| {
+            let chunk = a.bytes(len)?;
+            let inner = &mut acc.inner;
+            let mut result = Ok(());
+            let parsed = acc.parser.push_raw(chunk, &mut |segment| {
+                if let (sse::RawSegment::Event { event, .. }, Ok(())) = (segment, &result) {
+                    result = inner.push(&event.event_type, &event.data);
+                }
+            });
+            ok(parsed).and_then(|()| ok(result)).map(|()| 0)
         })
-    }
+    }))
+}
 
-    /// Feeds raw SSE bytes: 0, or [`FAILED`].
-    pub fn push(&mut self, chunk: &[u8]) -> u32 {
-        let inner = &mut self.inner;
-        let mut result = Ok(());
-        let parsed = self.parser.push_raw(chunk, &mut |segment| {
-            if let (sse::RawSegment::Event { event, .. }, Ok(())) = (segment, &result) {
-                result = inner.push(&event.event_type, &event.data);
-            }
-        });
-        word(ok(parsed).and_then(|()| ok(result)).map(|()| 0))
-    }
+/// Feeds one event, its type and data (two arguments): 0, or [`FAILED`].
+#[no_mangle]
+pub extern "C" fn accumulator_push_event(accumulator: u32, event_type: usize, data: usize) -> u32 {
+    word(with(accumulator, |acc: &mut WasmAccumulator| {
+        with_args(|a| ok(acc.inner.push(a.str(event_type)?, a.str(data)?)).map(|()| 0))
+    }))
+}
 
-    /// Feeds one event: 0, or [`FAILED`].
-    #[wasm_bindgen(js_name = pushEvent)]
-    pub fn push_event(&mut self, event_type: &str, data: &str) -> u32 {
-        word(ok(self.inner.push(event_type, data)).map(|()| 0))
-    }
-
-    /// The final message as JSON (with `messages: "all"`, the array of them).
-    pub fn finish(self) -> Option<String> {
-        let WasmAccumulator { parser, inner, all } = self;
+/// Frees the accumulator; its final message as JSON text (with `messages:
+/// "all"`, the array of them).
+#[no_mangle]
+pub extern "C" fn accumulator_finish(accumulator: u32) -> u32 {
+    text(release(accumulator).and_then(|acc: WasmAccumulator| {
+        let WasmAccumulator { parser, inner, all } = acc;
         ok(parser.finish())?;
         // NOTE: `Accumulator::finish` is the last of `finish_all` (one call
         // to it here: wasm size).
@@ -482,222 +642,280 @@ impl WasmAccumulator {
         }
         out.push(']');
         Some(out)
-    }
+    }))
 }
 
 /// Stream verdict: `push` takes the `len` bytes JS wrote at the address
 /// `reserve` returned; `finish` returns the anomalies as JSON.
 #[cfg(feature = "verdict")]
-#[wasm_bindgen(js_name = WasmValidator)]
-pub struct WasmValidator {
+struct WasmValidator {
     inner: claude::StreamValidator,
     input: InputBuffer,
 }
 
+/// `options`: the length of a JSON object of [`Limits`] (an argument).
 #[cfg(feature = "verdict")]
-#[wasm_bindgen(js_class = WasmValidator)]
-impl WasmValidator {
-    /// `options`: a JSON object of [`Limits`].
-    pub fn create(options: &str) -> Option<WasmValidator> {
-        Some(WasmValidator {
-            inner: claude::StreamValidator::new(ok(Limits::from_json(options))?),
+#[no_mangle]
+pub extern "C" fn validator_create(options: usize) -> u32 {
+    let limits = with_args(|a| ok(Limits::from_json(a.str(options)?)));
+    word(limits.map(|limits| {
+        hold(Box::new(WasmValidator {
+            inner: claude::StreamValidator::new(limits),
             input: InputBuffer::default(),
-        })
-    }
-
-    /// See [`InputBuffer::reserve`].
-    pub fn reserve(&mut self, len: usize) -> u32 {
-        self.input.reserve(len)
-    }
-
-    /// 0, or [`FAILED`].
-    pub fn push(&mut self, len: usize) -> u32 {
-        let chunk = self.input.get(len);
-        word(
-            chunk
-                .and_then(|chunk| ok(self.inner.push(chunk)))
-                .map(|()| 0),
-        )
-    }
-
-    pub fn finish(self) -> Option<String> {
-        Some(ok(self.inner.finish())?.to_json())
-    }
+        }))
+    }))
 }
 
-/// The stream anomaly catalog as JSON.
+/// See [`InputBuffer::reserve`].
 #[cfg(feature = "verdict")]
-#[wasm_bindgen(js_name = anomalyCatalog)]
-pub fn anomaly_catalog() -> String {
-    (&claude::ANOMALIES).to_json()
+#[no_mangle]
+pub extern "C" fn validator_reserve(validator: u32, len: usize) -> u32 {
+    word(with(validator, |v: &mut WasmValidator| {
+        Some(v.input.reserve(len))
+    }))
+}
+
+/// 0, or [`FAILED`].
+#[cfg(feature = "verdict")]
+#[no_mangle]
+pub extern "C" fn validator_push(validator: u32, len: usize) -> u32 {
+    word(with(validator, |v: &mut WasmValidator| {
+        let chunk = v.input.get(len)?;
+        ok(v.inner.push(chunk)).map(|()| 0)
+    }))
+}
+
+/// Frees the validator; the anomalies as JSON text.
+#[cfg(feature = "verdict")]
+#[no_mangle]
+pub extern "C" fn validator_finish(validator: u32) -> u32 {
+    let validator = release::<WasmValidator>(validator);
+    text(validator.and_then(|v| Some(ok(v.inner.finish())?.to_json())))
+}
+
+/// The stream anomaly catalog as JSON text.
+#[cfg(feature = "verdict")]
+#[no_mangle]
+pub extern "C" fn anomaly_catalog() -> u32 {
+    text(Some((&claude::ANOMALIES).to_json()))
 }
 
 #[cfg(feature = "history")]
-/// Normalizes a JSON body: `[bytes | null, changesJson]`, `null` when unchanged.
-#[wasm_bindgen(js_name = normalizeBytes)]
-pub fn normalize_bytes(body: &[u8], options: &str) -> Option<js_sys::Array> {
-    let options = ok(history::NormalizeOptions::from_json(options))?;
-    // NOTE: the new body goes to its JS array piece by piece: it is never whole
-    // in the wasm memory, which does not shrink after a call.
-    let mut out = JsValue::NULL;
-    let changes = ok(history::normalize_to(body, &options, |len| {
-        let array = js_sys::Uint8Array::new_with_length(len as u32);
-        out = array.clone().into();
-        let mut at = 0u32;
-        move |piece: &[u8]| {
-            let end = at + piece.len() as u32;
-            array.subarray(at, end).copy_from(piece);
-            at = end;
+#[link(wasm_import_module = "env")]
+extern "C" {
+    /// A new output body of `len` bytes begins (JS makes its array).
+    fn body_start(len: usize);
+    /// The next `len` bytes of the output body are at `ptr`.
+    fn body_piece(ptr: *const u8, len: usize);
+}
+
+/// Hands an output body to JS: `len` bytes, then its pieces through the
+/// returned writer.
+// SAFETY (both imports): they take numbers only; JS reads a piece from the
+// memory during the call.
+#[cfg(feature = "history")]
+fn body(len: usize) -> impl FnMut(&[u8]) {
+    unsafe { body_start(len) };
+    piece
+}
+
+/// The next piece of the output body [`body`] began.
+// NOTE: one copy for the writer's many call sites (wasm size).
+#[cfg(feature = "history")]
+#[inline(never)]
+fn piece(bytes: &[u8]) {
+    unsafe { body_piece(bytes.as_ptr(), bytes.len()) }
+}
+
+/// Normalizes a JSON body (`body` bytes, then `options`: two arguments): the
+/// changes as JSON text; the new body, when it changed, through the body
+/// imports. NOTE: the body goes to JS piece by piece: it is never whole in the
+/// wasm memory, which does not shrink after a call.
+#[cfg(feature = "history")]
+#[no_mangle]
+pub extern "C" fn normalize(body_len: usize, options: usize) -> u32 {
+    text(with_args(|a| {
+        let body_bytes = a.bytes(body_len)?;
+        let options = ok(history::NormalizeOptions::from_json(a.str(options)?))?;
+        let changes = ok(history::normalize_to(body_bytes, &options, body))?;
+        Some(changes.to_json())
+    }))
+}
+
+/// Validates a JSON body (`body` bytes, then `options`: two arguments): the
+/// violations as JSON text.
+#[cfg(feature = "history")]
+#[no_mangle]
+pub extern "C" fn validate(body_len: usize, options: usize) -> u32 {
+    text(with_args(|a| {
+        let body = a.bytes(body_len)?;
+        let options = ok(history::NormalizeOptions::from_json(a.str(options)?))?;
+        let violations = ok(history::validate_bytes(
+            body,
+            options.profile,
+            &options.limits,
+        ))?;
+        Some(violations.to_json())
+    }))
+}
+
+/// Sanitizes a non-streaming `Message` JSON body (`body` bytes, then
+/// `options`: two arguments): the report as JSON text; the new body, when it
+/// changed, through the body imports.
+#[cfg(feature = "history")]
+#[no_mangle]
+pub extern "C" fn sanitize_message(body_len: usize, options: usize) -> u32 {
+    text(with_args(|a| {
+        let message = a.bytes(body_len)?;
+        let options = ok(claude::SanitizerOptions::from_json(a.str(options)?))?;
+        let (out, report) = claude::sanitize_message(message, &options);
+        if let std::borrow::Cow::Owned(out) = out {
+            body(out.len())(&out);
         }
-    }))?;
-    Some(js_sys::Array::of2(&out, &changes.to_json().into()))
+        Some(report.to_json())
+    }))
 }
 
+/// The rules catalog as JSON text: every row with its upstream answers per
+/// profile and the public sources behind them.
 #[cfg(feature = "history")]
-/// Validates a JSON body; the violations as JSON.
-#[wasm_bindgen(js_name = validateBytes)]
-pub fn validate_bytes(body: &[u8], options: &str) -> Option<String> {
-    let options = ok(history::NormalizeOptions::from_json(options))?;
-    let violations = ok(history::validate_bytes(
-        body,
-        options.profile,
-        &options.limits,
-    ))?;
-    Some(violations.to_json())
+#[no_mangle]
+pub extern "C" fn rule_catalog() -> u32 {
+    text(Some((&history::RULES).to_json()))
 }
 
+/// The profiles as JSON text: `[{ id, description }]`, in documentation order.
 #[cfg(feature = "history")]
-/// The rules catalog as JSON: every row with its upstream answers per profile
-/// and the public sources behind them.
-#[wasm_bindgen(js_name = ruleCatalog)]
-pub fn rule_catalog() -> String {
-    (&history::RULES).to_json()
+#[no_mangle]
+pub extern "C" fn profile_catalog() -> u32 {
+    text(Some(crate::to_json::ProfileCatalog.to_json()))
 }
 
+/// Auth headers for a config (a JSON argument), as JSON text: `[name, value,
+/// name, value, …]`.
 #[cfg(feature = "history")]
-/// The profiles as JSON: `[{ id, description }]`, in documentation order.
-#[wasm_bindgen(js_name = profileCatalog)]
-pub fn profile_catalog() -> String {
-    crate::to_json::ProfileCatalog.to_json()
+#[no_mangle]
+pub extern "C" fn auth_headers(config: usize) -> u32 {
+    text(with_args(|a| {
+        let config = ok(auth::AuthConfig::from_json(a.str(config)?))?;
+        let headers = ok(auth::resolve(&config))?;
+        let mut out = String::from("[");
+        for (i, (name, value)) in headers.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json::escape_into(&mut out, name);
+            out.push(',');
+            json::escape_into(&mut out, value);
+        }
+        out.push(']');
+        Some(out)
+    }))
 }
 
+/// A key (an argument) as it may be shown (`sk-ant-…1234`).
 #[cfg(feature = "history")]
-/// Auth headers as `[name, value, name, value, …]`.
-#[wasm_bindgen(js_name = authHeaders)]
-pub fn auth_headers(config: &str) -> Option<Vec<String>> {
-    let config = ok(auth::AuthConfig::from_json(config))?;
-    let headers = ok(auth::resolve(&config))?;
-    Some(headers.into_iter().flat_map(|(k, v)| [k, v]).collect())
-}
-
-#[cfg(feature = "history")]
-/// A key as it may be shown (`sk-ant-…1234`).
-#[wasm_bindgen(js_name = redactKey)]
-pub fn redact_key(key: &str) -> String {
-    auth::redact(key)
-}
-
-#[cfg(feature = "history")]
-/// Sanitizes a non-streaming `Message` JSON body: `[bytes | null, reportJson]`,
-/// `null` when unchanged.
-#[wasm_bindgen(js_name = sanitizeMessageBytes)]
-pub fn sanitize_message_bytes(body: &[u8], options: &str) -> Option<js_sys::Array> {
-    let options = ok(claude::SanitizerOptions::from_json(options))?;
-    let (out, report) = claude::sanitize_message(body, &options);
-    let out = match out {
-        std::borrow::Cow::Borrowed(_) => JsValue::NULL,
-        std::borrow::Cow::Owned(out) => js_sys::Uint8Array::from(&out[..]).into(),
-    };
-    Some(js_sys::Array::of2(&out, &report.to_json().into()))
+#[no_mangle]
+pub extern "C" fn redact_key(key: usize) -> u32 {
+    text(with_args(|a| Some(auth::redact(a.str(key)?))))
 }
 
 // Forwarding proxies (js/proxy.js, shared by the Worker and sanitizingFetch):
 // the auth decisions and the secret scrubber of `auth`, and the default limits;
 // the request side only (`history` feature).
 
-#[cfg(feature = "history")]
 /// [`Limits::max_body_bytes`] by default (the Worker's and the CLI's cap on
 /// what they read).
-#[wasm_bindgen(js_name = defaultMaxBodyBytes)]
-pub fn default_max_body_bytes() -> usize {
+#[cfg(feature = "history")]
+#[no_mangle]
+pub extern "C" fn default_max_body_bytes() -> usize {
     Limits::default().max_body_bytes
 }
 
+/// A checked [`auth::Forwarding`] (it fails as [`auth::Forwarding::check`]
+/// does), from five arguments: the mode, the upstream URL, the upstream key
+/// (absent when `has_key` is 0), the client keys and the client headers to
+/// keep, both comma-separated.
 #[cfg(feature = "history")]
-/// A checked [`auth::Forwarding`]: the constructor fails as
-/// [`auth::Forwarding::check`] does; the key and header lists are
-/// comma-separated.
-#[wasm_bindgen(js_name = WasmForwarding)]
-pub struct WasmForwarding(auth::Forwarding);
-
-#[cfg(feature = "history")]
-fn comma_list(list: &str) -> Vec<String> {
-    list.split(',').map(String::from).collect()
-}
-
-#[cfg(feature = "history")]
-#[wasm_bindgen(js_class = WasmForwarding)]
-impl WasmForwarding {
-    pub fn create(
-        mode: &str,
-        upstream_url: String,
-        upstream_key: Option<String>,
-        client_keys: &str,
-        keep_client_headers: &str,
-    ) -> Option<WasmForwarding> {
+#[no_mangle]
+pub extern "C" fn forwarding_create(
+    mode: usize,
+    upstream_url: usize,
+    upstream_key: usize,
+    has_key: u32,
+    client_keys: usize,
+    keep_client_headers: usize,
+) -> u32 {
+    let comma_list = |list: &str| list.split(',').map(String::from).collect();
+    word(with_args(|a| {
         let forwarding = auth::Forwarding {
-            mode: ok(mode.parse())?,
-            upstream_url,
-            upstream_key,
-            client_keys: comma_list(client_keys),
-            keep_client_headers: comma_list(keep_client_headers),
+            mode: ok(a.str(mode)?.parse())?,
+            upstream_url: a.str(upstream_url)?.into(),
+            upstream_key: Some(a.str(upstream_key)?.into()).filter(|_| has_key != 0),
+            client_keys: comma_list(a.str(client_keys)?),
+            keep_client_headers: comma_list(a.str(keep_client_headers)?),
         };
         ok(forwarding.check())?;
-        Some(WasmForwarding(forwarding))
-    }
-
-    /// Upstream headers for client headers, both as `name\nvalue\n…` (a
-    /// header value never holds a line break).
-    pub fn headers(&self, client: &str) -> Option<String> {
-        let mut lines = client.split('\n');
-        let mut pairs = Vec::new();
-        while let (Some(name), Some(value)) = (lines.next(), lines.next()) {
-            pairs.push((name.to_string(), value.to_string()));
-        }
-        let headers = ok(self.0.headers(&pairs))?;
-        let mut out = String::new();
-        for (name, value) in headers {
-            out.push_str(&name);
-            out.push('\n');
-            out.push_str(&value);
-            out.push('\n');
-        }
-        Some(out)
-    }
+        Some(hold(Box::new(forwarding)))
+    }))
 }
 
+/// Upstream headers for client headers (an argument), both as
+/// `name\nvalue\n…` text (a header value never holds a line break).
 #[cfg(feature = "history")]
-/// [`auth::Redactor`].
-#[wasm_bindgen(js_name = WasmRedactor)]
-pub struct WasmRedactor(Option<auth::Redactor>);
+#[no_mangle]
+pub extern "C" fn forwarding_headers(forwarding: u32, client: usize) -> u32 {
+    text(with(forwarding, |f: &mut auth::Forwarding| {
+        with_args(|a| {
+            let mut lines = a.str(client)?.split('\n');
+            let mut pairs = Vec::new();
+            while let (Some(name), Some(value)) = (lines.next(), lines.next()) {
+                pairs.push((name.to_string(), value.to_string()));
+            }
+            let headers = ok(f.headers(&pairs))?;
+            let mut out = String::new();
+            for (name, value) in headers {
+                out.push_str(&name);
+                out.push('\n');
+                out.push_str(&value);
+                out.push('\n');
+            }
+            Some(out)
+        })
+    }))
+}
 
+/// An [`auth::Redactor`] of a secret (an argument); `None` once finished.
 #[cfg(feature = "history")]
-#[wasm_bindgen(js_class = WasmRedactor)]
-impl WasmRedactor {
-    #[wasm_bindgen(constructor)]
-    pub fn new(secret: &str) -> WasmRedactor {
-        WasmRedactor(Some(auth::Redactor::new(secret)))
-    }
+#[no_mangle]
+pub extern "C" fn redactor_create(secret: usize) -> u32 {
+    word(with_args(|a| {
+        Some(hold(Box::new(Some(auth::Redactor::new(a.str(secret)?)))))
+    }))
+}
 
-    pub fn push(&mut self, chunk: &[u8]) -> Option<Vec<u8>> {
-        let mut out = Vec::with_capacity(chunk.len());
-        ok(self.0.as_mut().ok_or(FINISHED))?.push(chunk, &mut out);
-        Some(out)
-    }
+/// The bytes a chunk (an argument) makes final, at the returned [`Output`].
+#[cfg(feature = "history")]
+#[no_mangle]
+pub extern "C" fn redactor_push(redactor: u32, len: usize) -> u32 {
+    word(with(redactor, |r: &mut Option<auth::Redactor>| {
+        let redactor = ok(r.as_mut().ok_or(FINISHED))?;
+        with_args(|a| {
+            let chunk = a.bytes(len)?;
+            let mut out = Vec::with_capacity(chunk.len());
+            redactor.push(chunk, &mut out);
+            Some(result(out))
+        })
+    }))
+}
 
-    pub fn finish(&mut self) -> Option<Vec<u8>> {
+/// The bytes still held, at the returned [`Output`].
+#[cfg(feature = "history")]
+#[no_mangle]
+pub extern "C" fn redactor_finish(redactor: u32) -> u32 {
+    word(with(redactor, |r: &mut Option<auth::Redactor>| {
         let mut out = Vec::new();
-        ok(self.0.take().ok_or(FINISHED))?.finish(&mut out);
-        Some(out)
-    }
+        ok(r.take().ok_or(FINISHED))?.finish(&mut out);
+        Some(result(out))
+    }))
 }

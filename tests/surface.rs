@@ -234,11 +234,11 @@ fn options_from_json_are_typed() {
 
 /// The memory layout JS decodes (`words('…')` in js/stream-api.js) is the
 /// one src/wasm.rs writes (its `#[repr(C)]` structs of u32 words, camelCase),
-/// word for word in order.
+/// word for word in order. (`Output` is read in js/load.js.)
 #[test]
 fn js_reads_the_memory_layout_the_binding_writes() {
     let rust = read("src/wasm.rs");
-    let js = read("js/stream-api.js");
+    let js = read("js/stream-api.js") + &read("js/load.js");
     let camel = |snake: &str| {
         let mut out = String::new();
         let mut upper = false;
@@ -267,11 +267,43 @@ fn js_reads_the_memory_layout_the_binding_writes() {
         let marker = format!("const {name} = words('");
         let at = js
             .find(&marker)
-            .unwrap_or_else(|| panic!("js/stream-api.js has no `{marker}`"));
+            .unwrap_or_else(|| panic!("js/stream-api.js and js/load.js have no `{marker}`"));
         let listed = &js[at + marker.len()..];
         let listed: Vec<&str> = listed[..listed.find('\'').unwrap()].split(' ').collect();
         assert_eq!(listed, fields, "{name}");
         structs += 1;
     }
     assert_eq!(structs, 3);
+}
+
+/// JS calls exactly the exports the binding has: every `extern "C" fn` of
+/// src/wasm.rs is called from js/ (through `exports.` or its alias `x.`), and
+/// js/ calls no other name (but the module's `memory`).
+#[test]
+fn js_calls_exactly_the_exports_of_the_binding() {
+    let name_after = |text: &str, marker: &str| -> BTreeSet<String> {
+        text.split(marker)
+            .skip(1)
+            .map(|rest| {
+                rest.chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                    .collect::<String>()
+            })
+            .filter(|name| !name.is_empty())
+            .collect()
+    };
+    let exported = name_after(&read("src/wasm.rs"), "pub extern \"C\" fn ");
+    let mut called = BTreeSet::new();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("js");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "js") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            called.extend(name_after(&text, "exports."));
+            called.extend(name_after(&text, " x."));
+            called.extend(name_after(&text, "(x."));
+        }
+    }
+    assert!(called.remove("memory"));
+    assert_eq!(called, exported);
 }

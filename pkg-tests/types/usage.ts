@@ -111,7 +111,7 @@ try {
 }
 
 // Loading the module, and the stream-only entry.
-const loaded: Promise<void> = init(new URL('https://example.invalid/sse_sanitizer_bg.wasm'));
+const loaded: Promise<void> = init(new URL('https://example.invalid/sse_sanitizer.wasm'));
 const fromBytes: Promise<void> = init(new Uint8Array(8));
 const waited: Promise<void> = ready;
 const streamed: { output: string } = stream.sanitize('data: x\n\n');
