@@ -57,11 +57,15 @@ const pkg = JSON.parse(readFileSync(new URL('package.json', root)));
  * Lowered: the stream entry 40,400 → 38,850 (38,355 measured), the whole
  * package 189,750 → 187,900 (187,409), for the binding without generated
  * glue: raw exports that js/load.js calls (src/wasm.rs), one table of the
- * objects JS holds and one `free`.
+ * objects JS holds and one `free`. Raised: the whole package +0.5 KB
+ * (187,900 → 188,400; 187,911 measured, the stream entry 38,355 → 38,644 within
+ * its budget) for the review of that binding: buffers sized by JS allocated
+ * fallibly (a typed error, not a trap that would leave the object table
+ * borrowed), a handle of the wrong type refused without dropping its object.
  */
 export const BUDGETS = {
   'sse-sanitizer/stream': 38_850,
-  'sse-sanitizer': 187_900,
+  'sse-sanitizer': 188_400,
 };
 export const TARGETS = { 'sse-sanitizer/stream': 30_000, 'sse-sanitizer': 80_000 };
 

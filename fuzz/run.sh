@@ -2,7 +2,8 @@
 # Runs one fuzz target niced, logging to /tmp/fuzz-<target>.log:
 #   fuzz/run.sh <target> [max seconds (default 3600)] [runs (default 10000000)]
 # Seeds come from fuzz/seeds.sh (generated from tests/corpus; fuzz/corpus is
-# gitignored). Built without ASan (the crate forbids unsafe code) but with
+# gitignored). Built without ASan (the crate denies unsafe code; only the wasm
+# binding, not built here, allows it) but with
 # debug assertions, so integer overflow panics.
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -57,17 +57,21 @@ export function createLoader() {
     return views;
   }
 
+  /** `len` bytes of the memory at `ptr`, both i32 words the module passed (see `check`). */
+  const bytesAt = (ptr, len) => memory().u8.subarray(ptr >>> 0, (ptr >>> 0) + (len >>> 0));
+
   // What the module imports (the stream-only module: nothing).
   const imports = {
     env: {
-      random: (ptr, len) => crypto.getRandomValues(memory().u8.subarray(ptr, ptr + len)),
+      random: (ptr, len) => crypto.getRandomValues(bytesAt(ptr, len)),
       body_start: (len) => {
-        body = new Uint8Array(len);
+        body = new Uint8Array(len >>> 0);
         bodyAt = 0;
       },
       body_piece: (ptr, len) => {
-        body.set(memory().u8.subarray(ptr, ptr + len), bodyAt);
-        bodyAt += len;
+        const piece = bytesAt(ptr, len);
+        body.set(piece, bodyAt);
+        bodyAt += piece.length;
       },
     },
   };
@@ -192,7 +196,7 @@ export function createLoader() {
    */
   function pass(...args) {
     const parts = args.map((a) => (typeof a === 'string' ? encoder.encode(a) : a));
-    let at = exports.args(parts.reduce((n, p) => n + p.length, 0));
+    let at = check(exports.args(parts.reduce((n, p) => n + p.length, 0)));
     const { u8 } = memory();
     for (const p of parts) {
       u8.set(p, at);

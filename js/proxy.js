@@ -121,12 +121,18 @@ class Redactor {
 
   /** The bytes `chunk` makes final. */
   push(chunk) {
-    return loader.output(check(loader.exports.redactor_push(this.#handle, ...pass(chunk)))).slice();
+    return loader.output(check(loader.exports.redactor_push(this.#live(), ...pass(chunk)))).slice();
   }
 
   /** The bytes still held. */
   finish() {
-    return loader.output(check(loader.exports.redactor_finish(this.#handle))).slice();
+    return loader.output(check(loader.exports.redactor_finish(this.#live()))).slice();
+  }
+
+  // NOTE: a freed handle's slot may hold another object by now.
+  #live() {
+    if (this.#handle === undefined) throw new SanitizerError('finished', 'the redactor was already freed');
+    return this.#handle;
   }
 
   free() {
@@ -271,6 +277,7 @@ function transformBody(source, { sanitizer: options, redactor, onEnd }) {
   const reader = source.getReader();
   const sanitizer = options && new StreamSanitizer(options);
   let tail = new Uint8Array(0);
+  let cancelled = false;
   const emit = (controller, bytes) => {
     const out = redactor ? redactor.push(bytes) : bytes;
     if (out.length === 0) return false;
@@ -305,13 +312,18 @@ function transformBody(source, { sanitizer: options, redactor, onEnd }) {
           try {
             r = await reader.read();
           } catch (err) {
-            return end(controller, err);
+            if (!cancelled) end(controller, err);
+            return;
           }
+          // NOTE: a read pending when the client cancelled ends here, after
+          // cancel() finished the sanitizer and freed the redactor.
+          if (cancelled) return;
           if (r.done) return end(controller);
           if (emit(controller, sanitizer ? sanitizer.push(r.value) : r.value)) return;
         }
       },
       cancel(reason) {
+        cancelled = true;
         // NOTE: frees the sanitizer's wasm memory now rather than at GC.
         sanitizer?.finish();
         redactor?.free();

@@ -170,6 +170,26 @@ impl Default for Parser {
     }
 }
 
+/// What `push_raw` reports for `item`: the event's fields decoded (lossy UTF-8).
+// NOTE: one copy for every caller of `push_raw` (wasm size).
+#[inline(never)]
+fn raw_segment(item: Out<'_>) -> RawSegment<'_> {
+    match item {
+        Out::Segment(ByteSegment::Event { end, event }) => RawSegment::Event {
+            end,
+            event: EventRef {
+                event_type: lossy(event.event_type),
+                data: lossy(event.data),
+                last_event_id: event.last_event_id,
+                retry: event.retry,
+            },
+        },
+        Out::Segment(ByteSegment::Empty { end }) => RawSegment::Empty { end },
+        Out::Segment(ByteSegment::CrLfTail) => RawSegment::CrLfTail,
+        Out::Retry(ms) => RawSegment::Retry(ms),
+    }
+}
+
 impl Parser {
     /// A parser with the given limits (`max_line_bytes`, `max_event_bytes`).
     pub fn new(limits: Limits) -> Self {
@@ -235,22 +255,7 @@ impl Parser {
         chunk: &[u8],
         out: &mut impl FnMut(RawSegment<'_>),
     ) -> Result<(), SseError> {
-        self.push_guarded(chunk, &mut |item| {
-            out(match item {
-                Out::Segment(ByteSegment::Event { end, event }) => RawSegment::Event {
-                    end,
-                    event: EventRef {
-                        event_type: lossy(event.event_type),
-                        data: lossy(event.data),
-                        last_event_id: event.last_event_id,
-                        retry: event.retry,
-                    },
-                },
-                Out::Segment(ByteSegment::Empty { end }) => RawSegment::Empty { end },
-                Out::Segment(ByteSegment::CrLfTail) => RawSegment::CrLfTail,
-                Out::Retry(ms) => RawSegment::Retry(ms),
-            })
-        })
+        self.push_guarded(chunk, &mut |item| out(raw_segment(item)))
     }
 
     /// Like [`Parser::push_raw`] without UTF-8 decoding of the event's fields
