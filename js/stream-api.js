@@ -21,30 +21,27 @@ const EventRecord = words('typeLen dataLen idLen retry wide');
 const EVENT_WORDS = Object.keys(EventRecord).length;
 
 /**
- * The stream API over a `loader` (load.js) of a module with the parser,
- * sanitizer and accumulator exports of src/wasm.rs; `verdict`: it also has
- * the stream verdict's (the full module).
+ * `fn()` now when the module is loaded, else once it is (a Promise). NOTE:
+ * streams, accumulate() and validateStream() of a stream made before the
+ * module has loaded wait for it, so they work without `await ready`; the
+ * synchronous calls throw.
  */
-export function streamApi(loader, verdict) {
-  const { assertReady, check, memory, owned, pass, release, text } = loader;
-  // NOTE: streams and accumulate() made before the module has loaded wait for
-  // it, so they work without `await ready`; the synchronous calls throw.
-  const whenReady = (fn) => (loader.loaded ? fn() : loader.ready.then(fn));
-  let pool = new Uint8Array(POOL_BYTES);
-  let poolUsed = 0;
+const whenReady = (loader, fn) => (loader.loaded ? fn() : loader.ready.then(fn));
 
-  /**
-   * The input buffer of the object `handle` names (a parser, sanitizer or
-   * validator): its address and size, cached, and its `reserve` and `push`
-   * exports.
-   */
-  const inputOf = (handle, reserve, push) => ({ handle, ptr: 0, size: 0, reserve, push });
+/**
+ * The input buffer of the object `handle` names (a parser, sanitizer or
+ * validator): its address and size, cached, and its `reserve` and `push`
+ * exports.
+ */
+const inputOf = (handle, reserve, push) => ({ handle, ptr: 0, size: 0, reserve, push });
 
-  /**
-   * Copies `bytes` into the input buffer of `input`'s object, then calls its
-   * `push` with the length; its error is thrown as a SanitizerError.
-   */
-  function callWithInput(input, bytes) {
+/**
+ * `callWithInput(input, bytes)` over the module of `loader`: copies `bytes`
+ * into the input buffer of `input`'s object, then calls its `push` with the
+ * length; its error is thrown as a SanitizerError.
+ */
+function inputCaller({ check, memory }) {
+  return function callWithInput(input, bytes) {
     const len = bytes.length;
     try {
       if (len > input.size) {
@@ -60,7 +57,18 @@ export function streamApi(loader, verdict) {
         input.size = 0;
       }
     }
-  }
+  };
+}
+
+/**
+ * The stream API over a `loader` (load.js) of a module with the parser,
+ * sanitizer and accumulator exports of src/wasm.rs.
+ */
+export function streamApi(loader) {
+  const { assertReady, check, memory, owned, pass, release, text } = loader;
+  const callWithInput = inputCaller(loader);
+  let pool = new Uint8Array(POOL_BYTES);
+  let poolUsed = 0;
 
   /** A copy of the output bytes a wasm call left at `header` (an `Output`). */
   function readOutput(header) {
@@ -169,7 +177,7 @@ export function streamApi(loader, verdict) {
     let parser;
     return new TransformStream({
       start() {
-        return whenReady(() => {
+        return whenReady(loader, () => {
           parser = new SseParser(options);
         });
       },
@@ -242,7 +250,7 @@ export function streamApi(loader, verdict) {
     let sanitizer;
     return new TransformStream({
       start() {
-        return whenReady(() => {
+        return whenReady(loader, () => {
           sanitizer = new StreamSanitizer(options);
         });
       },
@@ -304,13 +312,34 @@ export function streamApi(loader, verdict) {
     return JSON.parse(text(x.accumulator_finish(handle)));
   }
 
+  return { SseParser, createEventStream, StreamSanitizer, createSanitizerStream, sanitize, accumulate };
+}
+
+function isBytesLike(input) {
+  return typeof input === 'string' || input instanceof ArrayBuffer || ArrayBuffer.isView(input);
+}
+
+/** Calls `take` with each chunk of a ReadableStream, an async iterable or an iterable. */
+async function eachChunk(input, take, usage) {
+  if (input && typeof input[Symbol.asyncIterator] === 'function') for await (const c of input) take(c);
+  else if (input && typeof input.getReader === 'function') {
+    const reader = input.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) take(r.value);
+  } else if (input && typeof input[Symbol.iterator] === 'function') for (const c of input) take(c);
+  else throw new SanitizerError('invalid-input', usage);
+}
+
+/** The stream verdict over a `loader` of the full module (its validator exports). */
+export function verdictApi(loader) {
+  const { assertReady, check, pass, text } = loader;
+  const callWithInput = inputCaller(loader);
+
   /**
    * The stream verdict: every anomaly of a Claude stream, `[{ code, event,
    * index, message, sdk }]`, where `sdk` says what the official SDK does about
    * it (`raises`, with its exact error text in `message`; `silent`;
    * `unreached`). Synchronous for a string or bytes; a ReadableStream or
-   * (async) iterable of chunks gives a Promise. Only where the module has it
-   * (the full one).
+   * (async) iterable of chunks gives a Promise.
    */
   function validateStream(input, options = {}) {
     const run = () => {
@@ -337,23 +366,8 @@ export function streamApi(loader, verdict) {
       assertReady();
       return run();
     }
-    return whenReady(run);
+    return whenReady(loader, run);
   }
 
-  const api = { SseParser, createEventStream, StreamSanitizer, createSanitizerStream, sanitize, accumulate };
-  return verdict ? { ...api, validateStream } : api;
-}
-
-function isBytesLike(input) {
-  return typeof input === 'string' || input instanceof ArrayBuffer || ArrayBuffer.isView(input);
-}
-
-/** Calls `take` with each chunk of a ReadableStream, an async iterable or an iterable. */
-async function eachChunk(input, take, usage) {
-  if (input && typeof input[Symbol.asyncIterator] === 'function') for await (const c of input) take(c);
-  else if (input && typeof input.getReader === 'function') {
-    const reader = input.getReader();
-    for (let r = await reader.read(); !r.done; r = await reader.read()) take(r.value);
-  } else if (input && typeof input[Symbol.iterator] === 'function') for (const c of input) take(c);
-  else throw new SanitizerError('invalid-input', usage);
+  return { validateStream };
 }
