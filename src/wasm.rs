@@ -768,53 +768,69 @@ fn piece(bytes: &[u8]) {
     unsafe { body_piece(bytes.as_ptr(), bytes.len()) }
 }
 
-/// Normalizes a JSON body (`body` bytes, then `options`: two arguments): the
-/// changes as JSON text; the new body, when it changed, through the body
-/// imports. NOTE: the body goes to JS piece by piece: it is never whole in the
-/// wasm memory, which does not shrink after a call.
+/// A call on a JSON body and its options (two arguments: the body's bytes,
+/// then the options' JSON text, read by `read`): the text `f` makes of them.
+#[cfg(feature = "history")]
+fn body_call<O, E: Coded>(
+    body_len: usize,
+    options: usize,
+    read: fn(&str) -> Result<O, E>,
+    f: impl FnOnce(&[u8], O) -> Option<String>,
+) -> u32 {
+    text(with_args(|a| {
+        let body = a.bytes(body_len)?;
+        let options = ok(read(a.str(options)?))?;
+        f(body, options)
+    }))
+}
+
+/// Normalizes a JSON body: the changes as JSON text; the new body, when it
+/// changed, through the body imports. NOTE: the body goes to JS piece by
+/// piece: it is never whole in the wasm memory, which does not shrink after
+/// a call.
 #[cfg(feature = "history")]
 #[no_mangle]
 pub extern "C" fn normalize(body_len: usize, options: usize) -> u32 {
-    text(with_args(|a| {
-        let body_bytes = a.bytes(body_len)?;
-        let options = ok(history::NormalizeOptions::from_json(a.str(options)?))?;
-        let changes = ok(history::normalize_to(body_bytes, &options, body))?;
-        Some(changes.to_json())
-    }))
+    body_call(
+        body_len,
+        options,
+        history::NormalizeOptions::from_json,
+        |src, options| Some(ok(history::normalize_to(src, &options, body))?.to_json()),
+    )
 }
 
-/// Validates a JSON body (`body` bytes, then `options`: two arguments): the
-/// violations as JSON text.
+/// Validates a JSON body: the violations as JSON text.
 #[cfg(feature = "history")]
 #[no_mangle]
 pub extern "C" fn validate(body_len: usize, options: usize) -> u32 {
-    text(with_args(|a| {
-        let body = a.bytes(body_len)?;
-        let options = ok(history::NormalizeOptions::from_json(a.str(options)?))?;
-        let violations = ok(history::validate_bytes(
-            body,
-            options.profile,
-            &options.limits,
-        ))?;
-        Some(violations.to_json())
-    }))
+    body_call(
+        body_len,
+        options,
+        history::NormalizeOptions::from_json,
+        |src, options| {
+            let violations = history::validate_bytes(src, options.profile, &options.limits);
+            Some(ok(violations)?.to_json())
+        },
+    )
 }
 
-/// Sanitizes a non-streaming `Message` JSON body (`body` bytes, then
-/// `options`: two arguments): the report as JSON text; the new body, when it
-/// changed, through the body imports.
+/// Sanitizes a non-streaming `Message` JSON body: the report as JSON text;
+/// the new body, when it changed, through the body imports.
 #[cfg(feature = "history")]
 #[no_mangle]
 pub extern "C" fn sanitize_message(body_len: usize, options: usize) -> u32 {
-    text(with_args(|a| {
-        let message = a.bytes(body_len)?;
-        let options = ok(claude::SanitizerOptions::from_json(a.str(options)?))?;
-        let (out, report) = claude::sanitize_message(message, &options);
-        if let std::borrow::Cow::Owned(out) = out {
-            body(out.len())(&out);
-        }
-        Some(report.to_json())
-    }))
+    body_call(
+        body_len,
+        options,
+        claude::SanitizerOptions::from_json,
+        |message, options| {
+            let (out, report) = claude::sanitize_message(message, &options);
+            if let std::borrow::Cow::Owned(out) = out {
+                body(out.len())(&out);
+            }
+            Some(report.to_json())
+        },
+    )
 }
 
 /// The rules catalog as JSON text: every row with its upstream answers per
