@@ -278,6 +278,17 @@ fn hold(object: Box<dyn Any>) -> Option<u32> {
     })
 }
 
+/// A new object made from its options (a JSON argument, read by `read`):
+/// its handle.
+fn create<O, E: Coded>(
+    options: usize,
+    read: fn(&str) -> Result<O, E>,
+    make: impl FnOnce(O) -> Box<dyn Any>,
+) -> u32 {
+    let options = with_args(|a| ok(read(a.str(options)?)));
+    word(options.and_then(|options| hold(make(options))))
+}
+
 /// Takes the object `handle` names out of its slot; the slot stays reserved
 /// (not vacant) while it is out.
 #[inline(never)]
@@ -400,9 +411,8 @@ struct WasmParser {
 /// `options`: the length of a JSON object of [`Limits`] (an argument).
 #[no_mangle]
 pub extern "C" fn parser_create(options: usize) -> u32 {
-    let parser = with_args(|a| ok(Limits::from_json(a.str(options)?)));
-    word(parser.and_then(|limits| {
-        hold(Box::new(WasmParser {
+    create(options, Limits::from_json, |limits| {
+        Box::new(WasmParser {
             parser: sse::Parser::new(limits),
             input: InputBuffer::default(),
             ascii: String::new(),
@@ -410,8 +420,8 @@ pub extern "C" fn parser_create(options: usize) -> u32 {
             events: Vec::new(),
             retries: Vec::new(),
             header: ParsedChunk::default(),
-        }))
-    }))
+        })
+    })
 }
 
 /// See [`InputBuffer::reserve`].
@@ -548,16 +558,15 @@ struct WasmSanitizer {
 /// [`claude::SanitizerOptions::from_json`].
 #[no_mangle]
 pub extern "C" fn sanitizer_create(options: usize) -> u32 {
-    let options = with_args(|a| ok(claude::SanitizerOptions::from_json(a.str(options)?)));
-    word(options.and_then(|options| {
-        hold(Box::new(WasmSanitizer {
+    create(options, claude::SanitizerOptions::from_json, |options| {
+        Box::new(WasmSanitizer {
             inner: Some(claude::StreamSanitizer::new(options)),
             input: InputBuffer::default(),
             out: Vec::new(),
             header: Output::default(),
             report: None,
-        }))
-    }))
+        })
+    })
 }
 
 /// See [`InputBuffer::reserve`].
@@ -625,14 +634,13 @@ struct WasmAccumulator {
 /// [`claude::AccumulateOptions::from_json`].
 #[no_mangle]
 pub extern "C" fn accumulator_create(options: usize) -> u32 {
-    let options = with_args(|a| ok(claude::AccumulateOptions::from_json(a.str(options)?)));
-    word(options.and_then(|options| {
-        hold(Box::new(WasmAccumulator {
+    create(options, claude::AccumulateOptions::from_json, |options| {
+        Box::new(WasmAccumulator {
             parser: sse::Parser::new(options.limits),
             inner: options.accumulator(),
             all: options.messages == claude::Messages::All,
-        }))
-    }))
+        })
+    })
 }
 
 /// Feeds `len` bytes of raw SSE (an argument): 0, or [`FAILED`].
@@ -698,13 +706,12 @@ struct WasmValidator {
 #[cfg(feature = "verdict")]
 #[no_mangle]
 pub extern "C" fn validator_create(options: usize) -> u32 {
-    let limits = with_args(|a| ok(Limits::from_json(a.str(options)?)));
-    word(limits.and_then(|limits| {
-        hold(Box::new(WasmValidator {
+    create(options, Limits::from_json, |limits| {
+        Box::new(WasmValidator {
             inner: claude::StreamValidator::new(limits),
             input: InputBuffer::default(),
-        }))
-    }))
+        })
+    })
 }
 
 /// See [`InputBuffer::reserve`].
