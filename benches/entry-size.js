@@ -62,10 +62,12 @@ const pkg = JSON.parse(readFileSync(new URL('package.json', root)));
  * its budget) for the review of that binding: buffers sized by JS allocated
  * fallibly (a typed error, not a trap that would leave the object table
  * borrowed), a handle of the wrong type refused without dropping its object.
+ * Lowered: the whole package 188,400 → 187,350 (186,850 measured) for the
+ * history writer's `Pieces::put` kept out of line (src/history/write.rs).
  */
 export const BUDGETS = {
   'sse-sanitizer/stream': 38_850,
-  'sse-sanitizer': 188_400,
+  'sse-sanitizer': 187_350,
 };
 export const TARGETS = { 'sse-sanitizer/stream': 30_000, 'sse-sanitizer': 80_000 };
 
