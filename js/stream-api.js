@@ -46,6 +46,9 @@ function inputCaller({ check, memory }) {
     try {
       if (len > input.size) {
         const size = len > KEEP_INPUT ? len : Math.min(KEEP_INPUT, Math.max(len, 2 * input.size, 4096));
+        // NOTE: reserve frees the old buffer first: after one that failed
+        // there is none, and the next push must reserve again.
+        input.size = 0;
         input.ptr = check(input.reserve(input.handle, size));
         input.size = size;
       }
@@ -295,7 +298,10 @@ export function streamApi(loader) {
   async function accumulate(input, options = {}) {
     if (!loader.loaded) await loader.ready;
     const x = loader.exports;
-    const handle = check(x.accumulator_create(...pass(optionsJson(options))));
+    // NOTE: `owner` lives as long as this call: a call whose input never ends
+    // and is dropped has its accumulator freed when it is collected.
+    const owner = {};
+    const handle = owned(owner, check(x.accumulator_create(...pass(optionsJson(options)))));
     const take = (chunk) =>
       check(
         isEvent(chunk)
@@ -306,9 +312,11 @@ export function streamApi(loader) {
       if (isBytesLike(input)) take(input);
       else await eachChunk(input, take, 'accumulate() takes a string, bytes, a ReadableStream or events');
     } catch (err) {
+      release(owner);
       x.free(handle);
       throw err;
     }
+    release(owner);
     return JSON.parse(text(x.accumulator_finish(handle)));
   }
 
@@ -331,7 +339,7 @@ async function eachChunk(input, take, usage) {
 
 /** The stream verdict over a `loader` of the full module (its validator exports). */
 export function verdictApi(loader) {
-  const { assertReady, check, pass, text } = loader;
+  const { assertReady, check, owned, pass, release, text } = loader;
   const callWithInput = inputCaller(loader);
 
   /**
@@ -345,9 +353,15 @@ export function verdictApi(loader) {
     const run = () => {
       const x = loader.exports;
       const inner = inputOf(check(x.validator_create(...pass(optionsJson(options)))), x.validator_reserve, x.validator_push);
+      // NOTE: freed when `inner` is collected, for an input that never ends.
+      owned(inner, inner.handle);
       const take = (chunk) => callWithInput(inner, toBytes(chunk));
-      const finish = () => JSON.parse(text(x.validator_finish(inner.handle)));
+      const finish = () => {
+        release(inner);
+        return JSON.parse(text(x.validator_finish(inner.handle)));
+      };
       const fail = (err) => {
+        release(inner);
         x.free(inner.handle);
         throw err;
       };

@@ -89,7 +89,8 @@ test('a buffer the wasm memory cannot hold is refused (invalid-input), not a tra
       assert.equal(codeOf(() => loader.check(x.parser_reserve(parser, len))), 'invalid-input');
       const other = loader.check(x.parser_create(...loader.pass('{}')));
       assert.equal(codeOf(() => loader.check(x.parser_reserve(other, 16))), 'ok');
-      loader.memory().u8.set(encoder.encode('data: x\n\n'), loader.check(x.parser_reserve(parser, 9)));
+      const input = loader.check(x.parser_reserve(parser, 9));
+      loader.memory().u8.set(encoder.encode('data: x\n\n'), input);
       assert.notEqual(loader.check(x.parser_push(parser, 9)), 0, 'the parser still parses');
       x.free(other);
       x.free(parser);
@@ -158,4 +159,76 @@ test('a client that cancels while a read is pending leaves the other replies alo
   `;
   const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' }));
   assert.equal(out, 'one two sk-ant-…CRET three');
+});
+
+test('a push refused as too large leaves its object usable: the next pushes read their own bytes, nothing stale', async () => {
+  const { SseParser, StreamSanitizer } = await import('../js/node.js');
+  // NOTE: past isize::MAX on wasm32, so refused before anything is copied
+  // (the pages of this array are never touched).
+  const huge = new Uint8Array(2 ** 31 + 1);
+  const parser = new SseParser();
+  assert.deepEqual(parser.push('data: a\n\n').map((e) => e.data), ['a']);
+  assert.equal(codeOf(() => parser.push(huge)), 'invalid-input');
+  const long = 'x'.repeat(3000);
+  assert.deepEqual(parser.push(`data: ${long}\n\n`).map((e) => e.data), [long]);
+  const sanitizer = new StreamSanitizer();
+  const ping = encoder.encode('event: ping\ndata: {"type":"ping"}\n\n');
+  assert.deepEqual(sanitizer.push(ping), ping);
+  assert.equal(codeOf(() => sanitizer.push(huge)), 'invalid-input');
+  assert.deepEqual(decoder.decode(sanitizer.push(ping)), decoder.decode(ping));
+  assert.equal(sanitizer.finish().report.eventsSeen, 2);
+});
+
+test('a push of many tiny events that outgrows the memory is refused (invalid-input), not a trap: the module stays usable', () => {
+  for (const wasm of [whole, streamOnly]) {
+    const loader = fresh(wasm);
+    const x = loader.exports;
+    // NOTE: all but 96 MiB of the 4 GiB taken up front (address space only:
+    // the pages are never touched), so that the records of the events of a
+    // 24 MiB chunk (20 B each, one per 6 B of input) cannot fit.
+    const { memory } = x;
+    memory.grow((4 * GiB - 96 * 2 ** 20 - memory.buffer.byteLength) / PAGE);
+    const chunk = encoder.encode('data\n\n'.repeat((24 * 2 ** 20) / 6));
+    const parser = loader.check(x.parser_create(...loader.pass('{}')));
+    const at = loader.check(x.parser_reserve(parser, chunk.length));
+    loader.memory().u8.set(chunk, at);
+    assert.equal(codeOf(() => loader.check(x.parser_push(parser, chunk.length))), 'invalid-input');
+    x.free(parser);
+    const other = loader.check(x.parser_create(...loader.pass('{}')));
+    const input = loader.check(x.parser_reserve(other, 9));
+    loader.memory().u8.set(encoder.encode('data: x\n\n'), input);
+    assert.notEqual(loader.check(x.parser_push(other, 9)), 0);
+    x.free(other);
+  }
+});
+
+// NOTE: in a process of its own with --expose-gc, to collect on demand.
+test('accumulate() and validateStream() on inputs that never end, dropped: their objects are freed when collected', () => {
+  const script = `
+    import { accumulate, validateStream } from './js/node.js';
+    import { loader } from './js/wasm-full.js';
+    const x = loader.exports;
+    const never = () => new ReadableStream({ pull: () => new Promise(() => {}) });
+    const handle = () => loader.check(x.parser_create(...loader.pass('{}')));
+    for (let i = 0; i < 200; i++) {
+      accumulate(never());
+      validateStream(never());
+    }
+    await new Promise((r) => setTimeout(r, 10));
+    const held = handle();
+    x.free(held);
+    // The slots freed once the calls are collected are taken again first.
+    let reused = false;
+    for (let i = 0; i < 50 && !reused; i++) {
+      globalThis.gc();
+      await new Promise((r) => setTimeout(r, 20));
+      const h = handle();
+      x.free(h);
+      reused = h < held;
+    }
+    console.log(JSON.stringify({ held, reused }));
+  `;
+  const out = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' }));
+  assert.equal(out.held, 400, 'each call holds its object while it runs');
+  assert.ok(out.reused, 'the collected calls freed their objects');
 });

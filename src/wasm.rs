@@ -456,11 +456,21 @@ impl WasmParser {
         // NOTE: retry values are carried as u32 (+ 1 in a record); larger
         // values saturate.
         let retry = |ms: u64| ms.min(u64::from(u32::MAX - 1)) as u32;
+        // NOTE: what the chunk's events take is reserved fallibly (a chunk of
+        // tiny events takes several times its size; see `zeroed`): once one
+        // does not fit, the rest are passed over and the push is refused.
+        let mut full = false;
         let parsed = self.parser.push_raw(chunk, &mut |segment| {
+            if full {
+                return;
+            }
             let event = match segment {
                 sse::RawSegment::Event { event, .. } => event,
                 sse::RawSegment::Retry(ms) => {
-                    retries.push(retry(ms));
+                    full = retries.try_reserve(1).is_err();
+                    if !full {
+                        retries.push(retry(ms));
+                    }
                     return;
                 }
                 _ => return,
@@ -468,6 +478,11 @@ impl WasmParser {
             let fields = [&*event.event_type, &*event.data, event.last_event_id];
             let is_ascii = fields.iter().all(|f| f.is_ascii());
             let text = if is_ascii { &mut *ascii } else { &mut *wide };
+            let bytes = fields.iter().map(|f| f.len()).sum();
+            full = events.try_reserve(1).is_err() || text.try_reserve(bytes).is_err();
+            if full {
+                return;
+            }
             // NOTE: JS slices UTF-16 units, which equal the bytes for ASCII.
             let [type_len, data_len, id_len] = fields.map(|field| {
                 text.push_str(field);
@@ -486,6 +501,9 @@ impl WasmParser {
             });
         });
         ok(parsed)?;
+        if full {
+            return ok(Err(TOO_LARGE));
+        }
         if self.events.is_empty() && self.retries.is_empty() {
             return Some(0);
         }
@@ -966,7 +984,8 @@ pub extern "C" fn redactor_push(redactor: u32, len: usize) -> u32 {
         let redactor = ok(r.as_mut().ok_or(FINISHED))?;
         with_args(|a| {
             let chunk = a.bytes(len)?;
-            let mut out = Vec::with_capacity(chunk.len());
+            let mut out = Vec::new();
+            ok(out.try_reserve(chunk.len()).map_err(|_| TOO_LARGE))?;
             redactor.push(chunk, &mut out);
             Some(result(out))
         })
