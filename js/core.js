@@ -28,11 +28,19 @@ const encoder = new TextEncoder();
  * (the same value when unchanged).
  */
 export function sanitizeMessage(body, options = {}) {
+  return rewrite((x) => x.sanitize_message, body, options, 'report');
+}
+
+/**
+ * `{ body, [key] }` of the body export `exportOf(exports)` (normalize,
+ * sanitize_message): `key` is what it says (JSON), `body` the new body in the
+ * form it was given, or the same value when unchanged.
+ */
+function rewrite(exportOf, body, options, key) {
   assertReady();
   const [bytes, form] = bodyBytes(body);
-  const report = JSON.parse(text(loader.exports.sanitize_message(...pass(bytes, optionsJson(options)))));
+  const result = { body, [key]: JSON.parse(text(exportOf(loader.exports)(...pass(bytes, optionsJson(options))))) };
   const out = takeBody();
-  const result = { body, report };
   if (out !== null) result.body = fromBytes(out, form);
   return result;
 }
@@ -57,13 +65,7 @@ function fromBytes(bytes, form) {
  * was given (object, JSON string or bytes); the same value when unchanged.
  */
 export function normalize(body, options = {}) {
-  assertReady();
-  const [bytes, form] = bodyBytes(body);
-  const changes = JSON.parse(text(loader.exports.normalize(...pass(bytes, optionsJson(options)))));
-  const out = takeBody();
-  const result = { body, changes };
-  if (out !== null) result.body = fromBytes(out, form);
-  return result;
+  return rewrite((x) => x.normalize, body, options, 'changes');
 }
 
 /** What a strict upstream would reject in `body`: `[{ rule, path, message }]`. */
@@ -107,10 +109,7 @@ export function authHeaders(config = {}) {
   assertReady();
   // NOTE: `env` goes as JSON (a Worker's bindings become `{}`); the core reads
   // the two variables it knows and nothing of it is kept.
-  const flat = JSON.parse(text(loader.exports.auth_headers(...pass(optionsJson(config)))));
-  const headers = {};
-  for (let i = 0; i < flat.length; i += 2) headers[flat[i]] = flat[i + 1];
-  return headers;
+  return JSON.parse(text(loader.exports.auth_headers(...pass(optionsJson(config)))));
 }
 
 /** A key as it may be shown: `sk-ant-…1234`. */

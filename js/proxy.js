@@ -4,10 +4,12 @@
 // (auth, limits, what normalize and the sanitizer do) are the core's; this
 // module wires HTTP and streams around them.
 import { StreamSanitizer, normalize, sanitizeMessage } from './core.js';
+import { inputCaller, inputOf } from './stream-api.js';
 import { SanitizerError } from './util.js';
 import { loader } from './wasm-full.js';
 
 const { check, owned, pass, text } = loader;
+const callWithInput = inputCaller(loader);
 
 const ROUTES = { '/v1/messages': 'messages', '/v1/messages/count_tokens': 'count_tokens' };
 
@@ -83,11 +85,8 @@ export class Forwarding {
    * lists comma-separated; throws SanitizerError.
    */
   constructor({ mode, upstreamUrl, upstreamKey, clientKeys = '', keepClientHeaders = '' }) {
-    const x = loader.exports;
-    const key = upstreamKey || '';
-    const args = pass(String(mode), String(upstreamUrl), String(key), String(clientKeys), String(keepClientHeaders));
-    args.splice(3, 0, key === '' ? 0 : 1);
-    this.#inner = owned(this, check(x.forwarding_create(...args)));
+    const args = pass(String(mode), String(upstreamUrl), String(upstreamKey || ''), String(clientKeys), String(keepClientHeaders));
+    this.#inner = owned(this, check(loader.exports.forwarding_create(...args)));
     /** Secret mode: () => a redactor of the upstream key, for every reply. */
     this.makeRedactor = mode === 'secret' ? () => new Redactor(upstreamKey) : undefined;
   }
@@ -112,34 +111,35 @@ export class Forwarding {
 
 /** Replaces a secret in a byte stream (`auth::Redactor` in the core); `free()` when done. */
 class Redactor {
-  #handle;
+  #input;
 
   constructor(secret) {
     const x = loader.exports;
-    this.#handle = owned(this, check(x.redactor_create(...pass(String(secret)))));
+    const handle = owned(this, check(x.redactor_create(...pass(String(secret)))));
+    this.#input = inputOf(handle, x.redactor_reserve, x.redactor_push);
   }
 
   /** The bytes `chunk` makes final. */
   push(chunk) {
-    return loader.output(check(loader.exports.redactor_push(this.#live(), ...pass(chunk)))).slice();
+    return loader.output(callWithInput(this.#live(), chunk)).slice();
   }
 
   /** The bytes still held. */
   finish() {
-    return loader.output(check(loader.exports.redactor_finish(this.#live()))).slice();
+    return loader.output(check(loader.exports.redactor_finish(this.#live().handle))).slice();
   }
 
   // NOTE: a freed handle's slot may hold another object by now.
   #live() {
-    if (this.#handle === undefined) throw new SanitizerError('finished', 'the redactor was already freed');
-    return this.#handle;
+    if (this.#input === undefined) throw new SanitizerError('finished', 'the redactor was already freed');
+    return this.#input;
   }
 
   free() {
-    if (this.#handle === undefined) return;
+    if (this.#input === undefined) return;
     loader.release(this);
-    loader.exports.free(this.#handle);
-    this.#handle = undefined;
+    loader.exports.free(this.#input.handle);
+    this.#input = undefined;
   }
 }
 

@@ -29,18 +29,18 @@ const EVENT_WORDS = Object.keys(EventRecord).length;
 const whenReady = (loader, fn) => (loader.loaded ? fn() : loader.ready.then(fn));
 
 /**
- * The input buffer of the object `handle` names (a parser, sanitizer or
- * validator): its address and size, cached, and its `reserve` and `push`
- * exports.
+ * The input buffer of the object `handle` names (a parser, sanitizer,
+ * accumulator, validator or redactor): its address and size, cached, and its
+ * `reserve` and `push` exports.
  */
-const inputOf = (handle, reserve, push) => ({ handle, ptr: 0, size: 0, reserve, push });
+export const inputOf = (handle, reserve, push) => ({ handle, ptr: 0, size: 0, reserve, push });
 
 /**
  * `callWithInput(input, bytes)` over the module of `loader`: copies `bytes`
  * into the input buffer of `input`'s object, then calls its `push` with the
  * length; its error is thrown as a SanitizerError.
  */
-function inputCaller({ check, memory }) {
+export function inputCaller({ check, memory }) {
   return function callWithInput(input, bytes) {
     const len = bytes.length;
     try {
@@ -298,25 +298,23 @@ export function streamApi(loader) {
   async function accumulate(input, options = {}) {
     if (!loader.loaded) await loader.ready;
     const x = loader.exports;
-    // NOTE: `owner` lives as long as this call: a call whose input never ends
-    // and is dropped has its accumulator freed when it is collected.
-    const owner = {};
-    const handle = owned(owner, check(x.accumulator_create(...pass(optionsJson(options)))));
+    const buffer = inputOf(check(x.accumulator_create(...pass(optionsJson(options)))), x.accumulator_reserve, x.accumulator_push);
+    const { handle } = buffer;
+    // NOTE: freed when `buffer` is collected, for an input that never ends.
+    owned(buffer, handle);
     const take = (chunk) =>
-      check(
-        isEvent(chunk)
-          ? x.accumulator_push_event(handle, ...pass(String(chunk.type ?? 'message'), chunk.data))
-          : x.accumulator_push(handle, ...pass(toBytes(chunk))),
-      );
+      isEvent(chunk)
+        ? check(x.accumulator_push_event(handle, ...pass(String(chunk.type ?? 'message'), chunk.data)))
+        : callWithInput(buffer, toBytes(chunk));
     try {
       if (isBytesLike(input)) take(input);
       else await eachChunk(input, take, 'accumulate() takes a string, bytes, a ReadableStream or events');
     } catch (err) {
-      release(owner);
+      release(buffer);
       x.free(handle);
       throw err;
     }
-    release(owner);
+    release(buffer);
     return JSON.parse(text(x.accumulator_finish(handle)));
   }
 

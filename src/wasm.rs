@@ -640,12 +640,13 @@ impl WasmSanitizer {
     }
 }
 
-/// Accumulator fed with raw SSE bytes (`push`) or with events (`push_event`),
-/// each an argument.
+/// Accumulator fed with raw SSE bytes (`push`, from its input buffer) or with
+/// events (`push_event`, two arguments).
 struct WasmAccumulator {
     parser: sse::Parser,
     inner: claude::Accumulator,
     all: bool,
+    input: InputBuffer,
 }
 
 /// `options`: the length of a JSON object (an argument), see
@@ -657,25 +658,33 @@ pub extern "C" fn accumulator_create(options: usize) -> u32 {
             parser: sse::Parser::new(options.limits),
             inner: options.accumulator(),
             all: options.messages == claude::Messages::All,
+            input: InputBuffer::default(),
         })
     })
 }
 
-/// Feeds `len` bytes of raw SSE (an argument): 0, or [`FAILED`].
+/// Feeds the `len` bytes of raw SSE JS wrote at the address
+/// `accumulator_reserve` returned: 0, or [`FAILED`].
 #[no_mangle]
 pub extern "C" fn accumulator_push(accumulator: u32, len: usize) -> u32 {
     word(with(accumulator, |acc: &mut WasmAccumulator| {
-        with_args(|a| {
-            let chunk = a.bytes(len)?;
-            let inner = &mut acc.inner;
-            let mut result = Ok(());
-            let parsed = acc.parser.push_raw(chunk, &mut |segment| {
-                if let (sse::RawSegment::Event { event, .. }, Ok(())) = (segment, &result) {
-                    result = inner.push(&event.event_type, &event.data);
-                }
-            });
-            ok(parsed).and_then(|()| ok(result)).map(|()| 0)
-        })
+        let chunk = acc.input.get(len)?;
+        let inner = &mut acc.inner;
+        let mut result = Ok(());
+        let parsed = acc.parser.push_raw(chunk, &mut |segment| {
+            if let (sse::RawSegment::Event { event, .. }, Ok(())) = (segment, &result) {
+                result = inner.push(&event.event_type, &event.data);
+            }
+        });
+        ok(parsed).and_then(|()| ok(result)).map(|()| 0)
+    }))
+}
+
+/// See [`InputBuffer::reserve`].
+#[no_mangle]
+pub extern "C" fn accumulator_reserve(accumulator: u32, len: usize) -> u32 {
+    word(with(accumulator, |acc: &mut WasmAccumulator| {
+        acc.input.reserve(len)
     }))
 }
 
@@ -692,7 +701,9 @@ pub extern "C" fn accumulator_push_event(accumulator: u32, event_type: usize, da
 #[no_mangle]
 pub extern "C" fn accumulator_finish(accumulator: u32) -> u32 {
     text(release(accumulator).and_then(|acc: WasmAccumulator| {
-        let WasmAccumulator { parser, inner, all } = acc;
+        let WasmAccumulator {
+            parser, inner, all, ..
+        } = acc;
         ok(parser.finish())?;
         // NOTE: `Accumulator::finish` is the last of `finish_all` (one call
         // to it here: wasm size).
@@ -873,24 +884,23 @@ pub extern "C" fn profile_catalog() -> u32 {
     text(Some(crate::to_json::ProfileCatalog.to_json()))
 }
 
-/// Auth headers for a config (a JSON argument), as JSON text: `[name, value,
-/// name, value, …]`.
+/// Auth headers for a config (a JSON argument), as a JSON object of them.
 #[cfg(feature = "history")]
 #[no_mangle]
 pub extern "C" fn auth_headers(config: usize) -> u32 {
     text(with_args(|a| {
         let config = ok(auth::AuthConfig::from_json(a.str(config)?))?;
         let headers = ok(auth::resolve(&config))?;
-        let mut out = String::from("[");
+        let mut out = String::from("{");
         for (i, (name, value)) in headers.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
             json::escape_into(&mut out, name);
-            out.push(',');
+            out.push(':');
             json::escape_into(&mut out, value);
         }
-        out.push(']');
+        out.push('}');
         Some(out)
     }))
 }
@@ -916,15 +926,14 @@ pub extern "C" fn default_max_body_bytes() -> usize {
 
 /// A checked [`auth::Forwarding`] (it fails as [`auth::Forwarding::check`]
 /// does), from five arguments: the mode, the upstream URL, the upstream key
-/// (absent when `has_key` is 0), the client keys and the client headers to
-/// keep, both comma-separated.
+/// (none when empty), the client keys and the client headers to keep, both
+/// comma-separated.
 #[cfg(feature = "history")]
 #[no_mangle]
 pub extern "C" fn forwarding_create(
     mode: usize,
     upstream_url: usize,
     upstream_key: usize,
-    has_key: u32,
     client_keys: usize,
     keep_client_headers: usize,
 ) -> u32 {
@@ -933,7 +942,9 @@ pub extern "C" fn forwarding_create(
         let forwarding = auth::Forwarding {
             mode: ok(a.str(mode)?.parse())?,
             upstream_url: a.str(upstream_url)?.into(),
-            upstream_key: Some(a.str(upstream_key)?.into()).filter(|_| has_key != 0),
+            upstream_key: Some(a.str(upstream_key)?)
+                .filter(|key| !key.is_empty())
+                .map(String::from),
             client_keys: comma_list(a.str(client_keys)?),
             keep_client_headers: comma_list(a.str(keep_client_headers)?),
         };
@@ -967,28 +978,49 @@ pub extern "C" fn forwarding_headers(forwarding: u32, client: usize) -> u32 {
     }))
 }
 
-/// An [`auth::Redactor`] of a secret (an argument); `None` once finished.
+/// A secret scrubber ([`auth::Redactor`], `None` once finished) fed from its
+/// input buffer; its output bytes are kept for JS like the sanitizer's.
+#[cfg(feature = "history")]
+struct WasmRedactor {
+    inner: Option<auth::Redactor>,
+    input: InputBuffer,
+    out: Vec<u8>,
+    header: Output,
+}
+
+/// A redactor of a secret (an argument).
 #[cfg(feature = "history")]
 #[no_mangle]
 pub extern "C" fn redactor_create(secret: usize) -> u32 {
     word(with_args(|a| {
-        hold(Box::new(Some(auth::Redactor::new(a.str(secret)?))))
+        hold(Box::new(WasmRedactor {
+            inner: Some(auth::Redactor::new(a.str(secret)?)),
+            input: InputBuffer::default(),
+            out: Vec::new(),
+            header: Output::default(),
+        }))
     }))
 }
 
-/// The bytes a chunk (an argument) makes final, at the returned [`Output`].
+/// See [`InputBuffer::reserve`].
+#[cfg(feature = "history")]
+#[no_mangle]
+pub extern "C" fn redactor_reserve(redactor: u32, len: usize) -> u32 {
+    word(with(redactor, |r: &mut WasmRedactor| r.input.reserve(len)))
+}
+
+/// The bytes the `len` bytes JS wrote at the address `redactor_reserve`
+/// returned make final, at the returned [`Output`].
 #[cfg(feature = "history")]
 #[no_mangle]
 pub extern "C" fn redactor_push(redactor: u32, len: usize) -> u32 {
-    word(with(redactor, |r: &mut Option<auth::Redactor>| {
-        let redactor = ok(r.as_mut().ok_or(FINISHED))?;
-        with_args(|a| {
-            let chunk = a.bytes(len)?;
-            let mut out = Vec::new();
-            ok(out.try_reserve(chunk.len()).map_err(|_| TOO_LARGE))?;
-            redactor.push(chunk, &mut out);
-            Some(result(out))
-        })
+    word(with(redactor, |r: &mut WasmRedactor| {
+        let redactor = ok(r.inner.as_mut().ok_or(FINISHED))?;
+        let chunk = r.input.get(len)?;
+        r.out.clear();
+        ok(r.out.try_reserve(chunk.len()).map_err(|_| TOO_LARGE))?;
+        redactor.push(chunk, &mut r.out);
+        Some(output(&mut r.header, &r.out))
     }))
 }
 
@@ -996,9 +1028,9 @@ pub extern "C" fn redactor_push(redactor: u32, len: usize) -> u32 {
 #[cfg(feature = "history")]
 #[no_mangle]
 pub extern "C" fn redactor_finish(redactor: u32) -> u32 {
-    word(with(redactor, |r: &mut Option<auth::Redactor>| {
-        let mut out = Vec::new();
-        ok(r.take().ok_or(FINISHED))?.finish(&mut out);
-        Some(result(out))
+    word(with(redactor, |r: &mut WasmRedactor| {
+        r.out.clear();
+        ok(r.inner.take().ok_or(FINISHED))?.finish(&mut r.out);
+        Some(output(&mut r.header, &r.out))
     }))
 }
