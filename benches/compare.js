@@ -12,7 +12,8 @@
 // - normalize: normalizeBytes on the crafted bodies of benches/shapes.js
 //   (`shape` filters them by name; `MiB` their size, default 1).
 // - stream: SseParser and StreamSanitizer of both entries (the whole module
-//   and `sse-sanitizer/stream`) on the corpus in 64 B, 1 KB and 16 KB chunks.
+//   and `sse-sanitizer/stream`) on the corpus in 64 B, 1 KB and 16 KB chunks,
+//   and accumulate() of each corpus stream it reads.
 // Prints the median ms of A and of B and B/A per case. NOTE: two identical
 // builds read 0.98-1.03 here (the order of loading, code layout), so only a
 // ratio beyond that says something; run it both ways round.
@@ -21,6 +22,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SHAPES } from './shapes.js';
 import { chunks, corpusBytes } from './util.js';
+import { corpusStreams } from '../pkg-tests/corpus.js';
 
 const [a, b, what = 'all', which = '', mib = '1', rounds] = process.argv.slice(2);
 if (!a || !b || !['normalize', 'stream', 'all'].includes(what)) {
@@ -64,8 +66,9 @@ async function normalizer(root, tag) {
     glue.initSync({ module: wasm });
     return (body, options) => glue.normalizeBytes(body, options);
   }
-  const { createLoader } = await import(url(root, 'js/load.js'));
-  const loader = createLoader();
+  // NOTE: a checkout from before fullLoader() made its imports in createLoader().
+  const { fullLoader } = await import(url(root, 'js/wasm-full.js'));
+  const loader = fullLoader ? fullLoader() : (await import(url(root, 'js/load.js'))).createLoader();
   loader.init(wasm);
   return (body, options) => {
     // NOTE: as the glue's, a refused body (the tiny-items shape) is a result, not a throw.
@@ -123,5 +126,19 @@ if (what !== 'normalize') {
         row(`${step} (${entry === 'whole' ? 'whole module' : 'stream entry'}), ${size} B chunks`, fa, fb, Number(rounds ?? 9));
       }
     }
+  }
+  // accumulate() of each corpus stream it reads, whole. NOTE: with its module
+  // loaded (the stream entry's loads at the first call), a call on bytes does
+  // its work before it returns, so it is timed as a synchronous call.
+  const readable = [];
+  for (const { bytes: one } of corpusStreams()) {
+    if (await trees[0].whole.accumulate(one).then(() => true, () => false)) readable.push(one);
+  }
+  for (const entry of ['whole', 'stream']) {
+    for (const t of trees) await t[entry].accumulate(readable[0]);
+    const [fa, fb] = trees.map((t) => () => {
+      for (const one of readable) t[entry].accumulate(one);
+    });
+    row(`accumulate (${entry === 'whole' ? 'whole module' : 'stream entry'}), ${readable.length} streams`, fa, fb, Number(rounds ?? 9));
   }
 }

@@ -11,11 +11,12 @@ const root = new URL('../', import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL('package.json', root)));
 
 /**
- * Size budgets, gzip -9 bytes of everything an entry loads. NOTE: the issue's
- * targets (stream ≤ 30 KB, whole package ≤ 80 KB) are not met yet; these are
- * the measured sizes plus about 0.5 KB, so a change can only shrink them (see
- * the README's Size section for where the bytes are). A change that needs
- * more raises them here, saying by how much and for what. Raised: the whole
+ * Size budgets, gzip -9 bytes of everything an entry loads. NOTE: the stream
+ * entry's budget is issue 18's target (≤ 30 KB); the whole package's target
+ * (≤ 80 KB) is not met, and its budget is the measured size plus about 0.5
+ * KB, so a change can only shrink it (see the README's Size section for where
+ * the bytes are). A change that needs more raises it here, saying by how much
+ * and for what. Raised: the whole
  * package +3.3 KB (225,032 → 228,276) for normalize's bounded memory (merges
  * joined in place, pairing and ids borrowed from the body, the output measured
  * before it is written). Lowered (both measured together): the stream entry
@@ -64,9 +65,13 @@ const pkg = JSON.parse(readFileSync(new URL('package.json', root)));
  * borrowed), a handle of the wrong type refused without dropping its object.
  * Lowered: the whole package 188,400 → 187,350 (186,850 measured) for the
  * history writer's `Pieces::put` kept out of line (src/history/write.rs).
+ * Lowered: the stream entry 38,850 → 30,000 (29,876 measured), for the
+ * accumulator in a module of its own that accumulate() loads at its first
+ * call (21,360 B gzipped; scripts/build.sh), and the full module's imports
+ * made in js/wasm-full.js (the stream modules import nothing).
  */
 export const BUDGETS = {
-  'sse-sanitizer/stream': 38_850,
+  'sse-sanitizer/stream': 30_000,
   'sse-sanitizer': 187_350,
 };
 export const TARGETS = { 'sse-sanitizer/stream': 30_000, 'sse-sanitizer': 80_000 };
@@ -96,8 +101,10 @@ function minified(start) {
 }
 
 /**
- * `{ entry, js: [{ file, raw }], bundle: { raw, gzip }, wasm: { file, raw, gzip }, total }`
- * of a browser entry; `total` = gzip of the minified bundle + gzip of the .wasm.
+ * `{ entry, js: [{ file, raw }], bundle: { raw, gzip }, wasm: { file, raw, gzip }, lazy, total }`
+ * of a browser entry; `total` = gzip of the minified bundle + gzip of the
+ * .wasm it loads; `lazy`: the modules (`{ file, raw, gzip }`) only a call
+ * loads, at its first use (accumulate()'s in `sse-sanitizer/stream`).
  */
 export function entrySize(entry) {
   const target = pkg.exports[entry === 'sse-sanitizer' ? '.' : `./${entry.slice('sse-sanitizer/'.length)}`].browser;
@@ -110,15 +117,22 @@ export function entrySize(entry) {
   };
   const start = new URL(target, root);
   walk(start);
-  // NOTE: the entry names its .wasm in `new URL('../pkg/….wasm', import.meta.url)`.
-  const wasmName = readFileSync(start, 'utf8').match(/'(\.\.\/pkg\/[\w]+\.wasm)'/)[1];
-  const wasmBytes = readFileSync(new URL(wasmName, start));
+  // NOTE: the entry names the .wasm it loads in `autoInit(() => new
+  // URL('../pkg/….wasm', import.meta.url))`, and one a call loads when first
+  // made in `lazy(() => new URL(…))`.
+  const entryText = readFileSync(start, 'utf8');
   const rel = (href) => href.slice(root.href.length);
+  const module = (name) => {
+    const url = new URL(name, start);
+    const bytes = readFileSync(url);
+    return { file: rel(url.href), raw: bytes.length, gzip: gz(bytes) };
+  };
+  const named = (how) => [...entryText.matchAll(new RegExp(`${how}\\(\\(\\) => new URL\\('(\\.\\./pkg/\\w+\\.wasm)'`, 'g'))].map((m) => module(m[1]));
+  const [wasm] = named('autoInit');
   const js = [...seen].map(([href, bytes]) => ({ file: rel(href), raw: bytes.length }));
   const bundled = minified(start);
   const bundle = { raw: bundled.length, gzip: gz(bundled) };
-  const wasm = { file: rel(new URL(wasmName, start).href), raw: wasmBytes.length, gzip: gz(wasmBytes) };
-  return { entry, js, bundle, wasm, total: wasm.gzip + bundle.gzip };
+  return { entry, js, bundle, wasm, lazy: named('lazy'), total: wasm.gzip + bundle.gzip };
 }
 
 export const ENTRIES = Object.keys(BUDGETS);

@@ -8,7 +8,7 @@
 // there what it does not cost natively.
 import { Session } from 'node:inspector/promises';
 import { readFileSync } from 'node:fs';
-import { createLoader } from '../js/load.js';
+import { fullLoader } from '../js/wasm-full.js';
 import { SHAPES } from './shapes.js';
 
 const [dir, which = 'tool ids', mib = '4', runs = '20'] = process.argv.slice(2);
@@ -17,7 +17,7 @@ if (!dir || !name) {
   console.error(`usage: npm run profile -- [shape] [MiB] [runs]; shapes: ${Object.keys(SHAPES).join('; ')}`);
   process.exit(2);
 }
-const loader = createLoader();
+const loader = fullLoader();
 loader.init(readFileSync(`${dir}/sse_sanitizer.wasm`));
 const normalize = (body, options) => loader.text(loader.exports.normalize(...loader.pass(body, options)));
 const [text, profile] = SHAPES[name](Number(mib) << 20);

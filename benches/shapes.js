@@ -5,7 +5,7 @@
 // instance (its memory only grows, so its size after the call is the peak).
 import { readFileSync } from 'node:fs';
 import { normalize, validate } from 'sse-sanitizer';
-import { createLoader } from '../js/load.js';
+import { fullLoader } from '../js/wasm-full.js';
 import { fmt, table } from './util.js';
 
 const MiB = 1 << 20;
@@ -106,7 +106,7 @@ export const SHAPES = {
 
 /** Peak wasm memory of one `normalize` (or `validate`) call of the module on a fresh instance. */
 function peakMemory(bytes, options, fn) {
-  const loader = createLoader();
+  const loader = fullLoader();
   loader.init(wasmBytes);
   const { memory } = loader.exports;
   const before = memory.buffer.byteLength;

@@ -4,7 +4,7 @@
 // workerd.js, browser.js) loads the module its own way through `loader`, then
 // re-exports this. No parsing or rule logic lives here: it converts arguments
 // and results.
-import { streamApi, verdictApi } from './stream-api.js';
+import { accumulateApi, streamApi, verdictApi } from './stream-api.js';
 import { SanitizerError, decoder, optionsJson, toBytes } from './util.js';
 import { loader } from './wasm-full.js';
 
@@ -15,7 +15,9 @@ const { assertReady, pass, takeBody, text } = loader;
 /** Loads the wasm module from `source` (URL, bytes, Response, WebAssembly.Module); see load.js. */
 export const { init, ready } = loader;
 
-export const { SseParser, createEventStream, StreamSanitizer, createSanitizerStream, sanitize, accumulate } = streamApi(loader);
+export const { SseParser, createEventStream, StreamSanitizer, createSanitizerStream, sanitize } = streamApi(loader);
+
+export const { accumulate } = accumulateApi(loader);
 
 export const { validateStream } = verdictApi(loader);
 

@@ -79,7 +79,9 @@ export declare function init(source?: InitSource): Promise<void>;
  * Resolves once the module has loaded; rejects (SanitizerError
  * `wasm-load-failed`) when the first load fails. In browsers, `await ready`
  * before the synchronous calls (they throw `not-ready` before); the streams,
- * `accumulate()` and `sanitizingFetch()` wait for it on their own.
+ * `accumulate()` and `sanitizingFetch()` wait for it on their own. (In
+ * `sse-sanitizer/stream`, `accumulate()` loads a module of its own instead,
+ * at its first call; its failure rejects that call, not `ready`.)
  */
 export declare const ready: Promise<void>;
 

@@ -1,6 +1,6 @@
 // Loading one wasm module and calling it: its instantiation, memory, arguments,
-// results and errors (the raw exports of src/wasm.rs). No entry uses top-level
-// await: the API is importable at once and usable once `ready` has resolved.
+// results and errors (the raw exports of src/wasm.rs and src/wasm/). No entry
+// uses top-level await: the API is importable at once and usable once `ready` has resolved.
 // Node and workerd instantiate synchronously while the entry is evaluated, so
 // there `ready` has resolved before any code can call the API; browsers fetch
 // the .wasm next to the entry unless `init(source)` is called first (in the
@@ -24,25 +24,25 @@ const encoder = new TextEncoder();
 /**
  * The load state of one wasm module and the ways to call it. `assertReady()`
  * guards every synchronous entry point; `check(result)` throws the error of a
- * call that failed; `exports` are the module's raw exports.
+ * call that failed; `exports` are the module's raw exports. `imports(bytesAt)`
+ * makes what the module imports (`env`), given `bytesAt(ptr, len)`, a view of
+ * its memory; the stream entry's modules import nothing. `placeWith` says, in
+ * the error of a failed load, how to hand the module over.
  */
-export function createLoader() {
+export function createLoader(imports = () => ({}), placeWith = 'init()') {
   let loaded = false;
   // The instance's exports.
   let exports;
   let started = false;
   let pending;
   let defaultSource;
+  let isLazy = false;
   let settle;
   const ready = new Promise((resolve, reject) => (settle = { resolve, reject }));
   // NOTE: a failed automatic load is reported where `ready` is awaited (and
   // by every call made too early), not as an unhandled rejection.
   ready.catch(() => {});
   let views = { u8: new Uint8Array(0), u32: new Uint32Array(0) };
-  // The output body a call is handing over (normalize, sanitizeMessage).
-  let body = null;
-  let bodyAt = 0;
-
   /**
    * Whole-memory views, made again only when the memory grew. NOTE: growing
    * detaches the old ArrayBuffer, so a zero length is the cue; reading
@@ -60,25 +60,11 @@ export function createLoader() {
   /** `len` bytes of the memory at `ptr`, both i32 words the module passed (see `check`). */
   const bytesAt = (ptr, len) => memory().u8.subarray(ptr >>> 0, (ptr >>> 0) + (len >>> 0));
 
-  // What the module imports (the stream-only module: nothing).
-  const imports = {
-    env: {
-      random: (ptr, len) => crypto.getRandomValues(bytesAt(ptr, len)),
-      body_start: (len) => {
-        body = new Uint8Array(len >>> 0);
-        bodyAt = 0;
-      },
-      body_piece: (ptr, len) => {
-        const piece = bytesAt(ptr, len);
-        body.set(piece, bodyAt);
-        bodyAt += piece.length;
-      },
-    },
-  };
+  const importObject = { env: imports(bytesAt) };
 
   /** Instantiates bytes or a compiled module, synchronously. */
   const instantiate = (source) =>
-    new WebAssembly.Instance(source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source), imports).exports;
+    new WebAssembly.Instance(source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source), importObject).exports;
 
   /** Instantiates a URL, a Request, a Response or a promise of one of them. */
   async function fetchAndInstantiate(source) {
@@ -91,16 +77,16 @@ export function createLoader() {
     // NOTE: streaming compilation needs the `application/wasm` type; a server
     // that sends another gets the whole file compiled at once.
     if (typeof WebAssembly.instantiateStreaming === 'function' && /^application\/wasm\b/i.test(source.headers.get('content-type'))) {
-      return (await WebAssembly.instantiateStreaming(source, imports)).instance.exports;
+      return (await WebAssembly.instantiateStreaming(source, importObject)).instance.exports;
     }
-    return (await WebAssembly.instantiate(await source.arrayBuffer(), imports)).instance.exports;
+    return (await WebAssembly.instantiate(await source.arrayBuffer(), importObject)).instance.exports;
   }
 
   const loadError = (err) =>
     new SanitizerError(
       'wasm-load-failed',
       `cannot load the sse-sanitizer WebAssembly module (${err?.message ?? err}); ` +
-        'pass it to init(): its URL, bytes, a Response or a WebAssembly.Module',
+        `pass it to ${placeWith}: its URL, bytes, a Response or a WebAssembly.Module`,
       { cause: err },
     );
 
@@ -175,6 +161,26 @@ export function createLoader() {
   }
 
   /**
+   * Names the module's source without loading it (the last one named wins):
+   * the first `load()` loads it. For a module only some calls need.
+   */
+  function lazy(source) {
+    defaultSource = source;
+    isLazy = true;
+  }
+
+  /**
+   * Resolves once the module has loaded. A lazy one is loaded here, after
+   * the current tick, so that an `init()` in the same tick still names its
+   * source; after a failed load (a network blip), the next call tries again.
+   * NOTE: concurrent calls share the pending load (init).
+   */
+  function load() {
+    if (!isLazy) return ready;
+    return Promise.resolve().then(() => (loaded ? undefined : init()));
+  }
+
+  /**
    * The u32 result of a call into the module. No call throws: a failed one
    * returns FAILED and leaves its error for the module's `take_error`, thrown
    * here as a SanitizerError. NOTE: wasm returns an i32, which JS reads
@@ -215,13 +221,6 @@ export function createLoader() {
   /** The text result of a call: its header checked, the text decoded. */
   const text = (result) => decoder.decode(output(check(result)));
 
-  /** The output body the last call handed over (normalize, sanitizeMessage), or null. */
-  function takeBody() {
-    const out = body;
-    body = null;
-    return out;
-  }
-
   // Frees the module's object a handle names once the JS object that held
   // it is garbage-collected (`owned`); `release` forgets an owner whose
   // handle was freed already.
@@ -246,19 +245,20 @@ export function createLoader() {
     init,
     ready,
     autoInit,
+    lazy,
+    load,
     assertReady,
     check,
     pass,
     output,
     text,
-    takeBody,
     memory,
     owned,
     release: (owner) => registry.unregister(owner),
     get loaded() {
       return loaded;
     },
-    /** The module's raw exports (src/wasm.rs), once loaded. */
+    /** The module's raw exports (src/wasm.rs, src/wasm/), once loaded. */
     get exports() {
       return exports;
     },

@@ -1,7 +1,8 @@
-// The stream path of the API (parser, sanitizer, accumulator), bound to one
-// wasm module: the full one (`sse-sanitizer`) or the stream-only one
-// (`sse-sanitizer/stream`). Each binding has its own memory views and output
-// pool, since each module has its own memory.
+// The stream path of the API (parser, sanitizer, accumulator), bound to a
+// wasm module: the full one (`sse-sanitizer`), or the two of
+// `sse-sanitizer/stream` (the parser and sanitizer's, and the accumulator's).
+// Each binding has its own memory views and output pool, since each module
+// has its own memory.
 import { Output, words } from './load.js';
 import { SanitizerError, decoder, optionsJson, toBytes } from './util.js';
 
@@ -14,7 +15,7 @@ const POOLED = 4 * 1024;
 const KEEP_INPUT = 1 << 20;
 
 // NOTE: what the wasm calls leave in memory: the `#[repr(C)]` structs of
-// src/wasm.rs, word by word in order (camelCase field names);
+// src/wasm/stream.rs, word by word in order (camelCase field names);
 // tests/surface.rs fails when these lists and the structs differ.
 const ParsedChunk = words('asciiPtr asciiLen widePtr wideLen eventsPtr eventsCount retriesPtr retriesCount');
 const EventRecord = words('typeLen dataLen idLen retry wide');
@@ -22,9 +23,9 @@ const EVENT_WORDS = Object.keys(EventRecord).length;
 
 /**
  * `fn()` now when the module is loaded, else once it is (a Promise). NOTE:
- * streams, accumulate() and validateStream() of a stream made before the
- * module has loaded wait for it, so they work without `await ready`; the
- * synchronous calls throw.
+ * streams and validateStream() of a stream made before the module has loaded
+ * wait for it, so they work without `await ready` (accumulate() too, through
+ * `loader.load()`); the synchronous calls throw.
  */
 const whenReady = (loader, fn) => (loader.loaded ? fn() : loader.ready.then(fn));
 
@@ -64,8 +65,8 @@ export function inputCaller({ check, memory }) {
 }
 
 /**
- * The stream API over a `loader` (load.js) of a module with the parser,
- * sanitizer and accumulator exports of src/wasm.rs.
+ * The parser and the sanitizer over a `loader` (load.js) of a module with
+ * their exports (src/wasm/stream.rs).
  */
 export function streamApi(loader) {
   const { assertReady, check, memory, owned, pass, release, text } = loader;
@@ -283,9 +284,16 @@ export function streamApi(loader) {
     return { output: typeof input === 'string' ? decoder.decode(output) : output, report };
   }
 
-  function isEvent(value) {
-    return value !== null && typeof value === 'object' && typeof value.data === 'string' && !ArrayBuffer.isView(value);
-  }
+  return { SseParser, createEventStream, StreamSanitizer, createSanitizerStream, sanitize };
+}
+
+/**
+ * accumulate() over a `loader` of a module with the accumulator exports: the
+ * full one, or the stream entry's own accumulator module, loaded lazily.
+ */
+export function accumulateApi(loader) {
+  const { check, owned, pass, release, text } = loader;
+  const callWithInput = inputCaller(loader);
 
   /**
    * The final assistant Message of a Claude stream, as the official SDK's
@@ -296,7 +304,7 @@ export function streamApi(loader) {
    * of a capture that holds several turns back to back, as an array.
    */
   async function accumulate(input, options = {}) {
-    if (!loader.loaded) await loader.ready;
+    if (!loader.loaded) await loader.load();
     const x = loader.exports;
     const buffer = inputOf(check(x.accumulator_create(...pass(optionsJson(options)))), x.accumulator_reserve, x.accumulator_push);
     const { handle } = buffer;
@@ -318,7 +326,11 @@ export function streamApi(loader) {
     return JSON.parse(text(x.accumulator_finish(handle)));
   }
 
-  return { SseParser, createEventStream, StreamSanitizer, createSanitizerStream, sanitize, accumulate };
+  return { accumulate };
+}
+
+function isEvent(value) {
+  return value !== null && typeof value === 'object' && typeof value.data === 'string' && !ArrayBuffer.isView(value);
 }
 
 function isBytesLike(input) {

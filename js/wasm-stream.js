@@ -1,5 +1,9 @@
-// Internal: the loader of the stream-only wasm module (entry
-// `sse-sanitizer/stream`); each entry starts the load with `loader.autoInit(source)`.
+// Internal: the loaders of the two wasm modules of `sse-sanitizer/stream`:
+// the parser and sanitizer's (`loader`: each entry starts its load with
+// `loader.autoInit(source)`) and the accumulator's (`accumulateLoader`: each
+// entry names it with `lazy(source)`, and the first accumulate() loads it).
 import { createLoader } from './load.js';
 
 export const loader = createLoader();
+
+export const accumulateLoader = createLoader(undefined, "init()'s `accumulate` option");

@@ -6,8 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
-import { normalize, sanitizeMessage } from '../js/node.js';
+import { accumulate, normalize, sanitizeMessage } from '../js/node.js';
 import { createLoader } from '../js/load.js';
+import { fullLoader } from '../js/wasm-full.js';
 import { Forwarding } from '../js/proxy.js';
 import { corpusStreams } from './corpus.js';
 
@@ -19,10 +20,11 @@ const PAGE = 65536;
 const module = (name) => new WebAssembly.Module(readFileSync(new URL(`../pkg/${name}.wasm`, import.meta.url)));
 const whole = module('sse_sanitizer');
 const streamOnly = module('sse_sanitizer_stream');
+const accumulateOnly = module('sse_sanitizer_accumulate');
 
 /** A loader of a fresh instance of `wasm`. */
 function fresh(wasm = whole) {
-  const loader = createLoader();
+  const loader = wasm === whole ? fullLoader() : createLoader();
   loader.init(wasm);
   return loader;
 }
@@ -75,6 +77,35 @@ test('memory past 2 GiB: arguments, results, input buffers and output bodies at 
     // The hash tables' random secret, written past 2 GiB (validate builds tables).
     assert.deepEqual(JSON.parse(loader.text(x.validate(...loader.pass(...body(history, '{}'))))).length, 1);
   }
+});
+
+test('the accumulator module of sse-sanitizer/stream: its input buffer past 2 GiB, a buffer too large refused, then usable', async () => {
+  let loader = fresh(accumulateOnly);
+  let x = loader.exports;
+  const { bytes } = corpusStreams()[0];
+  const run = () => {
+    const handle = loader.check(x.accumulator_create(...loader.pass('{}')));
+    const input = loader.check(x.accumulator_reserve(handle, bytes.length));
+    loader.memory().u8.set(bytes, input);
+    loader.check(x.accumulator_push(handle, bytes.length));
+    return { input, message: JSON.parse(loader.text(x.accumulator_finish(handle))) };
+  };
+  const expected = await accumulate(bytes);
+  assert.deepEqual(run().message, expected);
+  for (const len of [0xffffffff, 3.9 * GiB]) {
+    assert.equal(codeOf(() => loader.check(x.args(len))), 'invalid-input');
+    const handle = loader.check(x.accumulator_create(...loader.pass('{}')));
+    assert.equal(codeOf(() => loader.check(x.accumulator_reserve(handle, len))), 'invalid-input');
+    x.free(handle);
+  }
+  // A fresh instance, whose allocator has no free memory below 2 GiB. NOTE:
+  // pages JS grows are never touched, so this costs address space, not RSS.
+  loader = fresh(accumulateOnly);
+  x = loader.exports;
+  x.memory.grow((2 * GiB + 16 * PAGE - x.memory.buffer.byteLength) / PAGE);
+  const { input, message } = run();
+  assert.ok(input >= 2 * GiB, `input buffer at ${input}`);
+  assert.deepEqual(message, expected);
 });
 
 test('a buffer the wasm memory cannot hold is refused (invalid-input), not a trap; the module and that object stay usable', () => {

@@ -128,17 +128,39 @@ test('Chromium: init(url) at the top level replaces the automatic load (no reque
   assert.deepEqual(browser.consoleErrors.splice(0), []);
 });
 
-test('Chromium: sse-sanitizer/stream loads only the stream module; a missing file rejects `ready` with wasm-load-failed', async () => {
+test('Chromium: sse-sanitizer/stream loads only the stream module, accumulate() its own at its first call; a missing file rejects `ready` with wasm-load-failed', async () => {
   const { result, requests } = await runModule(
-    `import { ready, sanitize } from '/js/stream-browser.js';`,
+    `import { accumulate, ready, sanitize } from '/js/stream-browser.js';`,
     `
     await ready;
-    window.result = { dropped: sanitize(await (await fetch('/tests/corpus/streams/chatlas__test_provider_anthropic_test_anthropic_empty_response.0.sse')).text()).report.blocksDropped.length };
+    const text = await (await fetch('/tests/corpus/streams/chatlas__test_provider_anthropic_test_anthropic_empty_response.0.sse')).text();
+    const dropped = sanitize(text).report.blocksDropped.length;
+    const before = performance.getEntriesByType('resource').filter((e) => e.name.endsWith('.wasm')).length;
+    const [one, two] = await Promise.all([accumulate(text), accumulate(new TextEncoder().encode(text))]);
+    window.result = { dropped, before, role: one.role, same: JSON.stringify(one) === JSON.stringify(two) };
   `);
   assert.equal(result.error, undefined);
   assert.ok(result.dropped > 0);
-  assert.deepEqual(requests.filter((p) => p.endsWith('.wasm')), ['/pkg/sse_sanitizer_stream.wasm']);
+  assert.equal(result.before, 1, 'the accumulator module is not fetched before accumulate()');
+  assert.deepEqual({ role: result.role, same: result.same }, { role: 'assistant', same: true });
+  assert.deepEqual(requests.filter((p) => p.endsWith('.wasm')), ['/pkg/sse_sanitizer_stream.wasm', '/pkg/sse_sanitizer_accumulate.wasm']);
   assert.ok(!requests.includes('/pkg/sse_sanitizer.js'), requests.join(' '));
+
+  // A URL named by init's `accumulate` option is still fetched only by the first accumulate().
+  const placed = await runModule(
+    `import { accumulate, init } from '/js/stream-browser.js';`,
+    `
+    await init(undefined, { accumulate: '/pkg/sse_sanitizer_accumulate.wasm?placed' });
+    const fetched = () => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname + new URL(e.name).search).filter((p) => p.endsWith('.wasm') || p.endsWith('?placed'));
+    const before = fetched();
+    const text = await (await fetch('/tests/corpus/streams/chatlas__test_provider_anthropic_test_anthropic_empty_response.0.sse')).text();
+    window.result = { before, role: (await accumulate(text)).role, after: fetched() };
+  `);
+  assert.deepEqual(placed.result, {
+    before: ['/pkg/sse_sanitizer_stream.wasm'],
+    role: 'assistant',
+    after: ['/pkg/sse_sanitizer_stream.wasm', '/pkg/sse_sanitizer_accumulate.wasm?placed'],
+  });
 
   const missing = await runModule(
     `import { init, ready } from '/js/stream-browser.js';`,

@@ -16,7 +16,7 @@ import { createServer } from 'node:http';
 import { homedir, tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { normalize, sanitize } from 'sse-sanitizer';
+import { accumulate, normalize, sanitize } from 'sse-sanitizer';
 import { launchChromium } from './helpers/browser.js';
 import { stopGroup } from './helpers/process.js';
 import { startStrictUpstream } from './helpers/strict-upstream.js';
@@ -33,7 +33,15 @@ assert.notDeepEqual(expectedBytes, new Uint8Array(streamBytes), 'the consumers r
 const HISTORY = { messages: [{ role: 'user', content: [{ type: 'text', text: '' }, { type: 'text', text: 'hi' }] }] };
 const expectedChanges = normalize(HISTORY).changes.map((c) => c.rule);
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
-const expectedRuntime = { full: sha256(expectedBytes), stream: sha256(expectedBytes), changes: expectedChanges, worker: 'function' };
+// NOTE: accumulate() of `sse-sanitizer/stream` loads a module of its own at its first call.
+const expectedMessage = await accumulate(expectedBytes);
+const expectedRuntime = {
+  full: sha256(expectedBytes),
+  stream: sha256(expectedBytes),
+  message: sha256(JSON.stringify(expectedMessage)),
+  changes: expectedChanges,
+  worker: 'function',
+};
 
 const work = mkdtempSync(join(tmpdir(), 'sse-sanitizer-consumers-'));
 let tarball;
@@ -181,6 +189,7 @@ async function checkPage(url, { full = true } = {}) {
     const result = await page.evaluate(() => window.result);
     assert.equal(result.error, undefined, result.error);
     assert.deepEqual(new Uint8Array(result.bytes), expectedBytes);
+    assert.deepEqual(result.message, expectedMessage);
     assert.ok(result.events > 0);
     if (full) assert.deepEqual(result.changes, expectedChanges);
     assert.deepEqual(errors, []);
@@ -228,19 +237,38 @@ test('TypeScript 5 strict: moduleResolution bundler, node16, nodenext and node (
   }
 });
 
-/** Serves a bundler's `dist/` (with the page and the sample stream beside it) and checks the page. */
+/**
+ * Serves a bundler's `dist/` (with the pages and the sample stream beside it)
+ * and checks both pages: the whole package's loads its module, the
+ * sse-sanitizer/stream page the stream module, then accumulate()'s.
+ */
 async function checkDist(dir) {
-  cpSync(join(dir, 'index.html'), join(dir, 'dist/index.html'));
-  cpSync(join(dir, 'stream.sse'), join(dir, 'dist/stream.sse'));
+  for (const file of ['index.html', 'stream.html', 'stream.sse']) cpSync(join(dir, file), join(dir, 'dist', file));
   const server = await serveStatic(join(dir, 'dist'));
   try {
     assert.equal((await checkPage(server.url)).length, 1);
+    assertStreamModules(await checkPage(new URL('stream.html', server.url).href, { full: false }), join(dir, 'dist'));
   } finally {
     await server.close();
   }
 }
 
-/** `vite build`, then both pages from a static server; the stream page loads only the stream module. */
+/**
+ * The .wasm files the sse-sanitizer/stream page fetched from `dist`: its
+ * module, then accumulate()'s (by content: bundlers rename them).
+ */
+function assertStreamModules(wasm, dist) {
+  assert.deepEqual(
+    wasm.map((path) => readFileSync(join(dist, path))),
+    ['sse_sanitizer_stream', 'sse_sanitizer_accumulate'].map((name) => readFileSync(join(root, 'pkg', `${name}.wasm`))),
+    wasm.join(' '),
+  );
+}
+
+/**
+ * `vite build`, then both pages from a static server: the stream page loads
+ * the stream module, then accumulate()'s at its first call.
+ */
 async function viteBuild(name) {
   const dir = await project(name, { with: ['app'] });
   mkdirSync(join(dir, 'public'));
@@ -251,6 +279,7 @@ async function viteBuild(name) {
     const wasm = await checkPage(server.url);
     assert.equal(wasm.length, 1);
     assert.match(wasm[0], /\/sse_sanitizer[-.]/);
+    assertStreamModules(await checkPage(new URL('stream.html', server.url).href, { full: false }), join(dir, 'dist'));
   } finally {
     await server.close();
   }
@@ -271,16 +300,8 @@ async function viteDev(name) {
   }
 }
 
-test('Vite 8: build (the sse-sanitizer/stream page loads only the stream module) and dev server, no setup', async () => {
-  const dir = await viteBuild('vite8');
-  const server = await serveStatic(join(dir, 'dist'));
-  try {
-    const wasm = await checkPage(new URL('stream.html', server.url).href, { full: false });
-    assert.equal(wasm.length, 1);
-    assert.match(wasm[0], /\/sse_sanitizer_stream[-.]/);
-  } finally {
-    await server.close();
-  }
+test('Vite 8: build (the sse-sanitizer/stream page loads only the stream path\'s modules) and dev server, no setup', async () => {
+  await viteBuild('vite8');
   await viteDev('vite8');
 });
 
@@ -336,6 +357,7 @@ test('Wrangler 4 (on Node 22 from the registry): deploy --dry-run, and wrangler 
     await dev.waitFor(/Ready on http:\/\/127\.0\.0\.1/, 120_000);
     const base = `http://127.0.0.1:${port}`;
     assert.deepEqual(await (await fetch(`${base}/own`)).json(), expectedChanges);
+    assert.deepEqual(await (await fetch(`${base}/accumulate`, { method: 'POST', body: expectedBytes })).json(), expectedMessage);
     const res = await fetch(`${base}/v1/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': 'sk-upstream-test' },

@@ -71,6 +71,53 @@ test('Node entries without their .wasm file: not-ready, then init(bytes) makes t
   }
 });
 
+// accumulate() of `sse-sanitizer/stream` loads a module of its own at its
+// first call: missing, that call rejects (and not the entry's `ready`);
+// init's `accumulate` option hands it over.
+test('sse-sanitizer/stream in Node without its accumulator module: accumulate() rejects wasm-load-failed, init(bytes, { accumulate }) mends it', async () => {
+  const dir = copyWithoutWasm();
+  try {
+    const script = `
+      import { readFileSync } from 'node:fs';
+      import { accumulate, init, ready, sanitize } from './js/stream-node.js';
+      const stream = 'event: message_start\\ndata: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","content":[],"model":"x","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":1}}}\\n\\nevent: message_stop\\ndata: {"type":"message_stop"}\\n\\n';
+      const accumulateWasm = readFileSync(${JSON.stringify(join(root.pathname, 'pkg', 'sse_sanitizer_accumulate.wasm'))});
+      init(readFileSync(${JSON.stringify(join(root.pathname, 'pkg', 'sse_sanitizer_stream.wasm'))}));
+      const out = { ready: await ready.then(() => 'resolved', (err) => err.code), sanitized: sanitize(stream).output === stream };
+      const failed = await accumulate(stream).then(() => ({}), (err) => err);
+      out.first = [failed.code, failed.message.includes("init()'s ")];
+      // Named in the tick of a first call: that call takes it (and a failed load is tried again).
+      const named = accumulate(stream);
+      await init(undefined, { accumulate: accumulateWasm });
+      out.named = (await named).role;
+      console.log(JSON.stringify(out));
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: dir });
+    assert.deepEqual(JSON.parse(stdout), { ready: 'resolved', sanitized: true, first: ['wasm-load-failed', true], named: 'assistant' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sse-sanitizer/stream in Node: a failed load of the accumulator module is tried again by the next accumulate()', async () => {
+  const dir = copyWithoutWasm();
+  try {
+    const script = `
+      import { copyFileSync } from 'node:fs';
+      import { accumulate } from './js/stream-node.js';
+      const stream = 'event: message_start\\ndata: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","content":[],"model":"x","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":1}}}\\n\\nevent: message_stop\\ndata: {"type":"message_stop"}\\n\\n';
+      const first = await accumulate(stream).then((m) => m.role, (err) => err.code);
+      copyFileSync(${JSON.stringify(join(root.pathname, 'pkg', 'sse_sanitizer_accumulate.wasm'))}, 'pkg/sse_sanitizer_accumulate.wasm');
+      const second = await accumulate(stream).then((m) => m.role, (err) => err.code);
+      console.log(JSON.stringify({ first, second }));
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: dir });
+    assert.deepEqual(JSON.parse(stdout), { first: 'wasm-load-failed', second: 'assistant' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('init(bytes) called in the tick of the import: ready resolves, no failed automatic load', async () => {
   const dir = copyWithoutWasm();
   try {

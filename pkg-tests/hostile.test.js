@@ -12,7 +12,7 @@ import {
   sanitize,
   validate,
 } from '../js/node.js';
-import { createLoader } from '../js/load.js';
+import { fullLoader } from '../js/wasm-full.js';
 import { loader } from '../js/wasm-full.js';
 import { chunk, corpusStreams } from './corpus.js';
 
@@ -211,7 +211,7 @@ test('bodies of many tiny items are refused (invalid-shape), dense tool calls re
     for (const [name, text] of Object.entries(cases)) {
       const bytes = encoder.encode(text);
       for (const fn of ['normalize', 'validate']) {
-        const fresh = createLoader();
+        const fresh = fullLoader();
         fresh.init(wasm);
         const { memory } = fresh.exports;
         const before = memory.buffer.byteLength;

@@ -22,7 +22,7 @@ test('npm pack --dry-run lists exactly the runtime files, the licenses, the noti
     'js/stream-api.js', 'js/stream-browser.js', 'js/stream-node.js', 'js/stream-workerd.js', 'js/stream.d.ts',
     'js/stream.js', 'js/util.js', 'js/wasm-full.js', 'js/wasm-stream.js', 'js/worker.d.ts', 'js/worker.js',
     'js/workerd.js',
-    'pkg/sse_sanitizer.wasm', 'pkg/sse_sanitizer_stream.wasm',
+    'pkg/sse_sanitizer.wasm', 'pkg/sse_sanitizer_stream.wasm', 'pkg/sse_sanitizer_accumulate.wasm',
   ].sort();
   assert.deepEqual(await packList(), expected);
 });
@@ -78,13 +78,15 @@ test('README links and the repository files it names resolve in the tarball (the
   }
 });
 
-test('THIRD-PARTY-NOTICES.md names every crate of the wasm dependency tree, both modules', async () => {
+test('THIRD-PARTY-NOTICES.md names every crate of the wasm dependency tree, every module', async () => {
   const notices = readFileSync(new URL('../THIRD-PARTY-NOTICES.md', import.meta.url), 'utf8');
   // Crate names in the notices' tables: `name` in a row's first cell.
   const listed = new Set(
     notices.split('\n').filter((l) => l.startsWith('| `')).flatMap((l) => [...l.split('|')[1].matchAll(/`([a-z0-9_-]+)`/g)].map((m) => m[1])),
   );
-  for (const features of [[], ['--no-default-features', '--features', 'small-alloc']]) {
+  // NOTE: the features of scripts/build.sh's three modules (scripts/wasm.sh).
+  const stream = (part) => ['--no-default-features', '--features', `${part},small-alloc`];
+  for (const features of [[], stream('sanitize'), stream('accumulate')]) {
     const { stdout } = await promisify(execFile)(
       'cargo',
       ['tree', '--locked', '--target', 'wasm32-unknown-unknown', '-e', 'normal', '--prefix', 'none', ...features],

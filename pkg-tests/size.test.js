@@ -13,9 +13,11 @@ for (const entry of ENTRIES) {
   });
 }
 
-test('sse-sanitizer/stream loads none of the request side (its own wasm, no request-side wrappers)', () => {
-  const { js, wasm } = entrySize('sse-sanitizer/stream');
+test('sse-sanitizer/stream loads none of the request side (its own wasm, no request-side wrappers), accumulate()\'s module only at its first call', () => {
+  const { js, wasm, lazy } = entrySize('sse-sanitizer/stream');
   assert.equal(wasm.file, 'pkg/sse_sanitizer_stream.wasm');
+  assert.deepEqual(lazy.map((m) => m.file), ['pkg/sse_sanitizer_accumulate.wasm']);
+  assert.deepEqual(entrySize('sse-sanitizer').lazy, []);
   const files = js.map((f) => f.file);
   for (const absent of ['js/wasm-full.js', 'js/core.js', 'js/fetch.js', 'js/proxy.js']) assert.ok(!files.includes(absent), absent);
   assert.ok(wasm.gzip < entrySize('sse-sanitizer').wasm.gzip * 0.7);

@@ -2,7 +2,7 @@
 // export condition: it parses corpus streams exactly as Node does.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { SseParser, normalize, sanitize } from 'sse-sanitizer';
+import { SseParser, accumulate, normalize, sanitize } from 'sse-sanitizer';
 import { startWorker } from './helpers/workerd.js';
 import { corpusStreams } from './corpus.js';
 
@@ -49,4 +49,18 @@ test('workerd: createSanitizerStream and normalize give what Node gives', async 
   const expected = normalize(body);
   assert.equal(await res.text(), expected.body);
   assert.deepEqual(JSON.parse(res.headers.get('x-changes')), expected.changes);
+});
+
+test('workerd: accumulate() of sse-sanitizer/stream (its own module, imported by the workerd entry) gives what Node gives', async () => {
+  const streams = corpusStreams().filter((_, i) => i % 25 === 0);
+  let compared = 0;
+  for (const { name, bytes } of streams) {
+    const expected = await accumulate(bytes).then((m) => ({ ok: m }), (err) => ({ code: err.code }));
+    if (!expected.ok) continue;
+    compared += 1;
+    const res = await fetch(new URL('/accumulate', worker.url), { method: 'POST', body: bytes });
+    assert.equal(res.status, 200, name);
+    assert.deepEqual(await res.json(), expected.ok, name);
+  }
+  assert.ok(compared > 5, `${compared} streams compared`);
 });

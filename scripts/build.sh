@@ -36,21 +36,27 @@ opt="${SSE_SANITIZER_OPT:--O3}"
 . scripts/wasm.sh
 rm -rf pkg.tmp && mkdir pkg.tmp
 
-# build NAME CARGO "WASM-OPT PASSES" [cargo args…]: one wasm module,
-# pkg/NAME.wasm; CARGO is wasm_cargo_whole or wasm_cargo_stream (scripts/wasm.sh).
+# build NAME "CARGO" "WASM-OPT PASSES" [cargo args…]: one wasm module,
+# pkg/NAME.wasm; CARGO is wasm_cargo_whole or `wasm_cargo_stream FEATURES`
+# (scripts/wasm.sh).
 build() {
   local name="$1" cargo="$2" passes="$3"
   shift 3
   log "$name: $cargo $*"
-  "$cargo" "$@"
+  # shellcheck disable=SC2086 # CARGO is a command and its words
+  $cargo "$@"
   log "$name: wasm-opt $passes"
   # shellcheck disable=SC2086 # the passes are words
   wasm_opt "$WASM_TARGET_DIR/sse_sanitizer.wasm" "pkg.tmp/$name.wasm" $passes
 }
 
 # The whole package (entry `sse-sanitizer`) and the stream path alone (entry
-# `sse-sanitizer/stream`: parser, sanitizer, accumulator), from the same sources.
+# `sse-sanitizer/stream`), from the same sources. NOTE: the stream entry
+# loads the parser and the sanitizer at once, and the accumulator, 40% of the
+# stream path's wasm, only at the first accumulate(): a chat UI that pipes
+# replies through createSanitizerStream() never downloads it.
 build sse_sanitizer wasm_cargo_whole "$opt"
-build sse_sanitizer_stream wasm_cargo_stream "$opt --flatten --rereloop $opt $opt"
+build sse_sanitizer_stream "wasm_cargo_stream sanitize" "$opt --flatten --rereloop $opt $opt"
+build sse_sanitizer_accumulate "wasm_cargo_stream accumulate" "$opt --flatten --rereloop $opt $opt"
 rm -rf pkg && mv pkg.tmp pkg
 for f in pkg/*.wasm; do log "$f: $(wc -c < "$f") bytes"; done

@@ -36,7 +36,9 @@ if [ "$QUICK" = 0 ]; then
   cargo fmt --check
   cargo clippy --quiet --all-targets -- -D warnings
   cargo clippy --quiet --lib --target wasm32-unknown-unknown -- -D warnings
-  cargo clippy --quiet --lib --target wasm32-unknown-unknown --no-default-features --features small-alloc -- -D warnings
+  for features in sanitize,small-alloc accumulate,small-alloc; do
+    cargo clippy --quiet --lib --target wasm32-unknown-unknown --no-default-features --features "$features" -- -D warnings
+  done
 
   step "cargo check fuzz/ (keeps the fuzz targets compiling; cached target dir)"
   CARGO_TARGET_DIR="${SSE_SANITIZER_CACHE:-$HOME/.cache/sse-sanitizer}/fuzz-target" \

@@ -26,13 +26,16 @@ wasm_cargo_whole() {
   wasm_cargo -Zbuild-std-features=optimize_for_size "$@"
 }
 
-# The stream-only module of `sse-sanitizer/stream`: opt-level "z" and talc.
+# A module of `sse-sanitizer/stream`, of the features given (`sanitize` or
+# `accumulate`, Cargo.toml): opt-level "z" and talc.
 # NOTE: std itself stays at opt-level 3, which is smaller here than "z"
 # (36,947 vs 37,610 B gzipped); `optimize_for_size` changes nothing in it.
 wasm_cargo_stream() {
+  local features="$1"
+  shift
   wasm_cargo --config 'profile.release.opt-level="z"' \
     --config profile.release.package.core.opt-level=3 --config profile.release.package.alloc.opt-level=3 \
-    --config profile.release.package.std.opt-level=3 --no-default-features --features small-alloc "$@"
+    --config profile.release.package.std.opt-level=3 --no-default-features --features "$features,small-alloc" "$@"
 }
 
 # wasm_opt IN OUT [wasm-opt passes and flags…]

@@ -2,6 +2,12 @@
 //! catalogs: the field names and shapes of their serde `Serialize` (a test
 //! checks that the two agree), written by hand so that the module carries no
 //! generic serializer.
+// NOTE: the accumulator's module (feature `accumulate` alone) hands no such
+// JSON to JS.
+#![cfg_attr(
+    not(any(test, feature = "sanitize", feature = "history", feature = "verdict")),
+    allow(dead_code)
+)]
 
 use crate::claude::{Anomaly, AnomalyClass, DroppedBlock, Note, ReplacedBlock, Report, TraceEntry};
 use crate::history::{Change, Rule, Violation};

@@ -14,6 +14,21 @@ fn read(rel: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)).unwrap()
 }
 
+/// The binding's sources: src/wasm.rs and its modules (src/wasm/*.rs).
+fn binding() -> String {
+    let mut text = read("src/wasm.rs");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/wasm");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for path in files {
+        text += &std::fs::read_to_string(path).unwrap();
+    }
+    text
+}
+
 /// The quoted strings of a TypeScript union text (`'a' | 'b' | (string & {})`).
 fn quoted(text: &str) -> BTreeSet<String> {
     text.split('\'')
@@ -98,7 +113,7 @@ fn error_codes_match_what_the_core_the_binding_and_js_raise() {
         '"',
     ));
     // The binding's own (a finished stream, a bad argument).
-    raised.extend(codes_after(&read("src/wasm.rs"), "Fault(", '"'));
+    raised.extend(codes_after(&binding(), "Fault(", '"'));
     // The JS layer's (loading, arguments).
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("js");
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -233,11 +248,12 @@ fn options_from_json_are_typed() {
 }
 
 /// The memory layout JS decodes (`words('…')` in js/stream-api.js) is the
-/// one src/wasm.rs writes (its `#[repr(C)]` structs of u32 words, camelCase),
+/// one the binding (src/wasm.rs, src/wasm/) writes (its `#[repr(C)]` structs
+/// of u32 words, camelCase),
 /// word for word in order. (`Output` is read in js/load.js.)
 #[test]
 fn js_reads_the_memory_layout_the_binding_writes() {
-    let rust = read("src/wasm.rs");
+    let rust = binding();
     let js = read("js/stream-api.js") + &read("js/load.js");
     let camel = |snake: &str| {
         let mut out = String::new();
@@ -277,7 +293,7 @@ fn js_reads_the_memory_layout_the_binding_writes() {
 }
 
 /// JS calls exactly the exports the binding has: every `extern "C" fn` of
-/// src/wasm.rs is called from js/ (through `exports.` or its alias `x.`), and
+/// src/wasm.rs and src/wasm/ is called from js/ (through `exports.` or its alias `x.`), and
 /// js/ calls no other name (but the module's `memory`).
 #[test]
 fn js_calls_exactly_the_exports_of_the_binding() {
@@ -292,7 +308,7 @@ fn js_calls_exactly_the_exports_of_the_binding() {
             .filter(|name| !name.is_empty())
             .collect()
     };
-    let exported = name_after(&read("src/wasm.rs"), "pub extern \"C\" fn ");
+    let exported = name_after(&binding(), "pub extern \"C\" fn ");
     let mut called = BTreeSet::new();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("js");
     for entry in std::fs::read_dir(dir).unwrap() {

@@ -116,6 +116,9 @@ const fromBytes: Promise<void> = init(new Uint8Array(8));
 const waited: Promise<void> = ready;
 const streamed: { output: string } = stream.sanitize('data: x\n\n');
 const streamReady: Promise<void> = stream.ready.then(() => stream.init());
+const streamPlaced: Promise<void> = stream.init(new URL('https://example.invalid/s.wasm'), { accumulate: new Uint8Array(8) });
+// @ts-expect-error: the option is `accumulate`
+void stream.init(undefined, { accumulator: new Uint8Array(8) });
 const streamParser: stream.SseParser = new stream.SseParser();
 // @ts-expect-error the stream entry has no request side
 stream.normalize({ messages: [] });
@@ -130,5 +133,5 @@ export {
   events, parsed, legacy, discarded, out, dropped, asText, asBytes, wrongForm, message, fromEvents, turns, oneOfTurns, reply,
   verdict, later, raised, unknownCode, classes,
   normalized, bytes, violations, ids, headers, shown, wrapped, answer, noUpstream,
-  loaded, fromBytes, waited, streamed, streamReady, streamParser,
+  loaded, fromBytes, waited, streamed, streamReady, streamPlaced, streamParser,
 };

@@ -5,7 +5,8 @@
 import { build } from 'esbuild';
 
 const common = { bundle: true, logLevel: 'warning' };
-await build({ ...common, entryPoints: { main: 'main-esbuild.js' }, outdir: 'dist', format: 'esm', platform: 'browser', loader: { '.wasm': 'file' } });
+const pages = { main: 'main-esbuild.js', 'main-stream': 'main-esbuild-stream.js' };
+await build({ ...common, entryPoints: pages, outdir: 'dist', format: 'esm', platform: 'browser', loader: { '.wasm': 'file' } });
 for (const format of ['esm', 'cjs']) {
   await build({ ...common, entryPoints: ['node-main.js'], outfile: `out/bundled.${format === 'esm' ? 'mjs' : 'cjs'}`, format, platform: 'node', target: 'node20', loader: { '.wasm': 'binary' } });
 }

@@ -7,9 +7,13 @@ const worker = require('sse-sanitizer/worker').default;
 
 const bytes = readFileSync(`${__dirname}/stream.sse`);
 const history = { messages: [{ role: 'user', content: [{ type: 'text', text: '' }, { type: 'text', text: 'hi' }] }] };
-console.log(JSON.stringify({
-  full: createHash('sha256').update(sanitize(bytes).output).digest('hex'),
-  stream: createHash('sha256').update(stream.sanitize(bytes).output).digest('hex'),
-  changes: normalize(history).changes.map((c) => c.rule),
-  worker: typeof worker.fetch,
-}));
+const sanitized = stream.sanitize(bytes).output;
+stream.accumulate(sanitized).then((message) => {
+  console.log(JSON.stringify({
+    full: createHash('sha256').update(sanitize(bytes).output).digest('hex'),
+    stream: createHash('sha256').update(sanitized).digest('hex'),
+    message: createHash('sha256').update(JSON.stringify(message)).digest('hex'),
+    changes: normalize(history).changes.map((c) => c.rule),
+    worker: typeof worker.fetch,
+  }));
+});

@@ -12,6 +12,7 @@ const history = { messages: [{ role: 'user', content: [{ type: 'text', text: '' 
 console.log(JSON.stringify({
   full: createHash('sha256').update(sanitize(bytes).output).digest('hex'),
   stream: createHash('sha256').update(piped).digest('hex'),
+  message: createHash('sha256').update(JSON.stringify(await stream.accumulate(piped))).digest('hex'),
   changes: normalize(history).changes.map((c) => c.rule),
   worker: typeof worker.fetch,
 }));

@@ -14,6 +14,7 @@ test('sse-sanitizer, sse-sanitizer/stream and sse-sanitizer/worker under Vitest'
   expect({
     full: createHash('sha256').update(sanitize(bytes).output).digest('hex'),
     stream: createHash('sha256').update(piped).digest('hex'),
+    message: createHash('sha256').update(JSON.stringify(await stream.accumulate(piped))).digest('hex'),
     changes: normalize(history).changes.map((c) => c.rule),
     worker: typeof worker.fetch,
   }).toEqual(JSON.parse(process.env.EXPECTED));

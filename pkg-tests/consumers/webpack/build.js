@@ -3,7 +3,8 @@ import webpack from 'webpack';
 
 const config = {
   mode: 'production',
-  entry: { main: './main.js' },
+  // The two pages' scripts: the whole package and sse-sanitizer/stream.
+  entry: { main: './main.js', 'main-stream': './main-stream.js' },
   output: { path: new URL('./dist/', import.meta.url).pathname, filename: '[name].js' },
 };
 webpack(config, (err, stats) => {
