@@ -28,7 +28,7 @@ test('the profiler names the shapes when asked for one it does not have', () => 
   );
 });
 
-test('compare times two builds side by side: normalize shapes, then parse and sanitize of both entries', () => {
+test('compare times two builds side by side: normalize shapes, then parse, sanitize and accumulate of both entries', () => {
   // NOTE: the repository against itself, one round: every row, with a ratio.
   const out = execFileSync(process.execPath, ['benches/compare.js', root, root, 'all', 'tool ids', '1', '1'], {
     cwd: root,
@@ -36,12 +36,13 @@ test('compare times two builds side by side: normalize shapes, then parse and sa
   });
   const rows = out.trim().split('\n').slice(1);
   assert.match(rows[0], /^normalize: tool ids to rewrite\s/);
-  assert.equal(rows.length, 1 + 3 * 4, out);
+  assert.equal(rows.length, 1 + 3 * 4 + 2, out);
   for (const line of rows) {
     const [ta, tb, ratio] = line.trim().split(/\s+/).slice(-3).map(Number);
     assert.ok(ta > 0 && tb > 0 && Math.abs(ratio - tb / ta) < 0.01, line);
   }
   assert.match(out, /sanitize \(stream entry\), 16384 B chunks/);
+  assert.match(out, /accumulate \(stream entry\), \d+ streams/);
 });
 
 test('compare refuses a shape it does not have and a bad mode, exit 2', () => {
