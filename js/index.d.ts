@@ -339,7 +339,9 @@ export interface AccumulateOptions extends Limits {
  * `overloaded_error`) when the stream carried an `error` event; other codes:
  * `invalid-json`, `unexpected-message-start`,
  * `invalid-tool-input`, `no-message`, `incomplete-stream` (no `message_stop`, as the
- * SDK's `finalMessage()` rejects it too), `max-buffer-exceeded`, `invalid-option`.
+ * SDK's `finalMessage()` rejects it too), `max-buffer-exceeded`, `invalid-option`;
+ * `wasm-load-failed` when its wasm module could not be loaded (in
+ * `sse-sanitizer/stream`, a module of its own that its first call loads).
  */
 export declare function accumulate(input: AccumulateInput, options: AccumulateOptions & { messages: 'all' }): Promise<Message[]>;
 export declare function accumulate(input: AccumulateInput, options?: AccumulateOptions & { messages?: 'one' }): Promise<Message>;

@@ -161,8 +161,8 @@ export function createLoader(imports = () => ({}), placeWith = 'init()') {
   }
 
   /**
-   * Names the module's source without loading it (the last one named wins):
-   * the first `load()` loads it. For a module only some calls need.
+   * Names the module's source without loading it: the next load (the first
+   * `load()`) takes the last one named. For a module only some calls need.
    */
   function lazy(source) {
     defaultSource = source;
@@ -172,8 +172,10 @@ export function createLoader(imports = () => ({}), placeWith = 'init()') {
   /**
    * Resolves once the module has loaded. A lazy one is loaded here, after
    * the current tick, so that an `init()` in the same tick still names its
-   * source; after a failed load (a network blip), the next call tries again.
-   * NOTE: concurrent calls share the pending load (init).
+   * source; after a failed load (a network blip), the next call tries again
+   * (a Response or a promise given as the source cannot be read twice).
+   * NOTE: concurrent calls share the pending load (init). A lazy loader's
+   * `ready` is not used: it stays rejected after a failed load.
    */
   function load() {
     if (!isLazy) return ready;

@@ -16,6 +16,11 @@ export { SanitizerError };
  * (else the file next to the entry), which its first call still loads.
  */
 export function init(source, { accumulate } = {}) {
+  // NOTE: a relative URL is resolved now, against the page's address (a
+  // single-page app may change it before the first accumulate()); a
+  // promise's rejection is handled here, as the module may never be loaded.
+  if (typeof accumulate === 'string' && globalThis.document) accumulate = new URL(accumulate, document.baseURI);
+  if (typeof accumulate?.then === 'function') accumulate.catch(() => {});
   if (accumulate !== undefined) accumulateLoader.lazy(accumulate);
   return loader.init(source);
 }

@@ -128,6 +128,26 @@ test('Chromium: init(url) at the top level replaces the automatic load (no reque
   assert.deepEqual(browser.consoleErrors.splice(0), []);
 });
 
+test('Chromium: sse-sanitizer/stream, accumulate()\'s module named by init(): a relative URL is resolved then (not after a route change), a failed fetch is tried again', async () => {
+  const { result, requests } = await runModule(
+    `import { accumulate, init } from '/js/stream-browser.js';`,
+    `
+    const text = await (await fetch('/tests/corpus/streams/chatlas__test_provider_anthropic_test_anthropic_empty_response.0.sse')).text();
+    await init(undefined, { accumulate: '../pkg/missing.wasm' });
+    history.pushState(null, '', '/a/b/c/d');
+    const first = await accumulate(text).then((m) => m.role, (err) => err.code);
+    history.pushState(null, '', '/www/blank.html');
+    await init(undefined, { accumulate: '../pkg/sse_sanitizer_accumulate.wasm' });
+    history.pushState(null, '', '/x/y/z');
+    const second = await accumulate(text).then((m) => m.role, (err) => err.code);
+    window.result = { first, second };
+  `);
+  assert.deepEqual(result, { first: 'wasm-load-failed', second: 'assistant' });
+  assert.deepEqual(requests.filter((p) => p.endsWith('.wasm')), ['/pkg/sse_sanitizer_stream.wasm', '/pkg/missing.wasm', '/pkg/sse_sanitizer_accumulate.wasm']);
+  // The 404 of the missing file is the only console error.
+  assert.equal(browser.consoleErrors.splice(0).filter((e) => !/404/.test(e)).length, 0);
+});
+
 test('Chromium: sse-sanitizer/stream loads only the stream module, accumulate() its own at its first call; a missing file rejects `ready` with wasm-load-failed', async () => {
   const { result, requests } = await runModule(
     `import { accumulate, ready, sanitize } from '/js/stream-browser.js';`,

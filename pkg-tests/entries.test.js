@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as full from 'sse-sanitizer';
+import * as stream from 'sse-sanitizer/stream';
 import worker from 'sse-sanitizer/worker';
+import { corpusStreams } from './corpus.js';
 import { startStrictUpstream } from './helpers/strict-upstream.js';
 
 const root = new URL('..', import.meta.url);
@@ -112,6 +114,32 @@ test('sse-sanitizer/stream in Node: a failed load of the accumulator module is t
     console.log(JSON.stringify({ first, second }));
   `);
   assert.deepEqual(result, { first: 'wasm-load-failed', second: 'assistant' });
+});
+
+test('sse-sanitizer/stream: a promise named for the accumulator module and never loaded is no unhandled rejection', async () => {
+  // NOTE: Node ends a process on an unhandled rejection.
+  const result = await runWithoutWasm(`
+    import { init } from './js/stream-node.js';
+    await init(new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])), { accumulate: Promise.reject(new Error('offline')) }).catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    console.log(JSON.stringify('still running'));
+  `);
+  assert.equal(result, 'still running');
+});
+
+test('sse-sanitizer/stream accumulate() (its own module) gives what the whole package gives on every corpus stream, errors included', async () => {
+  let errors = 0;
+  const outcome = (promise) => promise.then((m) => ({ m }), (e) => ({ code: e.code, message: e.message, upstreamType: e.upstreamType }));
+  for (const { name, bytes } of corpusStreams()) {
+    for (const options of [{}, { messages: 'all' }]) {
+      const chunked = [];
+      for (let i = 0; i < bytes.length; i += 7) chunked.push(bytes.subarray(i, i + 7));
+      const want = await outcome(full.accumulate(bytes, options));
+      assert.deepEqual(await outcome(stream.accumulate(chunked, options)), want, `${name} ${JSON.stringify(options)}`);
+      if (want.code) errors += 1;
+    }
+  }
+  assert.ok(errors > 10, `${errors} errors compared`);
 });
 
 test('init(bytes) called in the tick of the import: ready resolves, no failed automatic load', async () => {
