@@ -401,8 +401,8 @@ test('Next.js 16 route handler (Node runtime): both entries, no setup; next buil
     assert.equal(res.status, 200);
     const piped = new Uint8Array(await res.arrayBuffer());
     assert.deepEqual(
-      { full: res.headers.get('x-full'), stream: sha256(piped), changes: res.headers.get('x-changes').split(',') },
-      { full: expectedRuntime.full, stream: expectedRuntime.stream, changes: expectedChanges },
+      { full: res.headers.get('x-full'), stream: sha256(piped), message: res.headers.get('x-message'), changes: res.headers.get('x-changes').split(',') },
+      { full: expectedRuntime.full, stream: expectedRuntime.stream, message: expectedRuntime.message, changes: expectedChanges },
     );
   } finally {
     await server.stop();
