@@ -21,6 +21,18 @@ export function words(names) {
 
 const encoder = new TextEncoder();
 
+// NOTE: an object keeps its input buffer between calls (no allocation per
+// chunk) up to this size; a larger chunk gets a buffer of its own, freed
+// right after the call, so one huge chunk does not stay allocated.
+const KEEP_INPUT = 1 << 20;
+
+/**
+ * The input buffer of the object `handle` names (a parser, sanitizer,
+ * accumulator, validator or redactor): its address and size, cached, and its
+ * `reserve` and `push` exports; see `callWithInput`.
+ */
+export const inputOf = (handle, reserve, push) => ({ handle, ptr: 0, size: 0, reserve, push });
+
 /**
  * The load state of one wasm module and the ways to call it. `assertReady()`
  * guards every synchronous entry point; `check(result)` throws the error of a
@@ -213,6 +225,32 @@ export function createLoader(imports = () => ({}), placeWith = 'init()') {
     return parts.map((p) => p.length);
   }
 
+  /**
+   * Copies `bytes` into the input buffer of `input`'s object (`inputOf`),
+   * then calls its `push` with the length: its result, or its error thrown
+   * as a SanitizerError.
+   */
+  function callWithInput(input, bytes) {
+    const len = bytes.length;
+    try {
+      if (len > input.size) {
+        const size = len > KEEP_INPUT ? len : Math.min(KEEP_INPUT, Math.max(len, 2 * input.size, 4096));
+        // NOTE: reserve frees the old buffer first: after one that failed
+        // there is none, and the next push must reserve again.
+        input.size = 0;
+        input.ptr = check(input.reserve(input.handle, size));
+        input.size = size;
+      }
+      memory().u8.set(bytes, input.ptr);
+      return check(input.push(input.handle, len));
+    } finally {
+      if (input.size > KEEP_INPUT) {
+        input.reserve(input.handle, 0);
+        input.size = 0;
+      }
+    }
+  }
+
   /** The bytes a call left at `header` (an `Output`), in wasm memory: read them before the next call. */
   function output(header) {
     const { u8, u32 } = memory();
@@ -225,7 +263,7 @@ export function createLoader(imports = () => ({}), placeWith = 'init()') {
 
   // Frees the module's object a handle names once the JS object that held
   // it is garbage-collected (`owned`); `release` forgets an owner whose
-  // handle was freed already.
+  // handle a call consumed (a `*_finish`), `drop` frees it now.
   const registry = new FinalizationRegistry((handle) => exports.free(handle));
 
   /** Registers `handle` as held by `owner`; returns it. */
@@ -257,6 +295,11 @@ export function createLoader(imports = () => ({}), placeWith = 'init()') {
     memory,
     owned,
     release: (owner) => registry.unregister(owner),
+    drop(owner, handle) {
+      registry.unregister(owner);
+      exports.free(handle);
+    },
+    callWithInput,
     get loaded() {
       return loaded;
     },

@@ -4,12 +4,11 @@
 // (auth, limits, what normalize and the sanitizer do) are the core's; this
 // module wires HTTP and streams around them.
 import { StreamSanitizer, normalize, sanitizeMessage } from './core.js';
-import { inputCaller, inputOf } from './stream-api.js';
+import { inputOf } from './load.js';
 import { SanitizerError } from './util.js';
 import { loader } from './wasm-full.js';
 
-const { check, owned, pass, text } = loader;
-const callWithInput = inputCaller(loader);
+const { callWithInput, check, owned, pass, text } = loader;
 
 const ROUTES = { '/v1/messages': 'messages', '/v1/messages/count_tokens': 'count_tokens' };
 
@@ -137,8 +136,7 @@ class Redactor {
 
   free() {
     if (this.#input === undefined) return;
-    loader.release(this);
-    loader.exports.free(this.#input.handle);
+    loader.drop(this, this.#input.handle);
     this.#input = undefined;
   }
 }

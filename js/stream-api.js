@@ -3,17 +3,12 @@
 // `sse-sanitizer/stream` (the parser and sanitizer's, and the accumulator's).
 // Each binding has its own memory views and output pool, since each module
 // has its own memory.
-import { Output, words } from './load.js';
+import { Output, inputOf, words } from './load.js';
 import { SanitizerError, decoder, optionsJson, toBytes } from './util.js';
 
 const EMPTY = new Uint8Array(0);
 const POOL_BYTES = 64 * 1024;
 const POOLED = 4 * 1024;
-// NOTE: an instance keeps its input buffer between calls (no allocation per
-// chunk) up to this size; a larger chunk gets a buffer of its own, freed
-// right after the call, so one huge chunk does not stay allocated.
-const KEEP_INPUT = 1 << 20;
-
 // NOTE: what the wasm calls leave in memory: the `#[repr(C)]` structs of
 // src/wasm/stream.rs, word by word in order (camelCase field names);
 // tests/surface.rs fails when these lists and the structs differ.
@@ -30,47 +25,11 @@ const EVENT_WORDS = Object.keys(EventRecord).length;
 const whenReady = (loader, fn) => (loader.loaded ? fn() : loader.ready.then(fn));
 
 /**
- * The input buffer of the object `handle` names (a parser, sanitizer,
- * accumulator, validator or redactor): its address and size, cached, and its
- * `reserve` and `push` exports.
- */
-export const inputOf = (handle, reserve, push) => ({ handle, ptr: 0, size: 0, reserve, push });
-
-/**
- * `callWithInput(input, bytes)` over the module of `loader`: copies `bytes`
- * into the input buffer of `input`'s object, then calls its `push` with the
- * length; its error is thrown as a SanitizerError.
- */
-export function inputCaller({ check, memory }) {
-  return function callWithInput(input, bytes) {
-    const len = bytes.length;
-    try {
-      if (len > input.size) {
-        const size = len > KEEP_INPUT ? len : Math.min(KEEP_INPUT, Math.max(len, 2 * input.size, 4096));
-        // NOTE: reserve frees the old buffer first: after one that failed
-        // there is none, and the next push must reserve again.
-        input.size = 0;
-        input.ptr = check(input.reserve(input.handle, size));
-        input.size = size;
-      }
-      memory().u8.set(bytes, input.ptr);
-      return check(input.push(input.handle, len));
-    } finally {
-      if (input.size > KEEP_INPUT) {
-        input.reserve(input.handle, 0);
-        input.size = 0;
-      }
-    }
-  };
-}
-
-/**
  * The parser and the sanitizer over a `loader` (load.js) of a module with
  * their exports (src/wasm/stream.rs).
  */
 export function streamApi(loader) {
-  const { assertReady, check, memory, owned, pass, release, text } = loader;
-  const callWithInput = inputCaller(loader);
+  const { assertReady, callWithInput, check, drop, memory, owned, pass, release, text } = loader;
   let pool = new Uint8Array(POOL_BYTES);
   let poolUsed = 0;
 
@@ -228,8 +187,7 @@ export function streamApi(loader) {
       const x = loader.exports;
       const output = readOutput(check(x.sanitizer_finish(handle)));
       const report = JSON.parse(text(x.sanitizer_report(handle)));
-      x.free(handle);
-      release(this);
+      drop(this, handle);
       this.#input = undefined;
       return { output, report };
     }
@@ -292,8 +250,7 @@ export function streamApi(loader) {
  * full one, or the stream entry's own accumulator module, loaded lazily.
  */
 export function accumulateApi(loader) {
-  const { check, owned, pass, release, text } = loader;
-  const callWithInput = inputCaller(loader);
+  const { callWithInput, check, drop, owned, pass, release, text } = loader;
 
   /**
    * The final assistant Message of a Claude stream, as the official SDK's
@@ -318,8 +275,7 @@ export function accumulateApi(loader) {
       if (isBytesLike(input)) take(input);
       else await eachChunk(input, take, 'accumulate() takes a string, bytes, a ReadableStream or events');
     } catch (err) {
-      release(buffer);
-      x.free(handle);
+      drop(buffer, handle);
       throw err;
     }
     release(buffer);
@@ -349,8 +305,7 @@ async function eachChunk(input, take, usage) {
 
 /** The stream verdict over a `loader` of the full module (its validator exports). */
 export function verdictApi(loader) {
-  const { assertReady, check, owned, pass, release, text } = loader;
-  const callWithInput = inputCaller(loader);
+  const { assertReady, callWithInput, check, drop, owned, pass, release, text } = loader;
 
   /**
    * The stream verdict: every anomaly of a Claude stream, `[{ code, event,
@@ -371,8 +326,7 @@ export function verdictApi(loader) {
         return JSON.parse(text(x.validator_finish(inner.handle)));
       };
       const fail = (err) => {
-        release(inner);
-        x.free(inner.handle);
+        drop(inner, inner.handle);
         throw err;
       };
       if (!isBytesLike(input)) {
