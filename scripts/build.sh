@@ -2,7 +2,7 @@
 # Builds the wasm modules into pkg/: cargo (wasm32, release) → wasm-opt
 # (binaryen from npm; Debian's binaryen 108 emits a module that fails at load
 # time, never use it). No generated glue: js/load.js calls the raw exports of
-# src/wasm.rs.
+# src/wasm.rs and src/wasm/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
